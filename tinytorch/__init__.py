@@ -1,0 +1,53 @@
+"""tinytorch: a small, readable deep-learning framework with PyTorch's API, on NumPy or CuPy."""
+
+import warnings as _warnings
+
+from . import dtypes as _dtypes
+from .backend import device
+from .dtypes import (
+    bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
+    int16, int32, int64, long, set_default_dtype, short, uint8,
+)
+from .tensor import Size, Tensor
+from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
+from .ops import *  # noqa: F401,F403 - the functional API: tinytorch.add, tinytorch.sum, ...
+from .ops import all, any, max, min, abs, pow, round, sum  # noqa: F401 - names that shadow builtins
+from .creation import (
+    arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    logspace, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    randperm, tensor, zeros, zeros_like,
+)
+from .random import (
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
+)
+from . import autograd, cuda, random  # noqa: E402
+
+# NumPy reports overflow, division by zero and invalid values as RuntimeWarnings from the op
+# that computed them; PyTorch gives inf/nan silently, so inside tinytorch's ops we do too.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tinytorch\.ops(\..*)?$")
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):  # noqa: A002
+    return input.numel()
+
+
+def is_floating_point(input):  # noqa: A002
+    return input.is_floating_point()
+
+
+def promote_types(type1, type2):
+    return _dtypes.promote_types(type1, type2)
+
+
+def result_type(tensor1, tensor2):
+    from .ops._util import promote
+
+    a, b = promote(tensor1, tensor2)
+    return (a if isinstance(a, Tensor) else b).dtype
+
+
+__version__ = "0.1.0"

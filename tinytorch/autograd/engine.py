@@ -1,0 +1,187 @@
+"""The backward engine: iterative topological order, gradient accumulation, hooks, freeing."""
+
+from . import anomaly
+from .function import AccumulateGrad
+from .grad_mode import state
+
+
+def _topological_order(roots):
+    """Nodes reachable from ``roots``, each after every node that feeds it a gradient (no recursion)."""
+    dependencies = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for edge in node._edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    order = []
+    ready = [n for n in roots if n not in dependencies]
+    ready = list(dict.fromkeys(ready))
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for edge in node._edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            dependencies[child] -= 1
+            if dependencies[child] == 0:
+                ready.append(child)
+    return order
+
+
+def _nodes_leading_to(order, targets):
+    """The nodes from which a gradient can reach one of ``targets`` (reverse topological sweep)."""
+    useful = set(targets)
+    for node in reversed(order):
+        if node not in useful and any(e is not None and e[0] in useful for e in node._edges):
+            useful.add(node)
+    return useful
+
+
+def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, accumulate=True):
+    """Propagate ``grad_roots`` from ``roots`` (a list of (node, output_nr)) to the leaves.
+
+    ``capture`` maps (node, output_nr) to a slot index: the gradient arriving there is returned in
+    that slot instead of being accumulated (this is how ``autograd.grad`` works).
+    """
+    buffers = {}
+    for (node, nr), grad in zip(roots, grad_roots):
+        _add_to_buffer(buffers, node, nr, grad)
+    order = _topological_order(list(dict.fromkeys(node for node, _ in roots)))
+    useful = _nodes_leading_to(order, {node for node, _ in capture}) if capture else None
+    captured = [None] * len(capture) if capture else None
+
+    previous = state.enabled
+    state.enabled = create_graph
+    try:
+        for node in order:
+            grads = buffers.pop(node, None)
+            if grads is None or (useful is not None and node not in useful):
+                continue
+            if capture:
+                for nr, grad in enumerate(grads):
+                    slot = capture.get((node, nr))
+                    if slot is not None:
+                        captured[slot] = grad if captured[slot] is None else captured[slot] + grad
+            if node.__class__ is AccumulateGrad:
+                if accumulate:
+                    _accumulate(node, grads[0], create_graph)
+                continue
+            if node._pre_hooks:
+                grads = _run_pre_hooks(node, grads)
+            if node._outputs > 1 and getattr(node, "materialize_grads", True):
+                grads = _materialize(node, grads)
+            input_grads = node._apply_backward(grads)
+            if len(input_grads) < len(node._edges):
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {len(node._edges)}, got {len(input_grads)})"
+                )
+            if anomaly.state.enabled:
+                _check_anomaly(node, input_grads)
+            for edge, grad in zip(node._edges, input_grads):
+                if edge is None or grad is None:
+                    continue
+                child, nr, shape, dtype = edge
+                if grad._data.shape != shape:
+                    grad = _reduce_to_shape(node, grad, shape)
+                if grad._data.dtype != dtype:
+                    grad = grad.to(_dtype_of(dtype))
+                _add_to_buffer(buffers, child, nr, grad)
+            if not retain_graph:
+                node._release()
+    finally:
+        state.enabled = previous
+    return captured
+
+
+def _add_to_buffer(buffers, node, nr, grad):
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * getattr(node, "_outputs", 1)
+    slots[nr] = grad if slots[nr] is None else slots[nr] + grad
+
+
+def _reduce_to_shape(node, grad, shape):
+    """Undo broadcasting: the one place where a gradient is summed back to its input's shape."""
+    try:
+        return grad.sum_to_size(shape)
+    except RuntimeError:
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient - got {list(grad.shape)} "
+            f"but expected shape compatible with {list(shape)}"
+        ) from None
+
+
+def _dtype_of(numpy_dtype):
+    from ..dtypes import from_numpy_dtype
+
+    return from_numpy_dtype(numpy_dtype)
+
+
+def _materialize(node, grads):
+    from ..tensor import Tensor
+
+    if all(g is not None for g in grads):
+        return grads
+    # Zeros for outputs nobody used, shaped like the outputs recorded at forward.
+    specs = node.__dict__["_output_specs"]
+    return [
+        g if g is not None else Tensor._make(xp.zeros(shape, dtype), False, None, 0)
+        for g, (shape, dtype, xp) in zip(grads, specs)
+    ]
+
+
+def _run_pre_hooks(node, grads):
+    grads = list(grads)
+    for hook in list(node._pre_hooks):
+        result = hook(grads)
+        if result is not None:
+            grads = list(result)
+    return grads
+
+
+def _accumulate(node, grad, create_graph):
+    tensor = node.variable
+    if node._pre_hooks:
+        grad = _run_pre_hooks(node, [grad])[0]
+    if tensor._hooks:
+        for hook in list(tensor._hooks):
+            result = hook(grad)
+            if result is not None:
+                grad = result
+    if tensor.grad is None:
+        tensor.grad = grad if create_graph else grad.detach()
+    elif create_graph or state.enabled:
+        tensor.grad = tensor.grad + grad
+    else:
+        # PyTorch accumulates into an existing .grad in place.
+        existing = tensor.grad._data
+        if existing.shape == grad._data.shape and existing.flags.writeable:
+            existing += grad._data
+            tensor.grad._version[0] += 1
+        else:
+            tensor.grad = tensor.grad + grad
+    for hook in tensor._post_accumulate_hooks or ():
+        hook(tensor)
+
+
+def _check_anomaly(node, input_grads):
+    for i, grad in enumerate(input_grads):
+        if grad is None:
+            continue
+        xp_data = grad._data
+        if xp_data.dtype.kind in "fc" and not bool((abs(xp_data) < float("inf")).all()):
+            kind = "nan" if bool((xp_data != xp_data).any()) else "inf"
+            where = node._forward_trace or "(forward trace not recorded: the graph was built outside detect_anomaly)\n"
+            raise RuntimeError(
+                f"Function '{node.name()}' returned {kind} values in its {i}th output.\n"
+                f"The forward call that created it:\n{where}"
+            )

@@ -1,0 +1,244 @@
+"""``Function``: the one mechanism behind every differentiable op, built-in or user-written.
+
+``Function.apply`` runs ``forward`` with grad mode off and, when an input requires grad and grad
+mode is on, records a ``Node`` (which is also the ``ctx`` that forward and backward see) holding
+the edges to the inputs' nodes and the tensors saved for backward.
+"""
+
+import traceback
+import weakref
+
+from ..backend import array_module
+from . import anomaly
+from .grad_mode import state
+
+
+class Node:
+    """A node of the backward graph; the ``ctx`` of one call of a Function."""
+
+    __slots__ = (
+        "function", "needs_input_grad", "_edges", "_saved", "_saved_versions", "_outputs",
+        "_freed", "_pre_hooks", "_forward_trace", "non_differentiable", "__dict__", "__weakref__",
+    )
+
+    def __init__(self, function, needs_input_grad):
+        self.function = function
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+        self._saved_versions = ()
+        self._freed = False
+        self._pre_hooks = None
+        self._forward_trace = None
+        self.non_differentiable = ()
+
+    # -- what forward calls -------------------------------------------------------------------
+    def save_for_backward(self, *tensors):
+        """Keep tensors (inputs, outputs or other) for backward; in-place changes are detected."""
+        self._saved = tensors
+        self._saved_versions = tuple(t._version[0] if t.__class__ is not _SavedOutput and hasattr(t, "_version") else None for t in tensors)
+
+    def mark_non_differentiable(self, *tensors):
+        """Outputs that get no grad_fn (e.g. the indices of max)."""
+        self.non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        self.__dict__["materialize_grads"] = bool(value)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the graph "
+                "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+                "you need to backward through the graph a second time or if you need to access saved "
+                "tensors after calling backward."
+            )
+        tensors = []
+        for t, version in zip(self._saved, self._saved_versions):
+            if isinstance(t, _SavedOutput):
+                t = t.unpack(self)
+            if version is not None and t._version[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: [{t.dtype} {list(t.shape)}], which is saved by {self.name()}, "
+                    f"is at version {t._version[0]}; expected version {version} instead."
+                )
+            tensors.append(t)
+        return tuple(tensors)
+
+    # -- graph inspection ---------------------------------------------------------------------
+    def name(self):
+        suffix = "Backward0" if self.function.__module__.startswith("tinytorch.") else "Backward"
+        return self.function.__name__ + suffix
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self._edges)
+
+    def register_prehook(self, hook):
+        """hook(grad_outputs) -> new grad_outputs or None, called before this node's backward."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return _RemovableHandle(self._pre_hooks, hook)
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def _release(self):
+        self._saved = ()
+        self._freed = True
+
+    def _apply_backward(self, grad_outputs):
+        grads = self.function.backward(self, *grad_outputs)
+        return grads if isinstance(grads, tuple) else (grads,)
+
+
+class AccumulateGrad:
+    """The node of a leaf tensor: it adds the incoming gradient into ``variable.grad``."""
+
+    __slots__ = ("variable", "_pre_hooks", "__weakref__")
+    _edges = ()
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+        self._pre_hooks = None
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class _SavedOutput:
+    """An output saved for backward, kept as its array so that output -> node -> output is no cycle."""
+
+    __slots__ = ("data", "_version", "output_nr")
+
+    def __init__(self, tensor, output_nr):
+        self.data, self._version, self.output_nr = tensor._data, tensor._version, output_nr
+
+    def unpack(self, node):
+        t = _tensor.Tensor._make(self.data, True, node, self.output_nr)
+        t._version = self._version
+        return t
+
+
+class _RemovableHandle:
+    def __init__(self, container, item):
+        self._container, self._item = container, item
+
+    def remove(self):
+        if self._item in self._container:
+            self._container.remove(self._item)
+
+
+class _NoGradContext:
+    """The ctx forward sees when nothing is recorded: saving is a no-op."""
+
+    needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        pass
+
+    def mark_non_differentiable(self, *tensors):
+        pass
+
+    def set_materialize_grads(self, value):
+        pass
+
+
+_NO_GRAD_CONTEXT = _NoGradContext()
+
+
+def grad_accumulator(tensor):
+    """The leaf's AccumulateGrad node, one per leaf for as long as a graph uses it."""
+    ref = tensor._accumulator
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(node)
+    return node
+
+
+class Function:
+    """Base class of differentiable ops: subclass with static ``forward(ctx, ...)`` and ``backward(ctx, ...)``.
+
+    ``forward`` gets the inputs as given (tensors, numbers, ...) with grad mode off and returns a
+    tensor or a tuple of tensors; ``backward`` gets one gradient per output and returns one
+    gradient (or None) per input of ``forward``, written with tensor ops so that
+    ``create_graph=True`` can differentiate it again.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement the backward function for custom autograd.Function.")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        if state.enabled:
+            needs = tuple(getattr(a, "requires_grad", False) is True for a in args)
+            if True in needs:
+                return _record(cls, args, kwargs, needs)
+        return cls.forward(_NO_GRAD_CONTEXT, *args, **kwargs)
+
+
+def _record(cls, args, kwargs, needs):
+    Tensor = _tensor.Tensor
+    ctx = Node(cls, needs)
+    state.enabled = False
+    try:
+        result = cls.forward(ctx, *args, **kwargs)
+    finally:
+        state.enabled = True
+    edges = []
+    for arg, need in zip(args, needs):
+        if not need:
+            edges.append(None)
+        elif arg.grad_fn is not None:
+            edges.append((arg.grad_fn, arg._output_nr, arg._data.shape, arg._data.dtype))
+        else:
+            edges.append((grad_accumulator(arg), 0, arg._data.shape, arg._data.dtype))
+    ctx._edges = edges
+    outputs = result if isinstance(result, tuple) else (result,)
+    wrapped = []
+    for nr, out in enumerate(outputs):
+        if isinstance(out, Tensor):
+            if any(out is a for a in args):  # forward returned an input: the output is a new view
+                out = Tensor._make(out._data, False, None, 0)
+            if out._data.dtype.kind in "fc" and not any(out is t for t in ctx.non_differentiable):
+                out.requires_grad = True
+                out.grad_fn = ctx
+                out._output_nr = nr
+        wrapped.append(out)
+    ctx._outputs = len(outputs)
+    if len(outputs) > 1:
+        ctx.__dict__["_output_specs"] = [
+            (o._data.shape, o._data.dtype, array_module(o._data)) if isinstance(o, Tensor) else ((), None, None)
+            for o in wrapped
+        ]
+    if ctx._saved:
+        ctx._saved = tuple(
+            next((_SavedOutput(t, nr) for nr, o in enumerate(wrapped) if t is o), t) for t in ctx._saved
+        )
+    if anomaly.state.enabled:
+        ctx._forward_trace = "".join(traceback.format_stack()[:-2])
+    return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
+
+
+class once_differentiable:
+    """Decorator for a backward that is not itself differentiable (kept for PyTorch compatibility)."""
+
+    def __new__(cls, fn):
+        return fn
+
+
+# Imported last: tensor.py imports this module, and Tensor is looked up at call time.
+from .. import tensor as _tensor  # noqa: E402

@@ -1,0 +1,38 @@
+"""``tinytorch.cuda``: whether CuPy sees a GPU, how many, and synchronization."""
+
+from . import backend
+
+
+def is_available():
+    """True when CuPy is installed and sees at least one CUDA GPU."""
+    return backend.cuda_device_count() > 0
+
+
+def device_count():
+    return backend.cuda_device_count()
+
+
+def synchronize(device=None):
+    """Wait for all work queued on the GPU to finish."""
+    index = backend.as_device(device).index if device is not None else None
+    backend.synchronize(index)
+
+
+def current_device():
+    return 0
+
+
+def manual_seed(seed):
+    from .random import manual_seed as seed_all
+
+    seed_all(seed)
+
+
+manual_seed_all = manual_seed
+
+
+def get_device_name(device=None):
+    if not is_available():
+        raise RuntimeError("Found no NVIDIA driver on your system: CuPy sees no CUDA GPU")
+    index = backend.as_device(device).index or 0 if device is not None else 0
+    return backend.cupy.cuda.runtime.getDeviceProperties(index)["name"].decode()

@@ -1,0 +1,92 @@
+"""The dtypes tinytorch knows, each tied to its NumPy dtype."""
+
+import builtins
+
+import numpy as np
+
+
+class dtype:
+    """A tensor element type; compares equal only to itself, like ``torch.dtype``."""
+
+    __slots__ = ("name", "numpy", "is_floating_point", "is_signed", "itemsize")
+
+    def __init__(self, name, numpy_dtype):
+        self.name = name
+        self.numpy = np.dtype(numpy_dtype)
+        self.is_floating_point = self.numpy.kind == "f"
+        self.is_signed = self.numpy.kind in "fi"
+        self.itemsize = self.numpy.itemsize
+
+    def __repr__(self):
+        return f"tinytorch.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+float16 = dtype("float16", np.float16)
+float32 = dtype("float32", np.float32)
+float64 = dtype("float64", np.float64)
+int8 = dtype("int8", np.int8)
+int16 = dtype("int16", np.int16)
+int32 = dtype("int32", np.int32)
+int64 = dtype("int64", np.int64)
+uint8 = dtype("uint8", np.uint8)
+bool = dtype("bool", np.bool_)  # noqa: A001 - PyTorch's name
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+
+ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_BY_NUMPY = {d.numpy: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL}
+
+_default_float = float32
+
+
+def from_numpy_dtype(numpy_dtype):
+    """The tinytorch dtype of a NumPy dtype; TypeError for one we do not support."""
+    try:
+        return _BY_NUMPY[numpy_dtype]
+    except KeyError:
+        try:
+            return _BY_NUMPY[np.dtype(numpy_dtype)]
+        except (KeyError, TypeError):
+            raise TypeError(
+                f"can't convert np.ndarray of type {numpy_dtype}. The only supported types are: "
+                + ", ".join(d.name for d in ALL)
+            ) from None
+
+
+def to_numpy_dtype(d):
+    """Accept a tinytorch dtype, a NumPy dtype or a Python type and return the NumPy dtype."""
+    if d.__class__ is dtype:
+        return d.numpy
+    if d is builtins.float:
+        return _default_float.numpy
+    if d is builtins.int:
+        return int64.numpy
+    if d is builtins.bool:
+        return bool.numpy
+    return from_numpy_dtype(d).numpy
+
+
+def get_default_dtype():
+    """The dtype of tensors made from Python floats (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(d):
+    """Set the dtype used for Python floats; only float32 and float64 are allowed, as in PyTorch."""
+    global _default_float
+    if d not in (float32, float64, float16):
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float = d
+
+
+def default_float_numpy():
+    return _default_float.numpy
+
+
+def promote_types(a, b):
+    """The dtype PyTorch gives an op between tensors of dtypes a and b."""
+    return _BY_NUMPY[np.promote_types(a.numpy, b.numpy)] if a is not b else a

@@ -1,0 +1,44 @@
+"""Every op of tinytorch. Differentiable primitives are ``Function`` subclasses in the modules
+below; ``PRIMITIVES`` lists them all, and the test op table must cover each one."""
+
+from ..autograd.function import Function
+from ._util import normalize_dim, normalize_dims
+from .binary import (
+    add, addcdiv, addcmul, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div,
+    eq, equal, floor_divide, fmod, ge, greater, greater_equal, gt, isclose, isfinite,
+    isinf, isnan, le, lerp, less, less_equal, logical_and, logical_not, logical_or, logical_xor,
+    lt, maximum, minimum, mul, ne, not_equal, pow, remainder, sub, where,
+)
+from .elementwise import (
+    abs, ceil, clamp, clip, clone, cos, exp, expm1, floor, log, log1p, log2, log10, neg,
+    reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square, tan, tanh, to_copy, trunc,
+)
+from .indexing import (
+    copy_from, fill_, gather, getitem, index_select, inplace, masked_fill, masked_select,
+    nonzero, scatter, scatter_add, setitem,
+)
+from .linalg import bmm, dot, linear, matmul, mm, outer
+from .movement import (
+    broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
+    diagonal, expand, flatten, flip, hstack, movedim, narrow, permute, repeat, reshape, roll,
+    split, squeeze, stack, sum_to_size, swapaxes, swapdims, t, tensor_split, transpose, tril,
+    triu, unbind, unflatten, unsqueeze, view, view_dtype, vstack,
+)
+from .reduce import (
+    all, amax, amin, any, argmax, argmin, argsort, count_nonzero, cumsum, log_softmax,
+    logsumexp, max, mean, min, norm, prod, softmax, sort, std, std_mean, sum, topk, var,
+    var_mean,
+)
+
+subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs, div, div
+
+
+def primitives():
+    """Every Function subclass defined in tinytorch (built-in ops), by name."""
+    found, pending = {}, list(Function.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls.__module__.startswith("tinytorch."):
+            found[cls.__name__] = cls
+        pending.extend(cls.__subclasses__())
+    return found

@@ -1,0 +1,139 @@
+"""What every op module needs: wrapping arrays, dims, dtype promotion and device checks."""
+
+import numpy as np
+
+from .. import backend, dtypes
+from ..tensor import Tensor
+
+_make = Tensor._make
+_NUMBER = (int, float, bool)
+
+
+def wrap(array):
+    """A new tensor around an op's result array (no graph; Function.apply attaches it)."""
+    return _make(array)
+
+
+def value(x):
+    """The array behind a tensor, or the number itself."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def xp_of(x):
+    return backend.array_module(x._data)
+
+
+def normalize_dim(dim, ndim):
+    """``dim`` as a non-negative int; IndexError naming the valid range, as PyTorch."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not low <= dim <= high:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
+    return int(dim) % max(ndim, 1) if ndim else 0
+
+
+def normalize_dims(dim, ndim):
+    """A tuple of non-negative dims from None (all), an int, or a sequence; repeated dims are an error."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        dims = tuple(normalize_dim(d, ndim) for d in dim)
+        for d in dims:
+            if dims.count(d) > 1:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        return dims if ndim else ()
+    return (normalize_dim(dim, ndim),) if ndim else ()
+
+
+def shape_arg(shape):
+    """Sizes given as ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(Size)``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    try:
+        return tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"shape must be a sequence of ints, got {shape!r}") from None
+
+
+def _category(kind):
+    return 2 if kind in "fc" else (0 if kind == "b" else 1)
+
+
+def result_dtype(a, b):
+    """PyTorch's result type for two tensors: category first (bool < int < float), and a 0-d
+    tensor does not widen a dimensioned tensor of its own category."""
+    da, db = a._data.dtype, b._data.dtype
+    if da == db:
+        return da
+    ca, cb = _category(da.kind), _category(db.kind)
+    if ca != cb:
+        return da if ca > cb else db
+    a0, b0 = a._data.ndim == 0, b._data.ndim == 0
+    if a0 != b0:
+        return db if a0 else da
+    return np.promote_types(da, db)
+
+
+def check_same_device(a, b):
+    if a._data.__class__ is not b._data.__class__ or (
+        a._data.__class__ is not np.ndarray and a._data.device != b._data.device
+    ):
+        raise RuntimeError(
+            "Expected all tensors to be on the same device, but found at least two devices, "
+            f"{a.device} and {b.device}!"
+        )
+
+
+def as_operand(x, like=None):
+    """Numbers stay numbers; NumPy scalars become numbers; arrays and lists become tensors."""
+    if isinstance(x, Tensor) or x.__class__ in _NUMBER:
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (np.ndarray, list, tuple)) or backend.is_cuda_array(x):
+        data = backend.to_device(np.asarray(x) if isinstance(x, (list, tuple)) else x, like.device if like is not None else "cpu")
+        return _make(data.astype(dtypes.default_float_numpy()) if data.dtype == np.float64 and isinstance(x, (list, tuple)) else data)
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def promote(a, b):
+    """Cast two operands (tensors or numbers) to PyTorch's common dtype; checks devices."""
+    a, b = as_operand(a, b if isinstance(b, Tensor) else None), as_operand(b, a if isinstance(a, Tensor) else None)
+    a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_is_tensor and b_is_tensor:
+        check_same_device(a, b)
+        if a._data.dtype != b._data.dtype:
+            target = result_dtype(a, b)
+            if a._data.dtype != target:
+                a = a.to(dtypes.from_numpy_dtype(target))
+            if b._data.dtype != target:
+                b = b.to(dtypes.from_numpy_dtype(target))
+        return a, b
+    if a_is_tensor:
+        return _with_number(a, b), b
+    if b_is_tensor:
+        return a, _with_number(b, a)
+    raise TypeError("at least one operand must be a tensor")
+
+
+def _with_number(t, number):
+    """A tensor combined with a Python number keeps its dtype unless the number's kind is higher."""
+    kind = t._data.dtype.kind
+    if number.__class__ is float and kind in "iub":
+        return t.to(dtypes.get_default_dtype())
+    if number.__class__ is int and kind == "b":
+        return t.to(dtypes.int64)
+    return t
+
+
+def scalar_like(number, like):
+    """A 0-d tensor holding ``number`` on ``like``'s device, with PyTorch's dtype for a scalar."""
+    kind = like._data.dtype.kind
+    if number.__class__ is float:
+        dtype = like._data.dtype if kind in "fc" else dtypes.default_float_numpy()
+    elif number.__class__ is bool:
+        dtype = np.bool_
+    else:
+        dtype = like._data.dtype if kind in "iufc" else np.int64
+    return _make(backend.array_module(like._data).asarray(number, dtype=dtype))

@@ -1,0 +1,405 @@
+"""Binary elementwise ops and comparisons. Operands are promoted once, in ``promote``; no op
+mentions broadcasting: the engine sums each gradient back to its input's shape."""
+
+import math
+
+from .. import backend, dtypes
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._util import check_same_device, promote, scalar_like, value, wrap
+
+
+def _broadcast_error(a, b):
+    shape_a = list(getattr(a, "shape", ()))
+    shape_b = list(getattr(b, "shape", ()))
+    return RuntimeError(
+        f"The size of tensor a ({_first_mismatch(shape_a, shape_b)[0]}) must match the size of tensor b "
+        f"({_first_mismatch(shape_a, shape_b)[1]}) at non-singleton dimension {_first_mismatch(shape_a, shape_b)[2]}; "
+        f"shapes {shape_a} and {shape_b} cannot be broadcast together"
+    )
+
+
+def _first_mismatch(shape_a, shape_b):
+    n = max(len(shape_a), len(shape_b))
+    for i in range(1, n + 1):
+        sa = shape_a[-i] if i <= len(shape_a) else 1
+        sb = shape_b[-i] if i <= len(shape_b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return sa, sb, n - i
+    return None, None, None
+
+
+def _compute(fn, a, b):
+    try:
+        return fn(value(a), value(b))
+    except ValueError as error:
+        if "broadcast" in str(error):
+            raise _broadcast_error(a, b) from None
+        raise
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return wrap(_compute(_add, a, b))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, grad_output
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return wrap(_compute(_sub, a, b))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, (-grad_output if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return wrap(_compute(_mul, a, b))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        return (
+            grad_output * b if ctx.needs_input_grad[0] else None,
+            grad_output * a if ctx.needs_input_grad[1] else None,
+        )
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return wrap(_compute(_div, a, b))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        return (
+            grad_output / b if ctx.needs_input_grad[0] else None,
+            -grad_output * a / (b * b) if ctx.needs_input_grad[1] else None,
+        )
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, base, exponent):
+        out = wrap(_compute(_pow, base, exponent))
+        ctx.save_for_backward(base, exponent, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        base, exponent, out = ctx.saved_tensors
+        grad_base = grad_exponent = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(exponent, Tensor):
+                grad_base = grad_output * exponent * base.pow(exponent - 1)
+            else:
+                grad_base = grad_output * exponent * base.pow(exponent - 1) if exponent != 0 else grad_output * 0
+        if ctx.needs_input_grad[1]:
+            # NOTE: d(b^e)/de = b^e log b; at b = 0 PyTorch defines it as 0 (for e >= 0), not nan.
+            if isinstance(base, Tensor):
+                log_base = where(base == 0, 0.0, base.abs().log())
+            else:
+                log_base = math.log(base) if base > 0 else (0.0 if base == 0 else math.nan)
+            grad_exponent = grad_output * out * log_base
+        return grad_base, grad_exponent
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return wrap(backend.array_module(a._data).maximum(a._data, b._data))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        # NOTE: at ties the gradient is split evenly, as PyTorch does.
+        share = (a > b) + (a == b) * 0.5
+        return grad_output * share, grad_output * (1 - share)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return wrap(backend.array_module(a._data).minimum(a._data, b._data))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        share = (a < b) + (a == b) * 0.5
+        return grad_output * share, grad_output * (1 - share)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.save_for_backward(condition)
+        xp = backend.array_module(condition._data)
+        return wrap(_compute(lambda x, y: xp.where(condition._data, x, y), a, b))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (condition,) = ctx.saved_tensors
+        return (
+            None,
+            where(condition, grad_output, 0.0) if ctx.needs_input_grad[1] else None,
+            where(condition, 0.0, grad_output) if ctx.needs_input_grad[2] else None,
+        )
+
+
+class Lerp(Function):
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        return wrap(value(start) + value(weight) * (value(end) - value(start)))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        start, end, weight = ctx.saved_tensors
+        return (
+            grad_output * (1 - weight) if ctx.needs_input_grad[0] else None,
+            grad_output * weight if ctx.needs_input_grad[1] else None,
+            grad_output * (end - start) if ctx.needs_input_grad[2] else None,
+        )
+
+
+def _add(x, y):
+    return x + y
+
+
+def _sub(x, y):
+    return x - y
+
+
+def _mul(x, y):
+    return x * y
+
+
+def _div(x, y):
+    return x / y
+
+
+def _pow(x, y):
+    return x**y
+
+
+def _float_division(a, b):
+    """True division of integers gives the default float dtype, as in PyTorch."""
+    default = dtypes.get_default_dtype()
+    if isinstance(a, Tensor) and a._data.dtype.kind in "iub":
+        a = a.to(default)
+    if isinstance(b, Tensor) and b._data.dtype.kind in "iub":
+        b = b.to(default)
+    return a, b
+
+
+def add(input, other, *, alpha=1):  # noqa: A002 - PyTorch's names
+    """input + alpha * other, broadcasting as PyTorch."""
+    if alpha != 1:
+        other = other * alpha
+    return Add.apply(*promote(input, other))
+
+
+def sub(input, other, *, alpha=1):  # noqa: A002
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b" and isinstance(other, Tensor) and other._data.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.")
+    if alpha != 1:
+        other = other * alpha
+    return Sub.apply(*promote(input, other))
+
+
+def mul(input, other):  # noqa: A002
+    return Mul.apply(*promote(input, other))
+
+
+def div(input, other, *, rounding_mode=None):  # noqa: A002
+    if rounding_mode is None:
+        return Div.apply(*_float_division(*promote(input, other)))
+    if rounding_mode == "trunc":
+        return trunc_divide(input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+
+
+def floor_divide(input, other):  # noqa: A002
+    a, b = promote(input, other)
+    return wrap(_compute(lambda x, y: x // y, a, b))
+
+
+def trunc_divide(input, other):  # noqa: A002
+    a, b = promote(input, other)
+    xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
+    result = xp.trunc(_compute(lambda x, y: x / y, a, b))
+    like = a if isinstance(a, Tensor) else b
+    return wrap(result.astype(like._data.dtype, copy=False))
+
+
+def remainder(input, other):  # noqa: A002
+    a, b = promote(input, other)
+    return wrap(_compute(lambda x, y: x % y, a, b))
+
+
+fmod = remainder
+
+
+def pow(input, exponent):  # noqa: A001, A002
+    base, exponent = promote(input, exponent)
+    if isinstance(base, Tensor) and base._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return Pow.apply(base, exponent)
+
+
+def _tensor_pair(a, b):
+    if not isinstance(a, Tensor):
+        a = scalar_like(a, b)
+    if not isinstance(b, Tensor):
+        b = scalar_like(b, a)
+    return promote(a, b)
+
+
+def maximum(input, other):  # noqa: A002
+    return Maximum.apply(*_tensor_pair(input, other))
+
+
+def minimum(input, other):  # noqa: A002
+    return Minimum.apply(*_tensor_pair(input, other))
+
+
+def where(condition, input=None, other=None):  # noqa: A002
+    """Elements of input where condition holds, else of other (numbers allowed for either)."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if not isinstance(condition, Tensor) or condition._data.dtype.kind != "b":
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {getattr(condition, 'dtype', type(condition).__name__)}")
+    a, b = promote(input, other)
+    for x in (a, b):
+        if isinstance(x, Tensor):
+            check_same_device(condition, x)
+    return Where.apply(condition, a, b)
+
+
+def lerp(input, end, weight):  # noqa: A002
+    start, end = promote(input, end)
+    return Lerp.apply(start, end, weight)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
+    return input + value * tensor1 / tensor2
+
+
+# -- comparisons and logic: no gradient, boolean results ----------------------------------------
+def _compare(fn, a, b):
+    a, b = promote(a, b)
+    return wrap(_compute(fn, a, b))
+
+
+def eq(input, other):  # noqa: A002
+    return _compare(lambda x, y: x == y, input, other)
+
+
+def ne(input, other):  # noqa: A002
+    return _compare(lambda x, y: x != y, input, other)
+
+
+def lt(input, other):  # noqa: A002
+    return _compare(lambda x, y: x < y, input, other)
+
+
+def le(input, other):  # noqa: A002
+    return _compare(lambda x, y: x <= y, input, other)
+
+
+def gt(input, other):  # noqa: A002
+    return _compare(lambda x, y: x > y, input, other)
+
+
+def ge(input, other):  # noqa: A002
+    return _compare(lambda x, y: x >= y, input, other)
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def _logical(name):
+    def op(input, other):  # noqa: A002
+        a, b = promote(input, other)
+        xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
+        return wrap(_compute(getattr(xp, name), a, b))
+
+    op.__name__ = name
+    return op
+
+
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+logical_xor = _logical("logical_xor")
+
+
+def _bitwise(name):
+    def op(input, other):  # noqa: A002
+        a, b = promote(input, other)
+        like = a if isinstance(a, Tensor) else b
+        if like._data.dtype.kind == "f":
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+        return wrap(_compute(getattr(backend.array_module(like._data), name), a, b))
+
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and")
+bitwise_or = _bitwise("bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor")
+
+
+def bitwise_not(input):  # noqa: A002
+    if input._data.dtype.kind == "f":
+        raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
+    return wrap(~input._data)
+
+
+def logical_not(input):  # noqa: A002
+    return wrap(backend.array_module(input._data).logical_not(input._data))
+
+
+def isnan(input):  # noqa: A002
+    return wrap(backend.array_module(input._data).isnan(input._data))
+
+
+def isinf(input):  # noqa: A002
+    return wrap(backend.array_module(input._data).isinf(input._data))
+
+
+def isfinite(input):  # noqa: A002
+    return wrap(backend.array_module(input._data).isfinite(input._data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    a, b = promote(input, other)
+    xp = backend.array_module(a._data)
+    return wrap(xp.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other):  # noqa: A002
+    """True when both tensors have the same shape and elements."""
+    check_same_device(input, other)
+    return input._data.shape == other._data.shape and bool((input._data == other._data).all())

@@ -1,0 +1,418 @@
+"""Unary elementwise ops: forward and backward side by side, backward written with tensor ops."""
+
+import math
+
+from .. import backend, dtypes
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._util import value, wrap
+
+
+def _float_input(name, x):
+    if x._data.dtype.kind not in "fc":
+        # NumPy would give float64; PyTorch gives the default float dtype for integer input.
+        return x._data.astype(dtypes.default_float_numpy())
+    return x._data
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        if x._data.dtype.kind == "b":
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        return wrap(-x._data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -grad_output
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return wrap(abs(x._data))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        # NOTE: the subgradient at 0 is 0, as sign(0) = 0 in PyTorch.
+        return grad_output * x.sign()
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = wrap(backend.array_module(x._data).exp(_float_input("exp", x)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * out
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = wrap(backend.array_module(x._data).expm1(_float_input("expm1", x)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * (out + 1)
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return wrap(backend.array_module(x._data).log(_float_input("log", x)))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / x
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return wrap(backend.array_module(x._data).log1p(_float_input("log1p", x)))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output / (x + 1)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = wrap(backend.array_module(x._data).sqrt(_float_input("sqrt", x)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output / (out * 2)
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = wrap(1 / backend.array_module(x._data).sqrt(_float_input("rsqrt", x)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * out.pow(3) * -0.5
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return wrap(backend.array_module(x._data).sin(_float_input("sin", x)))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * x.cos()
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return wrap(backend.array_module(x._data).cos(_float_input("cos", x)))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return -grad_output * x.sin()
+
+
+class Tan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = wrap(backend.array_module(x._data).tan(_float_input("tan", x)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * (out * out + 1)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = wrap(backend.array_module(x._data).tanh(_float_input("tanh", x)))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * (1 - out * out)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        data = _float_input("sigmoid", x)
+        xp = backend.array_module(data)
+        # NOTE: exp(-|x|) never overflows, so sigmoid(+-1e4) is exactly 1 or 0 with no warning.
+        e = xp.exp(-abs(data))
+        out = wrap(xp.where(data >= 0, 1 / (1 + e), e / (1 + e)).astype(data.dtype, copy=False))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * out * (1 - out)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        data = x._data
+        out = wrap(backend.array_module(data).maximum(data, 0, dtype=data.dtype))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        # NOTE: relu'(0) is taken as 0, as in PyTorch (the mask is out > 0, not x >= 0).
+        return grad_output * (out > 0)
+
+
+class Clamp(Function):
+    """clamp(x, min, max); bounds are numbers, tensors or None."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        data = x._data
+        xp = backend.array_module(data)
+        out = data
+        if low is not None:
+            out = xp.maximum(out, value(low))
+        if high is not None:
+            out = xp.minimum(out, value(high))
+        ctx.save_for_backward(x, low, high)
+        return wrap(out.astype(data.dtype, copy=False) if out is not data else out.copy())
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, low, high = ctx.saved_tensors
+        inside = True
+        if low is not None:
+            inside = x >= low
+        if high is not None:
+            inside = (x <= high) if inside is True else inside & (x <= high)
+        grad_x = grad_output * inside if ctx.needs_input_grad[0] else None
+        grad_low = grad_output * (x < low) if ctx.needs_input_grad[1] else None
+        # PyTorch's tie-break: where min > max the output is max, and the gradient goes to max.
+        grad_high = grad_output * (x > high) if ctx.needs_input_grad[2] else None
+        if grad_low is not None and high is not None:
+            grad_low = grad_low * (low <= high)
+        return grad_x, grad_low, grad_high
+
+
+def _zero_gradient(name, numpy_name):
+    """A piecewise-constant op: differentiable with zero gradient everywhere, as in PyTorch."""
+
+    def forward(ctx, x):
+        return wrap(getattr(backend.array_module(x._data), numpy_name)(x._data))
+
+    def backward(ctx, grad_output):
+        return grad_output * 0
+
+    return type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward), "__module__": __name__})
+
+
+Sign = _zero_gradient("Sign", "sign")
+Floor = _zero_gradient("Floor", "floor")
+Ceil = _zero_gradient("Ceil", "ceil")
+Trunc = _zero_gradient("Trunc", "trunc")
+
+
+class Round(Function):
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return wrap(backend.array_module(x._data).round(x._data, decimals))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 0, None
+
+
+class ToCopy(Function):
+    """A copy to another dtype and/or device; the engine casts the gradient back to the input dtype."""
+
+    @staticmethod
+    def forward(ctx, x, dtype, device):
+        data = x._data
+        ctx.device = backend.device_of(data)
+        if device is not None:
+            data = backend.to_device(data, device)
+        if dtype is not None and data.dtype != dtype:
+            data = data.astype(dtype)
+        elif data is x._data:
+            data = data.copy()
+        return wrap(data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if grad_output.device != ctx.device:
+            grad_output = grad_output.to(ctx.device)
+        return grad_output, None, None
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return wrap(x._data.copy())
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def to_copy(x, dtype=None, device=None, copy=False):
+    numpy_dtype = None if dtype is None else dtypes.to_numpy_dtype(dtype)
+    target = None if device is None else backend.as_device(device)
+    if not copy and (numpy_dtype is None or numpy_dtype == x._data.dtype) and (target is None or target == x.device):
+        return x
+    if numpy_dtype is not None and numpy_dtype.kind not in "fc" and x.requires_grad:
+        # The result cannot carry a gradient; PyTorch returns it detached from the graph.
+        return wrap(backend.to_device(x._data, target or x.device).astype(numpy_dtype))
+    return ToCopy.apply(x, numpy_dtype, target)
+
+
+def clone(x):
+    return Clone.apply(x)
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def abs(x):  # noqa: A001 - PyTorch's name
+    return Abs.apply(x)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def expm1(x):
+    return Expm1.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def log1p(x):
+    return Log1p.apply(x)
+
+
+def log2(x):
+    return Log.apply(x) * (1 / math.log(2))
+
+
+def log10(x):
+    return Log.apply(x) * (1 / math.log(10))
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def rsqrt(x):
+    return Rsqrt.apply(x)
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+def tan(x):
+    return Tan.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return Relu.apply(x)
+
+
+def sign(x):
+    return Sign.apply(x)
+
+
+def floor(x):
+    return Floor.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+def ceil(x):
+    return Ceil.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+def trunc(x):
+    return Trunc.apply(x) if x._data.dtype.kind == "f" else x.clone()
+
+
+def round(x, *, decimals=0):  # noqa: A001
+    return Round.apply(x, decimals)
+
+
+def square(x):
+    return x * x
+
+
+def reciprocal(x):
+    return 1 / x if x._data.dtype.kind in "fc" else 1.0 / x
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    """Limit x to [min, max]; either bound may be None, a number or a tensor."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    from ._util import promote
+
+    for bound in (min, max):
+        if isinstance(bound, Tensor):
+            x, _ = promote(x, bound)
+    if isinstance(min, Tensor):
+        min = min.to(x.dtype)
+    if isinstance(max, Tensor):
+        max = max.to(x.dtype)
+    if isinstance(min, float) or isinstance(max, float):
+        x, _ = promote(x, 1.0)
+    return Clamp.apply(x, min, max)
+
+
+clip = clamp

@@ -1,0 +1,446 @@
+"""Indexing: __getitem__/__setitem__, gather/scatter, masked_fill, and the in-place machinery."""
+
+import builtins
+
+import numpy as np
+
+from .. import backend, dtypes
+from ..autograd.function import Function
+from ..autograd.grad_mode import state as grad_state
+from ..tensor import Tensor
+from ._util import check_same_device, normalize_dim, wrap
+
+
+# -- index normalization ------------------------------------------------------------------------
+def _index_array(item, x):
+    data = item._data if isinstance(item, Tensor) else np.asarray(item)
+    if isinstance(item, Tensor):
+        check_same_device(item, x)
+    if data.dtype.kind not in "biu":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if data.dtype.kind != "b" and backend.device_of(data) != backend.device_of(x._data):
+        data = backend.to_device(data, x.device)
+    return data
+
+
+def normalize_index(x, index):
+    """A tuple NumPy can use: tensors become arrays, boolean masks become integer arrays (so
+    that backward can scatter), and sizes and bounds are checked with PyTorch's errors.
+    Returns (index, advanced)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    items, advanced = [], False
+    for item in index:
+        if isinstance(item, (Tensor, list, np.ndarray)) or backend.is_cuda_array(item):
+            array = _index_array(item, x)
+            if array.ndim == 0 and array.dtype.kind != "b":
+                item = int(array)
+            else:
+                item, advanced = array, True
+        elif not (item is None or item is Ellipsis or isinstance(item, (builtins.slice, int, np.integer))):
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices (got "
+                f"{type(item).__name__})"
+            )
+        items.append(item)
+    shape = x._data.shape
+    consumed = builtins.sum(1 if not hasattr(i, "ndim") else (i.ndim if i.dtype.kind == "b" else 1) for i in items if i is not None and i is not Ellipsis)
+    if consumed > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    result, position = [], 0
+    for item in items:
+        if item is Ellipsis:
+            result.append(item)
+            position += len(shape) - consumed
+            continue
+        if item is None:
+            result.append(item)
+            continue
+        if hasattr(item, "ndim") and item.dtype.kind == "b":
+            expected = shape[position : position + item.ndim]
+            if item.shape != expected:
+                raise IndexError(
+                    f"The shape of the mask {list(item.shape)} at index {position} does not match the shape of the indexed tensor {list(expected)} at index {position}"
+                )
+            result.extend(item.nonzero())
+            position += item.ndim
+            continue
+        size = shape[position]
+        if isinstance(item, (int, np.integer)):
+            if not -size <= item < size:
+                raise IndexError(f"index {item} is out of bounds for dimension {position} with size {size}")
+        elif hasattr(item, "ndim") and item.size:
+            low, high = int(item.min()), int(item.max())
+            if low < -size or high >= size:
+                bad = high if high >= size else low
+                raise IndexError(f"index {bad} is out of bounds for dimension {position} with size {size}")
+        result.append(item)
+        position += 1
+    return tuple(result), advanced
+
+
+# -- primitives ---------------------------------------------------------------------------------
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, x, index, advanced):
+        ctx.index, ctx.advanced, ctx.shape = index, advanced, x._data.shape
+        out = x._data[index]
+        if advanced:
+            return wrap(out)
+        from .movement import _view_of
+
+        return _view_of(wrap(out), x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return IndexAdd.apply(grad_output, ctx.index, ctx.advanced, ctx.shape), None, None
+
+
+class IndexAdd(Function):
+    """Zeros of ``shape`` with ``values`` added at ``index``: the backward of indexing (repeated
+    indices are summed). Its own backward is indexing again."""
+
+    @staticmethod
+    def forward(ctx, values, index, advanced, shape):
+        ctx.index, ctx.advanced = index, advanced
+        data = values._data
+        out = backend.array_module(data).zeros(shape, dtype=data.dtype)
+        if advanced:
+            backend.scatter_add(out, index, data)
+        else:
+            out[index] = data
+        return wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return GetItem.apply(grad_output, ctx.index, ctx.advanced), None, None, None
+
+
+class IndexPut(Function):
+    """A copy of x with ``x[index] = value``; the out-of-place half of ``__setitem__``."""
+
+    @staticmethod
+    def forward(ctx, x, index, value):
+        ctx.index = index
+        ctx.value_shape = value._data.shape if isinstance(value, Tensor) else None
+        out = x._data.copy()
+        out[index] = value._data if isinstance(value, Tensor) else value
+        return wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad_x = IndexPut.apply(grad_output, ctx.index, 0.0) if ctx.needs_input_grad[0] else None
+        grad_value = None
+        if ctx.needs_input_grad[2]:
+            grad_value = GetItem.apply(grad_output, ctx.index, True)
+            if grad_value.dim() < len(ctx.value_shape):
+                grad_value = grad_value.reshape(ctx.value_shape)
+        return grad_x, None, grad_value
+
+
+def _along_dim(index, dim):
+    """Full fancy index that selects index[...] along ``dim`` and the same position elsewhere."""
+    xp = backend.array_module(index)
+    full = []
+    for d, size in enumerate(index.shape):
+        if d == dim:
+            full.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = size
+            full.append(xp.arange(size).reshape(shape))
+    return tuple(full)
+
+
+def _check_along(x, dim, index, name, src=None):
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    check_same_device(x, index)
+    if index._data.ndim != x._data.ndim and not (index._data.ndim <= 1 and x._data.ndim <= 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as {'input' if src is None else 'self'} tensor")
+    d = normalize_dim(dim, x._data.ndim)
+    for i, (a, b) in enumerate(zip(index._data.shape, x._data.shape)):
+        if i != d and a > b:
+            raise RuntimeError(f"Size does not match at dimension {i} expected index {list(index._data.shape)} to be no larger than self {list(x._data.shape)} apart from dimension {d}")
+    if index._data.size:
+        size = x._data.shape[d] if x._data.ndim else 1
+        low, high = int(index._data.min()), int(index._data.max())
+        if low < -size or high >= size:
+            raise RuntimeError(f"index {high if high >= size else low} is out of bounds for dimension {d} with size {size}")
+    return d
+
+
+class Gather(Function):
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.shape, ctx.dim = x._data.shape, dim
+        ctx.save_for_backward(index)
+        return wrap(x._data[_along_dim(index._data, dim)])
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (index,) = ctx.saved_tensors
+        zeros = wrap(backend.array_module(grad_output._data).zeros(ctx.shape, dtype=grad_output._data.dtype))
+        return ScatterAdd.apply(zeros, ctx.dim, index, grad_output), None, None
+
+
+class ScatterAdd(Function):
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        ctx.dim = dim
+        ctx.save_for_backward(index)
+        out = x._data.copy()
+        source = src._data[tuple(builtins.slice(0, s) for s in index._data.shape)]
+        backend.scatter_add(out, _along_dim(index._data, dim), source.astype(out.dtype, copy=False))
+        return wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (index,) = ctx.saved_tensors
+        grad_src = Gather.apply(grad_output, ctx.dim, index) if ctx.needs_input_grad[3] else None
+        return grad_output, None, None, grad_src
+
+
+class Scatter(Function):
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        ctx.dim = dim
+        ctx.save_for_backward(index)
+        out = x._data.copy()
+        if isinstance(src, Tensor):
+            src = src._data[tuple(builtins.slice(0, s) for s in index._data.shape)]
+        out[_along_dim(index._data, dim)] = src
+        return wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (index,) = ctx.saved_tensors
+        grad_x = Scatter.apply(grad_output, ctx.dim, index, 0.0) if ctx.needs_input_grad[0] else None
+        grad_src = Gather.apply(grad_output, ctx.dim, index) if ctx.needs_input_grad[3] else None
+        return grad_x, None, None, grad_src
+
+
+class MaskedFill(Function):
+    @staticmethod
+    def forward(ctx, x, mask, fill):
+        ctx.save_for_backward(mask)
+        xp = backend.array_module(x._data)
+        fill_value = fill._data if isinstance(fill, Tensor) else fill
+        return wrap(xp.where(mask._data, fill_value, x._data).astype(x._data.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (mask,) = ctx.saved_tensors
+        grad_x = grad_output.masked_fill(mask, 0.0) if ctx.needs_input_grad[0] else None
+        grad_fill = None
+        if ctx.needs_input_grad[2]:
+            grad_fill = (grad_output - grad_output.masked_fill(mask, 0.0)).sum()
+        return grad_x, None, grad_fill
+
+
+class CopyFrom(Function):
+    """The values of ``src`` broadcast, cast and moved to ``x``'s shape, dtype and device."""
+
+    @staticmethod
+    def forward(ctx, x, src):
+        ctx.src_device = src.device if isinstance(src, Tensor) else None
+        data = src._data if isinstance(src, Tensor) else src
+        xp = backend.array_module(x._data)
+        if isinstance(src, Tensor):
+            data = backend.to_device(data, x.device)
+        out = xp.empty_like(x._data)
+        try:
+            xp.copyto(out, data, casting="unsafe")
+        except ValueError:
+            raise RuntimeError(
+                f"The size of tensor a ({list(x._data.shape)}) must match the size of tensor b ({list(getattr(data, 'shape', ()))}): src cannot be broadcast to the destination"
+            ) from None
+        return wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad_src = grad_output.to(ctx.src_device) if ctx.needs_input_grad[1] else None
+        return None, grad_src
+
+
+class Fill(Function):
+    @staticmethod
+    def forward(ctx, x, fill):
+        xp = backend.array_module(x._data)
+        return wrap(xp.full_like(x._data, fill._data if isinstance(fill, Tensor) else fill))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return None, (grad_output.sum() if ctx.needs_input_grad[1] else None)
+
+
+# -- public functions ---------------------------------------------------------------------------
+def getitem(x, index):
+    index, advanced = normalize_index(x, index)
+    return GetItem.apply(x, index, advanced)
+
+
+def _value_for(tensor, value):
+    if isinstance(value, Tensor):
+        check_same_device(tensor, value)
+        return value if value._data.dtype == tensor._data.dtype else value.to(tensor.dtype)
+    if isinstance(value, (int, float, bool)):
+        return value
+    return wrap(backend.to_device(np.asarray(value, dtype=tensor._data.dtype), tensor.device))
+
+
+def setitem(tensor, index, value):
+    """tensor[index] = value, in place (recorded in the graph when grad is involved)."""
+    index, _ = normalize_index(tensor, index)
+    value = _value_for(tensor, value)
+    if grad_state.enabled and (tensor._requires_grad or getattr(value, "requires_grad", False)):
+        inplace(tensor, IndexPut.apply, index, value)
+        return
+    try:
+        tensor._data[index] = value._data if isinstance(value, Tensor) else value
+    except ValueError as error:
+        raise RuntimeError(f"shape mismatch: {error}") from None
+    tensor._version[0] += 1
+
+
+def index_select(input, dim, index):  # noqa: A002
+    if not isinstance(index, Tensor) or index._data.ndim > 1 or index._data.dtype.kind not in "iu":
+        raise IndexError("index_select(): Index is supposed to be a vector of integers")
+    d = normalize_dim(dim, input._data.ndim)
+    return getitem(input, (builtins.slice(None),) * d + (index.reshape(-1),))
+
+
+def gather(input, dim, index):  # noqa: A002
+    """out[i][j] = input[i][index[i][j]] along ``dim`` (for dim=1), as PyTorch."""
+    d = _check_along(input, dim, index, "gather")
+    x = input
+    if index._data.shape != input._data.shape:
+        x = input[tuple(builtins.slice(0, s) if i != d else builtins.slice(None) for i, s in enumerate(index._data.shape))]
+    return Gather.apply(x, d, index)
+
+
+def scatter_add(input, dim, index, src):  # noqa: A002
+    d = _check_along(input, dim, index, "scatter_add", src)
+    check_same_device(input, src)
+    return ScatterAdd.apply(input, d, index, src)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A002
+    if reduce == "add":
+        return scatter_add(input, dim, index, src if src is not None else value)
+    if reduce is not None:
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce} (tinytorch supports add)")
+    d = _check_along(input, dim, index, "scatter", src)
+    if src is None:
+        src = value
+    if isinstance(src, (int, float)):
+        return Scatter.apply(input, d, index, src)
+    check_same_device(input, src)
+    return Scatter.apply(input, d, index, src.to(input.dtype))
+
+
+def masked_fill(input, mask, value):  # noqa: A002
+    """input with ``value`` where the boolean ``mask`` (broadcastable to input) is True."""
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
+        found = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {found}")
+    check_same_device(input, mask)
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s).")
+        check_same_device(input, value)
+    try:
+        np.broadcast_shapes(mask._data.shape, input._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({list(input._data.shape)}) must match the size of tensor b ({list(mask._data.shape)}) at non-singleton dimension"
+        ) from None
+    return MaskedFill.apply(input, mask, value)
+
+
+def masked_select(input, mask):  # noqa: A002
+    shape = np.broadcast_shapes(mask._data.shape, input._data.shape)
+    return getitem(input.expand(shape), mask.expand(shape))
+
+
+def nonzero(input, *, as_tuple=False):  # noqa: A002
+    indices = input._data.nonzero()
+    if as_tuple:
+        return tuple(wrap(i.astype(dtypes.int64.numpy)) for i in indices)
+    xp = backend.array_module(input._data)
+    return wrap(xp.stack(indices, axis=-1).astype(dtypes.int64.numpy) if indices else xp.zeros((0, 0), dtype=dtypes.int64.numpy))
+
+
+def copy_from(input, src):  # noqa: A002
+    return CopyFrom.apply(input, src)
+
+
+# -- in place -------------------------------------------------------------------------------------
+def check_inplace(tensor):
+    """PyTorch refuses in-place ops on a leaf that requires grad (and views of one) in grad mode."""
+    if not grad_state.enabled:
+        return
+    if tensor._requires_grad and tensor.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    base = tensor._base
+    if base is not None and base._requires_grad:
+        if base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError(
+            "tinytorch does not support in-place operations on a view of a tensor that requires grad "
+            "(PyTorch rebases the view's graph); use the out-of-place operation instead."
+        )
+
+
+def inplace(tensor, op, *args, **kwargs):
+    """Run ``op(tensor, *args)`` and store the result in ``tensor``'s memory, bumping its version.
+
+    With autograd involved the op runs on a snapshot of the old values, so that tensors saved
+    for backward keep what they saw, and ``tensor`` takes over the result's grad_fn.
+    """
+    check_inplace(tensor)
+    if grad_state.enabled and (tensor._requires_grad or builtins.any(getattr(a, "requires_grad", False) for a in args)):
+        snapshot = Tensor._make(tensor._data.copy(), tensor._requires_grad, tensor.grad_fn, tensor._output_nr)
+        result = op(snapshot, *args, **kwargs)
+        _store(tensor, result)
+        tensor.grad_fn, tensor._output_nr = result.grad_fn, result._output_nr
+        tensor._requires_grad = result._requires_grad
+    else:
+        _store(tensor, op(tensor, *args, **kwargs))
+    tensor._version[0] += 1
+    return tensor
+
+
+def _store(tensor, result):
+    data, new = tensor._data, result._data
+    if new.shape != data.shape:
+        raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the broadcast shape {list(new.shape)}")
+    if new.dtype != data.dtype and _category(new.dtype) > _category(data.dtype):
+        raise RuntimeError(
+            f"result type {_title(new.dtype)} can't be cast to the desired output type {_title(data.dtype)}"
+        )
+    if not data.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
+        )
+    backend.array_module(data).copyto(data, new, casting="unsafe")
+
+
+def _category(dtype):
+    return 2 if dtype.kind in "fc" else (0 if dtype.kind == "b" else 1)
+
+
+def _title(dtype):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte"}.get(dtype.name, dtype.name)
+
+
+def fill_(tensor, value):
+    """Fill in place with a number or a 0-d tensor."""
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
+    check_inplace(tensor)
+    if grad_state.enabled and (tensor._requires_grad or getattr(value, "requires_grad", False)):
+        return inplace(tensor, Fill.apply, value)
+    tensor._data[...] = value._data if isinstance(value, Tensor) else value
+    tensor._version[0] += 1
+    return tensor

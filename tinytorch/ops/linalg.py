@@ -1,0 +1,153 @@
+"""Matrix products: MatMul (1-D, 2-D, batched with broadcasting) and Linear, fused as one op."""
+
+
+from ..autograd.function import Function
+from ._util import check_same_device, promote, wrap
+
+
+def _shape_text(shape):
+    return "x".join(str(s) for s in shape)
+
+
+def _check_matmul(a, b):
+    sa, sb = a._data.shape, b._data.shape
+    if not sa or not sb:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(sa)}D and {len(sb)}D")
+    inner_a = sa[-1]
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if inner_a != inner_b:
+        if len(sa) == 1 and len(sb) == 1:
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same "
+                f"number of elements, but got {sa[0]} and {sb[0]} elements respectively"
+            )
+        if len(sa) <= 2 and len(sb) <= 2:
+            rows = sa if len(sa) == 2 else (1,) + sa
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_shape_text(rows)} and {_shape_text(sb)})")
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{inner_a}] but got: [{inner_b}]; "
+            f"shapes {list(sa)} and {list(sb)} cannot be multiplied"
+        )
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        try:
+            return wrap(a._data @ b._data)
+        except ValueError:
+            raise RuntimeError(f"shapes {list(a._data.shape)} and {list(b._data.shape)} cannot be multiplied: batch dimensions do not broadcast") from None
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        # 1-D operands are matrices with a dim of 1 for the products, then squeezed back.
+        a2 = a.unsqueeze(0) if a.dim() == 1 else a
+        b2 = b.unsqueeze(-1) if b.dim() == 1 else b
+        g = grad_output
+        if a.dim() == 1:
+            g = g.unsqueeze(-2)
+        if b.dim() == 1:
+            g = g.unsqueeze(-1)
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = g @ b2.mT
+            if a.dim() == 1:
+                grad_a = grad_a.squeeze(-2)
+        if ctx.needs_input_grad[1]:
+            grad_b = a2.mT @ g
+            if b.dim() == 1:
+                grad_b = grad_b.squeeze(-1)
+        return grad_a, grad_b
+
+
+class Linear(Function):
+    """input @ weight.T + bias in one node.
+
+    Fused because it is the hot path of every MLP: the backward is two GEMMs and one sum, with no
+    intermediate transposed copies, and the data batch's gradient is skipped (needs_input_grad).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        out = x._data @ weight._data.T
+        if bias is not None:
+            out += bias._data
+        return wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_x = grad_output @ weight if needs[0] else None
+        grad_weight = grad_bias = None
+        if needs[1] or (ctx.has_bias and needs[2]):
+            # Batch dims fold into one so the weight gradient is a single GEMM.
+            g2 = grad_output.reshape(-1, grad_output.shape[-1]) if grad_output.dim() != 2 else grad_output
+            if needs[1]:
+                x2 = x.reshape(-1, x.shape[-1]) if x.dim() != 2 else x
+                grad_weight = g2.mT @ x2
+            if ctx.has_bias and needs[2]:
+                grad_bias = g2.sum(0)
+        return grad_x, grad_weight, grad_bias
+
+
+def matmul(input, other):  # noqa: A002
+    """Matrix product with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
+    a, b = promote(input, other)
+    _check_matmul(a, b)
+    return MatMul.apply(a, b)
+
+
+def mm(input, mat2):  # noqa: A002
+    if input.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"{'self' if input.dim() != 2 else 'mat2'} must be a matrix")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    if input.dim() != 3 or mat2.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    return matmul(input, mat2)
+
+
+def dot(input, other):  # noqa: A002
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
+    return matmul(input, other)
+
+
+def outer(input, vec2):  # noqa: A002
+    return input.unsqueeze(-1) * vec2
+
+
+def linear(input, weight, bias=None):  # noqa: A002
+    """input @ weight.T + bias (PyTorch's F.linear)."""
+    check_same_device(input, weight)
+    if bias is not None:
+        check_same_device(input, bias)
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}"
+        )
+    if input._data.ndim == 0 or input._data.shape[-1] != weight._data.shape[-1]:
+        rows = (-1 if input._data.ndim < 2 else 1)
+        for s in input._data.shape[:-1]:
+            rows *= s
+        rows = abs(rows) if input._data.ndim >= 2 else 1
+        cols = input._data.shape[-1] if input._data.ndim else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
+            f"{_shape_text(weight._data.shape[::-1])})"
+        )
+    if weight._data.ndim == 1:
+        return matmul(input, weight) + (bias if bias is not None else 0)
+    return Linear.apply(input, weight, bias)
+
+
+

@@ -1,0 +1,487 @@
+"""Shape and movement ops. Reshape, Permute, Expand, SumTo, Cat, Split, Repeat, Flip, Roll and
+Tril/Triu are primitives; view, flatten, squeeze, unsqueeze, stack and friends are composites."""
+
+import builtins
+
+from .. import backend
+from ..autograd.function import Function
+from ..tensor import Size
+from ._util import check_same_device, normalize_dim, normalize_dims, result_dtype, shape_arg, wrap
+
+
+def _infer_shape(shape, numel):
+    """Resolve one -1 in ``shape``; RuntimeError as PyTorch when the sizes disagree."""
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if unknown:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = shape[: unknown[0]] + (numel // known,) + shape[unknown[0] + 1 :]
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape, as_view):
+        ctx.shape = x._data.shape
+        if as_view:
+            data = x._data.view()
+            try:
+                data.shape = shape
+            except AttributeError:
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least one "
+                    "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+                ) from None
+        else:
+            data = x._data.reshape(shape)
+        return _view_of(wrap(data), x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.reshape(ctx.shape), None, None
+
+
+def _view_of(out, x):
+    """Mark ``out`` as a view of ``x`` when it shares x's memory: they share a version counter."""
+    base = out._data.base
+    if base is not None and (base is x._data or base is x._data.base):
+        out._version = x._version
+        out._base = x if x._base is None else x._base
+    return out
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return _view_of(wrap(x._data.transpose(dims)), x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return grad_output.permute(*inverse), None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x._data.shape
+        return _view_of(wrap(backend.array_module(x._data).broadcast_to(x._data, shape)), x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.sum_to_size(ctx.shape), None
+
+
+class SumTo(Function):
+    """Sum a broadcast result back to ``shape``: the inverse of expand, used by the engine."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        data = x._data
+        ctx.shape = data.shape
+        lead = data.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and data.shape[i + lead] != 1)
+        if dims:
+            data = data.sum(axis=dims, keepdims=True)
+            if lead:
+                data = data.reshape(data.shape[lead:])
+        return wrap(data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.expand(ctx.shape), None
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, dim, *tensors):
+        ctx.dim = dim
+        ctx.sizes = [t._data.shape[dim] for t in tensors]
+        return wrap(backend.array_module(tensors[0]._data).concatenate([t._data for t in tensors], axis=dim))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return (None, *grad_output.split(ctx.sizes, ctx.dim))
+
+
+class Split(Function):
+    """Pieces along ``dim``: one node with several outputs (views), whose backward is one cat."""
+
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim = dim
+        data = x._data
+        pieces, start = [], 0
+        index = [builtins.slice(None)] * data.ndim
+        for size in sizes:
+            index[dim] = builtins.slice(start, start + size)
+            pieces.append(_view_of(wrap(data[tuple(index)]), x))
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        return cat(grad_outputs, ctx.dim), None, None
+
+
+class Repeat(Function):
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.shape = (1,) * (len(repeats) - x._data.ndim) + x._data.shape
+        ctx.repeats = repeats
+        return wrap(backend.array_module(x._data).tile(x._data, repeats))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        interleaved = []
+        for r, s in zip(ctx.repeats, ctx.shape):
+            interleaved += [r, s]
+        grad = grad_output.reshape(interleaved).sum(tuple(range(0, len(interleaved), 2)))
+        return grad, None
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return wrap(backend.array_module(x._data).flip(x._data, dims).copy())
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.flip(ctx.dims), None
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return wrap(backend.array_module(x._data).roll(x._data, shifts, dims))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        negated = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return grad_output.roll(negated, ctx.dims), None, None
+
+
+class Triangle(Function):
+    @staticmethod
+    def forward(ctx, x, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        xp = backend.array_module(x._data)
+        return wrap(xp.triu(x._data, diagonal) if upper else xp.tril(x._data, diagonal))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return (grad_output.triu(ctx.diagonal) if ctx.upper else grad_output.tril(ctx.diagonal)), None, None
+
+
+# -- public functions ---------------------------------------------------------------------------
+def reshape(input, *shape):  # noqa: A002
+    """The same elements in a new shape (a view when possible, else a copy)."""
+    shape = _infer_shape(shape_arg(shape), input._data.size)
+    if shape == input._data.shape:
+        return Reshape.apply(input, shape, True)
+    return Reshape.apply(input, shape, False)
+
+
+def view(input, *shape):  # noqa: A002
+    """A view with a new shape; RuntimeError where the memory layout does not allow one, as PyTorch."""
+    return Reshape.apply(input, _infer_shape(shape_arg(shape), input._data.size), True)
+
+
+def view_dtype(input, dtype):  # noqa: A002
+    from .. import dtypes
+
+    return wrap(input._data.view(dtypes.to_numpy_dtype(dtype)))
+
+
+def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
+    shape = input._data.shape
+    if not shape:
+        return reshape(input, 1)
+    start, end = normalize_dim(start_dim, len(shape)), normalize_dim(end_dim, len(shape))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    middle = 1
+    for s in shape[start : end + 1]:
+        middle *= s
+    return reshape(input, shape[:start] + (middle,) + shape[end + 1 :])
+
+
+def unflatten(input, dim, sizes):  # noqa: A002
+    shape = input._data.shape
+    d = normalize_dim(dim, len(shape))
+    sizes = _infer_shape(tuple(sizes), shape[d])
+    return reshape(input, shape[:d] + sizes + shape[d + 1 :])
+
+
+def squeeze(input, dim=None):  # noqa: A002
+    shape = input._data.shape
+    dims = normalize_dims(dim, len(shape)) if dim is not None else tuple(range(len(shape)))
+    return reshape(input, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+
+
+def unsqueeze(input, dim):  # noqa: A002
+    shape = input._data.shape
+    d = normalize_dim(dim, len(shape) + 1)
+    return reshape(input, shape[:d] + (1,) + shape[d:])
+
+
+def permute(input, *dims):  # noqa: A002
+    dims = shape_arg(dims)
+    ndim = input._data.ndim
+    if len(dims) != ndim:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not equal to len(dims) = {len(dims)}"
+        )
+    return Permute.apply(input, normalize_dims(dims, ndim))
+
+
+def transpose(input, dim0, dim1):  # noqa: A002
+    ndim = input._data.ndim
+    if ndim == 0:
+        return Reshape.apply(input, (), True)
+    d0, d1 = normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)
+    dims = list(range(ndim))
+    dims[d0], dims[d1] = d1, d0
+    return Permute.apply(input, tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):  # noqa: A002
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else Reshape.apply(input, input._data.shape, True)
+
+
+def movedim(input, source, destination):  # noqa: A002
+    ndim = input._data.ndim
+    source = normalize_dims(source if isinstance(source, (tuple, list)) else (source,), ndim)
+    destination = normalize_dims(destination if isinstance(destination, (tuple, list)) else (destination,), ndim)
+    order = [d for d in range(ndim) if d not in source]
+    for dst, src in sorted(zip(destination, source)):
+        order.insert(dst, src)
+    return Permute.apply(input, tuple(order))
+
+
+def expand(input, *sizes):  # noqa: A002
+    """A broadcast view: -1 keeps a size; new dims may be added in front."""
+    sizes = shape_arg(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            f"expand(torch.FloatTensor{{{list(shape)}}}, size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, size in enumerate(sizes):
+        own = shape[i - lead] if i >= lead else None
+        if size == -1:
+            if own is None:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {i}")
+            size = own
+        if own is not None and own != size and own != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({size}) must match the existing size ({own}) at non-singleton "
+                f"dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shape)}"
+            )
+        target.append(size)
+    target = tuple(target)
+    if target == shape:
+        return Reshape.apply(input, shape, True)
+    return Expand.apply(input, target)
+
+
+def broadcast_to(input, size):  # noqa: A002
+    return expand(input, *shape_arg((size,)))
+
+
+def broadcast_shapes(*shapes):
+    result = []
+    for shape in shapes:
+        shape = shape_arg((shape,)) if not isinstance(shape, int) else (shape,)
+        for i in range(1, len(shape) + 1):
+            if i > len(result):
+                result.insert(0, shape[-i])
+            elif result[-i] == 1:
+                result[-i] = shape[-i]
+            elif shape[-i] not in (1, result[-i]):
+                raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape.  Mismatch is between {result} and {list(shape)}")
+    return Size(result)
+
+
+def broadcast_tensors(*tensors):
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def sum_to_size(input, *size):  # noqa: A002
+    size = shape_arg(size)
+    shape = input._data.shape
+    if size == shape:
+        return input
+    lead = len(shape) - len(size)
+    if lead < 0 or builtins.any(s != 1 and s != shape[i + lead] for i, s in enumerate(size)):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    return SumTo.apply(input, size)
+
+
+def _check_cat(tensors, dim, name):
+    if not isinstance(tensors, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not {type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    first = tensors[0]
+    for t in tensors[1:]:
+        check_same_device(first, t)
+
+
+def cat(tensors, dim=0):
+    """Concatenate along an existing dim; all other sizes must match."""
+    _check_cat(tensors, dim, "cat")
+    tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or list(tensors[:1])
+    ref = tensors[0]
+    d = normalize_dim(dim, ref._data.ndim)
+    for number, t in enumerate(tensors):
+        if t._data.ndim != ref._data.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref._data.ndim} and {t._data.ndim}")
+        for i, (a, b) in enumerate(zip(ref._data.shape, t._data.shape)):
+            if i != d and a != b:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {a} but got size {b} for tensor number {number} in the list."
+                )
+    target = ref._data.dtype
+    for t in tensors[1:]:
+        target = result_dtype(wrap(backend.array_module(ref._data).empty((1,), target)), t)
+    tensors = [t if t._data.dtype == target else t.to(_dtype(target)) for t in tensors]
+    return Cat.apply(d, *tensors)
+
+
+concat = concatenate = cat
+
+
+def _dtype(numpy_dtype):
+    from .. import dtypes
+
+    return dtypes.from_numpy_dtype(numpy_dtype)
+
+
+def stack(tensors, dim=0):
+    """Join tensors of one shape along a new dim."""
+    _check_cat(tensors, dim, "stack")
+    shape = tensors[0]._data.shape
+    for number, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and {list(t._data.shape)} at entry {number}")
+    d = normalize_dim(dim, len(shape) + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def hstack(tensors):
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t._data.ndim > 1 else t.reshape(1, -1) for t in tensors], 0)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d = normalize_dim(dim, tensor._data.ndim)
+    length = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0 and length:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {length}")
+        sizes = [size] * (length // size) + ([length % size] if length % size else []) if size else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != length:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {length} (input tensor's size at dimension {d}), but got split_sizes={sizes}"
+            )
+    return Split.apply(tensor, tuple(sizes), d) if len(sizes) != 1 else (Reshape.apply(tensor, tensor._data.shape, True),)
+
+
+def chunk(input, chunks, dim=0):  # noqa: A002
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0")
+    length = input._data.shape[normalize_dim(dim, input._data.ndim)]
+    size = -(-length // chunks) if length else 1
+    return split(input, size, dim)
+
+
+def tensor_split(input, sections, dim=0):  # noqa: A002
+    length = input._data.shape[normalize_dim(dim, input._data.ndim)]
+    base, extra = divmod(length, sections)
+    return split(input, [base + 1] * extra + [base] * (sections - extra), dim)
+
+
+def unbind(input, dim=0):  # noqa: A002
+    d = normalize_dim(dim, input._data.ndim)
+    return tuple(piece.squeeze(d) for piece in split(input, 1, d))
+
+
+def narrow(input, dim, start, length):  # noqa: A002
+    d = normalize_dim(dim, input._data.ndim)
+    start = start + input._data.shape[d] if start < 0 else start
+    index = [builtins.slice(None)] * input._data.ndim
+    index[d] = builtins.slice(start, start + length)
+    return input[tuple(index)]
+
+
+def repeat(input, *sizes):  # noqa: A002
+    sizes = shape_arg(sizes)
+    if len(sizes) < input._data.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    return Repeat.apply(input, sizes)
+
+
+def flip(input, dims):  # noqa: A002
+    dims = normalize_dims(dims if isinstance(dims, (tuple, list)) else (dims,), input._data.ndim)
+    return Flip.apply(input, dims)
+
+
+def roll(input, shifts, dims=None):  # noqa: A002
+    if dims is None:
+        return Roll.apply(input.flatten(), shifts, None).reshape(input.shape)
+    dims = normalize_dims(dims if isinstance(dims, (tuple, list)) else (dims,), input._data.ndim)
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    return Roll.apply(input, shifts, dims)
+
+
+def tril(input, diagonal=0):  # noqa: A002
+    return Triangle.apply(input, diagonal, False)
+
+
+def triu(input, diagonal=0):  # noqa: A002
+    return Triangle.apply(input, diagonal, True)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002
+    n = input._data.ndim
+    d1, d2 = normalize_dim(dim1, n), normalize_dim(dim2, n)
+    moved = movedim(input, (d1, d2), (n - 2, n - 1))
+    rows, cols = moved._data.shape[-2:]
+    xp = backend.array_module(input._data)
+    start_row, start_col = (0, offset) if offset >= 0 else (-offset, 0)
+    length = builtins.max(0, builtins.min(rows - start_row, cols - start_col))
+    r = wrap(xp.arange(start_row, start_row + length))
+    c = wrap(xp.arange(start_col, start_col + length))
+    return moved[..., r, c]
+

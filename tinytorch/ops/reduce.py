@@ -1,0 +1,392 @@
+"""Reductions. Sum, Prod, Amax/Amin, CumSum, LogSoftmax/Softmax and Norm are primitives; mean, var,
+std, logsumexp and max/min along a dim are composites of primitives."""
+
+import builtins
+from collections import namedtuple
+
+from .. import backend, dtypes
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._util import normalize_dim, normalize_dims, wrap
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _kept_shape(shape, dims):
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _expand_back(grad, shape, dims, keepdim):
+    """A reduced gradient broadcast back over the reduced dims."""
+    if not keepdim:
+        grad = grad.reshape(_kept_shape(shape, dims))
+    return grad.expand(shape)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype):
+        ctx.shape, ctx.dims, ctx.keepdim = x._data.shape, dims, keepdim
+        data = x._data
+        if dtype is None and data.dtype.kind in "biu":
+            dtype = dtypes.int64.numpy  # PyTorch sums integers and bools as int64
+        return wrap(data.sum(axis=dims, keepdims=keepdim, dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return _expand_back(grad_output, ctx.shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.dims, ctx.keepdim = dims, keepdim
+        out = wrap(x._data.prod(axis=dims, keepdims=keepdim))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, out = ctx.saved_tensors
+        dims, shape = ctx.dims, x.shape
+        grad = _expand_back(grad_output, shape, dims, ctx.keepdim)
+        if not bool((x._data == 0).any()):
+            return grad * _expand_back(out, shape, dims, ctx.keepdim) / x, None, None
+        # NOTE: with zeros, d prod / d x_i is the product of the other elements; computed from
+        # exclusive cumulative products so a single zero gets the right non-zero gradient.
+        if not dims:
+            return grad, None, None
+        return grad * _product_of_others(x, dims), None, None
+
+
+def _product_of_others(x, dims):
+    data = x._data
+    xp = backend.array_module(data)
+    moved = xp.moveaxis(data, dims, tuple(range(-len(dims), 0)))
+    lead = moved.shape[: moved.ndim - len(dims)]
+    flat = moved.reshape(lead + (-1,))
+    ones = xp.ones(lead + (1,), dtype=data.dtype)
+    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], axis=-1), -1), axis=-1), -1)
+    others = (left * right).reshape(moved.shape)
+    return wrap(xp.moveaxis(others, tuple(range(-len(dims), 0)), dims))
+
+
+class Amax(Function):
+    """max over dims; at ties the gradient is shared evenly, as PyTorch's amax."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, largest):
+        ctx.dims, ctx.keepdim = dims, keepdim
+        if x._data.size == 0:
+            raise IndexError("max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        out = wrap(x._data.max(axis=dims, keepdims=keepdim) if largest else x._data.min(axis=dims, keepdims=keepdim))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, out = ctx.saved_tensors
+        hit = x == _expand_back(out, x.shape, ctx.dims, ctx.keepdim)
+        count = hit.sum(ctx.dims, keepdim=True)
+        return _expand_back(grad_output, x.shape, ctx.dims, ctx.keepdim) * hit / count, None, None, None
+
+
+class CumSum(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        data = x._data
+        return wrap(data.cumsum(axis=dim, dtype=dtypes.int64.numpy if data.dtype.kind in "biu" else None))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim), None
+
+
+class LogSoftmax(Function):
+    """Fused for stability: x - max - log(sum(exp(x - max))) in one node, never overflowing."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        data = x._data
+        xp = backend.array_module(data)
+        shifted = data - data.max(axis=dim, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.dim = dim
+        result = wrap(out)
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output - out.exp() * grad_output.sum(ctx.dim, keepdim=True), None
+
+
+class Softmax(Function):
+    """Fused: exp(x - max) / sum, one node whose backward is s * (g - sum(g * s))."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        data = x._data
+        xp = backend.array_module(data)
+        e = xp.exp(data - data.max(axis=dim, keepdims=True))
+        e /= e.sum(axis=dim, keepdims=True)
+        result = wrap(e)
+        ctx.dim = dim
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return out * (grad_output - (grad_output * out).sum(ctx.dim, keepdim=True)), None
+
+
+class Norm(Function):
+    """The p-norm over dims for finite p >= 1; the gradient at a zero vector is 0, as PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        data = x._data
+        xp = backend.array_module(data)
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        if p == 2:
+            out = xp.sqrt((data * data).sum(axis=dims, keepdims=keepdim))
+        else:
+            out = (abs(data) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+        result = wrap(out.astype(data.dtype, copy=False))
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, out = ctx.saved_tensors
+        p = ctx.p
+        norm = _expand_back(out, x.shape, ctx.dims, ctx.keepdim)
+        grad = _expand_back(grad_output, x.shape, ctx.dims, ctx.keepdim)
+        if p == 1:
+            return grad * x.sign(), None, None, None
+        scale = x * x.abs().pow(p - 2) if p != 2 else x
+        safe_norm = norm.masked_fill(norm == 0, 1.0)
+        return (grad * scale / safe_norm.pow(p - 1)).masked_fill(norm == 0, 0.0), None, None, None
+
+
+# -- public functions ---------------------------------------------------------------------------
+def _float_dtype(dtype):
+    return None if dtype is None else dtypes.to_numpy_dtype(dtype)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
+    """Sum over ``dim`` (None: all dims; int or tuple; negative allowed)."""
+    dims = normalize_dims(dim, input._data.ndim)
+    return Sum.apply(input, dims, keepdim, _float_dtype(dtype))
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {_dtype_title(input)}"
+        )
+    dims = normalize_dims(dim, input._data.ndim)
+    count = 1
+    for d in dims:
+        count *= input._data.shape[d]
+    return Sum.apply(input, dims, keepdim, None) * (1.0 / count if count else float("nan"))
+
+
+def _dtype_title(t):
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(t._data.dtype.name, t._data.dtype.name)
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    """Variance with Bessel's correction by default (``correction=1``), as PyTorch."""
+    if isinstance(unbiased, (tuple, list, int)) and not isinstance(unbiased, bool) and dim is None:
+        dim, unbiased = unbiased, None
+    dims = normalize_dims(dim, input._data.ndim)
+    count = 1
+    for d in dims:
+        count *= input._data.shape[d]
+    centered = input - mean(input, dims, keepdim=True)
+    denominator = builtins.max(count - _correction(unbiased, correction), 0)
+    return Sum.apply(centered * centered, dims, keepdim, None) * (1.0 / denominator if denominator else float("inf"))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    if dtype is not None:
+        input = input.to(dtype)
+    return Prod.apply(input, normalize_dims(dim, input._data.ndim), keepdim)
+
+
+def amax(input, dim=(), keepdim=False):  # noqa: A002
+    return Amax.apply(input, normalize_dims(dim, input._data.ndim), keepdim, True)
+
+
+def amin(input, dim=(), keepdim=False):  # noqa: A002
+    return Amax.apply(input, normalize_dims(dim, input._data.ndim), keepdim, False)
+
+
+def _extreme(input, dim, keepdim, largest, name):  # noqa: A002
+    if isinstance(dim, Tensor):
+        from .binary import maximum, minimum
+
+        return maximum(input, dim) if largest else minimum(input, dim)
+    if dim is None:
+        if input._data.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        return Amax.apply(input, tuple(range(input._data.ndim)), False, largest)
+    d = normalize_dim(dim, input._data.ndim)
+    if input._data.ndim and input._data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    indices = argmax(input, d, keepdim=True) if largest else argmin(input, d, keepdim=True)
+    values = input.gather(d, indices) if input._data.ndim else input.clone()
+    if not keepdim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return values_indices(values, indices)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001, A002
+    """The largest element, or (values, indices) along ``dim``, or the elementwise maximum with a tensor."""
+    return _extreme(input, dim, keepdim, True, "max")
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001, A002
+    return _extreme(input, dim, keepdim, False, "min")
+
+
+def _arg(input, dim, keepdim, largest):  # noqa: A002
+    data = input._data
+    if dim is None:
+        index = data.argmax() if largest else data.argmin()
+        out = backend.array_module(data).asarray(index, dtype=dtypes.int64.numpy)
+        return wrap(out.reshape((1,) * data.ndim) if keepdim else out)
+    d = normalize_dim(dim, data.ndim)
+    if data.ndim == 0:
+        return wrap(backend.array_module(data).zeros((), dtype=dtypes.int64.numpy))
+    index = data.argmax(axis=d, keepdims=keepdim) if largest else data.argmin(axis=d, keepdims=keepdim)
+    return wrap(index.astype(dtypes.int64.numpy, copy=False))
+
+
+def argmax(input, dim=None, keepdim=False):  # noqa: A002
+    return _arg(input, dim, keepdim, True)
+
+
+def argmin(input, dim=None, keepdim=False):  # noqa: A002
+    return _arg(input, dim, keepdim, False)
+
+
+def logsumexp(input, dim, keepdim=False):  # noqa: A002
+    """log(sum(exp(x))) over ``dim``, shifted by the max so it never overflows."""
+    dims = normalize_dims(dim, input._data.ndim)
+    shift = amax(input.detach(), dims, keepdim=True)
+    shift = shift.masked_fill(~shift.isfinite(), 0.0)
+    out = (input - shift).exp().sum(dims, keepdim=True).log() + shift
+    return out if keepdim else out.squeeze(dims)
+
+
+def _softmax_input(input, dim, dtype, name):  # noqa: A002
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for \'{_dtype_title(input)}\'')
+    if dim is None:
+        raise TypeError(f"{name}() missing required argument 'dim'")
+    return input, normalize_dim(dim, input._data.ndim)
+
+
+def softmax(input, dim, dtype=None):  # noqa: A002
+    input, d = _softmax_input(input, dim, dtype, "softmax")
+    return Softmax.apply(input, d)
+
+
+def log_softmax(input, dim, dtype=None):  # noqa: A002
+    input, d = _softmax_input(input, dim, dtype, "log_softmax")
+    return LogSoftmax.apply(input, d)
+
+
+def cumsum(input, dim, *, dtype=None):  # noqa: A002
+    if dtype is not None:
+        input = input.to(dtype)
+    return CumSum.apply(input, normalize_dim(dim, input._data.ndim))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
+    """The vector p-norm over ``dim`` ('fro' and 2 are the same; inf, -inf, 0 and 1 supported)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_dtype_title(input)}")
+    dims = normalize_dims(dim, input._data.ndim)
+    if p in ("fro", None):
+        p = 2
+    if p == float("inf"):
+        return amax(input.abs(), dims, keepdim)
+    if p == float("-inf"):
+        return amin(input.abs(), dims, keepdim)
+    if p == 0:
+        return (input != 0).sum(dims, keepdim).to(input.dtype)
+    if p == "nuc" or not isinstance(p, (int, float)) or p < 1:
+        raise RuntimeError(f"norm with p={p!r} is not supported by tinytorch")
+    return Norm.apply(input, float(p), dims, keepdim)
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001, A002
+    dims = normalize_dims(dim, input._data.ndim)
+    return wrap(input._data.astype(bool, copy=False).all(axis=dims, keepdims=keepdim))
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001, A002
+    dims = normalize_dims(dim, input._data.ndim)
+    return wrap(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim))
+
+
+def count_nonzero(input, dim=None):  # noqa: A002
+    dims = normalize_dims(dim, input._data.ndim)
+    return wrap((input._data != 0).sum(axis=dims).astype(dtypes.int64.numpy))
+
+
+def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    """(values, indices) sorted along ``dim``; values carry the gradient through gather."""
+    d = normalize_dim(dim, input._data.ndim)
+    data = input._data
+    if data.ndim == 0:
+        return values_indices(input.clone(), wrap(backend.array_module(data).zeros((), dtype=dtypes.int64.numpy)))
+    key = data if not descending else (~data if data.dtype.kind == "b" else -data)
+    indices = wrap(key.argsort(axis=d, kind="stable").astype(dtypes.int64.numpy, copy=False))
+    return values_indices(input.gather(d, indices), indices)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    d = normalize_dim(dim, input._data.ndim)
+    size = input._data.shape[d] if input._data.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"selected index k out of range: k={k} for a dimension of size {size}")
+    values, indices = sort(input, d, descending=largest)
+    indices = indices.narrow(d, 0, k) if input._data.ndim else indices
+    return values_indices(input.gather(d, indices) if input._data.ndim else values, indices)

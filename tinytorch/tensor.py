@@ -1,0 +1,1008 @@
+"""``Tensor``: an array (NumPy or CuPy) plus what autograd needs. Every operator is defined here,
+in the class, and calls the op that computes it; the ops live in ``tinytorch.ops``."""
+
+import numpy as np
+
+from . import backend, dtypes
+from .autograd.function import grad_accumulator, _RemovableHandle
+from .autograd.grad_mode import state as _grad_state
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode autograd, like ``torch.Tensor``."""
+
+    __slots__ = (
+        "_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version", "_base",
+        "_accumulator", "_hooks", "_post_accumulate_hooks", "_retains_grad", "__weakref__",
+    )
+    __array_priority__ = 1000  # NumPy defers ``ndarray + Tensor`` to our reflected operators.
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        """``Tensor(data)`` copies data as float32; ``Tensor(2, 3)`` is uninitialized, as in PyTorch."""
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = backend.array_module(backend.as_device(device)).asarray(
+                _to_array(args[0]), dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype())
+            )
+        else:
+            shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
+            xp = backend.array_module(backend.as_device(device))
+            data = xp.empty(tuple(shape), dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype()))
+        _init(self, data, False, None, 0)
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, data, requires_grad=False, grad_fn=None, output_nr=0):
+        """The fast constructor ops use: wraps an array, no checks."""
+        if data.__class__ is not np.ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)  # NumPy returns scalars from 0-d ops; a tensor holds an array
+        t = object.__new__(cls)
+        _init(t, data, requires_grad, grad_fn, output_nr)
+        return t
+
+    # -- attributes ------------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        self._requires_grad = bool(value)
+
+    @property
+    def data(self):
+        """This tensor's values as a new tensor that shares memory and is outside the graph."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else _to_array(value)
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        return backend.device_of(self._data)
+
+    @property
+    def is_cuda(self):
+        return backend.is_cuda_array(self._data)
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    @property
+    def T(self):
+        if self._data.ndim > 2:
+            raise RuntimeError("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is not supported; use x.mT or x.permute")
+        return self.permute(*reversed(range(self._data.ndim)))
+
+    @property
+    def mT(self):
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self):
+        return self.T
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def _version_number(self):
+        return self._version[0]
+
+    def dim(self):
+        return self._data.ndim
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_ops.normalize_dim(dim, self._data.ndim)]
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_ops.normalize_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self):
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def get_device(self):
+        return -1 if not self.is_cuda else self._data.device.id
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0] if not self.is_cuda else self._data.data.ptr
+
+    # -- conversion ------------------------------------------------------------------------------
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return backend.to_numpy(self._data).item()
+
+    def tolist(self):
+        return backend.to_numpy(self._data).tolist()
+
+    def numpy(self, *, force=False):
+        """The NumPy array behind this CPU tensor (shared memory)."""
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self.is_cuda:
+            if not force:
+                raise TypeError(
+                    f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first."
+                )
+            return backend.to_numpy(self._data)
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        array = backend.to_numpy(self._data)
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``; differentiable."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, dtypes.dtype):
+                dtype = arg
+            elif arg is not None:
+                device = arg
+        return _ops.to_copy(self, dtype=dtype, device=device, copy=copy)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to(backend.device("cuda", device) if isinstance(device, int) else (device or "cuda"))
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def short(self):
+        return self.to(dtypes.int16)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return _TYPE_NAMES.get(self._data.dtype.name, self._data.dtype.name)
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def clone(self, *, memory_format=None):
+        return _ops.clone(self)
+
+    def contiguous(self, memory_format=None):
+        return self if self._data.flags.c_contiguous else _ops.clone(self)
+
+    def detach(self):
+        """A tensor sharing this one's memory and version counter, outside the graph."""
+        out = Tensor._make(self._data)
+        out._version = self._version
+        out._base = self
+        return out
+
+    def detach_(self):
+        if self._base is not None and self._base._requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from .creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import empty
+
+        return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    # -- autograd --------------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (the chain rule, in reverse)."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        self._retains_grad = True
+        import weakref
+
+        ref, nr = weakref.ref(self), self._output_nr
+
+        def store(grads):
+            tensor = ref()
+            if tensor is not None and grads[nr] is not None:
+                grad = grads[nr].detach() if not _grad_state.enabled else grads[nr]
+                tensor.grad = grad.clone() if tensor.grad is None else tensor.grad + grad
+
+        self.grad_fn.register_prehook(store)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """hook(grad) -> new grad or None, called when this tensor's gradient is computed."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            grad_accumulator(self)
+            return _RemovableHandle(self._hooks, hook)
+        nr = self._output_nr
+
+        def on_output(grads):
+            if grads[nr] is None:
+                return None
+            result = hook(grads[nr])
+            if result is None:
+                return None
+            grads = list(grads)
+            grads[nr] = result
+            return grads
+
+        return self.grad_fn.register_prehook(on_output)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _RemovableHandle(self._post_accumulate_hooks, hook)
+
+    # -- Python protocol -------------------------------------------------------------------------
+    def __repr__(self):
+        from ._format import format_tensor
+
+        return format_tensor(self)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __contains__(self, element):
+        return bool((self == element).any())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __reduce_ex__(self, protocol):
+        # Pickling (used by DataLoader workers) sends the array; the graph never travels.
+        return (_rebuild, (backend.to_numpy(self._data), self._requires_grad, str(self.device)))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment."
+            )
+        out = type(self)._make(self._data.copy(), self._requires_grad)
+        if self.grad is not None:
+            out.grad = self.grad.clone()
+        memo[id(self)] = out
+        return out
+
+    # -- arithmetic ------------------------------------------------------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
+    def __pow__(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _ops.pow(base, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __invert__(self):
+        return _ops.bitwise_not(self)
+
+    def __and__(self, other):
+        return _ops.bitwise_and(self, other)
+
+    def __or__(self, other):
+        return _ops.bitwise_or(self, other)
+
+    def __xor__(self, other):
+        return _ops.bitwise_xor(self, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __eq__(self, other):
+        return _ops.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.ge(self, other)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _ops.setitem(self, index, value)
+
+    # -- named ops (methods call the functions of tinytorch.ops) ---------------------------------
+    def add(self, other, *, alpha=1):
+        return _ops.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _ops.sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return _ops.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode=None):
+        return _ops.div(self, other, rounding_mode=rounding_mode)
+
+    divide = true_divide = div
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+    def mm(self, other):
+        return _ops.mm(self, other)
+
+    def bmm(self, other):
+        return _ops.bmm(self, other)
+
+    def dot(self, other):
+        return _ops.dot(self, other)
+
+    def neg(self):
+        return _ops.neg(self)
+
+    negative = neg
+
+    def abs(self):
+        return _ops.abs(self)
+
+    absolute = abs
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def log1p(self):
+        return _ops.log1p(self)
+
+    def log2(self):
+        return _ops.log2(self)
+
+    def log10(self):
+        return _ops.log10(self)
+
+    def expm1(self):
+        return _ops.expm1(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def rsqrt(self):
+        return _ops.rsqrt(self)
+
+    def square(self):
+        return _ops.square(self)
+
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
+
+    def tan(self):
+        return _ops.tan(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def reciprocal(self):
+        return _ops.reciprocal(self)
+
+    def sign(self):
+        return _ops.sign(self)
+
+    def floor(self):
+        return _ops.floor(self)
+
+    def ceil(self):
+        return _ops.ceil(self)
+
+    def round(self, *, decimals=0):
+        return _ops.round(self, decimals=decimals)
+
+    def trunc(self):
+        return _ops.trunc(self)
+
+    def clamp(self, min=None, max=None):
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ops.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.minimum(self, other)
+
+    def where(self, condition, other):
+        return _ops.where(condition, self, other)
+
+    def lerp(self, end, weight):
+        return _ops.lerp(self, end, weight)
+
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.mean(self, dim, keepdim, dtype=dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.prod(self, dim, keepdim, dtype=dtype)
+
+    def max(self, dim=None, keepdim=False):
+        return _ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _ops.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _ops.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _ops.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _ops.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim, dtype=None):
+        return _ops.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return _ops.log_softmax(self, dim, dtype=dtype)
+
+    def cumsum(self, dim, *, dtype=None):
+        return _ops.cumsum(self, dim, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _ops.norm(self, p, dim, keepdim, dtype=dtype)
+
+    def all(self, dim=None, keepdim=False):
+        return _ops.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return _ops.any(self, dim, keepdim)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _ops.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _ops.argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _ops.topk(self, k, dim, largest, sorted)
+
+    def eq(self, other):
+        return _ops.eq(self, other)
+
+    def ne(self, other):
+        return _ops.ne(self, other)
+
+    def lt(self, other):
+        return _ops.lt(self, other)
+
+    def le(self, other):
+        return _ops.le(self, other)
+
+    def gt(self, other):
+        return _ops.gt(self, other)
+
+    def ge(self, other):
+        return _ops.ge(self, other)
+
+    def equal(self, other):
+        return _ops.equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ops.allclose(self, other, rtol, atol, equal_nan)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ops.isclose(self, other, rtol, atol, equal_nan)
+
+    def logical_and(self, other):
+        return _ops.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _ops.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _ops.logical_xor(self, other)
+
+    def logical_not(self):
+        return _ops.logical_not(self)
+
+    def isnan(self):
+        return _ops.isnan(self)
+
+    def isinf(self):
+        return _ops.isinf(self)
+
+    def isfinite(self):
+        return _ops.isfinite(self)
+
+    def nonzero(self, *, as_tuple=False):
+        return _ops.nonzero(self, as_tuple=as_tuple)
+
+    def count_nonzero(self, dim=None):
+        return _ops.count_nonzero(self, dim)
+
+    # -- shape and movement ----------------------------------------------------------------------
+    def reshape(self, *shape):
+        return _ops.reshape(self, *shape)
+
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+            return _ops.view_dtype(self, shape[0])
+        return _ops.view(self, *shape)
+
+    def view_as(self, other):
+        return _ops.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _ops.unflatten(self, dim, sizes)
+
+    def ravel(self):
+        return _ops.reshape(self, -1)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _ops.unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return _ops.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        return _ops.t(self)
+
+    def permute(self, *dims):
+        return _ops.permute(self, *dims)
+
+    def movedim(self, source, destination):
+        return _ops.movedim(self, source, destination)
+
+    def expand(self, *sizes):
+        return _ops.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _ops.expand(self, other.shape)
+
+    def broadcast_to(self, size):
+        return _ops.broadcast_to(self, size)
+
+    def repeat(self, *sizes):
+        return _ops.repeat(self, *sizes)
+
+    def sum_to_size(self, *size):
+        return _ops.sum_to_size(self, *size)
+
+    def split(self, split_size, dim=0):
+        return _ops.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _ops.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return _ops.narrow(self, dim, start, length)
+
+    def flip(self, dims):
+        return _ops.flip(self, dims)
+
+    def roll(self, shifts, dims=None):
+        return _ops.roll(self, shifts, dims)
+
+    def tril(self, diagonal=0):
+        return _ops.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _ops.triu(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _ops.diagonal(self, offset, dim1, dim2)
+
+    def index_select(self, dim, index):
+        return _ops.index_select(self, dim, index)
+
+    def gather(self, dim, index):
+        return _ops.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return _ops.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return _ops.scatter_add(self, dim, index, src)
+
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return _ops.masked_select(self, mask)
+
+    # -- in place (each bumps the version counter that backward checks) --------------------------
+    def add_(self, other, *, alpha=1):
+        return _ops.inplace(self, _ops.add, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return _ops.inplace(self, _ops.sub, other, alpha=alpha)
+
+    def mul_(self, other):
+        return _ops.inplace(self, _ops.mul, other)
+
+    def div_(self, other, *, rounding_mode=None):
+        return _ops.inplace(self, _ops.div, other, rounding_mode=rounding_mode)
+
+    def pow_(self, exponent):
+        return _ops.inplace(self, _ops.pow, exponent)
+
+    def neg_(self):
+        return _ops.inplace(self, _ops.neg)
+
+    def abs_(self):
+        return _ops.inplace(self, _ops.abs)
+
+    def exp_(self):
+        return _ops.inplace(self, _ops.exp)
+
+    def log_(self):
+        return _ops.inplace(self, _ops.log)
+
+    def sqrt_(self):
+        return _ops.inplace(self, _ops.sqrt)
+
+    def sigmoid_(self):
+        return _ops.inplace(self, _ops.sigmoid)
+
+    def tanh_(self):
+        return _ops.inplace(self, _ops.tanh)
+
+    def relu_(self):
+        return _ops.inplace(self, _ops.relu)
+
+    def clamp_(self, min=None, max=None):
+        return _ops.inplace(self, _ops.clamp, min, max)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return _ops.inplace(self, _ops.masked_fill, mask, value)
+
+    def lerp_(self, end, weight):
+        return _ops.inplace(self, _ops.lerp, end, weight)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return _ops.inplace(self, _ops.addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return _ops.inplace(self, _ops.addcdiv, tensor1, tensor2, value=value)
+
+    def copy_(self, src, non_blocking=False):
+        return _ops.inplace(self, _ops.copy_from, src)
+
+    def zero_(self):
+        return _ops.fill_(self, 0)
+
+    def fill_(self, value):
+        return _ops.fill_(self, value)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        from .random import uniform_
+
+        return uniform_(self, a, b, generator=generator)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        from .random import normal_
+
+        return normal_(self, mean, std, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        from .random import bernoulli_
+
+        return bernoulli_(self, p, generator=generator)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        from .random import exponential_
+
+        return exponential_(self, lambd, generator=generator)
+
+    def random_(self, low=0, high=None, *, generator=None):
+        from .random import random_
+
+        return random_(self, low, high, generator=generator)
+
+
+def _init(t, data, requires_grad, grad_fn, output_nr):
+    t._data = data
+    t._requires_grad = requires_grad
+    t.grad = None
+    t.grad_fn = grad_fn
+    t._output_nr = output_nr
+    t._version = [0]
+    t._base = None
+    t._accumulator = None
+    t._hooks = None
+    t._post_accumulate_hooks = None
+    t._retains_grad = False
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints, printed as ``tinytorch.Size([...])``."""
+
+    def __repr__(self):
+        return f"tinytorch.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        result = tuple.__getitem__(self, item)
+        return Size(result) if isinstance(item, slice) else result
+
+
+_TYPE_NAMES = {
+    "float32": "tinytorch.FloatTensor", "float64": "tinytorch.DoubleTensor", "float16": "tinytorch.HalfTensor",
+    "int64": "tinytorch.LongTensor", "int32": "tinytorch.IntTensor", "int16": "tinytorch.ShortTensor",
+    "int8": "tinytorch.CharTensor", "uint8": "tinytorch.ByteTensor", "bool": "tinytorch.BoolTensor",
+}
+
+
+def _to_array(data):
+    """A NumPy array from nested lists, numbers, arrays or tensors."""
+    if isinstance(data, Tensor):
+        return data._data
+    return data if isinstance(data, np.ndarray) or backend.is_cuda_array(data) else np.asarray(data)
+
+
+def _rebuild(array, requires_grad, device):
+    out = Tensor._make(backend.to_device(array, device))
+    if requires_grad:
+        out.requires_grad = True
+    return out
+
+
+from . import ops as _ops  # noqa: E402  (ops import Tensor; the class must exist first)
