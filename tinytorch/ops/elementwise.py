@@ -31,7 +31,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(abs(x._data))
+        return wrap(backend.array_module(x._data).abs(x._data))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -172,7 +172,7 @@ class Sigmoid(Function):
         data = _float_input("sigmoid", x)
         xp = backend.array_module(data)
         # NOTE: exp(-|x|) never overflows, so sigmoid(+-1e4) is exactly 1 or 0 with no warning.
-        e = xp.exp(-abs(data))
+        e = xp.exp(-xp.abs(data))
         out = wrap(xp.where(data >= 0, 1 / (1 + e), e / (1 + e)).astype(data.dtype, copy=False))
         ctx.save_for_backward(out)
         return out

@@ -57,6 +57,8 @@ def normalize_index(x, index):
             result.append(item)
             continue
         if hasattr(item, "ndim") and item.dtype.kind == "b":
+            if item.ndim == 0:
+                raise IndexError("tinytorch supports a 0-d boolean index only on its own (x[mask])")
             expected = shape[position : position + item.ndim]
             if item.shape != expected:
                 raise IndexError(
@@ -276,6 +278,9 @@ class Fill(Function):
 
 # -- public functions ---------------------------------------------------------------------------
 def getitem(x, index):
+    if getattr(index, "ndim", None) == 0 and getattr(index, "dtype", None) in (dtypes.bool, np.bool_):
+        # x[scalar_mask] adds a dim of size 1 (True) or 0 (False), as in NumPy and PyTorch.
+        return getitem(x.unsqueeze(0), index.reshape(1))
     index, advanced = normalize_index(x, index)
     return GetItem.apply(x, index, advanced)
 

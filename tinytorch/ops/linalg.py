@@ -42,6 +42,8 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
+        if a.dim() == 1 and b.dim() == 1:  # a dot product: the output is a scalar
+            return (grad_output * b if ctx.needs_input_grad[0] else None, grad_output * a if ctx.needs_input_grad[1] else None)
         # 1-D operands are matrices with a dim of 1 for the products, then squeezed back.
         a2 = a.unsqueeze(0) if a.dim() == 1 else a
         b2 = b.unsqueeze(-1) if b.dim() == 1 else b

@@ -97,7 +97,8 @@ class CumSum(Function):
     def forward(ctx, x, dim):
         ctx.dim = dim
         data = x._data
-        return wrap(data.cumsum(axis=dim, dtype=dtypes.int64.numpy if data.dtype.kind in "biu" else None))
+        out = data.cumsum(axis=dim, dtype=dtypes.int64.numpy if data.dtype.kind in "biu" else None)
+        return wrap(out.reshape(data.shape))  # NumPy flattens 0-d input to shape (1,)
 
     @staticmethod
     def backward(ctx, grad_output):

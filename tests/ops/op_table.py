@@ -1,0 +1,411 @@
+"""The op table: one entry per differentiable op (PyTorch's OpInfo idea).
+
+Each entry names the op, calls it the same way on ``tinytorch`` and on ``torch`` (``fn(lib, *args,
+**kwargs)``), samples valid inputs (shapes with broadcasting, value domains, dims), and says
+which arguments are differentiable. ``test_op_table.py`` checks every entry against float64 finite
+differences and against torch; adding an entry adds its tests, and a coverage test fails when a
+primitive ``Function`` is exercised by no entry.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+
+@dataclass
+class OpInfo:
+    name: str
+    fn: Callable  # fn(lib, *args, **kwargs); lib is tinytorch or torch
+    sample: Callable  # sample(draw, rng) -> (args, kwargs); float arrays become tensors
+    differentiable: tuple = (0,)  # indices of args that get requires_grad
+    torch: bool = True  # compare with torch
+    finite_differences: bool = True  # False where float64 central differences cannot apply
+    gradgrad: bool = True  # check second derivatives too
+    atol: float = 1e-5
+    rtol: float = 1e-3
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# -- samplers -----------------------------------------------------------------------------------
+SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
+
+
+def values(rng, shape, low=-2.0, high=2.0, away_from=(), gap=0.05):
+    """Uniform values in [low, high), pushed away from kinks (finite differences need smoothness)."""
+    x = rng.uniform(low, high, size=shape)
+    for kink in away_from:
+        near = np.abs(x - kink) < gap
+        x = np.where(near, kink + np.sign(x - kink + 1e-12) * gap * 2, x)
+    return np.asarray(x, dtype=np.float64)
+
+
+def broadcastable(draw, shape):
+    """A shape that broadcasts with ``shape``: leading dims dropped, some dims set to 1."""
+    drop = draw(st.integers(0, len(shape)))
+    kept = list(shape[drop:])
+    return tuple(1 if draw(st.booleans()) else s for s in kept)
+
+
+def unary(low=-2.0, high=2.0, away_from=(), min_dims=0):
+    shapes = hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4)
+
+    def sample(draw, rng):
+        return [values(rng, draw(shapes), low, high, away_from)], {}
+
+    return sample
+
+
+def binary(low=-2.0, high=2.0, low_b=None, high_b=None, symmetric_b=False, swap=True):
+    def sample(draw, rng):
+        shape = draw(SHAPES)
+        other = broadcastable(draw, shape)
+        if swap and draw(st.booleans()):
+            shape, other = other, shape
+        b = values(rng, other, low if low_b is None else low_b, high if high_b is None else high_b)
+        if symmetric_b:
+            b = b * rng.choice([-1.0, 1.0], size=b.shape)
+        return [values(rng, shape, low, high), b], {}
+
+    return sample
+
+
+def dims_of(draw, ndim, allow_none=True, allow_tuple=True):
+    """None, an int (maybe negative) or a tuple of distinct dims, valid for ``ndim``."""
+    choices = ["int"] + (["none"] if allow_none else []) + (["tuple"] if allow_tuple else [])
+    kind = draw(st.sampled_from(choices)) if ndim else "none"
+    if kind == "none":
+        return None
+    if kind == "int":
+        return draw(st.integers(-ndim, ndim - 1))
+    picked = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    return tuple(d - ndim if draw(st.booleans()) else d for d in picked)
+
+
+def reduction(low=-2.0, high=2.0, allow_none=True, allow_tuple=True, keepdim=True, min_dims=0):
+    shapes = hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4)
+
+    def sample(draw, rng):
+        shape = draw(shapes)
+        kwargs = {}
+        dim = dims_of(draw, len(shape), allow_none, allow_tuple)
+        if dim is not None:
+            kwargs["dim"] = dim
+            if keepdim:
+                kwargs["keepdim"] = draw(st.booleans())
+        return [values(rng, shape, low, high)], kwargs
+
+    return sample
+
+
+def along_dim(low=-2.0, high=2.0, min_dims=1):
+    """A tensor and one valid dim (for softmax, cumsum, ...)."""
+    def sample(draw, rng):
+        shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4))
+        ndim = max(len(shape), 1)
+        return [values(rng, shape, low, high)], {"dim": draw(st.integers(-ndim, ndim - 1))}
+
+    return sample
+
+
+def matmul_shapes(draw, rng):
+    n, m, p, b = (draw(st.integers(1, 4)) for _ in range(4))
+    case = draw(st.sampled_from(["vv", "mv", "vm", "mm", "bm", "bb", "broadcast"]))
+    shapes = {
+        "vv": ((n,), (n,)), "mv": ((m, n), (n,)), "vm": ((n,), (n, p)), "mm": ((m, n), (n, p)),
+        "bm": ((b, m, n), (n, p)), "bb": ((b, m, n), (b, n, p)), "broadcast": ((1, m, n), (b, 1, n, p)),
+    }[case]
+    return [values(rng, shapes[0]), values(rng, shapes[1])], {}
+
+
+def linear_sample(draw, rng):
+    batch = draw(st.sampled_from([(), (3,), (2, 3)]))
+    fan_in, fan_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return [values(rng, batch + (fan_in,)), values(rng, (fan_out, fan_in)), values(rng, (fan_out,))], {}
+
+
+def many(count_low=1, count_high=3, same_shape=False):
+    """Several tensors for cat/stack: same shape except (for cat) along the chosen dim."""
+    def sample(draw, rng):
+        shape = list(draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)))
+        dim = draw(st.integers(-len(shape), len(shape) - 1))
+        arrays = []
+        for _ in range(draw(st.integers(count_low, count_high))):
+            s = list(shape)
+            if not same_shape:
+                s[dim] = draw(st.integers(1, 3))
+            arrays.append(values(rng, tuple(s)))
+        return arrays, {"dim": dim if same_shape is False else draw(st.integers(-len(shape) - 1, len(shape)))}
+
+    return sample
+
+
+def index_sample(draw, rng):
+    """A tensor and an index mixing ints, slices, None, Ellipsis, integer arrays and masks."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    kind = draw(st.sampled_from(["int", "slice", "none_ellipsis", "int_array", "mask", "mixed"]))
+    if kind == "int":
+        index = draw(st.integers(-shape[0], shape[0] - 1))
+    elif kind == "slice":
+        index = (slice(draw(st.integers(0, shape[0])), None, draw(st.integers(1, 2))),)
+    elif kind == "none_ellipsis":
+        index = (None, Ellipsis, draw(st.integers(0, shape[-1] - 1)))
+    elif kind == "int_array":
+        # Repeated indices: their gradients must be summed.
+        index = rng.integers(-shape[0], shape[0], size=draw(st.integers(1, 5)))
+    elif kind == "mask":
+        index = rng.random(shape) < 0.5
+    else:
+        index = (slice(None), rng.integers(0, shape[1], size=3)) if len(shape) > 1 else (rng.integers(0, shape[0], size=3),)
+    return [values(rng, shape)], {"index": index}
+
+
+def _torch_index(lib, index):
+    """Index arrays become tensors of the library (so torch sees torch tensors)."""
+    def convert(item):
+        if isinstance(item, np.ndarray):
+            return lib.as_tensor(item) if item.dtype == bool else lib.as_tensor(item.astype(np.int64))
+        return item
+
+    return tuple(convert(i) for i in index) if isinstance(index, tuple) else convert(index)
+
+
+def gather_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    index_shape = tuple(draw(st.integers(1, s)) for s in shape)
+    index_shape = tuple(draw(st.integers(1, 4)) if i == dim % len(shape) else s for i, s in enumerate(index_shape))
+    index = rng.integers(0, shape[dim], size=index_shape)
+    return [values(rng, shape)], {"dim": dim, "index": index}
+
+
+def scatter_sample(draw, rng):
+    args, kwargs = gather_sample(draw, rng)
+    return [args[0], values(rng, kwargs["index"].shape)], kwargs
+
+
+def masked_fill_sample(draw, rng):
+    shape = draw(SHAPES)
+    return [values(rng, shape)], {"mask": rng.random(broadcastable(draw, shape)) < 0.5, "value": 0.5}
+
+
+def _i64(lib, a):
+    return lib.as_tensor(np.asarray(a, dtype=np.int64))
+
+
+def _bool(lib, a):
+    return lib.as_tensor(np.asarray(a, dtype=bool))
+
+
+def scatter_unique_sample(draw, rng):
+    """scatter with repeated targets is order-dependent in PyTorch: keep targets distinct along dim."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    k = draw(st.integers(1, shape[dim]))
+    index = np.argsort(rng.random(shape), axis=dim)
+    index = np.take(index, np.arange(k), axis=dim)
+    return [values(rng, shape), values(rng, index.shape)], {"dim": dim, "index": index}
+
+
+# -- the table ----------------------------------------------------------------------------------
+OPS = [
+    # elementwise
+    OpInfo("neg", lambda lib, x: -x, unary()),
+    OpInfo("abs", lambda lib, x: x.abs(), unary(away_from=(0.0,))),
+    OpInfo("exp", lambda lib, x: lib.exp(x), unary()),
+    OpInfo("expm1", lambda lib, x: x.expm1(), unary()),
+    OpInfo("log", lambda lib, x: x.log(), unary(0.1, 3.0)),
+    OpInfo("log1p", lambda lib, x: lib.log1p(x), unary(-0.5, 3.0)),
+    OpInfo("log2", lambda lib, x: x.log2(), unary(0.1, 3.0)),
+    OpInfo("log10", lambda lib, x: x.log10(), unary(0.1, 3.0)),
+    OpInfo("sqrt", lambda lib, x: x.sqrt(), unary(0.1, 3.0)),
+    OpInfo("rsqrt", lambda lib, x: x.rsqrt(), unary(0.2, 3.0)),
+    OpInfo("sin", lambda lib, x: x.sin(), unary()),
+    OpInfo("cos", lambda lib, x: lib.cos(x), unary()),
+    OpInfo("tan", lambda lib, x: x.tan(), unary(-1.0, 1.0)),
+    OpInfo("tanh", lambda lib, x: x.tanh(), unary()),
+    OpInfo("sigmoid", lambda lib, x: lib.sigmoid(x), unary(-6.0, 6.0)),
+    OpInfo("relu", lambda lib, x: x.relu(), unary(away_from=(0.0,))),
+    OpInfo("square", lambda lib, x: x.square(), unary()),
+    OpInfo("reciprocal", lambda lib, x: x.reciprocal(), unary(0.3, 3.0)),
+    OpInfo("sign", lambda lib, x: x.sign(), unary(away_from=(0.0,)), gradgrad=False),
+    OpInfo("floor", lambda lib, x: x.floor(), unary(away_from=(-1.0, 0.0, 1.0)), gradgrad=False),
+    OpInfo("ceil", lambda lib, x: x.ceil(), unary(away_from=(-1.0, 0.0, 1.0)), gradgrad=False),
+    OpInfo("trunc", lambda lib, x: x.trunc(), unary(away_from=(-1.0, 0.0, 1.0)), gradgrad=False),
+    OpInfo("round", lambda lib, x: x.round(), unary(away_from=(-1.5, -0.5, 0.5, 1.5)), gradgrad=False),
+    OpInfo("clamp", lambda lib, x: x.clamp(-0.5, 0.7), unary(away_from=(-0.5, 0.7))),
+    OpInfo("clamp_min", lambda lib, x: lib.clamp(x, min=-0.3), unary(away_from=(-0.3,))),
+    OpInfo("clamp_tensor_bounds", lambda lib, x, lo, hi: x.clamp(lo, hi),
+           lambda draw, rng: _clamp_tensors(draw, rng), differentiable=(0, 1, 2)),
+    OpInfo("clone", lambda lib, x: x.clone() * 1, unary()),
+    OpInfo("to_dtype", lambda lib, x: x.to(lib.float32).to(lib.float64), unary(), finite_differences=False, gradgrad=False),
+    # binary, broadcasting both ways
+    OpInfo("add", lambda lib, a, b: a + b, binary(), differentiable=(0, 1)),
+    OpInfo("add_alpha", lambda lib, a, b: lib.add(a, b, alpha=-1.5), binary(), differentiable=(0, 1)),
+    OpInfo("sub", lambda lib, a, b: a - b, binary(), differentiable=(0, 1)),
+    OpInfo("mul", lambda lib, a, b: a * b, binary(), differentiable=(0, 1)),
+    OpInfo("div", lambda lib, a, b: a / b, binary(low_b=0.5, high_b=2.0, symmetric_b=True), differentiable=(0, 1)),
+    OpInfo("pow", lambda lib, a, b: a**b, binary(0.5, 2.0, -2.0, 2.0), differentiable=(0, 1)),
+    OpInfo("pow_scalar", lambda lib, x: x**3 + x**-1.5 * 0 + x**0.5, unary(0.2, 2.0)),
+    OpInfo("rpow", lambda lib, x: 2.5**x, unary()),
+    OpInfo("scalar_arithmetic", lambda lib, x: (3 - x) * 2 + x / 4 - 1 + 2 / (x + 3), unary(-1.0, 1.0)),
+    OpInfo("maximum", lambda lib, a, b: lib.maximum(a, b), binary(), differentiable=(0, 1)),
+    OpInfo("minimum", lambda lib, a, b: lib.minimum(a, b), binary(), differentiable=(0, 1)),
+    OpInfo("where", lambda lib, a, b, cond: lib.where(_bool(lib, cond), a, b),
+           lambda draw, rng: _where_sample(draw, rng), differentiable=(0, 1)),
+    OpInfo("lerp", lambda lib, a, b, w: lib.lerp(a, b, w), lambda draw, rng: _three(draw, rng), differentiable=(0, 1, 2)),
+    OpInfo("masked_fill", lambda lib, x, mask, value: x.masked_fill(_bool(lib, mask), value), masked_fill_sample),
+    OpInfo("masked_fill_tensor_value", lambda lib, x, v, mask: x.masked_fill(_bool(lib, mask), v),
+           lambda draw, rng: _masked_fill_tensor(draw, rng), differentiable=(0, 1)),
+    # linear algebra
+    OpInfo("matmul", lambda lib, a, b: a @ b, matmul_shapes, differentiable=(0, 1)),
+    OpInfo("linear", lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), linear_sample, differentiable=(0, 1, 2)),
+    # reductions (dim: None, int, negative, tuple; keepdim)
+    OpInfo("sum", lambda lib, x, **kw: x.sum(**kw), reduction()),
+    OpInfo("mean", lambda lib, x, **kw: x.mean(**kw), reduction()),
+    OpInfo("var", lambda lib, x, **kw: x.var(**kw, correction=0), reduction()),
+    OpInfo("var_unbiased", lambda lib, x, **kw: lib.var(x, **kw), lambda draw, rng: _big_enough(draw, rng)),
+    OpInfo("std", lambda lib, x, **kw: x.std(**kw), lambda draw, rng: _big_enough(draw, rng)),
+    OpInfo("prod", lambda lib, x, **kw: x.prod(**kw), reduction(0.5, 1.5, allow_tuple=False)),
+    OpInfo("prod_with_zero", lambda lib, x: x.prod(), lambda draw, rng: _with_a_zero(draw, rng), gradgrad=False),
+    OpInfo("amax", lambda lib, x, **kw: x.amax(**kw) if kw else x.amax(), reduction()),
+    OpInfo("amin", lambda lib, x, **kw: lib.amin(x, **kw) if kw else x.amin(), reduction()),
+    OpInfo("max_full", lambda lib, x: x.max(), unary()),
+    OpInfo("max_dim", lambda lib, x, dim, keepdim=False: x.max(dim, keepdim).values,
+           reduction(allow_none=False, allow_tuple=False, min_dims=1)),
+    OpInfo("min_dim", lambda lib, x, dim, keepdim=False: lib.min(x, dim, keepdim)[0],
+           reduction(allow_none=False, allow_tuple=False, min_dims=1)),
+    OpInfo("logsumexp", lambda lib, x, dim, keepdim=False: x.logsumexp(dim, keepdim),
+           reduction(-5.0, 5.0, allow_none=False, min_dims=1)),
+    OpInfo("softmax", lambda lib, x, dim: x.softmax(dim), along_dim(-4.0, 4.0, min_dims=0)),
+    OpInfo("log_softmax", lambda lib, x, dim: x.log_softmax(dim), along_dim(-4.0, 4.0, min_dims=0)),
+    OpInfo("cumsum", lambda lib, x, dim: x.cumsum(dim), along_dim(min_dims=0)),
+    OpInfo("norm", lambda lib, x, **kw: x.norm(p=2, **kw), reduction()),
+    OpInfo("norm_fro", lambda lib, x: x.norm(), unary()),
+    OpInfo("norm_p3", lambda lib, x: x.norm(p=3), unary(away_from=(0.0,))),
+    OpInfo("norm_p1", lambda lib, x: x.norm(p=1, dim=-1), unary(away_from=(0.0,))),
+    OpInfo("norm_inf", lambda lib, x: lib.norm(x, p=float("inf")), unary()),
+    OpInfo("sort_values", lambda lib, x, dim: x.sort(dim, descending=True).values, along_dim(min_dims=0)),
+    OpInfo("topk_values", lambda lib, x: x.topk(1, dim=-1).values, unary(min_dims=1)),
+    # movement
+    OpInfo("reshape", lambda lib, x: x.reshape(-1), unary()),
+    OpInfo("view", lambda lib, x: x.view(1, -1, 1), unary()),
+    OpInfo("flatten", lambda lib, x: x.flatten(), unary()),
+    OpInfo("unflatten", lambda lib, x: x.reshape(-1).unflatten(0, (1, -1)), unary()),
+    OpInfo("squeeze", lambda lib, x: x.squeeze(), unary()),
+    OpInfo("unsqueeze", lambda lib, x: x.unsqueeze(0).unsqueeze(-1), unary()),
+    OpInfo("transpose", lambda lib, x: x.transpose(0, -1), unary(min_dims=1)),
+    OpInfo("permute", lambda lib, x: x.permute(*reversed(range(x.dim()))), unary(min_dims=1)),
+    OpInfo("mT", lambda lib, x: x.mT, lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4)))], {})),
+    OpInfo("t", lambda lib, x: x.t(), lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=4)))], {})),
+    OpInfo("expand", lambda lib, x: x.expand(2, *x.shape), unary()),
+    OpInfo("expand_ones", lambda lib, x: x.reshape(1, -1).expand(3, -1), unary()),
+    OpInfo("broadcast_to", lambda lib, x, y: lib.broadcast_to(x, lib.broadcast_shapes(x.shape, y.shape)) * 1, binary()),
+    OpInfo("sum_to_size", lambda lib, x: x.expand(2, *x.shape).sum_to_size(x.shape), unary()),
+    OpInfo("repeat", lambda lib, x: x.repeat(2, *([1] * x.dim())), unary()),
+    OpInfo("repeat_inner", lambda lib, x: x.repeat(*([2] * x.dim())), unary(min_dims=1)),
+    OpInfo("cat", lambda lib, *xs, dim: lib.cat(xs, dim), many(), differentiable=(0, 1, 2)),
+    OpInfo("stack", lambda lib, *xs, dim: lib.stack(xs, dim), many(same_shape=True), differentiable=(0, 1, 2)),
+    OpInfo("split", lambda lib, x, dim: x.split(2, dim), along_dim(min_dims=1)),
+    OpInfo("split_sizes", lambda lib, x: x.split([1, x.shape[0] - 1]), lambda draw, rng: ([values(rng, (draw(st.integers(2, 5)), 3))], {})),
+    OpInfo("chunk", lambda lib, x, dim: x.chunk(2, dim), along_dim(min_dims=1)),
+    OpInfo("unbind", lambda lib, x, dim: x.unbind(dim), along_dim(min_dims=1)),
+    OpInfo("narrow", lambda lib, x: x.narrow(-1, 0, 1), unary(min_dims=1)),
+    OpInfo("flip", lambda lib, x, dim: x.flip(dim), along_dim(min_dims=1)),
+    OpInfo("roll", lambda lib, x, dim: x.roll(1, dim), along_dim(min_dims=1)),
+    OpInfo("roll_flat", lambda lib, x: x.roll(2), unary()),
+    OpInfo("tril", lambda lib, x: x.tril(), lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4)))], {})),
+    OpInfo("triu", lambda lib, x: x.triu(1), lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4)))], {})),
+    OpInfo("diagonal", lambda lib, x: x.diagonal(), lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4)))], {})),
+    OpInfo("movedim", lambda lib, x: x.movedim(0, -1), unary(min_dims=1)),
+    # indexing
+    OpInfo("getitem", lambda lib, x, index: x[_torch_index(lib, index)], index_sample),
+    OpInfo("index_select", lambda lib, x, index, dim: x.index_select(dim, _i64(lib, index)), lambda draw, rng: _index_select(draw, rng)),
+    OpInfo("gather", lambda lib, x, dim, index: x.gather(dim, _i64(lib, index)), gather_sample),
+    OpInfo("scatter_add", lambda lib, x, src, dim, index: x.scatter_add(dim, _i64(lib, index), src), scatter_sample, differentiable=(0, 1)),
+    OpInfo("scatter", lambda lib, x, src, dim, index: x.scatter(dim, _i64(lib, index), src),
+           scatter_unique_sample, differentiable=(0, 1)),
+    OpInfo("masked_select", lambda lib, x, mask: x.masked_select(_bool(lib, mask)), lambda draw, rng: _mask_same(draw, rng)),
+    OpInfo("setitem", lambda lib, x, v, index: _setitem(x, v, _torch_index(lib, index)), lambda draw, rng: _setitem_sample(draw, rng), differentiable=(0, 1)),
+    OpInfo("inplace_chain", lambda lib, x, y: _inplace_chain(x, y), binary(0.5, 2.0, swap=False), differentiable=(0, 1)),
+]
+
+
+def _clamp_tensors(draw, rng):
+    shape = draw(SHAPES)
+    low = values(rng, broadcastable(draw, shape), -1.0, 0.0)
+    high = values(rng, broadcastable(draw, shape), 0.2, 1.0)
+    x = values(rng, shape, -1.5, 1.5)
+    # Keep x away from the bounds so finite differences do not straddle a kink.
+    lo_b, hi_b = np.broadcast_to(low, np.broadcast_shapes(shape, low.shape, high.shape)), np.broadcast_to(high, np.broadcast_shapes(shape, low.shape, high.shape))
+    xb = np.broadcast_to(x, lo_b.shape)
+    if np.any(np.abs(xb - lo_b) < 0.02) or np.any(np.abs(xb - hi_b) < 0.02):
+        x = x + 0.011
+    return [x, low, high], {}
+
+
+def _where_sample(draw, rng):
+    (a, b), _ = binary()(draw, rng)
+    cond = rng.random(np.broadcast_shapes(a.shape, b.shape)) < 0.5
+    return [a, b, cond], {}
+
+
+def _three(draw, rng):
+    shape = draw(SHAPES)
+    return [values(rng, shape), values(rng, broadcastable(draw, shape)), values(rng, broadcastable(draw, shape), 0.0, 1.0)], {}
+
+
+def _masked_fill_tensor(draw, rng):
+    shape = draw(SHAPES)
+    return [values(rng, shape), values(rng, ()), rng.random(shape) < 0.5], {}
+
+
+def _big_enough(draw, rng):
+    """Samples for unbiased var/std: reduced dims must hold at least two elements."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    dim = dims_of(draw, len(shape))
+    kwargs = {} if dim is None else {"dim": dim, "keepdim": draw(st.booleans())}
+    return [values(rng, shape)], kwargs
+
+
+def _with_a_zero(draw, rng):
+    x = values(rng, draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=2, max_side=4)), 0.5, 1.5)
+    x.reshape(-1)[rng.integers(0, x.size)] = 0.0
+    return [x], {}
+
+
+def _index_select(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    return [values(rng, shape)], {"index": rng.integers(0, shape[dim], size=draw(st.integers(1, 5))), "dim": dim}
+
+
+def _mask_same(draw, rng):
+    shape = draw(SHAPES)
+    return [values(rng, shape), rng.random(shape) < 0.5], {}
+
+
+def _setitem(x, v, index):
+    y = x * 1
+    y[index] = v
+    return y
+
+
+def _setitem_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    index = (slice(0, 1),) if draw(st.booleans()) else (0,)
+    target = np.zeros(shape)[index].shape
+    return [values(rng, shape), values(rng, broadcastable(draw, target))], {"index": index}
+
+
+def _inplace_chain(x, y):
+    """In-place ops on a non-leaf record the graph like their out-of-place versions."""
+    z = x * 1
+    z.mul_(y)
+    z.add_(y, alpha=2)
+    z.div_(2.0)
+    z.sub_(x)
+    return z
