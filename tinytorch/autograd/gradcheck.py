@@ -4,7 +4,7 @@ import numpy as np
 
 from ..backend import to_numpy
 from .api import grad as autograd_grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -93,6 +93,10 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     diff = _differentiable(inputs)
 
     def first_derivative(*xs):
+        with enable_grad():
+            return _first_derivative(*xs)
+
+    def _first_derivative(*xs):
         outs = _outputs(func, xs)
         seeds = grad_outputs or tuple(Tensor._make(np.ones(o._data.shape, dtype=o._data.dtype)) for o in outs)
         grads = autograd_grad(outs, [xs[i] for i in diff], seeds, create_graph=True, allow_unused=True)
