@@ -1,0 +1,197 @@
+"""Tensor basics: creation, dtypes, devices, conversion, repr, errors."""
+
+import numpy as np
+import pytest
+
+import tinytorch
+
+
+def test_default_dtypes_follow_pytorch():
+    assert tinytorch.tensor([1.0, 2.0]).dtype == tinytorch.float32
+    assert tinytorch.tensor(1.5).dtype == tinytorch.float32
+    assert tinytorch.tensor([1, 2]).dtype == tinytorch.int64
+    assert tinytorch.tensor([True]).dtype == tinytorch.bool
+    assert tinytorch.tensor(np.zeros(2)).dtype == tinytorch.float64  # NumPy arrays keep theirs
+    assert tinytorch.tensor([1.0], dtype=tinytorch.float64).dtype == tinytorch.float64
+    assert tinytorch.arange(3).dtype == tinytorch.int64
+    assert tinytorch.arange(0, 1, 0.25).dtype == tinytorch.float32
+    assert tinytorch.zeros(2).dtype == tinytorch.float32
+    assert tinytorch.full((2,), 7).dtype == tinytorch.int64
+
+
+def test_set_default_dtype():
+    tinytorch.set_default_dtype(tinytorch.float64)
+    try:
+        assert tinytorch.tensor([1.0]).dtype == tinytorch.float64
+        assert tinytorch.get_default_dtype() == tinytorch.float64
+    finally:
+        tinytorch.set_default_dtype(tinytorch.float32)
+    with pytest.raises(TypeError):
+        tinytorch.set_default_dtype(tinytorch.int64)
+
+
+def test_type_promotion_matches_pytorch():
+    f32 = tinytorch.ones(2)
+    i64 = tinytorch.ones(2, dtype=tinytorch.int64)
+    assert (f32 + 1).dtype == tinytorch.float32
+    assert (f32 * 2.5).dtype == tinytorch.float32
+    assert (i64 * 2.5).dtype == tinytorch.float32  # not float64 as in NumPy
+    assert (i64 + 1).dtype == tinytorch.int64
+    assert (i64 / 2).dtype == tinytorch.float32
+    assert (f32 + i64).dtype == tinytorch.float32
+    assert (f32 + tinytorch.tensor(1.0, dtype=tinytorch.float64)).dtype == tinytorch.float32  # 0-d does not widen
+    assert (f32 + tinytorch.ones(2, dtype=tinytorch.float64)).dtype == tinytorch.float64
+    assert (tinytorch.tensor([True]) + 1).dtype == tinytorch.int64
+
+
+def test_shape_size_dim_numel():
+    x = tinytorch.zeros(2, 3, 4)
+    assert x.shape == (2, 3, 4) and x.size() == (2, 3, 4) and x.size(-1) == 4
+    assert x.dim() == x.ndim == 3 and x.numel() == 24 and len(x) == 2
+    assert repr(x.shape) == "tinytorch.Size([2, 3, 4])"
+
+
+def test_item_tolist_numpy_and_number_protocols():
+    x = tinytorch.tensor([[1.5, 2.0]])
+    assert x.tolist() == [[1.5, 2.0]]
+    assert x[0, 0].item() == 1.5
+    assert float(x[0, 1]) == 2.0 and int(x[0, 1]) == 2 and bool(x[0, 0])
+    assert [1, 2, 3][tinytorch.tensor(1)] == 2
+    with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+        x.item()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(x)
+    assert isinstance(x.numpy(), np.ndarray) and np.asarray(x).shape == (1, 2)
+
+
+def test_numpy_of_tensor_requiring_grad_raises():
+    x = tinytorch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"Use tensor.detach\(\).numpy\(\)"):
+        x.numpy()
+    assert x.detach().numpy().tolist() == [1.0, 1.0]
+
+
+def test_from_numpy_shares_memory_and_tensor_copies():
+    a = np.zeros(3, dtype=np.float32)
+    shared = tinytorch.from_numpy(a)
+    copied = tinytorch.tensor(a)
+    a[0] = 5
+    assert shared[0].item() == 5 and copied[0].item() == 0
+    assert tinytorch.as_tensor(a).numpy() is a
+
+
+def test_conversions():
+    x = tinytorch.tensor([1.7, -2.2])
+    assert x.long().tolist() == [1, -2] and x.long().dtype == tinytorch.int64
+    assert x.double().dtype == tinytorch.float64 and x.int().dtype == tinytorch.int32
+    assert x.bool().tolist() == [True, True]
+    assert x.type_as(tinytorch.tensor([1])).dtype == tinytorch.int64
+    assert x.to(tinytorch.float64).dtype == tinytorch.float64
+    assert x.cpu() is x and x.to("cpu") is x
+    c = x.clone()
+    c[0] = 0
+    assert x[0].item() == pytest.approx(1.7)
+
+
+def test_repr_like_pytorch():
+    assert repr(tinytorch.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(tinytorch.tensor([1.5, 2.25], requires_grad=True)) == "tensor([1.5000, 2.2500], requires_grad=True)"
+    assert repr(tinytorch.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(tinytorch.tensor([1, 2], dtype=tinytorch.int32)) == "tensor([1, 2], dtype=tinytorch.int32)"
+    assert repr(tinytorch.tensor(3.0)) == "tensor(3.)"
+    x = tinytorch.tensor([1.0], requires_grad=True)
+    assert repr(x + 1) == "tensor([2.], grad_fn=<AddBackward0>)"
+
+
+def test_iteration_and_unbind():
+    rows = list(tinytorch.arange(6).reshape(2, 3))
+    assert [r.tolist() for r in rows] == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_random_creation_is_seeded():
+    tinytorch.manual_seed(7)
+    a = tinytorch.randn(3)
+    tinytorch.manual_seed(7)
+    b = tinytorch.randn(3)
+    assert a.tolist() == b.tolist()
+    assert sorted(tinytorch.randperm(5).tolist()) == [0, 1, 2, 3, 4]
+    r = tinytorch.randint(0, 10, (100,))
+    assert r.dtype == tinytorch.int64 and 0 <= r.min().item() and r.max().item() < 10
+    u = tinytorch.rand(1000)
+    assert 0 <= u.min().item() and u.max().item() < 1
+
+
+def test_generator_and_rng_state():
+    g = tinytorch.Generator().manual_seed(3)
+    first = tinytorch.rand(4, generator=g)
+    state = tinytorch.get_rng_state()
+    x = tinytorch.rand(3)
+    tinytorch.set_rng_state(state)
+    assert tinytorch.rand(3).tolist() == x.tolist()
+    assert tinytorch.rand(4, generator=tinytorch.Generator().manual_seed(3)).tolist() == first.tolist()
+
+
+def test_creation_functions():
+    assert tinytorch.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert tinytorch.linspace(0, 1, 5).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert tinytorch.ones_like(tinytorch.zeros(2, dtype=tinytorch.int64)).dtype == tinytorch.int64
+    assert tinytorch.full((2, 2), 1.5).tolist() == [[1.5, 1.5], [1.5, 1.5]]
+    assert tinytorch.empty(2, 3).shape == (2, 3)
+    assert tinytorch.zeros((2, 3)).shape == (2, 3)
+
+
+# -- errors name the problem the way PyTorch does --------------------------------------------------
+def test_matmul_shape_error_names_both_shapes():
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(12x784 and 512x256\)"):
+        tinytorch.zeros(12, 784) @ tinytorch.zeros(512, 256)
+
+
+def test_broadcast_error_names_sizes():
+    with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1"):
+        tinytorch.zeros(2, 3) + tinytorch.zeros(2, 4)
+
+
+def test_reshape_and_view_errors():
+    with pytest.raises(RuntimeError, match=r"shape '\[5, 5\]' is invalid for input of size 12"):
+        tinytorch.zeros(3, 4).reshape(5, 5)
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        tinytorch.zeros(3, 4).t().view(12)
+    assert tinytorch.zeros(3, 4).t().reshape(12).shape == (12,)
+
+
+def test_dim_errors():
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"):
+        tinytorch.zeros(2, 3).sum(2)
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times"):
+        tinytorch.zeros(2, 3).sum((0, 0))
+
+
+def test_index_errors():
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 3"):
+        tinytorch.zeros(3)[5]
+    with pytest.raises(IndexError, match="too many indices"):
+        tinytorch.zeros(3)[0, 0]
+    with pytest.raises(IndexError, match="tensors used as indices must be long"):
+        tinytorch.zeros(3)[tinytorch.tensor([0.0])]
+
+
+def test_cat_and_stack_errors():
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 0"):
+        tinytorch.cat([tinytorch.zeros(2, 3), tinytorch.zeros(2, 4)])
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        tinytorch.stack([tinytorch.zeros(2), tinytorch.zeros(3)])
+
+
+def test_expand_error():
+    with pytest.raises(RuntimeError, match="must match the existing size"):
+        tinytorch.zeros(2, 3).expand(2, 4)
+
+
+def test_device_parsing_and_errors():
+    assert str(tinytorch.device("cuda:1")) == "cuda:1" and tinytorch.device("cpu").type == "cpu"
+    assert tinytorch.zeros(1).device == tinytorch.device("cpu")
+    with pytest.raises(RuntimeError, match="Expected one of cpu, cuda"):
+        tinytorch.device("tpu")
+    if not tinytorch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA|CuPy"):
+            tinytorch.zeros(2, device="cuda")
