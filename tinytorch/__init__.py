@@ -21,6 +21,8 @@ from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from . import autograd, cuda, random  # noqa: E402
+from . import optim
+from .serialization import save, load
 
 # NumPy reports overflow, division by zero and invalid values as RuntimeWarnings from the op
 # that computed them; PyTorch gives inf/nan silently, so inside tinytorch's ops we do too.

@@ -1,0 +1,64 @@
+"""Adagrad: per-coordinate learning rates from the sum of all past squared gradients."""
+
+from .. import backend
+from ..autograd.grad_mode import no_grad
+from .optimizer import Optimizer
+
+
+class Adagrad(Optimizer):
+    """PyTorch's Adagrad: ``sum += g**2``; ``p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)``."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
+                 maximize=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        super().__init__(params, defaults)
+        # PyTorch creates Adagrad's state eagerly, so a fresh optimizer's state_dict already has it.
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p, group):
+        state = self.state[p]
+        state["step"] = self._step_counter()
+        state["sum"] = self._zeros_like(p)
+        state["sum"]._data += group["initial_accumulator_value"]
+
+    @no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, lr_decay, eps = float(group["lr"]), group["lr_decay"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if len(self.state[p]) == 0:  # a group added after construction
+                    self._init_state(p, group)
+                state = self.state[p]
+                step = self._advance(state["step"])
+                param, state_sum = p._data, state["sum"]._data
+                grad = self._grad(p, group["maximize"], group["weight_decay"])
+                xp = backend.array_module(param)
+
+                clr = lr / (1 + (step - 1) * lr_decay)
+                square = xp.multiply(grad, grad, out=self._buffer(param, 1))
+                state_sum += square
+                std = xp.sqrt(state_sum, out=square)
+                std += eps
+                # p += (-clr * grad) / std (addcdiv's order)
+                update = xp.multiply(grad, -clr, out=self._buffer(param, 0))
+                update /= std
+                param += update
+                p._version[0] += 1
+        return loss

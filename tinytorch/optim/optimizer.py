@@ -1,0 +1,223 @@
+"""``Optimizer``: parameter groups, per-parameter state, state_dict, and the scratch buffers
+that let the subclasses update parameters in place without allocating on every step."""
+
+from collections import defaultdict
+from copy import deepcopy
+from itertools import chain
+import warnings
+
+import numpy as np
+
+from .. import backend
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Base class: ``param_groups`` (dicts of params and hyperparameters) and ``state`` (per param).
+
+    Subclasses write ``step()``; it runs with grad mode off and updates ``p._data`` in place.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        if isinstance(params, (Tensor, set)):
+            # A set has no stable order, so state_dict indices would not match between runs.
+            name = "set" if isinstance(params, set) else params.type()
+            raise TypeError(f"params argument given to the optimizer should be an iterable of Tensors or dicts, but got {name}")
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        self._buffers = {}
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __repr__(self):
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines) + "\n)"
+
+    def add_param_group(self, param_group):
+        """Add a dict with ``params`` (and optional hyperparameters; the rest come from defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering of "
+                "tensors in sets will change between runs. Please use a list instead."
+            )
+        params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            param_group["param_names"] = names
+        param_group["params"] = params
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is " + type(param).__name__)
+            if not (param.is_leaf or param.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            param_group.setdefault(name, default)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this will cause an error",
+                stacklevel=3,
+            )
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    f"all optimizer param groups should be with/without names. cannot add param group {which} to the optimizer"
+                )
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients: set them to None (default) or to zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                    continue
+                if grad.grad_fn is not None:
+                    grad.detach_()
+                else:
+                    grad.requires_grad_(False)
+                grad._data.fill(0)
+                grad._version[0] += 1
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    # -- helpers for subclasses -------------------------------------------------------------------
+    @staticmethod
+    def _evaluate(closure):
+        """Run the closure (if any) with grad mode on, as PyTorch does inside ``step``."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def _buffer(self, like, slot):
+        """A scratch array shaped like ``like``: a view of one flat buffer per (slot, dtype, device),
+        grown to the largest parameter, so that a step allocates nothing after the first."""
+        key = (slot, like.dtype, backend.device_of(like))
+        flat = self._buffers.get(key)
+        if flat is None or flat.size < like.size:
+            flat = backend.array_module(like).empty(like.size, dtype=like.dtype)
+            self._buffers[key] = flat
+        return flat[: like.size].reshape(like.shape)
+
+    def _grad(self, p, maximize, weight_decay):
+        """The gradient to use: ``-grad`` when maximizing, plus ``weight_decay * p`` (L2 penalty).
+        Returns ``p.grad``'s own array when neither applies (no copy)."""
+        grad = p.grad._data
+        if not maximize and not weight_decay:
+            return grad
+        xp = backend.array_module(grad)
+        out = self._buffer(grad, 0)
+        if weight_decay:
+            xp.multiply(p._data, weight_decay, out=out)
+            (xp.subtract if maximize else xp.add)(out, grad, out=out)
+        else:
+            xp.negative(grad, out=out)
+        return out
+
+    def _lerp(self, start, end, weight):
+        """``start.lerp_(end, weight)`` in place, with PyTorch's two formulas (exact at both ends)."""
+        xp = backend.array_module(start)
+        difference = xp.subtract(end, start, out=self._buffer(start, 1))
+        if abs(weight) < 0.5:
+            difference *= weight
+            start += difference
+        else:
+            difference *= 1 - weight
+            xp.subtract(end, difference, out=start)
+
+    @staticmethod
+    def _zeros_like(p):
+        return Tensor._make(backend.array_module(p._data).zeros_like(p._data))
+
+    @staticmethod
+    def _step_counter():
+        # PyTorch keeps the step count as a float32 CPU tensor (so it lands in the state_dict).
+        return Tensor._make(np.zeros((), dtype=np.float32))
+
+    @staticmethod
+    def _advance(step):
+        step._data += 1
+        return float(step._data)
+
+    # -- state_dict -------------------------------------------------------------------------------
+    def state_dict(self):
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``, as PyTorch."""
+        index_of = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index_of.setdefault(id(p), len(index_of))
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {(index_of[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyperparameters and state saved by ``state_dict`` (tensors are copied to the
+        parameter's device, and floating state to its dtype)."""
+        groups = self.param_groups
+        saved_groups = deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of optimizer's group")
+        param_of = dict(
+            zip(chain.from_iterable(s["params"] for s in saved_groups), chain.from_iterable(g["params"] for g in groups))
+        )
+        state = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in param_of:
+                state[param_of[key]] = _cast(param_of[key], value)
+            else:
+                state[key] = value
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+        self.state = state
+        self.param_groups = saved_groups
+
+
+def _cast(param, value, key=None):
+    """Move saved state onto ``param``'s device; a floating param's dtype applies to all but the
+    step counter (PyTorch's policy). Unlike PyTorch, tensors are always copied, so the loaded
+    optimizer never shares memory with the state_dict it came from."""
+    if isinstance(value, Tensor):
+        if key == "step":  # the counter stays where it was (a CPU scalar), as in PyTorch
+            return Tensor._make(value._data.copy())
+        array = backend.to_device(value._data, param.device)
+        if param._data.dtype.kind == "f":
+            return Tensor._make(array.astype(param._data.dtype, copy=True))
+        return Tensor._make(array.copy() if array is value._data else array)
+    if isinstance(value, dict):
+        return {k: _cast(param, v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(param, v) for v in value)
+    return value

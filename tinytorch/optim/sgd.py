@@ -1,0 +1,62 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize."""
+
+from .. import backend
+from ..autograd.grad_mode import no_grad
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD: ``buf = momentum * buf + (1 - dampening) * g``; ``p -= lr * (g + momentum * buf
+    if nesterov else buf)``; the first step sets ``buf = g``."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, momentum = float(group["lr"]), group["momentum"]
+            dampening, nesterov = group["dampening"], group["nesterov"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = self._grad(p, group["maximize"], group["weight_decay"])
+                xp = backend.array_module(grad)
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = self._zeros_like(p)
+                        xp.copyto(buf._data, grad)
+                    else:
+                        self._momentum(buf._data, grad, momentum, dampening)
+                    if nesterov:
+                        ahead = xp.multiply(buf._data, momentum, out=self._buffer(grad, 1))
+                        ahead += grad
+                        grad = ahead
+                    else:
+                        grad = buf._data
+                # p += -lr * grad, through a scratch buffer instead of a new array each step.
+                update = xp.multiply(grad, -lr, out=self._buffer(grad, 1))
+                p._data += update
+                p._version[0] += 1
+        return loss
+
+    def _momentum(self, buf, grad, momentum, dampening):
+        buf *= momentum
+        if dampening == 0:
+            buf += grad
+        else:
+            buf += backend.array_module(buf).multiply(grad, 1 - dampening, out=self._buffer(grad, 1))
