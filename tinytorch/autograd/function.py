@@ -184,7 +184,8 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         if state.enabled:
-            needs = tuple(getattr(a, "requires_grad", False) is True for a in args)
+            # _requires_grad is a slot: reading it skips the property (this runs for every op).
+            needs = tuple([getattr(a, "_requires_grad", False) is True for a in args])
             if True in needs:
                 return _record(cls, args, kwargs, needs)
         return cls.forward(_NO_GRAD_CONTEXT, *args, **kwargs)

@@ -1,0 +1,149 @@
+"""The lecture's program: a 784-512-256-128-64-10 ReLU MLP trained on MNIST with SGD.
+
+Written as a PyTorch user writes it; only the import line says tinytorch.
+Run: python examples/mnist_mlp.py [--epochs 10 --batch-size 12 --lr 0.01 --device cpu]
+"""
+
+import argparse
+import os
+import time
+
+from tqdm import tqdm
+
+import tinytorch as torch
+import tinytorch.nn as nn
+import tinytorch.nn.functional as F
+import tinytorch.optim as optim
+from tinytorch.utils.data import DataLoader, Subset
+from tinytorch.vision import datasets, transforms
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(28 * 28, 512)
+        self.fc2 = nn.Linear(512, 256)
+        self.fc3 = nn.Linear(256, 128)
+        self.fc4 = nn.Linear(128, 64)
+        self.fc5 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = x.view(-1, 28 * 28)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        x = F.relu(self.fc3(x))
+        x = F.relu(self.fc4(x))
+        return self.fc5(x)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Train the lecture's MLP on MNIST with tinytorch.")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=12)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-subset", type=int, default=None, help="train on the first N images only")
+    parser.add_argument("--test-subset", type=int, default=None, help="test on the first N images only")
+    parser.add_argument("--out", default="runs/mnist_mlp", help="folder for the PNGs and the weights")
+    parser.add_argument("--no-progress", action="store_true", help="hide the tqdm bars")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    os.makedirs(args.out, exist_ok=True)
+
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+    trainset = datasets.MNIST(root=args.data, train=True, download=False, transform=transform)
+    testset = datasets.MNIST(root=args.data, train=False, download=False, transform=transform)
+    if args.train_subset:
+        trainset = Subset(trainset, range(args.train_subset))
+    if args.test_subset:
+        testset = Subset(testset, range(args.test_subset))
+    trainloader = DataLoader(trainset, batch_size=args.batch_size, shuffle=True)
+    testloader = DataLoader(testset, batch_size=args.batch_size, shuffle=False)
+
+    model = MLP().to(device)
+    criterion = nn.CrossEntropyLoss()
+    optimizer = optim.SGD(model.parameters(), lr=args.lr)
+
+    losses = []
+    start = time.perf_counter()
+    for epoch in range(args.epochs):
+        running_loss = 0.0
+        epoch_start = time.perf_counter()
+        for i, (inputs, labels) in enumerate(tqdm(trainloader, desc=f"epoch {epoch + 1}", disable=args.no_progress)):
+            inputs, labels = inputs.to(device), labels.to(device)
+            optimizer.zero_grad()
+            outputs = model(inputs)
+            loss = criterion(outputs, labels)
+            loss.backward()
+            optimizer.step()
+
+            running_loss += loss.item()
+            if i % 2000 == 1999:
+                print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 2000:.3f}")
+                losses.append(running_loss / 2000)
+                running_loss = 0.0
+        print(f"epoch {epoch + 1} took {time.perf_counter() - epoch_start:.1f} s")
+    print("Finished Training")
+    print(f"training took {time.perf_counter() - start:.1f} s")
+
+    images, labels = next(iter(DataLoader(testset, batch_size=12, shuffle=False)))
+    with torch.no_grad():
+        predicted = model(images.to(device)).argmax(1).cpu()
+    print("GroundTruth: ", " ".join(f"{int(label):5d}" for label in labels))
+    print("Prediction:  ", " ".join(f"{int(label):5d}" for label in predicted))
+
+    n_correct = n_predict = 0
+    model.eval()
+    with torch.no_grad():
+        for inputs, labels in testloader:
+            outputs = model(inputs.to(device))
+            predictions = outputs.argmax(1).cpu()
+            n_correct += int((predictions == labels).sum())
+            n_predict += labels.shape[0]
+    print(f"n_correct/n_predict: {n_correct}/{n_predict}")
+    print(f"Accuracy: {n_correct / n_predict:.3f}")
+
+    torch.save(model.state_dict(), os.path.join(args.out, "mnist_mlp.safetensors"))
+    save_pictures(images, labels, predicted, losses, args.out)
+    return n_correct / n_predict
+
+
+def save_pictures(images, labels, predicted, losses, out):
+    """The 12 test images with true and predicted labels, and the loss curve (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no PNGs written (pip install 'tinytorch[plots]')")
+        return
+    figure, axes = plt.subplots(2, 6, figsize=(9, 3.6))
+    for ax, image, label, guess in zip(axes.flat, images, labels, predicted):
+        ax.imshow(image.numpy().reshape(28, 28), cmap="gray")
+        ax.set_title(f"true {int(label)} / pred {int(guess)}", fontsize=8, color="black" if int(label) == int(guess) else "red")
+        ax.axis("off")
+    figure.tight_layout()
+    figure.savefig(os.path.join(out, "predictions.png"))
+    plt.close(figure)
+    if losses:
+        figure, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot(range(1, len(losses) + 1), losses)
+        ax.set_xlabel("2000 mini-batches")
+        ax.set_ylabel("training loss")
+        ax.set_title("MNIST MLP training loss")
+        figure.tight_layout()
+        figure.savefig(os.path.join(out, "loss.png"))
+        plt.close(figure)
+    print(f"wrote {out}/predictions.png" + (f" and {out}/loss.png" if losses else ""))
+
+
+if __name__ == "__main__":
+    main()
