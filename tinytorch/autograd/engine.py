@@ -1,6 +1,6 @@
 """The backward engine: iterative topological order, gradient accumulation, hooks, freeing."""
 
-from . import anomaly
+from . import anomaly, observe
 from .function import AccumulateGrad
 from .grad_mode import state
 
@@ -78,7 +78,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                 grads = _run_pre_hooks(node, grads)
             if node._outputs > 1 and getattr(node, "materialize_grads", True):
                 grads = _materialize(node, grads)
-            input_grads = node._apply_backward(grads)
+            if observe.state.active:
+                input_grads = observe.run_backward(node, lambda: node._apply_backward(grads))
+            else:
+                input_grads = node._apply_backward(grads)
             if len(input_grads) < len(node._edges):
                 raise RuntimeError(
                     f"function {node.name()} returned an incorrect number of gradients "

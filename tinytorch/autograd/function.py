@@ -9,7 +9,7 @@ import traceback
 import weakref
 
 from ..backend import array_module
-from . import anomaly
+from . import anomaly, observe
 from .grad_mode import state
 
 
@@ -183,12 +183,18 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        if state.enabled:
-            # _requires_grad is a slot: reading it skips the property (this runs for every op).
-            needs = tuple([getattr(a, "_requires_grad", False) is True for a in args])
-            if True in needs:
-                return _record(cls, args, kwargs, needs)
-        return cls.forward(_NO_GRAD_CONTEXT, *args, **kwargs)
+        if observe.state.active:
+            return observe.run_forward(cls, lambda: _run(cls, args, kwargs))
+        return _run(cls, args, kwargs)
+
+
+def _run(cls, args, kwargs):
+    if state.enabled:
+        # _requires_grad is a slot: reading it skips the property (this runs for every op).
+        needs = tuple([getattr(a, "_requires_grad", False) is True for a in args])
+        if True in needs:
+            return _record(cls, args, kwargs, needs)
+    return cls.forward(_NO_GRAD_CONTEXT, *args, **kwargs)
 
 
 def _record(cls, args, kwargs, needs):
@@ -231,6 +237,8 @@ def _record(cls, args, kwargs, needs):
         )
     if anomaly.state.enabled:
         ctx._forward_trace = "".join(traceback.format_stack()[:-2])
+    elif observe.state.record_source:
+        ctx._forward_trace = observe.user_source_line()
     return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
 
 
