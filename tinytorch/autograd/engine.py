@@ -79,7 +79,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
             if node._outputs > 1 and getattr(node, "materialize_grads", True):
                 grads = _materialize(node, grads)
             if observe.state.active:
-                input_grads = observe.run_backward(node, lambda: node._apply_backward(grads))
+                input_grads = observe.run_backward(node, lambda node=node, grads=grads: node._apply_backward(grads))
             else:
                 input_grads = node._apply_backward(grads)
             if len(input_grads) < len(node._edges):
