@@ -1,0 +1,122 @@
+"""Each optimizer follows PyTorch's trajectory: same start, same loss, 20 steps, same parameters."""
+
+import numpy as np
+import pytest
+
+import tinytorch
+from tinytorch import optim
+
+CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+    ("SGD", dict(lr=0.1, weight_decay=0.1)),
+    ("SGD", dict(lr=0.01, maximize=True)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.05, maximize=True)),
+    ("SGD", dict(lr=0.05, momentum=0.8, dampening=0.5, weight_decay=0.05)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1)),
+    ("Adam", dict(lr=0.01, betas=(0.5, 0.9), eps=1e-3, maximize=True)),
+    ("Adam", dict(lr=0.02, amsgrad=True, weight_decay=0.1, maximize=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.5, amsgrad=True)),
+    ("AdamW", dict(lr=0.01, maximize=True)),
+    ("RMSprop", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, centered=True)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, centered=True, momentum=0.5, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, maximize=True, eps=1e-4)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05)),
+    ("Adagrad", dict(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.2)),
+    ("Adagrad", dict(lr=0.05, eps=1e-5, maximize=True)),
+]
+
+
+def _start(dtype):
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.standard_normal((8, 4)), rng.standard_normal((8, 2))
+    params = [rng.standard_normal(shape) for shape in ((4, 3), (3,), (3, 2), (5,))]
+    return [a.astype(dtype) for a in (inputs, targets, *params)]
+
+
+def _loss(lib, inputs, targets, w1, b1, w2):
+    """A small MLP's squared error; the last parameter stays unused (its grad is None)."""
+    return ((lib.tanh(inputs @ w1 + b1) @ w2 - targets) ** 2).mean()
+
+
+def _run_tinytorch(name, kwargs, arrays, steps=20):
+    inputs, targets, *starts = [tinytorch.tensor(a) for a in arrays]
+    params = [p.requires_grad_() for p in starts]
+    optimizer = getattr(optim, name)(params, **kwargs)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        _loss(tinytorch, inputs, targets, *params[:3]).backward()
+        optimizer.step()
+    return [p.detach().numpy() for p in params], optimizer
+
+
+def _run_torch(torch, name, kwargs, arrays, steps=20):
+    inputs, targets, *starts = [torch.tensor(a) for a in arrays]
+    params = [p.requires_grad_() for p in starts]
+    optimizer = getattr(torch.optim, name)(params, **kwargs)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        _loss(torch, inputs, targets, *params[:3]).backward()
+        optimizer.step()
+    return [p.detach().numpy() for p in params], optimizer
+
+
+@pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def test_matches_torch_float64(name, kwargs):
+    torch = pytest.importorskip("torch")
+    arrays = _start(np.float64)
+    ours, optimizer = _run_tinytorch(name, kwargs, arrays)
+    theirs, torch_optimizer = _run_torch(torch, name, kwargs, arrays)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(ours[0], arrays[2]), "the parameters should have moved"
+    np.testing.assert_array_equal(ours[3], arrays[5])  # no grad: untouched
+    # Same state layout as PyTorch's (keys, and the step counter's value and dtype).
+    our_state, torch_state = optimizer.state_dict()["state"], torch_optimizer.state_dict()["state"]
+    assert sorted(our_state) == sorted(torch_state)
+    for index in our_state:
+        assert sorted(our_state[index]) == sorted(torch_state[index])
+        for key, value in our_state[index].items():
+            np.testing.assert_allclose(value.numpy(), torch_state[index][key].numpy(), rtol=1e-9, atol=1e-12)
+            assert str(value.dtype).split(".")[1] == str(torch_state[index][key].dtype).split(".")[1]
+
+
+# Gradient ascent on this loss runs away, which magnifies float32 rounding: descend only.
+FLOAT32_CASES = [case for case in CASES if not case[1].get("maximize")][::2]
+
+
+@pytest.mark.parametrize("name,kwargs", FLOAT32_CASES, ids=[f"{n}-{k}" for n, k in FLOAT32_CASES])
+def test_matches_torch_float32(name, kwargs):
+    torch = pytest.importorskip("torch")
+    arrays = _start(np.float32)
+    ours, _ = _run_tinytorch(name, kwargs, arrays)
+    theirs, _ = _run_torch(torch, name, kwargs, arrays)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_param_groups_with_their_own_hyperparameters_match_torch():
+    torch = pytest.importorskip("torch")
+    arrays = _start(np.float64)
+
+    def run(lib, opt_module):
+        inputs, targets, *params = [lib.tensor(a, requires_grad=i >= 2) for i, a in enumerate(arrays)]
+        groups = [{"params": params[:2], "lr": 0.05, "betas": (0.8, 0.95)}, {"params": params[2:], "weight_decay": 0.1}]
+        optimizer = opt_module.Adam(groups, lr=0.01)
+        for _ in range(20):
+            optimizer.zero_grad()
+            _loss(lib, inputs, targets, *params[:3]).backward()
+            optimizer.step()
+        return [p.detach().numpy() for p in params]
+
+    for a, b in zip(run(tinytorch, optim), run(torch, torch.optim)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
