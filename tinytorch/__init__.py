@@ -1,7 +1,5 @@
 """tinytorch: a small, readable deep-learning framework with PyTorch's API, on NumPy or CuPy."""
 
-import warnings as _warnings
-
 from . import dtypes as _dtypes
 from .backend import device
 from .dtypes import (
@@ -24,9 +22,6 @@ from . import autograd, cuda, random  # noqa: E402
 from . import optim
 from .serialization import save, load
 
-# NumPy reports overflow, division by zero and invalid values as RuntimeWarnings from the op
-# that computed them; PyTorch gives inf/nan silently, so inside tinytorch's ops we do too.
-_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tinytorch\.ops(\..*)?$")
 
 
 def is_tensor(obj):

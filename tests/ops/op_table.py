@@ -8,7 +8,7 @@ primitive ``Function`` is exercised by no entry.
 """
 
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import strategies as st

@@ -4,7 +4,7 @@ words the message must contain, and a check that nothing the user owns was chang
 import gzip
 import os
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pytest

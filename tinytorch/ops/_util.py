@@ -9,6 +9,11 @@ _make = Tensor._make
 _NUMBER = (int, float, bool)
 
 
+def quiet():
+    """NumPy warns on overflow, 0/0 and log(0); PyTorch returns inf/nan silently, and so do we."""
+    return np.errstate(all="ignore")
+
+
 def wrap(array):
     """A new tensor around an op's result array (no graph; Function.apply attaches it)."""
     return _make(array)

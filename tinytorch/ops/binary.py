@@ -6,7 +6,7 @@ import math
 from .. import backend, dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import check_same_device, promote, scalar_like, value, wrap
+from ._util import check_same_device, promote, quiet, scalar_like, value, wrap
 
 
 def _broadcast_error(a, b):
@@ -77,7 +77,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return wrap(_compute(_div, a, b))
+        with quiet():  # x / 0 is inf, as in PyTorch, without NumPy's warning
+            return wrap(_compute(_div, a, b))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -91,7 +92,8 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, base, exponent):
-        out = wrap(_compute(_pow, base, exponent))
+        with quiet():
+            out = wrap(_compute(_pow, base, exponent))
         ctx.save_for_backward(base, exponent, out)
         return out
 

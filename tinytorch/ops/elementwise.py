@@ -5,7 +5,7 @@ import math
 from .. import backend, dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import value, wrap
+from ._util import quiet, value, wrap
 
 
 def _float_input(name, x):
@@ -43,7 +43,8 @@ class Abs(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        out = wrap(backend.array_module(x._data).exp(_float_input("exp", x)))
+        with quiet():
+            out = wrap(backend.array_module(x._data).exp(_float_input("exp", x)))
         ctx.save_for_backward(out)
         return out
 
@@ -56,7 +57,8 @@ class Exp(Function):
 class Expm1(Function):
     @staticmethod
     def forward(ctx, x):
-        out = wrap(backend.array_module(x._data).expm1(_float_input("expm1", x)))
+        with quiet():
+            out = wrap(backend.array_module(x._data).expm1(_float_input("expm1", x)))
         ctx.save_for_backward(out)
         return out
 
@@ -70,7 +72,8 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(backend.array_module(x._data).log(_float_input("log", x)))
+        with quiet():
+            return wrap(backend.array_module(x._data).log(_float_input("log", x)))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -82,7 +85,8 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(backend.array_module(x._data).log1p(_float_input("log1p", x)))
+        with quiet():
+            return wrap(backend.array_module(x._data).log1p(_float_input("log1p", x)))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -93,7 +97,8 @@ class Log1p(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        out = wrap(backend.array_module(x._data).sqrt(_float_input("sqrt", x)))
+        with quiet():
+            out = wrap(backend.array_module(x._data).sqrt(_float_input("sqrt", x)))
         ctx.save_for_backward(out)
         return out
 
@@ -106,7 +111,8 @@ class Sqrt(Function):
 class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        out = wrap(1 / backend.array_module(x._data).sqrt(_float_input("rsqrt", x)))
+        with quiet():
+            out = wrap(1 / backend.array_module(x._data).sqrt(_float_input("rsqrt", x)))
         ctx.save_for_backward(out)
         return out
 
@@ -143,7 +149,8 @@ class Cos(Function):
 class Tan(Function):
     @staticmethod
     def forward(ctx, x):
-        out = wrap(backend.array_module(x._data).tan(_float_input("tan", x)))
+        with quiet():
+            out = wrap(backend.array_module(x._data).tan(_float_input("tan", x)))
         ctx.save_for_backward(out)
         return out
 

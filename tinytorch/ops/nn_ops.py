@@ -1,0 +1,271 @@
+"""Fused nn primitives: the few losses whose composite form is unstable or slow, and ``Erf``.
+
+Everything else in ``tinytorch.nn.functional`` is a composite of the core ops. Each class here
+says in its docstring why it is one node instead of several.
+"""
+
+import math
+
+from .. import backend
+from ..autograd.function import Function
+from ..autograd.grad_mode import state as grad_state
+from ._util import wrap
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+# -- erf (NumPy has none; GELU needs it) ------------------------------------------------------
+def erf_array(x):
+    """erf of a float array, accurate to ~1e-15 in float64 on NumPy and CuPy alike."""
+    xp = backend.array_module(x)
+    data = x.astype(xp.float64)
+    size = abs(data)
+    # |x| < 2.5: erf = 2x/sqrt(pi) e^{-x^2} sum (2x^2)^n / (1*3*...*(2n+1)), all terms positive,
+    # so there is no cancellation; 40 terms reach float64 precision at 2.5.
+    near = xp.minimum(size, 2.5)
+    square = near * near
+    term = xp.ones_like(near)
+    total = xp.ones_like(near)
+    for n in range(1, 40):
+        term = term * (2 * square) / (2 * n + 1)
+        total += term
+    central = _TWO_OVER_SQRT_PI * near * xp.exp(-square) * total
+    # |x| >= 2.5: erfc's continued fraction, evaluated bottom-up; erf(6) is 1.0 in float64.
+    far = xp.clip(size, 2.5, 6.0)
+    fraction = far.copy()
+    for k in range(30, 0, -1):
+        fraction = far + (k / 2) / fraction
+    tail = 1 - xp.exp(-far * far) / (math.sqrt(math.pi) * fraction)
+    return (xp.sign(data) * xp.where(size < 2.5, central, tail)).astype(x.dtype, copy=False)
+
+
+class Erf(Function):
+    """erf(x), the primitive under GELU's exact form (NumPy has no erf)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return wrap(erf_array(x._data))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * (-(x * x)).exp() * _TWO_OVER_SQRT_PI
+
+
+def erf(x):
+    return Erf.apply(x)
+
+
+# -- cross-entropy ------------------------------------------------------------------------------
+def _log_softmax_array(data, dim):
+    xp = backend.array_module(data)
+    shifted = data - data.max(axis=dim, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+
+
+def _class_view(shape, dim):
+    """The shape that lines a per-class vector up with the class dim of an input."""
+    return (shape[dim],) + (1,) * (len(shape) - dim - 1)
+
+
+class CrossEntropy(Function):
+    """log_softmax + nll_loss (+ class weights, ignore_index, label smoothing, soft targets) in one node.
+
+    Fused for stability and speed. The log-sum-exp shift keeps logits of +-1e4 finite, and the
+    gradient is one expression, ``(softmax * sum(a) - a) * scale`` where ``a`` is the weighted,
+    smoothed one-hot target, instead of the backward of log_softmax, gather, mul, sum and div:
+    on (64, 10) logits forward+backward takes 45 us fused against 180 us composed; on
+    (512, 1000), 9.5 ms against 16 ms (NumPy, one CPU core; benchmarks/ reproduce it).
+    Arguments are validated by ``nn.functional.cross_entropy``.
+    """
+
+    @staticmethod
+    def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):  # noqa: A002
+        data = input._data
+        xp = backend.array_module(data)
+        dim = 1 if data.ndim > 1 else 0
+        classes = data.shape[dim]
+        log_probs = _log_softmax_array(data, dim)
+        class_weight = None if weight is None else weight._data.reshape(_class_view(data.shape, dim))
+        if target._data.dtype.kind == "f":  # class probabilities
+            probs = target._data
+            if label_smoothing:
+                probs = probs * (1 - label_smoothing) + label_smoothing / classes
+            coefficients = probs if class_weight is None else probs * class_weight
+            losses = -(log_probs * coefficients).sum(axis=dim)
+            denominator = losses.size
+        else:
+            index = target._data
+            ignored = index == ignore_index
+            safe = xp.where(ignored, 0, index)
+            picked = xp.take_along_axis(log_probs, xp.expand_dims(safe, dim), axis=dim).squeeze(dim)
+            target_weight = xp.where(ignored, 0, 1 if weight is None else weight._data[safe]).astype(data.dtype)
+            losses = picked * target_weight * -(1 - label_smoothing)
+            if label_smoothing:
+                smooth = -(log_probs if class_weight is None else log_probs * class_weight).sum(axis=dim)
+                losses = losses + xp.where(ignored, 0, smooth) * (label_smoothing / classes)
+            denominator = target_weight.sum()
+        ctx.save_for_backward(input, target, weight)
+        ctx.log_probs, ctx.dim, ctx.denominator = log_probs, dim, denominator
+        ctx.ignore_index, ctx.reduction, ctx.label_smoothing = ignore_index, reduction, label_smoothing
+        if reduction == "none":
+            return wrap(losses.astype(data.dtype, copy=False))
+        total = losses.sum()
+        return wrap(xp.asarray(total / denominator if reduction == "mean" else total, dtype=data.dtype))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, target, weight = ctx.saved_tensors  # noqa: A001
+        dim, smoothing = ctx.dim, ctx.label_smoothing
+        # With create_graph the softmax is recomputed from the input, so that it is differentiable.
+        log_probs = input.log_softmax(dim) if grad_state.enabled else wrap(ctx.log_probs)
+        coefficients = _target_coefficients(ctx, input, target, weight)
+        if ctx.reduction == "none":
+            scale = grad_output.unsqueeze(dim)
+        elif ctx.reduction == "mean":
+            scale = grad_output / ctx.denominator
+        else:
+            scale = grad_output
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_input = (log_probs.exp() * coefficients.sum(dim, keepdim=True) - coefficients) * scale
+        if ctx.needs_input_grad[1]:
+            class_weight = 1 if weight is None else weight.reshape(_class_view(input.shape, dim))
+            grad_target = log_probs * class_weight * (smoothing - 1) * scale
+        return grad_input, grad_target, None, None, None, None
+
+
+def _target_coefficients(ctx, input, target, weight):  # noqa: A002
+    """``a`` with loss = -sum_c a_c log p_c per element: the weighted, smoothed target distribution."""
+    dim, smoothing = ctx.dim, ctx.label_smoothing
+    shape = input.shape
+    classes = shape[dim]
+    if target._data.dtype.kind == "f":
+        probs = target * (1 - smoothing) + smoothing / classes if smoothing else target
+        return probs if weight is None else probs * weight.reshape(_class_view(shape, dim))
+    data = input._data
+    xp = backend.array_module(data)
+    index = xp.expand_dims(target._data, dim)
+    kept = index != ctx.ignore_index
+    one_hot = xp.arange(classes).reshape(_class_view(shape, dim)) == index
+    class_weight = xp.ones(_class_view(shape, dim), dtype=data.dtype) if weight is None else weight._data.reshape(_class_view(shape, dim))
+    # The one-hot part carries w[target]; the smoothing part spreads eps/C over every class.
+    coefficients = xp.where(one_hot & kept, class_weight * (1 - smoothing), 0)
+    if smoothing:
+        coefficients = coefficients + xp.where(kept, class_weight * (smoothing / classes), 0)
+    return wrap(coefficients.astype(data.dtype, copy=False))
+
+
+def cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):  # noqa: A002
+    return CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+# -- binary cross-entropy -----------------------------------------------------------------------
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _scale(grad_output, reduction, count):
+    return grad_output / count if reduction == "mean" else grad_output
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """-w [pos_weight t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))] from logits, in one node.
+
+    Fused for stability: written as (1 - t) x + lw softplus(-x) with softplus(-x) =
+    log1p(exp(-|x|)) + max(-x, 0), it never takes log(0) or exp of a large number, so logits of
+    +-1e4 give finite losses and gradients (sigmoid followed by BCELoss gives inf/nan there).
+    The gradient is lw sigmoid(x) - pos_weight t.
+    """
+
+    @staticmethod
+    def forward(ctx, input, target, weight, pos_weight, reduction):  # noqa: A002
+        x, t = input._data, target._data
+        xp = backend.array_module(x)
+        softplus = xp.log1p(xp.exp(-abs(x))) + xp.maximum(-x, 0)
+        if pos_weight is None:
+            losses = (1 - t) * x + softplus
+        else:
+            losses = (1 - t) * x + ((pos_weight._data - 1) * t + 1) * softplus
+        if weight is not None:
+            losses = losses * weight._data
+        ctx.save_for_backward(input, target, weight, pos_weight)
+        ctx.reduction, ctx.count = reduction, losses.size
+        return wrap(_reduce(losses, reduction).astype(x.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, target, weight, pos_weight = ctx.saved_tensors  # noqa: A001
+        scale = _scale(grad_output, ctx.reduction, ctx.count)
+        if weight is not None:
+            scale = scale * weight
+        needs = ctx.needs_input_grad
+        grad_input = grad_target = grad_weight = grad_pos_weight = None
+        softplus = None
+        if needs[1] or needs[2] or needs[3]:
+            softplus = (-input.abs()).exp().log1p() + (-input).clamp(min=0)
+        if needs[0]:
+            if pos_weight is None:
+                grad_input = (input.sigmoid() - target) * scale
+            else:
+                grad_input = (((pos_weight - 1) * target + 1) * input.sigmoid() - pos_weight * target) * scale
+        if needs[1]:
+            grad_target = (-input if pos_weight is None else (pos_weight - 1) * softplus - input) * scale
+        if needs[2]:
+            log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
+            grad_weight = ((1 - target) * input + log_weight * softplus) * _scale(grad_output, ctx.reduction, ctx.count)
+        if needs[3]:
+            grad_pos_weight = target * softplus * scale
+        return grad_input, grad_target, grad_weight, grad_pos_weight, None
+
+
+class BinaryCrossEntropy(Function):
+    """-w [t log x + (1 - t) log(1 - x)] on probabilities, logs clamped at -100 as PyTorch.
+
+    Fused for stability at x in {0, 1}: composed from clamp(log(x)) the gradient there is
+    0 * (1/0) = nan; PyTorch's formula, w (x - t) / max(x (1 - x), 1e-12), stays finite.
+    """
+
+    @staticmethod
+    def forward(ctx, input, target, weight, reduction):  # noqa: A002
+        x, t = input._data, target._data
+        xp = backend.array_module(x)
+        log_x = xp.maximum(xp.log(x), -100)
+        log_rest = xp.maximum(xp.log1p(-x), -100)
+        losses = -(t * log_x + (1 - t) * log_rest)
+        if weight is not None:
+            losses = losses * weight._data
+        ctx.save_for_backward(input, target, weight)
+        ctx.reduction, ctx.count = reduction, losses.size
+        return wrap(_reduce(losses, reduction).astype(x.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, target, weight = ctx.saved_tensors  # noqa: A001
+        scale = _scale(grad_output, ctx.reduction, ctx.count)
+        if weight is not None:
+            scale = scale * weight
+        grad_input = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_input = (input - target) / (input * (1 - input)).clamp(min=1e-12) * scale
+        if ctx.needs_input_grad[1]:
+            grad_target = ((-input).log1p().clamp(min=-100) - input.log().clamp(min=-100)) * scale
+        return grad_input, grad_target, None, None
+
+
+def binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction):  # noqa: A002
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
+
+
+def binary_cross_entropy(input, target, weight, reduction):  # noqa: A002
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
+
+
+__all__ = [
+    "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy", "Erf",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "erf",
+    "erf_array",
+]
