@@ -147,6 +147,15 @@ def test_paths_pathlike_and_file_objects(tmp_path):
     assert (tmp_path / "a").read_bytes() == (tmp_path / "c").read_bytes()
 
 
+def test_equal_objects_give_identical_bytes():
+    def save():
+        buffer = io.BytesIO()
+        tinytorch.save({"w": tinytorch.ones(2), "epoch": 1}, buffer)
+        return buffer.getvalue()
+
+    assert len({save() for _ in range(8)}) == 1
+
+
 def test_unsupported_objects_raise_type_error_and_write_nothing(tmp_path):
     path = tmp_path / "f"
     with pytest.raises(TypeError, match="can't store an object of type object"):

@@ -43,11 +43,22 @@ def save(obj, f):
     arrays, devices = {}, {}
     structure = _encode(obj, (), arrays, devices, {}, 0)
     metadata = {"format": "pt", _METADATA_KEY: json.dumps({"version": _FORMAT_VERSION, "object": structure}, allow_nan=False)}
-    data = safetensors.numpy.save(arrays, metadata=metadata)
+    data = _sorted_metadata(safetensors.numpy.save(arrays, metadata=metadata))
     if hasattr(f, "write"):
         f.write(data)
         return
     _write_atomically(os.fspath(f), data)
+
+
+def _sorted_metadata(data):
+    """The same file with ``__metadata__`` in key order: safetensors writes it from a hash map,
+    in an order that changes from run to run, and equal checkpoints should be equal bytes."""
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + length])
+    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # safetensors aligns the data to 8 bytes
+    return struct.pack("<Q", len(text)) + text + data[8 + length :]
 
 
 def _encode(obj, path, arrays, devices, names_by_id, depth):
