@@ -110,6 +110,8 @@ def promote(a, b):
         check_same_device(a, b)
         if a._data.dtype != b._data.dtype:
             target = result_dtype(a, b)
+            if np.promote_types(a._data.dtype, b._data.dtype) == target:
+                return a, b  # NumPy computes in the target dtype by itself (e.g. float32 * bool)
             if a._data.dtype != target:
                 a = a.to(dtypes.from_numpy_dtype(target))
             if b._data.dtype != target:

@@ -1,0 +1,431 @@
+"""Side-by-side benchmarks: tinytorch vs PyTorch vs a hand-written NumPy loop, in one process.
+
+    python benchmarks/run.py            # everything (a few minutes)
+    python benchmarks/run.py --quick    # a smoke run (CI runs this so the harness cannot rot)
+    python benchmarks/run.py --cases step,ops --repeats 7
+
+Contenders alternate within each repeat so that machine drift hits all of them alike; each number
+is the median over repeats with the spread (min-max). Results: a Markdown table on stdout and in
+benchmarks/results/latest.md, raw numbers in results/latest.json, a bar chart in results/latest.png.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import tinytorch  # noqa: E402
+from numpy_mlp import SIZES, NumpyMLP  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # the comparison is skipped, the harness still runs
+    torch = None
+
+RESULTS = os.path.join(HERE, "results")
+DATA = os.path.join(os.path.dirname(HERE), "data")
+
+
+# -- the lecture's model, as each framework writes it ----------------------------------------
+def tinytorch_mlp(device="cpu"):
+    from tinytorch import nn
+
+    layers = []
+    for k, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if k < len(SIZES) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers).to(device)
+
+
+def torch_mlp(device="cpu"):
+    layers = []
+    for k, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        layers.append(torch.nn.Linear(fan_in, fan_out))
+        if k < len(SIZES) - 2:
+            layers.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*layers).to(device)
+
+
+def batch_data(batch, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((batch, 784)).astype(np.float32), rng.integers(0, 10, batch)
+
+
+# -- contenders: each returns a function that runs n steps -----------------------------------
+def tinytorch_step(batch, optimizer="sgd", device="cpu"):
+    from tinytorch import nn, optim
+
+    tinytorch.manual_seed(0)
+    model = tinytorch_mlp(device)
+    opt = optim.SGD(model.parameters(), lr=0.01) if optimizer == "sgd" else optim.Adam(model.parameters(), lr=1e-3)
+    criterion = nn.CrossEntropyLoss()
+    x, y = batch_data(batch)
+    x, y = tinytorch.tensor(x, device=device), tinytorch.tensor(y, device=device)
+
+    def run(n):
+        for _ in range(n):
+            opt.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            opt.step()
+        if device != "cpu":
+            tinytorch.cuda.synchronize()
+
+    return run
+
+
+def torch_step(batch, optimizer="sgd", device="cpu"):
+    torch.manual_seed(0)
+    model = torch_mlp(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01) if optimizer == "sgd" else torch.optim.Adam(model.parameters(), lr=1e-3)
+    criterion = torch.nn.CrossEntropyLoss()
+    x, y = batch_data(batch)
+    x, y = torch.tensor(x, device=device), torch.tensor(y, device=device)
+
+    def run(n):
+        for _ in range(n):
+            opt.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            opt.step()
+        if device != "cpu":
+            torch.cuda.synchronize()
+
+    return run
+
+
+def numpy_step(batch, optimizer="sgd"):
+    model = NumpyMLP()
+    x, y = batch_data(batch)
+    step = model.sgd_step if optimizer == "sgd" else model.adam_step
+
+    def run(n):
+        for _ in range(n):
+            step(x, y)
+
+    return run
+
+
+# -- measurement -----------------------------------------------------------------------------
+def measure(contenders, steps, repeats, warmup=3):
+    """Seconds per step for each contender: median and (min, max) over repeats, interleaved."""
+    runs = {name: make() for name, make in contenders.items()}
+    for run in runs.values():
+        run(warmup)
+    samples = {name: [] for name in runs}
+    names = list(runs)
+    for r in range(repeats):
+        order = names[r % len(names):] + names[: r % len(names)]
+        for name in order:
+            start = time.perf_counter()
+            runs[name](steps)
+            samples[name].append((time.perf_counter() - start) / steps)
+    return {name: {"median": statistics.median(s), "min": min(s), "max": max(s)} for name, s in samples.items()}
+
+
+def step_cases(args, rows, device="cpu"):
+    batches = [12, 128] if args.quick else [12, 64, 128, 1024]
+    if device != "cpu":
+        batches = [128, 1024] if args.quick else [128, 1024, 8192]
+    cases = [(b, "sgd") for b in batches] + [(128, "adam")]
+    for batch, optimizer in cases:
+        steps = max(2, int((20 if args.quick else 400) * 12 / max(batch, 12) ** 0.8))
+        contenders = {"tinytorch": lambda b=batch, o=optimizer: tinytorch_step(b, o, device)}
+        if torch is not None and (device == "cpu" or torch.cuda.is_available()):
+            contenders["pytorch"] = lambda b=batch, o=optimizer: torch_step(b, o, device)
+        if device == "cpu":
+            contenders["numpy"] = lambda b=batch, o=optimizer: numpy_step(b, o)
+        result = measure(contenders, steps, args.repeats)
+        rows.append({"case": f"train step, batch {batch}, {optimizer.upper()}" + ("" if device == "cpu" else f" ({device})"),
+                     "unit": "ms/step", "scale": 1e3, **{k: v for k, v in result.items()}})
+
+
+def op_cases(args, rows):
+    """Forward + backward of one op on tiny tensors: the per-op overhead."""
+    ops = {
+        "add": lambda a, b: a + b,
+        "mul": lambda a, b: a * b,
+        "matmul": lambda a, b: a @ b,
+        "relu": lambda a, b: a.relu(),
+        "sum": lambda a, b: a.sum(),
+    }
+    for name, op in ops.items():
+        def ours(op=op):
+            a = tinytorch.ones(4, 4, requires_grad=True)
+            b = tinytorch.ones(4, 4, requires_grad=True)
+
+            def run(n):
+                for _ in range(n):
+                    op(a, b).sum().backward()
+
+            return run
+
+        def theirs(op=op):
+            a = torch.ones(4, 4, requires_grad=True)
+            b = torch.ones(4, 4, requires_grad=True)
+
+            def run(n):
+                for _ in range(n):
+                    op(a, b).sum().backward()
+
+            return run
+
+        contenders = {"tinytorch": ours}
+        if torch is not None:
+            contenders["pytorch"] = theirs
+        result = measure(contenders, 200 if args.quick else 3000, args.repeats)
+        rows.append({"case": f"op {name} (4x4) forward+sum+backward", "unit": "µs/op", "scale": 1e6, **result})
+
+
+def mnist_arrays(train=True, limit=None):
+    from tinytorch.vision.datasets import MNIST
+
+    dataset = MNIST(DATA, train=train)
+    images = dataset.data.numpy()[:limit].astype(np.float32) / 255.0
+    return (images - 0.1307) / 0.3081, dataset.targets.numpy()[:limit]
+
+
+def epoch_cases(args, rows):
+    """One epoch of the lecture's program at batch 12, data loading included."""
+    from tinytorch import nn, optim
+    from tinytorch.utils.data import DataLoader, Subset
+    from tinytorch.vision import datasets, transforms
+
+    limit = 3000 if args.quick else None
+
+    def ours():
+        tinytorch.manual_seed(0)
+        transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
+        dataset = datasets.MNIST(DATA, train=True, transform=transform)
+        if limit:
+            dataset = Subset(dataset, range(limit))
+        loader = DataLoader(dataset, batch_size=12, shuffle=True)
+        model, criterion = tinytorch_mlp(), nn.CrossEntropyLoss()
+        opt = optim.SGD(model.parameters(), lr=0.01)
+
+        def run(n):
+            for _ in range(n):
+                for images, labels in loader:
+                    opt.zero_grad()
+                    criterion(model(images), labels).backward()
+                    opt.step()
+
+        return run
+
+    def theirs():
+        torch.manual_seed(0)
+        images, labels = mnist_arrays(True, limit)
+        data = torch.utils.data.TensorDataset(torch.tensor(images).reshape(-1, 1, 28, 28), torch.tensor(labels))
+        loader = torch.utils.data.DataLoader(data, batch_size=12, shuffle=True)
+        model, criterion = torch_mlp(), torch.nn.CrossEntropyLoss()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+
+        def run(n):
+            for _ in range(n):
+                for x, y in loader:
+                    opt.zero_grad()
+                    criterion(model(x.view(-1, 784)), y).backward()
+                    opt.step()
+
+        return run
+
+    def numpy_loop():
+        images, labels = mnist_arrays(True, limit)
+        model, rng = NumpyMLP(), np.random.default_rng(0)
+        flat = images.reshape(len(images), -1)
+
+        def run(n):
+            for _ in range(n):
+                order = rng.permutation(len(flat))
+                for start in range(0, len(order), 12):
+                    index = order[start : start + 12]
+                    model.sgd_step(flat[index], labels[index])
+
+        return run
+
+    contenders = {"tinytorch": ours, "numpy": numpy_loop}
+    if torch is not None:
+        contenders["pytorch"] = theirs
+    result = measure(contenders, 1, max(1, args.repeats // 2 if not args.quick else 1), warmup=0)
+    rows.append({"case": f"epoch of the lecture's program ({limit or 60000} images, batch 12)", "unit": "s/epoch", "scale": 1, **result})
+
+
+def inference_cases(args, rows):
+    images, _ = mnist_arrays(False, 2000 if args.quick else None)
+
+    def ours():
+        model = tinytorch_mlp().eval()
+        x = tinytorch.tensor(images.reshape(len(images), -1))
+
+        def run(n):
+            with tinytorch.no_grad():
+                for _ in range(n):
+                    for start in range(0, len(x), 1000):
+                        model(x[start : start + 1000]).argmax(1)
+
+        return run
+
+    def theirs():
+        model = torch_mlp().eval()
+        x = torch.tensor(images.reshape(len(images), -1))
+
+        def run(n):
+            with torch.no_grad():
+                for _ in range(n):
+                    for start in range(0, len(x), 1000):
+                        model(x[start : start + 1000]).argmax(1)
+
+        return run
+
+    def numpy_loop():
+        model, x = NumpyMLP(), images.reshape(len(images), -1)
+
+        def run(n):
+            for _ in range(n):
+                for start in range(0, len(x), 1000):
+                    model.predict(x[start : start + 1000])
+
+        return run
+
+    contenders = {"tinytorch": ours, "numpy": numpy_loop}
+    if torch is not None:
+        contenders["pytorch"] = theirs
+    result = measure(contenders, 1 if args.quick else 3, args.repeats)
+    rows.append({"case": f"inference over {len(images)} test images (batch 1000)", "unit": "ms", "scale": 1e3, **result})
+
+
+def rss_child(contender, steps):
+    """Train `steps` steps at batch 12 in this (fresh) process and print the peak RSS in MiB."""
+    import resource
+
+    if contender == "tinytorch":
+        run = tinytorch_step(12)
+    elif contender == "pytorch":
+        run = torch_step(12)
+    else:
+        run = numpy_step(12)
+    run(steps)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def rss_cases(args, rows):
+    steps = 50 if args.quick else 2000
+    result = {}
+    for contender in ["tinytorch", "numpy"] + (["pytorch"] if torch is not None else []):
+        out = subprocess.run([sys.executable, __file__, "--rss-child", contender, "--rss-steps", str(steps)],
+                             capture_output=True, text=True, check=True)
+        value = float(out.stdout.strip().splitlines()[-1])
+        result[contender] = {"median": value, "min": value, "max": value}
+    rows.append({"case": f"peak RSS of a training run ({steps} steps, batch 12)", "unit": "MiB", "scale": 1, **result})
+
+
+# -- report ----------------------------------------------------------------------------------
+def format_table(rows):
+    lines = [
+        "| case | tinytorch | PyTorch | NumPy loop | tinytorch / PyTorch | tinytorch / NumPy |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def cell(row, name):
+        if name not in row:
+            return "—"
+        r, s = row[name], row["scale"]
+        return f"{r['median'] * s:.3g} {row['unit']} ({r['min'] * s:.3g}–{r['max'] * s:.3g})"
+
+    def ratio(row, other):
+        if other not in row or "tinytorch" not in row:
+            return "—"
+        return f"{row['tinytorch']['median'] / row[other]['median']:.2f}×"
+
+    for row in rows:
+        lines.append(f"| {row['case']} | {cell(row, 'tinytorch')} | {cell(row, 'pytorch')} | {cell(row, 'numpy')} | {ratio(row, 'pytorch')} | {ratio(row, 'numpy')} |")
+    return "\n".join(lines)
+
+
+def machine():
+    info = {"python": platform.python_version(), "numpy": np.__version__, "cpus": os.cpu_count(), "machine": platform.machine()}
+    if torch is not None:
+        info["torch"] = torch.__version__
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = [f"{p['internal_api']} {p.get('version')} ({p.get('architecture')}, {p['num_threads']} threads)" for p in threadpool_info()]
+    except ImportError:
+        pass
+    return info
+
+
+def plot(rows, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    names = ["tinytorch", "pytorch", "numpy"]
+    figure, ax = plt.subplots(figsize=(10, 0.45 * len(rows) + 1.5))
+    for i, name in enumerate(names):
+        ratios = [row[name]["median"] / row["tinytorch"]["median"] if name in row else 0 for row in rows]
+        ax.barh([k + i * 0.27 for k in range(len(rows))], ratios, height=0.27, label=name)
+    ax.set_yticks([k + 0.27 for k in range(len(rows))])
+    ax.set_yticklabels([row["case"] for row in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="gray", lw=0.8)
+    ax.set_xlabel("time relative to tinytorch (higher = slower than tinytorch)")
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
+
+
+CASES = {"step": step_cases, "ops": op_cases, "epoch": epoch_cases, "inference": inference_cases, "rss": rss_cases}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a smoke run with small sizes")
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (CUDA cases need CuPy and a GPU)")
+    parser.add_argument("--output", default=RESULTS)
+    parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    parser.add_argument("--rss-steps", type=int, default=2000, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rss_child:
+        return rss_child(args.rss_child, args.rss_steps)
+    args.repeats = args.repeats or (3 if args.quick else 7)
+    rows = []
+    for name in args.cases.split(","):
+        if args.device == "cuda" and name == "step":
+            step_cases(args, rows, "cuda")
+        else:
+            CASES[name](args, rows)
+    table = format_table(rows)
+    print(table)
+    if args.quick and args.output == RESULTS:
+        return rows  # a smoke run does not overwrite the published numbers
+    os.makedirs(args.output, exist_ok=True)
+    stem = "latest" if args.device == "cpu" else f"latest-{args.device}"
+    with open(os.path.join(args.output, f"{stem}.json"), "w") as f:
+        json.dump({"machine": machine(), "command": " ".join(sys.argv), "rows": rows}, f, indent=2)
+    with open(os.path.join(args.output, f"{stem}.md"), "w") as f:
+        f.write(f"Command: `python benchmarks/run.py {' '.join(sys.argv[1:])}`\n\nMachine: {json.dumps(machine())}\n\n{table}\n")
+    plot(rows, os.path.join(args.output, f"{stem}.png"))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
