@@ -19,6 +19,7 @@ from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from . import autograd, cuda, random  # noqa: E402
+from . import nn  # noqa: E402
 from . import optim
 from .serialization import save, load
 

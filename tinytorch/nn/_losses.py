@@ -1,0 +1,208 @@
+"""The loss functions of ``nn.functional`` (re-exported there): argument checks with PyTorch's
+errors, then composites of core ops or the fused Functions of ``tinytorch.ops.nn_ops``."""
+
+import warnings
+
+from .. import backend, creation, ops
+from ..ops import nn_ops
+from ..ops._util import promote
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduction(reduction, size_average=None, reduce=None):
+    """The reduction to use, from ``reduction`` or the deprecated size_average/reduce pair."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else ("sum" if reduce else "none")
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.", stacklevel=3)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _warn_if_broadcast(input, target):  # noqa: A002
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+            stacklevel=3,
+        )
+
+
+def _dtype_title(t):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[t._data.dtype.name]
+
+
+# -- regression ---------------------------------------------------------------------------------
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    """(input - target)^2, reduced."""
+    reduction = _reduction(reduction, size_average, reduce)
+    _warn_if_broadcast(input, target)
+    diff = input - target
+    losses = diff * diff
+    return _reduce(losses if weight is None else losses * weight, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    """|input - target|, reduced (the gradient at 0 is 0)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    _warn_if_broadcast(input, target)
+    losses = (input - target).abs()
+    return _reduce(losses if weight is None else losses * weight, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
+    reduction = _reduction(reduction, size_average, reduce)
+    _warn_if_broadcast(input, target)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    distance = (input - target).abs()
+    if beta == 0:
+        return _reduce(distance, reduction)
+    return _reduce(ops.where(distance < beta, distance * distance * (0.5 / beta), distance - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+    reduction = _reduction(reduction)
+    _warn_if_broadcast(input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    distance = (input - target).abs()
+    losses = ops.where(distance < delta, distance * distance * 0.5, (distance - 0.5 * delta) * delta)
+    return _reduce(losses if weight is None else losses * weight, reduction)
+
+
+# -- binary classification ----------------------------------------------------------------------
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """-w [t log x + (1 - t) log(1 - x)] for probabilities x (log clamped at -100, as PyTorch)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is deprecated. "
+            "Please ensure they have the same size."
+        )
+    data = input._data
+    if data.size and bool(((data < 0) | (data > 1)).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    input, target = promote(input, target)  # noqa: A001
+    return nn_ops.binary_cross_entropy(input, target, weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):  # noqa: A002
+    """Binary cross-entropy of sigmoid(input), computed stably from the logits in one fused op."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    input, target = promote(input, target)  # noqa: A001
+    return nn_ops.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):  # noqa: A002
+    """target (log target - input), pointwise, with ``input`` log-probabilities; 'batchmean' divides by the batch size."""
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            stacklevel=2,
+        )
+    batchmean = reduction == "batchmean"
+    reduction = "sum" if batchmean else _reduction(reduction, size_average, reduce)
+    if log_target:
+        losses = target.exp() * (target - input)
+    else:
+        # xlogy(t, t) - t x, with 0 log 0 = 0 (the where() keeps log's argument positive there).
+        is_zero = target == 0
+        losses = ops.where(is_zero, 0.0, target * ops.where(is_zero, 1.0, target).log()) - target * input
+    if batchmean:
+        return losses.sum() / input.shape[0] if input.dim() != 0 else losses.sum()
+    return _reduce(losses, reduction)
+
+
+# -- multi-class classification -----------------------------------------------------------------
+def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
+    """PyTorch's checks for class-index targets: shape, dtype, weight size and index range."""
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() == 2 and target.dim() > 1 or input.dim() == 1 and target.dim() > 0:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input.dim() >= 2 and target.shape[:1] != input.shape[:1]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0] if target.dim() else 0}).")
+    if input.dim() > 2:
+        expected = [input.shape[0]] + list(input.shape[2:])
+        if list(target.shape) != expected:
+            raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
+    if target._data.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_title(target)}")
+    classes = input.shape[1 if input.dim() > 1 else 0]
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
+        )
+    data = target._data
+    if data.size:
+        outside = ((data < 0) | (data >= classes)) & (data != ignore_index)
+        if bool(outside.any()):
+            first = backend.to_numpy(data[outside]).reshape(-1)[0]
+            raise IndexError(f"Target {int(first)} is out of bounds.")
+
+
+def _matching_weight(weight, input):  # noqa: A002
+    if weight is None:
+        return None
+    if weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected scalar type {_dtype_title(input)} but found {_dtype_title(weight)}")
+    return weight.detach()
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):  # noqa: A002
+    """-w[target] input[target] (input holds log-probabilities); 'mean' divides by the summed weights."""
+    reduction = _reduction(reduction, size_average, reduce)
+    _check_class_targets(input, target, weight, ignore_index)
+    weight = _matching_weight(weight, input)
+    dim = 1 if input.dim() > 1 else 0
+    ignored = target == ignore_index
+    safe = target.masked_fill(ignored, 0).long()
+    picked = input.gather(dim, safe.unsqueeze(dim)).squeeze(dim)
+    target_weight = (weight[safe] if weight is not None else creation.ones_like(picked)).masked_fill(ignored, 0.0)
+    losses = -picked * target_weight
+    if reduction == "none":
+        return losses
+    return losses.sum() / target_weight.sum() if reduction == "mean" else losses.sum()
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):  # noqa: A002
+    """Cross-entropy between logits (N, C) or (N, C, d1, ...) and class indices or class probabilities.
+
+    One fused, stable op (log_softmax and nll_loss together): see ``tinytorch.ops.nn_ops.CrossEntropy``.
+    """
+    reduction = _reduction(reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if target.shape == input.shape:  # class probabilities, as PyTorch decides it
+        if target._data.dtype.kind != "f":
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {_dtype_title(target)}")
+        if input.dim() == 0:
+            raise IndexError("Dimension specified as 1 but tensor has no dimensions")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        classes = input.shape[1 if input.dim() > 1 else 0]
+        if weight is not None and weight.numel() != classes:
+            raise RuntimeError(
+                f"cross_entropy: weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
+            )
+        input, target = promote(input, target)  # noqa: A001
+    else:
+        _check_class_targets(input, target, weight, ignore_index)
+    return nn_ops.cross_entropy(input, target, _matching_weight(weight, input), ignore_index, reduction, label_smoothing)
