@@ -37,7 +37,7 @@ def _per_group(name, optimizer, value):
 
 def _track_optimizer_steps(optimizer):
     """Wrap ``optimizer.step`` so that the first scheduler step can warn when it came first."""
-    if getattr(optimizer.step, "_wrapped_by_lr_sched", False):
+    if getattr(optimizer.step, "_wrapped_by_lr_sched", False) or not hasattr(optimizer.step, "__func__"):
         return
     optimizer_ref, step = weakref.ref(optimizer), optimizer.step.__func__  # weak: no reference cycle
 

@@ -118,10 +118,12 @@ class Optimizer:
     def _buffer(self, like, slot):
         """A scratch array shaped like ``like``: a view of one flat buffer per (slot, dtype, device),
         grown to the largest parameter, so that a step allocates nothing after the first."""
-        key = (slot, like.dtype, backend.device_of(like))
+        device = backend.device_of(like)
+        key = (slot, like.dtype, device)
         flat = self._buffers.get(key)
         if flat is None or flat.size < like.size:
-            flat = backend.array_module(like).empty(like.size, dtype=like.dtype)
+            with backend.on_device(device):  # CuPy allocates on the current device otherwise
+                flat = backend.array_module(like).empty(like.size, dtype=like.dtype)
             self._buffers[key] = flat
         return flat[: like.size].reshape(like.shape)
 
@@ -153,7 +155,8 @@ class Optimizer:
 
     @staticmethod
     def _zeros_like(p):
-        return Tensor._make(backend.array_module(p._data).zeros_like(p._data))
+        with backend.on_device(p.device):
+            return Tensor._make(backend.array_module(p._data).zeros_like(p._data))
 
     @staticmethod
     def _step_counter():
