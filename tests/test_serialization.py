@@ -382,3 +382,22 @@ def test_fuzz_mutations_of_a_valid_file(data):
         raw[position] = data.draw(st.integers(0, 255))
     cut = data.draw(st.integers(0, len(raw)))
     _load_or_documented_error(bytes(raw[:cut]))
+
+
+def test_an_nn_model_checkpoint_round_trips(tmp_path):
+    nn = pytest.importorskip("tinytorch.nn")
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(tinytorch.randn(5, 4)).sum().backward()
+    optimizer.step()
+    tinytorch.save(model.state_dict(), tmp_path / "model.safetensors")
+    assert list(safetensors.numpy.load_file(tmp_path / "model.safetensors")) == sorted(model.state_dict())
+    tinytorch.save(optimizer.state_dict(), tmp_path / "optimizer")
+
+    clone = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    clone.load_state_dict(tinytorch.load(tmp_path / "model.safetensors"))
+    for a, b in zip(model.state_dict().values(), clone.state_dict().values()):
+        _same(a.detach(), b.detach())
+    clone_optimizer = optim.SGD(clone.parameters(), lr=0.1, momentum=0.9)
+    clone_optimizer.load_state_dict(tinytorch.load(tmp_path / "optimizer"))
+    _same(optimizer.state[model[0].weight]["momentum_buffer"], clone_optimizer.state[clone[0].weight]["momentum_buffer"])
