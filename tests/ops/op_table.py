@@ -409,3 +409,74 @@ def _inplace_chain(x, y):
     z.div_(2.0)
     z.sub_(x)
     return z
+
+
+# -- nn: the fused Functions of tinytorch/ops/nn_ops.py -----------------------------------------
+def _class_logits(draw, rng, extra_dims=True):
+    """Logits (C,), (N, C) or (N, C, d) and int64 class indices of the matching shape."""
+    classes = draw(st.integers(1, 4))
+    layout = draw(st.sampled_from(["unbatched", "batched", "spatial"] if extra_dims else ["batched"]))
+    batch = draw(st.integers(1, 3))
+    shape = {"unbatched": (classes,), "batched": (batch, classes), "spatial": (batch, classes, draw(st.integers(1, 3)))}[layout]
+    target_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    return values(rng, shape, -3.0, 3.0), rng.integers(0, classes, size=target_shape), classes
+
+
+def _cross_entropy_indices(draw, rng):
+    logits, target, classes = _class_logits(draw, rng)
+    kwargs = {"reduction": draw(st.sampled_from(["mean", "sum", "none"])), "label_smoothing": draw(st.sampled_from([0.0, 0.2]))}
+    if draw(st.booleans()):
+        kwargs["weight"] = list(rng.uniform(0.5, 2.0, size=classes))
+    if draw(st.booleans()) and target.size > 1:
+        target.reshape(-1)[0] = -100  # ignored; the rest keeps the mean's denominator non-zero
+    return [logits, target], kwargs
+
+
+def _cross_entropy_probabilities(draw, rng):
+    logits, _, classes = _class_logits(draw, rng)
+    probs = rng.uniform(0.1, 1.0, size=logits.shape)
+    probs = probs / probs.sum(axis=1 if probs.ndim > 1 else 0, keepdims=True)
+    kwargs = {"reduction": draw(st.sampled_from(["mean", "sum", "none"])), "label_smoothing": draw(st.sampled_from([0.0, 0.1]))}
+    if draw(st.booleans()):
+        kwargs["weight"] = list(rng.uniform(0.5, 2.0, size=classes))
+    return [logits, probs], kwargs
+
+
+def _cross_entropy(lib, x, target, weight=None, **kwargs):
+    weight = None if weight is None else lib.tensor(weight, dtype=x.dtype)
+    if not (isinstance(target, np.ndarray) and target.dtype.kind == "f" or getattr(target, "dtype", None) in (lib.float32, lib.float64)):
+        target = _i64(lib, target)
+    return lib.nn.functional.cross_entropy(x, target, weight=weight, **kwargs)
+
+
+def _binary_sample(low, high):
+    def sample(draw, rng):
+        shape = draw(SHAPES)
+        kwargs = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+        if draw(st.booleans()):
+            kwargs["weight"] = values(rng, broadcastable(draw, shape), 0.5, 2.0).tolist()
+        return [values(rng, shape, low, high), values(rng, shape, 0.0, 1.0)], kwargs
+
+    return sample
+
+
+def _bce_with_logits_sample(draw, rng):
+    args, kwargs = _binary_sample(-4.0, 4.0)(draw, rng)
+    if draw(st.booleans()):
+        kwargs["pos_weight"] = values(rng, broadcastable(draw, args[0].shape), 0.5, 3.0).tolist()
+    return args, kwargs
+
+
+def _as_weights(lib, x, kwargs):
+    return {k: (lib.tensor(v, dtype=x.dtype) if k in ("weight", "pos_weight") else v) for k, v in kwargs.items()}
+
+
+OPS += [
+    OpInfo("cross_entropy", _cross_entropy, _cross_entropy_indices),
+    OpInfo("cross_entropy_probabilities", _cross_entropy, _cross_entropy_probabilities, differentiable=(0, 1)),
+    OpInfo("binary_cross_entropy_with_logits", lambda lib, x, t, **kw: lib.nn.functional.binary_cross_entropy_with_logits(x, t, **_as_weights(lib, x, kw)),
+           _bce_with_logits_sample, differentiable=(0, 1)),
+    OpInfo("binary_cross_entropy", lambda lib, x, t, **kw: lib.nn.functional.binary_cross_entropy(x, t, **_as_weights(lib, x, kw)),
+           _binary_sample(0.05, 0.95), differentiable=(0, 1)),
+    OpInfo("gelu_erf", lambda lib, x: lib.nn.functional.gelu(x), unary(-4.0, 4.0)),
+]
