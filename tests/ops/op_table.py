@@ -73,6 +73,17 @@ def binary(low=-2.0, high=2.0, low_b=None, high_b=None, symmetric_b=False, swap=
     return sample
 
 
+def binary_apart(gap=0.01):
+    """Two broadcastable operands never within ``gap`` of each other (max/min have a kink at ties)."""
+    def sample(draw, rng):
+        (a, b), kwargs = binary()(draw, rng)
+        while (np.abs(a - b) < gap).any():
+            b = b + 3 * gap  # moves every difference; a few shifts clear all near-ties
+        return [a, b], kwargs
+
+    return sample
+
+
 def dims_of(draw, ndim, allow_none=True, allow_tuple=True):
     """None, an int (maybe negative) or a tuple of distinct dims, valid for ``ndim``."""
     choices = ["int"] + (["none"] if allow_none else []) + (["tuple"] if allow_tuple else [])
@@ -252,8 +263,8 @@ OPS = [
     OpInfo("pow_scalar", lambda lib, x: x**3 + x**-1.5 * 0 + x**0.5, unary(0.2, 2.0)),
     OpInfo("rpow", lambda lib, x: 2.5**x, unary()),
     OpInfo("scalar_arithmetic", lambda lib, x: (3 - x) * 2 + x / 4 - 1 + 2 / (x + 3), unary(-1.0, 1.0)),
-    OpInfo("maximum", lambda lib, a, b: lib.maximum(a, b), binary(), differentiable=(0, 1)),
-    OpInfo("minimum", lambda lib, a, b: lib.minimum(a, b), binary(), differentiable=(0, 1)),
+    OpInfo("maximum", lambda lib, a, b: lib.maximum(a, b), binary_apart(), differentiable=(0, 1)),
+    OpInfo("minimum", lambda lib, a, b: lib.minimum(a, b), binary_apart(), differentiable=(0, 1)),
     OpInfo("where", lambda lib, a, b, cond: lib.where(_bool(lib, cond), a, b),
            lambda draw, rng: _where_sample(draw, rng), differentiable=(0, 1)),
     OpInfo("lerp", lambda lib, a, b, w: lib.lerp(a, b, w), lambda draw, rng: _three(draw, rng), differentiable=(0, 1, 2)),
