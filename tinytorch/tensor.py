@@ -284,10 +284,17 @@ class Tensor:
         return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     # -- autograd --------------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (the chain rule, in reverse)."""
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, trace=False):
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (the chain rule, in reverse).
+
+        ``trace=True`` (or a file) prints each node as it runs (``tinytorch.autograd.trace``).
+        """
         from .autograd import backward
 
+        if trace:
+            from .autograd.trace import traced_backward
+
+            return traced_backward(self, gradient, retain_graph, create_graph, inputs, None if trace is True else trace)
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def retain_grad(self):

@@ -9,9 +9,10 @@ from .grad_mode import (
 )
 from .gradcheck import gradcheck, gradgradcheck
 from .api import backward, grad
+from .trace import trace
 
 __all__ = [
     "Function", "backward", "detect_anomaly", "enable_grad", "grad", "gradcheck", "gradgradcheck",
     "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled",
-    "no_grad", "once_differentiable", "set_detect_anomaly", "set_grad_enabled",
+    "no_grad", "once_differentiable", "set_detect_anomaly", "set_grad_enabled", "trace",
 ]
