@@ -9,7 +9,7 @@ import math
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
-from ._util import wrap
+from ._util import quiet, wrap
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
@@ -82,37 +82,8 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):  # noqa: A002
-        data = input._data
-        xp = backend.array_module(data)
-        dim = 1 if data.ndim > 1 else 0
-        classes = data.shape[dim]
-        log_probs = _log_softmax_array(data, dim)
-        class_weight = None if weight is None else weight._data.reshape(_class_view(data.shape, dim))
-        if target._data.dtype.kind == "f":  # class probabilities
-            probs = target._data
-            if label_smoothing:
-                probs = probs * (1 - label_smoothing) + label_smoothing / classes
-            coefficients = probs if class_weight is None else probs * class_weight
-            losses = -(log_probs * coefficients).sum(axis=dim)
-            denominator = losses.size
-        else:
-            index = target._data
-            ignored = index == ignore_index
-            safe = xp.where(ignored, 0, index)
-            picked = xp.take_along_axis(log_probs, xp.expand_dims(safe, dim), axis=dim).squeeze(dim)
-            target_weight = xp.where(ignored, 0, 1 if weight is None else weight._data[safe]).astype(data.dtype)
-            losses = picked * target_weight * -(1 - label_smoothing)
-            if label_smoothing:
-                smooth = -(log_probs if class_weight is None else log_probs * class_weight).sum(axis=dim)
-                losses = losses + xp.where(ignored, 0, smooth) * (label_smoothing / classes)
-            denominator = target_weight.sum()
-        ctx.save_for_backward(input, target, weight)
-        ctx.log_probs, ctx.dim, ctx.denominator = log_probs, dim, denominator
-        ctx.ignore_index, ctx.reduction, ctx.label_smoothing = ignore_index, reduction, label_smoothing
-        if reduction == "none":
-            return wrap(losses.astype(data.dtype, copy=False))
-        total = losses.sum()
-        return wrap(xp.asarray(total / denominator if reduction == "mean" else total, dtype=data.dtype))
+        with quiet():  # all targets ignored: 0/0 = nan, silently, as PyTorch
+            return _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -134,6 +105,41 @@ class CrossEntropy(Function):
             class_weight = 1 if weight is None else weight.reshape(_class_view(input.shape, dim))
             grad_target = log_probs * class_weight * (smoothing - 1) * scale
         return grad_input, grad_target, None, None, None, None
+
+
+def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):  # noqa: A002
+    """The loss from arrays; records on ``ctx`` what the backward needs."""
+    data = input._data
+    xp = backend.array_module(data)
+    dim = 1 if data.ndim > 1 else 0
+    classes = data.shape[dim]
+    log_probs = _log_softmax_array(data, dim)
+    class_weight = None if weight is None else weight._data.reshape(_class_view(data.shape, dim))
+    if target._data.dtype.kind == "f":  # class probabilities
+        probs = target._data
+        if label_smoothing:
+            probs = probs * (1 - label_smoothing) + label_smoothing / classes
+        coefficients = probs if class_weight is None else probs * class_weight
+        losses = -(log_probs * coefficients).sum(axis=dim)
+        denominator = losses.size
+    else:
+        index = target._data
+        ignored = index == ignore_index
+        safe = xp.where(ignored, 0, index)
+        picked = xp.take_along_axis(log_probs, xp.expand_dims(safe, dim), axis=dim).squeeze(dim)
+        target_weight = xp.where(ignored, 0, 1 if weight is None else weight._data[safe]).astype(data.dtype)
+        losses = picked * target_weight * -(1 - label_smoothing)
+        if label_smoothing:
+            smooth = -(log_probs if class_weight is None else log_probs * class_weight).sum(axis=dim)
+            losses = losses + xp.where(ignored, 0, smooth) * (label_smoothing / classes)
+        denominator = target_weight.sum()
+    ctx.save_for_backward(input, target, weight)
+    ctx.log_probs, ctx.dim, ctx.denominator = log_probs, dim, denominator
+    ctx.ignore_index, ctx.reduction, ctx.label_smoothing = ignore_index, reduction, label_smoothing
+    if reduction == "none":
+        return wrap(losses.astype(data.dtype, copy=False))
+    total = losses.sum()
+    return wrap(xp.asarray(total / denominator if reduction == "mean" else total, dtype=data.dtype))
 
 
 def _target_coefficients(ctx, input, target, weight):  # noqa: A002
@@ -233,8 +239,9 @@ class BinaryCrossEntropy(Function):
     def forward(ctx, input, target, weight, reduction):  # noqa: A002
         x, t = input._data, target._data
         xp = backend.array_module(x)
-        log_x = xp.maximum(xp.log(x), -100)
-        log_rest = xp.maximum(xp.log1p(-x), -100)
+        with quiet():  # log(0) = -inf before the clamp, silently
+            log_x = xp.maximum(xp.log(x), -100)
+            log_rest = xp.maximum(xp.log1p(-x), -100)
         losses = -(t * log_x + (1 - t) * log_rest)
         if weight is not None:
             losses = losses * weight._data
