@@ -118,7 +118,7 @@ class Softplus(Module):
 
 
 class _SoftmaxBase(Module):
-    # stacklevel 4 points the implicit-dim warning at the line that called the module.
+    # stacklevel 5 points the implicit-dim warning at the line that called the module.
     _function = None
 
     def __init__(self, dim=None):
@@ -126,7 +126,7 @@ class _SoftmaxBase(Module):
         self.dim = dim
 
     def forward(self, input):  # noqa: A002
-        return self._function(input, self.dim, _stacklevel=4)
+        return self._function(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"

@@ -102,7 +102,11 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
 
 def logsigmoid(input):  # noqa: A002
     """log(sigmoid(x)) = -softplus(-x), computed without overflow."""
-    return -((-input.abs()).exp().log1p() + (-input).relu())
+    # Two branches, each clamped so exp never overflows; no |x|, whose kink would zero the
+    # gradient at 0 (it is 1/2 there).
+    negative = input - input.clamp(max=0).exp().log1p()
+    positive = -(-input.clamp(min=0)).exp().log1p()
+    return ops.where(input < 0, negative, positive)
 
 
 def sigmoid(input):  # noqa: A002
