@@ -25,6 +25,7 @@ def test_trace_prints_each_node_once_in_topological_order_with_its_source_line()
     assert nodes[0][2].endswith("test_trace.py:20: loss = y.sum()")
     assert nodes[1][2].endswith("y = (x * b).tanh()  # the line the trace must show")
     assert out.getvalue().startswith("backward starts at SumBackward0")
+    assert "grad_output[0]: shape () (the gradient backward started from" in out.getvalue()
 
 
 def test_trace_shows_shapes_broadcast_axes_and_norms():

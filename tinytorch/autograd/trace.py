@@ -5,6 +5,7 @@ the shape and norm of the gradient arriving at its output(s), and of each gradie
 which axes the engine summed to undo broadcasting, and a flag on NaN or inf.
 """
 
+import os
 import sys
 import weakref
 
@@ -31,6 +32,7 @@ class trace:
         # keeps its own buffers private, so the trace mirrors them): node -> {output_nr: array}.
         self._incoming = weakref.WeakKeyDictionary()
         self._roots = weakref.WeakSet()
+        self._output_shapes = weakref.WeakKeyDictionary()  # node -> its outputs' shapes, seen at forward
         self._count = 0
 
     def __enter__(self):
@@ -48,7 +50,12 @@ class trace:
 
     # -- observer protocol ------------------------------------------------------------------------
     def forward(self, function, run):
-        return run()
+        result = run()
+        outputs = result if isinstance(result, tuple) else (result,)
+        node = next((o.grad_fn for o in outputs if getattr(o, "grad_fn", None) is not None), None)
+        if node is not None:
+            self._output_shapes[node] = [tuple(getattr(o, "shape", ())) for o in outputs]
+        return result
 
     def backward(self, node, run):
         incoming = self._incoming.pop(node, None)
@@ -73,7 +80,9 @@ class trace:
         for nr, array in sorted((incoming or {}).items()):
             lines.append(f"    grad_output[{nr}]: {_describe(array)}")
         if incoming is None:
-            lines.append("    grad_output: the gradient backward started from")
+            shapes = self._output_shapes.get(node)
+            shown = f"shape {shapes[0]} " if shapes and len(shapes) == 1 else ""
+            lines.append(f"    grad_output[0]: {shown}(the gradient backward started from: 1 for a scalar loss)")
         for i, (edge, grad) in enumerate(zip(node._edges, grads)):
             if edge is None:
                 continue
@@ -106,7 +115,12 @@ def _source(node):
         return _NOT_RECORDED
     # Anomaly mode stores a whole stack: its last frame ('File ..., line N' + code) is the user's.
     lines = [line.strip() for line in where.strip().splitlines() if line.strip()]
-    return "at " + (" ".join(lines[-2:]) if len(lines) > 1 else lines[0])
+    if len(lines) > 1:
+        return "at " + " ".join(lines[-2:])
+    path, _, rest = lines[0].partition(":")
+    if os.path.isabs(path) and path.startswith(os.getcwd() + os.sep):
+        path = os.path.relpath(path)  # the line is easier to read relative to where you run
+    return f"at {path}:{rest}"
 
 
 def _summed_axes(grad_shape, input_shape):
