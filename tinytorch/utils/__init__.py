@@ -1,0 +1,3 @@
+"""Utilities: ``tinytorch.utils.data`` (datasets, samplers, DataLoader)."""
+
+from . import data
