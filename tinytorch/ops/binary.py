@@ -31,7 +31,8 @@ def _first_mismatch(shape_a, shape_b):
 
 def _compute(fn, a, b):
     try:
-        return fn(value(a), value(b))
+        with quiet():  # inf * 0, inf - inf: nan, silently, as in PyTorch
+            return fn(value(a), value(b))
     except ValueError as error:
         if "broadcast" in str(error):
             raise _broadcast_error(a, b) from None
