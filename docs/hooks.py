@@ -1,21 +1,26 @@
-"""MkDocs hook: put the latest benchmark table into the Performance page when it exists.
+"""MkDocs hook: put the latest benchmark tables into the Performance page when they exist.
 
-``<!-- benchmark-table -->`` in a page becomes benchmarks/results/latest.md (written by
-``python benchmarks/run.py``), or a note saying how to make it.
+``<!-- benchmark-table -->`` (or ``<!-- benchmark-table latest-cuda.md -->``) in a page becomes
+that file of benchmarks/results/ (written by ``python benchmarks/run.py``), or a note saying how
+to make it.
 """
 
 import os
+import re
 
-MARKER = "<!-- benchmark-table -->"
+MARKER = re.compile(r"<!-- benchmark-table(?: (?P<name>[\w.-]+))? -->")
 
 
 def on_page_markdown(markdown, page, config, files):
-    if MARKER not in markdown:
-        return markdown
-    path = os.path.join(os.path.dirname(config["config_file_path"]), "benchmarks", "results", "latest.md")
-    if os.path.exists(path):
+    results = os.path.join(os.path.dirname(config["config_file_path"]), "benchmarks", "results")
+
+    def table(match):
+        name = match.group("name") or "latest.md"
+        path = os.path.join(results, name)
+        if not os.path.exists(path):
+            device = " --device cuda" if "cuda" in name else ""
+            return f"*No results yet: `python benchmarks/run.py{device}` writes `benchmarks/results/{name}`.*"
         with open(path) as f:
-            table = f.read()
-    else:
-        table = "*No results yet: run `python benchmarks/run.py` to write `benchmarks/results/latest.md`.*"
-    return markdown.replace(MARKER, table)
+            return f.read()
+
+    return MARKER.sub(table, markdown)
