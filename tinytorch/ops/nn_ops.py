@@ -174,8 +174,12 @@ def _reduce(losses, reduction):
     return losses.mean() if reduction == "mean" else losses.sum()
 
 
-def _scale(grad_output, reduction, count):
-    return grad_output / count if reduction == "mean" else grad_output
+def _scale(grad_output, reduction, count, shape):
+    """d(reduced loss)/d(each loss), at the losses' (broadcast) shape, so that every input's
+    gradient can be summed down to that input's shape."""
+    if reduction == "none":
+        return grad_output
+    return (grad_output / count if reduction == "mean" else grad_output).expand(shape)
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -199,15 +203,14 @@ class BinaryCrossEntropyWithLogits(Function):
         if weight is not None:
             losses = losses * weight._data
         ctx.save_for_backward(input, target, weight, pos_weight)
-        ctx.reduction, ctx.count = reduction, losses.size
+        ctx.reduction, ctx.count, ctx.shape = reduction, losses.size, losses.shape
         return wrap(_reduce(losses, reduction).astype(x.dtype, copy=False))
 
     @staticmethod
     def backward(ctx, grad_output):
         input, target, weight, pos_weight = ctx.saved_tensors  # noqa: A001
-        scale = _scale(grad_output, ctx.reduction, ctx.count)
-        if weight is not None:
-            scale = scale * weight
+        unweighted = _scale(grad_output, ctx.reduction, ctx.count, ctx.shape)
+        scale = unweighted if weight is None else unweighted * weight
         needs = ctx.needs_input_grad
         grad_input = grad_target = grad_weight = grad_pos_weight = None
         softplus = None
@@ -222,7 +225,7 @@ class BinaryCrossEntropyWithLogits(Function):
             grad_target = (-input if pos_weight is None else (pos_weight - 1) * softplus - input) * scale
         if needs[2]:
             log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
-            grad_weight = ((1 - target) * input + log_weight * softplus) * _scale(grad_output, ctx.reduction, ctx.count)
+            grad_weight = ((1 - target) * input + log_weight * softplus) * unweighted
         if needs[3]:
             grad_pos_weight = target * softplus * scale
         return grad_input, grad_target, grad_weight, grad_pos_weight, None
@@ -246,13 +249,13 @@ class BinaryCrossEntropy(Function):
         if weight is not None:
             losses = losses * weight._data
         ctx.save_for_backward(input, target, weight)
-        ctx.reduction, ctx.count = reduction, losses.size
+        ctx.reduction, ctx.count, ctx.shape = reduction, losses.size, losses.shape
         return wrap(_reduce(losses, reduction).astype(x.dtype, copy=False))
 
     @staticmethod
     def backward(ctx, grad_output):
         input, target, weight = ctx.saved_tensors  # noqa: A001
-        scale = _scale(grad_output, ctx.reduction, ctx.count)
+        scale = _scale(grad_output, ctx.reduction, ctx.count, ctx.shape)
         if weight is not None:
             scale = scale * weight
         grad_input = grad_target = None
