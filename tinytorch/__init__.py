@@ -21,6 +21,7 @@ from .random import (
 from . import autograd, cuda, random  # noqa: E402
 from . import nn  # noqa: E402
 from . import optim
+from . import utils, vision
 from .serialization import save, load
 
 

@@ -150,16 +150,16 @@ def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
-    from ...creation import tensor
-    from ...dtypes import float64
-
-    return tensor(batch, dtype=float64)
+    return Tensor._make(np.array(batch, dtype=np.float64))
 
 
 def collate_int_fn(batch, *, collate_fn_map=None):
+    array = np.array(batch)
+    if array.dtype == np.int64 or array.dtype == np.bool_:  # int64 (bool for a batch of bools)
+        return Tensor._make(array)
     from ...creation import tensor
 
-    return tensor(batch)  # int64 (bool for a batch of bools)
+    return tensor(batch)  # raises PyTorch's error for values outside int64
 
 
 def collate_str_fn(batch, *, collate_fn_map=None):

@@ -1,0 +1,5 @@
+"""Datasets with torchvision's API: MNIST and FashionMNIST."""
+
+from .mnist import MNIST, FashionMNIST
+
+__all__ = ["MNIST", "FashionMNIST"]
