@@ -6,13 +6,15 @@
 The PyTorch names come from the installed torch (and are saved to scripts/torch_names.txt), or
 from that checked-in list when torch is not installed. A name "exists" when the same attribute
 path resolves in tinytorch; it is "tested" when it appears in tests/ops/op_table.py or in a test
-module that imports torch (the tests that compare tinytorch with PyTorch) — a textual heuristic.
+module that imports torch (the tests that compare tinytorch with PyTorch) — a textual heuristic
+over the test files git tracks.
 """
 
 import argparse
 import importlib
 import os
 import re
+import subprocess
 import sys
 import types
 
@@ -88,17 +90,24 @@ def read_names(path=NAMES_FILE):
     return names, version
 
 
+def test_files():
+    """The test modules git tracks (so that untracked work in progress does not change the page),
+    or every .py file under tests/ outside a git checkout."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "tests"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        listed = [os.path.relpath(os.path.join(folder, name), ROOT) for folder, _, files in os.walk(os.path.join(ROOT, "tests")) for name in files]
+    return sorted(os.path.join(ROOT, path) for path in listed if path.endswith(".py") and os.path.exists(os.path.join(ROOT, path)))
+
+
 def torch_test_text():
     """The text of the tests that compare with PyTorch: the op table and test modules importing torch."""
     texts = []
-    for folder, _, files in os.walk(os.path.join(ROOT, "tests")):
-        for name in sorted(files):
-            if not name.endswith(".py"):
-                continue
-            with open(os.path.join(folder, name)) as f:
-                text = f.read()
-            if name == "op_table.py" or re.search(r"^\s*import torch\b|importorskip\(['\"]torch['\"]\)|torch_or_skip\(\)", text, re.M):
-                texts.append(text)
+    for path in test_files():
+        with open(path) as f:
+            text = f.read()
+        if os.path.basename(path) == "op_table.py" or re.search(r"^\s*import torch\b|importorskip\(['\"]torch['\"]\)|torch_or_skip\(\)", text, re.M):
+            texts.append(text)
     return "\n".join(texts)
 
 
