@@ -70,8 +70,9 @@ class CrossEntropy(Function):
     keeps the softmax it computes anyway, and the gradient is one expression,
     ``(softmax * sum(a) - a) * scale`` with ``a`` the weighted, smoothed one-hot target, written
     in a single pass over the logits instead of the backward of log_softmax, gather, mul, sum
-    and div. Measured forward+backward (NumPy, one thread): (64, 10) logits 85 us fused against
-    245 us composed (log_softmax then nll_loss); (512, 1000) 1.2 ms against 1.7 ms.
+    and div. Measured forward+backward (NumPy, one thread, float32): (64, 10) logits 110 us
+    fused against 250 us composed (F.log_softmax then F.nll_loss); (512, 1000) 0.97 ms against
+    1.7 ms.
     Arguments are validated by ``nn.functional.cross_entropy``.
     """
 
