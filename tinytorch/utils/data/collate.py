@@ -114,7 +114,7 @@ def collate(batch, *, collate_fn_map=None):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [collate(list(samples), collate_fn_map=collate_fn_map) for samples in zip(*batch)]
+        fields = [collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)]
         if isinstance(elem, tuple):
             return fields  # a list, as PyTorch (backward compatibility)
         return _rebuild_sequence(elem, fields)

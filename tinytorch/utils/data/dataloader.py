@@ -319,8 +319,7 @@ class _MultiProcessingIterator(_BaseIterator):
                 return self._process_data(info[1])
             task_index, data = self._get_data()
             if isinstance(data, _worker.IterableDatasetStopIteration):
-                self._workers_status[data.worker_id] = False
-                del self._task_info[task_index]
+                self._workers_status[data.worker_id] = False  # its pending tasks are skipped above
                 self._try_put_index()
                 continue
             if task_index != self._rcvd_idx:

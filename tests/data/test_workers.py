@@ -1,0 +1,221 @@
+"""DataLoader with worker processes: same batches as the main process, errors, clean shutdown."""
+
+import gc
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import tinytorch
+from tinytorch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
+
+
+@pytest.fixture(autouse=True)
+def _no_hang():
+    """Fail (instead of hanging the suite) if a test waits on workers for a minute."""
+
+    def fail(signum, frame):
+        raise TimeoutError("DataLoader test hung")
+
+    previous = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+class Samples(Dataset):
+    """Sample i: a dict with an image-like array, a float and a string, to exercise collate."""
+
+    def __init__(self, n=23):
+        self.n = n
+
+    def __getitem__(self, i):
+        return {"x": np.full((2, 3), i, np.float32), "y": float(i) / 2, "name": f"s{i}"}, i
+
+    def __len__(self):
+        return self.n
+
+
+class FailsAt(Dataset):
+    def __init__(self, bad, error=ValueError):
+        self.bad, self.error = bad, error
+
+    def __getitem__(self, i):
+        if i == self.bad:
+            raise self.error(f"sample {i} is broken")
+        return i
+
+    def __len__(self):
+        return 10
+
+
+class WhoLoads(Dataset):
+    offset = 0
+
+    def __getitem__(self, i):
+        info = get_worker_info()
+        return [info.id, info.num_workers, info.seed, self.offset, i, os.getpid()]
+
+    def __len__(self):
+        return 8
+
+
+class Split(IterableDataset):
+    """range(n), split between workers when ``split`` (else every worker yields all of it)."""
+
+    def __init__(self, n, split=True):
+        self.n, self.split = n, split
+
+    def __iter__(self):
+        info = get_worker_info()
+        if info is None or not self.split:
+            return iter(range(self.n))
+        return iter(range(info.id, self.n, info.num_workers))
+
+
+class Slow(Dataset):
+    def __getitem__(self, i):
+        time.sleep(1.5)
+        return i
+
+    def __len__(self):
+        return 4
+
+
+class ExitsAt(Dataset):
+    def __getitem__(self, i):
+        if i == 3:
+            os._exit(1)  # a crash: the worker dies without reporting
+        return i
+
+    def __len__(self):
+        return 8
+
+
+def _flatten(batches):
+    """Batches as nested Python values, for equality."""
+    out = []
+    for sample, index in batches:
+        out.append((sample["x"].tolist(), sample["x"].dtype, sample["y"].tolist(), sample["y"].dtype, sample["name"], index.tolist()))
+    return out
+
+
+def _set_offset(worker_id):
+    get_worker_info().dataset.offset = 100 * (worker_id + 1)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_workers_give_the_same_batches_as_the_main_process(shuffle):
+    tinytorch.manual_seed(11)
+    main = [_flatten(DataLoader(Samples(), batch_size=4, shuffle=shuffle)) for _ in range(2)]
+    tinytorch.manual_seed(11)
+    workers = [_flatten(DataLoader(Samples(), batch_size=4, shuffle=shuffle, num_workers=2)) for _ in range(2)]
+    assert workers == main
+    assert len(main[0]) == 6  # 23 samples in batches of 4
+    if shuffle:
+        assert main[0] != main[1]
+
+
+def test_workers_yield_in_order_with_prefetch_and_many_batches():
+    loader = DataLoader(list(range(200)), batch_size=3, num_workers=2, prefetch_factor=3)
+    assert [i for batch in loader for i in batch.tolist()] == list(range(200))
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyError, IndexError])
+def test_worker_exception_reaches_the_caller_with_the_worker_traceback(error):
+    loader = DataLoader(FailsAt(5, error), batch_size=2, num_workers=2)
+    it = iter(loader)
+    assert next(it).tolist() == [0, 1] and next(it).tolist() == [2, 3]
+    with pytest.raises(error) as caught:
+        next(it)
+    message = str(caught.value)
+    assert f"Caught {error.__name__} in DataLoader worker process 0." in message
+    assert "Original Traceback (most recent call last):" in message
+    assert "sample 5 is broken" in message and "in __getitem__" in message
+    assert next(it).tolist() == [6, 7]  # loading goes on, as in PyTorch
+    workers = it._workers
+    del it, caught
+    gc.collect()
+    assert not any(w.is_alive() for w in workers)
+
+
+def test_worker_init_fn_and_worker_info():
+    assert get_worker_info() is None
+    loader = DataLoader(WhoLoads(), batch_size=2, num_workers=2, worker_init_fn=_set_offset, collate_fn=list)
+    rows = [row for batch in loader for row in batch]
+    by_index = {row[4]: row for row in rows}
+    assert sorted(by_index) == list(range(8))
+    # Batches go round-robin: batch k (indices 2k, 2k+1) to worker k % 2.
+    assert all(by_index[i][0] == (i // 2) % 2 for i in range(8))
+    assert all(row[1] == 2 for row in rows)
+    assert all(row[3] == 100 * (row[0] + 1) for row in rows)
+    seeds = {row[0]: row[2] for row in rows}
+    assert seeds[1] == seeds[0] + 1  # base seed + worker id
+    assert os.getpid() not in {row[5] for row in rows}
+
+
+def test_workers_stop_after_the_epoch_on_break_and_on_delete():
+    it = iter(DataLoader(list(range(20)), batch_size=2, num_workers=2))
+    workers = it._workers
+    assert len(list(it)) == 10
+    assert not any(w.is_alive() for w in workers)  # exhausted: shut down at once
+
+    for _batch in DataLoader(list(range(20)), batch_size=2, num_workers=2):
+        break
+    it = iter(DataLoader(list(range(20)), batch_size=2, num_workers=2))
+    next(it)
+    workers = it._workers
+    del it
+    gc.collect()
+    assert not any(w.is_alive() for w in workers)
+
+
+def test_interpreter_exits_promptly_with_live_workers():
+    script = (
+        "import tinytorch\n"
+        "from tinytorch.utils.data import DataLoader\n"
+        "it = iter(DataLoader(list(range(1000)), batch_size=2, num_workers=2))\n"
+        "print(next(it).tolist())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=45, cwd=os.getcwd())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[0, 1]"
+
+
+def test_iterable_dataset_with_workers():
+    split = sorted(i for batch in DataLoader(Split(11), batch_size=2, num_workers=2) for i in batch.tolist())
+    assert split == list(range(11))
+    copies = sorted(i for batch in DataLoader(Split(5, split=False), batch_size=2, num_workers=2) for i in batch.tolist())
+    assert copies == sorted(list(range(5)) * 2)  # each worker iterates its own copy, as in PyTorch
+
+
+def test_persistent_workers_reuse_processes_across_epochs():
+    loader = DataLoader(WhoLoads(), batch_size=4, num_workers=2, persistent_workers=True, collate_fn=list)
+    epochs = [[row for batch in loader for row in batch] for _ in range(3)]
+    assert all(sorted(row[4] for row in epoch) == list(range(8)) for epoch in epochs)
+    assert len({row[5] for epoch in epochs for row in epoch}) == 2  # the same two processes
+    it = iter(loader)
+    next(it)  # a half-read epoch: the next one must not see its late batches
+    assert [row[4] for batch in loader for row in batch] == list(range(8))
+
+
+def test_timeout_raises():
+    loader = DataLoader(Slow(), batch_size=1, num_workers=1, timeout=0.3)
+    with pytest.raises(RuntimeError, match=r"DataLoader timed out after 0.3 seconds"):
+        next(iter(loader))
+
+
+def test_dead_worker_is_reported_not_waited_for():
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+.*\) exited unexpectedly"):
+        list(DataLoader(ExitsAt(), batch_size=1, num_workers=2))
+
+
+def test_unpicklable_batch_is_an_error_not_a_hang():
+    loader = DataLoader(list(range(4)), batch_size=2, num_workers=1, collate_fn=lambda batch: (lambda: batch))
+    with pytest.raises(Exception, match="in DataLoader worker process 0 while pickling the batch"):
+        next(iter(loader))
