@@ -103,22 +103,22 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     with no_grad():
         if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
             # Most normal draws land inside: redraw the ones outside until none is.
-            result = (rng.standard_normal(shape) * std + mean).astype(dtype)
+            result = (rng.standard_normal(size=shape) * std + mean).astype(dtype)
             outside = (result < a) | (result > b)
             while bool(outside.any()):
-                fresh = (rng.standard_normal(shape) * std + mean).astype(dtype)
+                fresh = (rng.standard_normal(size=shape) * std + mean).astype(dtype)
                 result = xp.where(outside, fresh, result)
                 outside = (result < a) | (result > b)
         else:
             # A narrow window: uniform proposals on [a, b], accepted with the normal density's ratio.
             mode = max(a, min(mean, b))
             log_peak = -0.5 * ((mode - mean) / std) ** 2
-            result = rng.uniform(a, b, shape).astype(dtype)
-            pending = xp.log(rng.uniform(0, 1, shape)) > -0.5 * ((result - mean) / std) ** 2 - log_peak
+            result = rng.uniform(a, b, size=shape).astype(dtype)
+            pending = xp.log(rng.uniform(0, 1, size=shape)) > -0.5 * ((result - mean) / std) ** 2 - log_peak
             while bool(pending.any()):
-                candidates = rng.uniform(a, b, shape).astype(dtype)
+                candidates = rng.uniform(a, b, size=shape).astype(dtype)
                 result = xp.where(pending, candidates, result)
-                accept_draw = xp.log(rng.uniform(0, 1, shape))
+                accept_draw = xp.log(rng.uniform(0, 1, size=shape))
                 pending = pending & (accept_draw > -0.5 * ((candidates - mean) / std) ** 2 - log_peak)
         data[...] = result
         tensor._version[0] += 1
@@ -171,7 +171,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     cols = tensor.numel() // rows
     data = tensor._data
     xp = backend.array_module(data)
-    flattened = generator_for(tensor.device, generator).standard_normal((rows, cols))
+    flattened = generator_for(tensor.device, generator).standard_normal(size=(rows, cols))
     if rows < cols:
         flattened = flattened.T
     q, r = xp.linalg.qr(flattened)

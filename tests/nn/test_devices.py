@@ -1,0 +1,78 @@
+"""nn on every device of the ``device`` fixture: results match the CPU's."""
+
+import numpy as np
+import pytest
+
+import tinytorch
+import tinytorch.nn.functional as F
+from tinytorch import nn
+
+from .helpers import numpy_of
+
+
+def _same_on(device, fn, *arrays, atol=1e-5):
+    """fn on CPU tensors and on ``device`` tensors gives the same values and input gradients."""
+    results = []
+    for where in ("cpu", device):
+        inputs = [tinytorch.tensor(a, device=where, requires_grad=a.dtype.kind == "f") for a in arrays]
+        out = fn(*inputs)
+        assert out.device.type == where
+        out.sum().backward()
+        results.append([numpy_of(out)] + [numpy_of(i.grad) for i in inputs if i.requires_grad])
+    for cpu, other in zip(*results):
+        np.testing.assert_allclose(other, cpu, atol=atol, rtol=1e-4)
+
+
+RNG = np.random.default_rng(0)
+LOGITS = RNG.standard_normal((6, 4, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("name, fn, arrays", [
+    ("cross_entropy", lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1, reduction="none"), (LOGITS, RNG.integers(0, 4, (6, 3)))),
+    ("cross_entropy_probabilities", lambda x, t: F.cross_entropy(x, t), (LOGITS, RNG.uniform(0, 1, (6, 4, 3)).astype(np.float32))),
+    ("nll_loss", lambda x, t: F.nll_loss(x.log_softmax(1), t), (LOGITS, RNG.integers(0, 4, (6, 3)))),
+    ("bce_with_logits", lambda x, t: F.binary_cross_entropy_with_logits(x, t), (LOGITS, RNG.uniform(0, 1, LOGITS.shape).astype(np.float32))),
+    ("bce", lambda x, t: F.binary_cross_entropy(x.sigmoid(), t), (LOGITS, RNG.uniform(0, 1, LOGITS.shape).astype(np.float32))),
+    ("gelu", lambda x: F.gelu(x), (LOGITS,)),
+    ("activations", lambda x: F.elu(x) + F.softplus(x) + F.leaky_relu(x) + F.silu(x) + F.logsigmoid(x), (LOGITS,)),
+    ("layer_norm", lambda x: F.layer_norm(x, (3,)), (LOGITS,)),
+    ("pad_reflect", lambda x: F.pad(x, (1, 2), mode="reflect"), (LOGITS,)),
+    ("pad_constant", lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), (LOGITS,)),
+    ("embedding", lambda w, i: F.embedding(i, w, padding_idx=1), (LOGITS[0], RNG.integers(0, 4, (5, 2)))),
+    ("normalize", lambda x: F.normalize(x), (LOGITS,)),
+])
+def test_functional_on_device(device, name, fn, arrays):
+    _same_on(device, fn, *arrays)
+
+
+def test_model_on_device_trains_like_on_cpu(device):
+    tinytorch.manual_seed(0)
+    cpu_model = nn.Sequential(nn.Linear(12, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4))
+    model = nn.Sequential(nn.Linear(12, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4))
+    model.load_state_dict(cpu_model.state_dict())
+    model.to(device)
+    x, y = RNG.standard_normal((16, 12)).astype(np.float32), RNG.integers(0, 4, 16)
+    for m, where in ((cpu_model, "cpu"), (model, device)):
+        loss = F.cross_entropy(m(tinytorch.tensor(x, device=where)), tinytorch.tensor(y, device=where))
+        loss.backward()
+    for (name, p), q in zip(model.state_dict(keep_vars=True).items(), cpu_model.state_dict(keep_vars=True).values()):
+        assert p.device.type == device, name
+        np.testing.assert_allclose(numpy_of(p), numpy_of(q), atol=1e-6, err_msg=name)
+        if isinstance(p, nn.Parameter):
+            np.testing.assert_allclose(numpy_of(p.grad), numpy_of(q.grad), atol=1e-5, err_msg=name)
+
+
+def test_init_and_dropout_on_device(device):
+    weight = tinytorch.empty(64, 32, device=device)
+    for fill in (nn.init.kaiming_uniform_, nn.init.xavier_normal_, nn.init.trunc_normal_, nn.init.orthogonal_, nn.init.eye_):
+        assert fill(weight) is weight and weight.device.type == device
+        assert np.isfinite(numpy_of(weight)).all()
+    out = numpy_of(F.dropout(tinytorch.ones(10_000, device=device), 0.25))
+    assert (out[out != 0] == pytest.approx(1 / 0.75)) and abs((out == 0).mean() - 0.25) < 0.03
+
+
+def test_clip_grad_norm_on_device(device):
+    p = nn.Parameter(tinytorch.zeros(2, device=device))
+    p.grad = tinytorch.tensor([3.0, 4.0], device=device)
+    assert nn.utils.clip_grad_norm_([p], 1.0).item() == pytest.approx(5.0)
+    np.testing.assert_allclose(numpy_of(p.grad), [0.6, 0.8], rtol=1e-5)
