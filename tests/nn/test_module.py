@@ -519,3 +519,17 @@ def test_state_dict_keys_of_every_layer_match_torch():
     ours = {k: tuple(v.shape) for k, v in _zoo(tinytorch).state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in _zoo(torch).state_dict().items()}
     assert list(ours) == list(theirs) and ours == theirs
+
+
+def test_buffer_marker_registers_a_buffer():
+    m = nn.Module()
+    m.steps = nn.Buffer(tinytorch.zeros(1), persistent=False)
+    m.total = nn.Buffer(tinytorch.ones(2))
+    assert list(m._buffers) == ["steps", "total"]
+    assert list(m.state_dict()) == ["total"]
+    assert type(m.total) is tinytorch.Tensor
+
+
+def test_type_converts_floating_state():
+    m = MLP()
+    assert m.type(tinytorch.float64) is m and m.fc1.weight.dtype == tinytorch.float64

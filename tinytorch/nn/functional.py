@@ -1,7 +1,7 @@
 """``tinytorch.nn.functional``: the stateless form of every layer and loss.
 
 Composites of the core ops (so their gradients come for free), except the losses that call a
-fused Function of ``tinytorch.ops.nn_ops`` for stability. Losses live in ``_losses.py`` and are
+fused Function of ``tinytorch.ops.nn_ops`` for stability. Losses live in ``_functional_losses.py`` and are
 re-exported here, so ``F.cross_entropy`` is where PyTorch users expect it.
 """
 
@@ -14,7 +14,7 @@ from ..ops import nn_ops
 from ..ops.indexing import inplace as _inplace
 from ..ops.linalg import linear
 from ..tensor import Tensor
-from ._losses import (
+from ._functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,
 )

@@ -622,7 +622,8 @@ class Module:
         return ""
 
     def __repr__(self):
-        extra_lines = self.extra_repr().split("\n") if self.extra_repr() else []
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
         child_lines = ["(" + key + "): " + _addindent(repr(module), 2) for key, module in self._modules.items()]
         lines = extra_lines + child_lines
         main = self._get_name() + "("
