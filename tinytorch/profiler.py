@@ -205,15 +205,15 @@ class record_function(contextlib.ContextDecorator):
 
     def __init__(self, name):
         self.name = name
-        self._range = None
+        self._ranges = []  # a stack: a decorated function may call itself
 
     def __enter__(self):
-        self._range = _range(self.name)
-        self._range.__enter__()
+        self._ranges.append(_range(self.name))
+        self._ranges[-1].__enter__()
         return self
 
     def __exit__(self, *exc):
-        return self._range.__exit__(*exc)
+        return self._ranges.pop().__exit__(*exc)
 
 
 def _arguments(run):

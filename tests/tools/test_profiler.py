@@ -87,3 +87,17 @@ def test_nothing_is_recorded_outside_the_context():
         x + 1
     assert prof.events() == []
     assert not tinytorch.autograd.observe.state.active
+
+
+def test_record_function_as_a_decorator_names_each_call():
+    @profiler.record_function("helper")
+    def helper(t):
+        return t * 2
+
+    x = tinytorch.randn(3)
+    with profiler.profile() as prof:
+        helper(x)
+        helper(x)
+    averages = {a.key: a for a in prof.key_averages()}
+    assert averages["helper"].count == 2 and averages["Mul"].count == 2
+    assert [e.depth for e in prof.events()] == [0, 1, 0, 1]
