@@ -8,8 +8,11 @@ autograd (augmentation happens before the model).
 Batched fast path: a transform with a ``batch(images)`` method also maps a whole batch at once:
 an NxHxW(xC) uint8 array before ``ToTensor``, an NxCxHxW tensor after it. ``batched(transform)``
 returns the function a dataset's ``__getitems__`` uses, or None when some step can only run per
-image (e.g. ``Lambda``). Random transforms draw from tinytorch's default generator in the same
-order in both paths, so a seeded batch equals the images transformed one by one.
+image (e.g. ``Lambda``).
+
+Randomness: a random transform uses a fixed number (``draws``) of uniform floats from tinytorch's
+default generator per image. A batched ``Compose`` draws them for the whole batch at once, image by
+image, so a seeded batch is exactly the images transformed one at a time.
 """
 
 import numbers
@@ -145,8 +148,17 @@ class Compose:
         return img
 
     def batch(self, images):
-        for transform in self.transforms:
-            images = transform.batch(images)
+        steps = _steps(self)
+        counts = [getattr(step, "draws", 0) for step in steps]
+        # One row of uniforms per image, in the order the per-image path draws them.
+        uniforms = _rng().random((len(images), sum(counts)))
+        column = 0
+        for step, count in zip(steps, counts):
+            if count:
+                images = step.apply_batch(images, uniforms[:, column : column + count])
+                column += count
+            else:
+                images = step.batch(images)
         return images
 
     def __repr__(self):
@@ -183,7 +195,7 @@ def batched(transform):
         return None
     if not any(isinstance(step, ToTensor) for step in steps):
         return None  # per image the result would be a PIL image or array, not a tensor batch
-    return lambda images: Compose(steps).batch(images)
+    return Compose(steps).batch
 
 
 # -- geometry: one implementation for PIL images, arrays and tensors, single or batched ------------
@@ -234,21 +246,33 @@ def _sequence_pair(size, name):
     return int(size[0]), int(size[1])
 
 
-class RandomHorizontalFlip:
+class _RandomTransform:
+    """A transform driven by ``draws`` uniform floats per image (see the module docstring)."""
+
+    draws = 1
+
+    def __call__(self, img):
+        return self.apply(img, _rng().random(self.draws))
+
+    def batch(self, images):
+        return self.apply_batch(images, _rng().random((len(images), self.draws)))
+
+
+class RandomHorizontalFlip(_RandomTransform):
     """Mirror left-right with probability ``p``."""
 
     def __init__(self, p=0.5):
         self.p = p
 
-    def __call__(self, img):
-        if _rng().random() < self.p:
+    def apply(self, img, uniforms):
+        if uniforms[0] < self.p:
             array, h_axis, rewrap = _unwrap(img)
             return rewrap(_flip(array, h_axis).copy())
         return img
 
-    def batch(self, images):
+    def apply_batch(self, images, uniforms):
         array, h_axis, rewrap = _unwrap(images, batched_input=True)
-        flip = _rng().random(len(array)) < self.p  # the same draws as one image at a time
+        flip = uniforms[:, 0] < self.p
         out = array.copy()
         out[flip] = _flip(array[flip], h_axis)
         return rewrap(out)
@@ -257,8 +281,10 @@ class RandomHorizontalFlip:
         return f"{type(self).__name__}(p={self.p})"
 
 
-class RandomCrop:
+class RandomCrop(_RandomTransform):
     """Crop a random ``size`` window, after optional ``padding`` (int, (lr, tb) or (l, t, r, b))."""
+
+    draws = 2
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
         self.size = _sequence_pair(size, "size")
@@ -296,26 +322,23 @@ class RandomCrop:
             raise ValueError(f"Required crop size {(th, tw)} is larger than input image size {(height, width)}")
         return array, height, width
 
-    def _offsets(self, height, width):
+    def _window(self, array, h_axis, height, width, uniforms):
         th, tw = self.size
-        rng = _rng()
-        return int(rng.integers(0, height - th + 1)), int(rng.integers(0, width - tw + 1))
+        i, j = int(uniforms[0] * (height - th + 1)), int(uniforms[1] * (width - tw + 1))
+        return array[_spatial_index(array, h_axis, slice(i, i + th), slice(j, j + tw))]
 
-    def __call__(self, img):
+    def apply(self, img, uniforms):
         array, h_axis, rewrap = _unwrap(img)
         array, height, width = self._prepare(array, h_axis)
-        i, j = self._offsets(height, width)
-        th, tw = self.size
-        return rewrap(array[_spatial_index(array, h_axis, slice(i, i + th), slice(j, j + tw))].copy())
+        return rewrap(self._window(array, h_axis, height, width, uniforms).copy())
 
-    def batch(self, images):
+    def apply_batch(self, images, uniforms):
         array, h_axis, rewrap = _unwrap(images, batched_input=True)
         array, height, width = self._prepare(array, h_axis)
         th, tw = self.size
         out = backend.array_module(array).empty(array.shape[:h_axis] + (th, tw) + array.shape[h_axis + 2 :], array.dtype)
-        for k in range(len(array)):  # offsets drawn per image, in the per-image order
-            i, j = self._offsets(height, width)
-            out[k] = array[k][_spatial_index(array[k], h_axis - 1, slice(i, i + th), slice(j, j + tw))]
+        for k in range(len(array)):  # a window per image: slicing, no arithmetic
+            out[k] = self._window(array[k], h_axis - 1, height, width, uniforms[k])
         return rewrap(out)
 
     def __repr__(self):

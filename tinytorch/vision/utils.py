@@ -73,11 +73,12 @@ def save_image(tensor, fp, format=None, **kwargs):  # noqa: A002 - torchvision's
     # Scale to [0, 255] and add 0.5 so the cast to uint8 rounds to nearest, as torchvision does.
     values = backend.to_numpy(grid._data) * 255 + 0.5
     pixels = np.clip(values, 0, 255).transpose(1, 2, 0).astype(np.uint8)
-    try:
-        from PIL import Image
-    except ImportError:  # Pillow is optional; matplotlib writes PNGs too
+    from .transforms import _pil_image_module
+
+    Image = _pil_image_module()
+    if Image is None:  # Pillow is optional; matplotlib writes PNGs too
         import matplotlib.image
 
         matplotlib.image.imsave(fp, pixels, format=format)
-        return
-    Image.fromarray(pixels).save(fp, format=format)
+    else:
+        Image.fromarray(pixels).save(fp, format=format)
