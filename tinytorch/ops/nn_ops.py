@@ -10,6 +10,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from ._util import quiet, wrap
+from .binary import where
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
@@ -249,7 +250,7 @@ class BinaryCrossEntropyWithLogits(Function):
         grad_input = grad_target = grad_weight = grad_pos_weight = None
         softplus = None
         if needs[1] or needs[2] or needs[3]:
-            softplus = (-input.abs()).exp().log1p() + (-input).clamp(min=0)
+            softplus = _softplus_of_negative(input)
         if needs[0]:
             if pos_weight is None:
                 grad_input = (input.sigmoid() - target) * scale
@@ -263,6 +264,12 @@ class BinaryCrossEntropyWithLogits(Function):
         if needs[3]:
             grad_pos_weight = target * softplus * scale
         return grad_input, grad_target, grad_weight, grad_pos_weight, None
+
+
+def _softplus_of_negative(x):
+    """log(1 + exp(-x)) with tensor ops, without overflow and without |x| (whose kink would
+    give a wrong second derivative at 0)."""
+    return where(x < 0, x.clamp(max=0).exp().log1p() - x, (-x.clamp(min=0)).exp().log1p())
 
 
 class BinaryCrossEntropy(Function):
