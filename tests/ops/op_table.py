@@ -78,7 +78,7 @@ def binary_apart(gap=0.01):
     def sample(draw, rng):
         (a, b), kwargs = binary()(draw, rng)
         while (np.abs(a - b) < gap).any():
-            b = b + 3 * gap  # moves every difference; a few shifts clear all near-ties
+            b = np.asarray(b + 3 * gap)  # moves every difference; a few shifts clear all near-ties
         return [a, b], kwargs
 
     return sample
@@ -341,6 +341,9 @@ OPS = [
            scatter_unique_sample, differentiable=(0, 1)),
     OpInfo("masked_select", lambda lib, x, mask: x.masked_select(_bool(lib, mask)), lambda draw, rng: _mask_same(draw, rng)),
     OpInfo("setitem", lambda lib, x, v, index: _setitem(x, v, _torch_index(lib, index)), lambda draw, rng: _setitem_sample(draw, rng), differentiable=(0, 1)),
+    OpInfo("copy_", lambda lib, x, src: _copy_into(lib, x, src), binary(swap=False), differentiable=(0, 1)),
+    OpInfo("fill_", lambda lib, x, v: _fill(x, v), lambda draw, rng: ([values(rng, draw(SHAPES)), values(rng, ())], {}), differentiable=(0, 1)),
+    OpInfo("getitem_double_backward", lambda lib, x, index: _grad_of_indexed_square(lib, x, _torch_index(lib, index)), index_sample),
     OpInfo("inplace_chain", lambda lib, x, y: _inplace_chain(x, y), binary(0.5, 2.0, swap=False), differentiable=(0, 1)),
 ]
 
@@ -354,7 +357,7 @@ def _clamp_tensors(draw, rng):
     lo_b, hi_b = np.broadcast_to(low, np.broadcast_shapes(shape, low.shape, high.shape)), np.broadcast_to(high, np.broadcast_shapes(shape, low.shape, high.shape))
     xb = np.broadcast_to(x, lo_b.shape)
     if np.any(np.abs(xb - lo_b) < 0.02) or np.any(np.abs(xb - hi_b) < 0.02):
-        x = x + 0.011
+        x = np.asarray(x + 0.011)
     return [x, low, high], {}
 
 
@@ -410,6 +413,28 @@ def _setitem_sample(draw, rng):
     index = (slice(0, 1),) if draw(st.booleans()) else (0,)
     target = np.zeros(shape)[index].shape
     return [values(rng, shape), values(rng, broadcastable(draw, target))], {"index": index}
+
+
+def _grad_of_indexed_square(lib, x, index):
+    """d/dx sum(x[index]^2) with create_graph: indexing's backward (a scatter) is itself differentiated."""
+    with lib.enable_grad():
+        source = x if x.requires_grad else x.detach().requires_grad_()
+        (grad,) = lib.autograd.grad((source[index] ** 2).sum(), source, create_graph=True)
+    return grad
+
+
+def _copy_into(lib, x, src):
+    """copy_ overwrites x (no gradient to its old values) and sends the gradient to src."""
+    y = x * 2
+    y.copy_(src * 3)
+    return y * x
+
+
+def _fill(x, value):
+    y = x * 2
+    z = y.clone()
+    z.fill_(value * 2)
+    return z + y
 
 
 def _inplace_chain(x, y):
