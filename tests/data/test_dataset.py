@@ -44,9 +44,14 @@ def test_tensor_dataset_rows_and_size_check():
         TensorDataset(x, tinytorch.arange(5))
 
 
-def test_base_dataset_needs_getitem():
+def test_base_dataset_needs_getitem_and_is_generic():
     with pytest.raises(NotImplementedError):
         Dataset()[0]
+
+    class Typed(Dataset[int]):  # subscriptable in annotations, as torch's Dataset
+        pass
+
+    assert issubclass(Typed, Dataset)
 
 
 def test_concat_dataset_indexes_across_parts_and_negative():

@@ -144,6 +144,17 @@ def test_worker_exception_reaches_the_caller_with_the_worker_traceback(error):
     assert not any(w.is_alive() for w in workers)
 
 
+def _broken_init(worker_id):
+    raise OSError(f"worker {worker_id} has no disk")
+
+
+def test_worker_init_fn_error_is_reported_for_its_batches():
+    it = iter(DataLoader(list(range(8)), batch_size=2, num_workers=2, worker_init_fn=_broken_init))
+    for worker_id in (0, 1, 0):
+        with pytest.raises(OSError, match=f"Caught OSError in DataLoader worker process {worker_id}.(.|\n)*has no disk"):
+            next(it)
+
+
 def test_worker_init_fn_and_worker_info():
     assert get_worker_info() is None
     loader = DataLoader(WhoLoads(), batch_size=2, num_workers=2, worker_init_fn=_set_offset, collate_fn=list)

@@ -106,7 +106,6 @@ def test_loader_over_mnist_with_and_without_workers():
     assert np.allclose(main[0][0][:, 0], expected, atol=1e-6)
 
 
-@pytest.mark.slow
 def test_one_epoch_at_batch_12_is_fast(train):
     """The batched path: 5000 batches of ToTensor + Normalize in well under a second (2 s slack)."""
     dataset = datasets.MNIST(DATA, train=True, transform=NORMALIZE)

@@ -184,7 +184,7 @@ def worker_loop(is_iterable, dataset, index_queue, result_queue, done_event, aut
                 continue  # only a None (shutdown) or a ResumeIteration matters now
             task_index, index = task
             if init_exception is not None:
-                data, init_exception = init_exception, None
+                data = init_exception  # every task reports it: this worker can't load anything
             else:
                 try:
                     data = fetcher.fetch(index)

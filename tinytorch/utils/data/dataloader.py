@@ -282,7 +282,7 @@ class _MultiProcessingIterator(_BaseIterator):
             while acknowledged < self._num_workers:
                 task_index, _ = self._get_data()
                 acknowledged += isinstance(task_index, _worker.ResumeIteration)
-        for _ in range(self._prefetch_factor * self._num_workers):
+        for _ in range(max(1, self._prefetch_factor * self._num_workers)):  # prefetch_factor=0 still loads
             self._try_put_index()
 
     def _try_put_index(self):

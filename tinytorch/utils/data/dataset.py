@@ -5,12 +5,16 @@ and split them (``TensorDataset``, ``StackDataset``, ``ConcatDataset``, ``ChainD
 import bisect
 import itertools
 import math
+import typing
 import warnings
 
 from ... import random as _random
 
 
-class Dataset:
+_T_co = typing.TypeVar("_T_co", covariant=True)
+
+
+class Dataset(typing.Generic[_T_co]):
     """A map from keys (usually ``0..len-1``) to samples; subclasses write ``__getitem__``.
 
     A subclass may also write ``__getitems__(indices)`` returning the samples of a whole batch;

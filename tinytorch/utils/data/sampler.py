@@ -4,6 +4,7 @@ Randomness comes from tinytorch's generators, so ``tinytorch.manual_seed`` makes
 reproducible."""
 
 import itertools
+import typing
 
 import numpy as np
 
@@ -20,7 +21,10 @@ def _numpy_rng(generator):
     return _random.generator_for("cpu", generator)
 
 
-class Sampler:
+_T_co = typing.TypeVar("_T_co", covariant=True)
+
+
+class Sampler(typing.Generic[_T_co]):
     """Base class: subclasses write ``__iter__`` (and usually ``__len__``)."""
 
     def __init__(self, data_source=None):
