@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,7 +194,9 @@ def test_interpreter_exits_promptly_with_live_workers():
         "it = iter(DataLoader(list(range(1000)), batch_size=2, num_workers=2))\n"
         "print(next(it).tolist())\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=45, cwd=os.getcwd())
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=45, cwd=root, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[0, 1]"
 

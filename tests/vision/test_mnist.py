@@ -107,12 +107,13 @@ def test_loader_over_mnist_with_and_without_workers():
 
 
 def test_one_epoch_at_batch_12_is_fast(train):
-    """The batched path: 5000 batches of ToTensor + Normalize in well under a second (2 s slack)."""
+    """The batched path: 5000 batches of ToTensor + Normalize in about 0.15 s here (one image at a
+    time takes about 1.6 s), so a second leaves room for a slow machine."""
     dataset = datasets.MNIST(DATA, train=True, transform=NORMALIZE)
     start = time.perf_counter()
     count = sum(1 for _ in DataLoader(dataset, batch_size=12, shuffle=True))
     assert count == 5000
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 1.0
 
 
 # -- IDX files written by the tests ------------------------------------------------------------------
