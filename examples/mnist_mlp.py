@@ -93,14 +93,14 @@ def main(argv=None):
     print("Finished Training")
     print(f"training took {time.perf_counter() - start:.1f} s")
 
-    images, labels = next(iter(DataLoader(testset, batch_size=12, shuffle=False)))
+    model.eval()
+    first_images, first_labels = next(iter(DataLoader(testset, batch_size=12, shuffle=False)))
     with torch.no_grad():
-        predicted = model(images.to(device)).argmax(1).cpu()
-    print("GroundTruth: ", " ".join(f"{int(label):5d}" for label in labels))
-    print("Prediction:  ", " ".join(f"{int(label):5d}" for label in predicted))
+        first_predicted = model(first_images.to(device)).argmax(1).cpu()
+    print("GroundTruth: ", " ".join(f"{int(label):5d}" for label in first_labels))
+    print("Prediction:  ", " ".join(f"{int(label):5d}" for label in first_predicted))
 
     n_correct = n_predict = 0
-    model.eval()
     with torch.no_grad():
         for inputs, labels in testloader:
             outputs = model(inputs.to(device))
@@ -111,7 +111,7 @@ def main(argv=None):
     print(f"Accuracy: {n_correct / n_predict:.3f}")
 
     torch.save(model.state_dict(), os.path.join(args.out, "mnist_mlp.safetensors"))
-    save_pictures(images, labels, predicted, losses, args.out)
+    save_pictures(first_images, first_labels, first_predicted, losses, args.out)
     return n_correct / n_predict
 
 
