@@ -160,3 +160,15 @@ def test_grad_is_a_writable_contiguous_array_even_after_expand():
     x.expand(4, 3).sum().backward()
     x.grad.mul_(2)  # an optimizer or clip_grad_norm_ writes .grad in place
     np.testing.assert_allclose(x.grad.numpy(), [8.0, 8.0, 8.0])
+
+
+def test_leaves_never_share_gradient_memory():
+    """Add's backward passes one gradient to both inputs; each leaf must still own its .grad."""
+    a = tinytorch.ones(3, requires_grad=True)
+    b = tinytorch.ones(3, requires_grad=True)
+    ((a + b) * 2).sum().backward()
+    a.grad.mul_(10)
+    np.testing.assert_allclose(b.grad.numpy(), [2.0, 2.0, 2.0])
+    ((a + b) * 2).sum().backward()  # accumulation in place must not leak either
+    np.testing.assert_allclose(a.grad.numpy(), [22.0, 22.0, 22.0])
+    np.testing.assert_allclose(b.grad.numpy(), [4.0, 4.0, 4.0])

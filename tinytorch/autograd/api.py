@@ -61,7 +61,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if g is not None:
                 node = grad_accumulator(t) if t.grad_fn is None else None
                 if node is not None:
-                    engine._accumulate(node, g, create_graph)
+                    engine._accumulate(node, g, create_graph, set())
                 else:
                     t.grad = g if t.grad is None else t.grad + g
         return

@@ -57,6 +57,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     order = _topological_order(list(dict.fromkeys(node for node, _ in roots)))
     useful = _nodes_leading_to(order, {node for node, _ in capture}) if capture else None
     captured = [None] * len(capture) if capture else None
+    given = set()  # ids of the arrays handed to leaves' .grad in this run
 
     previous = state.enabled
     state.enabled = create_graph
@@ -72,7 +73,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                         captured[slot] = grad if captured[slot] is None else captured[slot] + grad
             if node.__class__ is AccumulateGrad:
                 if accumulate:
-                    _accumulate(node, grads[0], create_graph)
+                    _accumulate(node, grads[0], create_graph, given)
                 continue
             if node._pre_hooks:
                 grads = _run_pre_hooks(node, grads)
@@ -151,7 +152,7 @@ def _run_pre_hooks(node, grads):
     return grads
 
 
-def _accumulate(node, grad, create_graph):
+def _accumulate(node, grad, create_graph, given):
     tensor = node.variable
     if node._pre_hooks:
         grad = _run_pre_hooks(node, [grad])[0]
@@ -161,7 +162,15 @@ def _accumulate(node, grad, create_graph):
             if result is not None:
                 grad = result
     if tensor.grad is None:
-        tensor.grad = grad if create_graph else grad.detach()
+        if not create_graph:
+            data = grad._data
+            # .grad must own writable, contiguous memory that no other leaf's .grad shares (Add's
+            # backward hands one array to both inputs): optimizers write to it in place.
+            if id(data) in given or data.base is not None or not (data.flags.writeable and data.flags.c_contiguous):
+                data = data.copy()
+            given.add(id(data))
+            grad = grad.__class__._make(data) if grad.grad_fn is not None or grad._base is not None or data is not grad._data else grad
+        tensor.grad = grad
     elif create_graph or state.enabled:
         tensor.grad = tensor.grad + grad
     else:

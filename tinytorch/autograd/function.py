@@ -16,20 +16,18 @@ from .grad_mode import state
 class Node:
     """A node of the backward graph; the ``ctx`` of one call of a Function."""
 
-    __slots__ = (
-        "function", "needs_input_grad", "_edges", "_saved", "_saved_versions", "_outputs",
-        "_freed", "_pre_hooks", "_forward_trace", "non_differentiable", "__dict__", "__weakref__",
-    )
+    __slots__ = ("function", "needs_input_grad", "_edges", "_saved", "_outputs", "__dict__", "__weakref__")
+    # Rarely set: class-level defaults keep Node creation (once per recorded op) cheap.
+    _saved_versions = ()
+    _freed = False
+    _pre_hooks = None
+    _forward_trace = None
+    non_differentiable = ()
 
     def __init__(self, function, needs_input_grad):
         self.function = function
         self.needs_input_grad = needs_input_grad
         self._saved = ()
-        self._saved_versions = ()
-        self._freed = False
-        self._pre_hooks = None
-        self._forward_trace = None
-        self.non_differentiable = ()
 
     # -- what forward calls -------------------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -191,14 +189,14 @@ class Function:
 def _run(cls, args, kwargs):
     if state.enabled:
         # _requires_grad is a slot: reading it skips the property (this runs for every op).
-        needs = tuple([getattr(a, "_requires_grad", False) is True for a in args])
-        if True in needs:
-            return _record(cls, args, kwargs, needs)
+        for a in args:
+            if getattr(a, "_requires_grad", False) is True:
+                needs = tuple([getattr(b, "_requires_grad", False) is True for b in args])
+                return _record(cls, args, kwargs, needs)
     return cls.forward(_NO_GRAD_CONTEXT, *args, **kwargs)
 
 
 def _record(cls, args, kwargs, needs):
-    Tensor = _tensor.Tensor
     ctx = Node(cls, needs)
     state.enabled = False
     try:
@@ -209,37 +207,55 @@ def _record(cls, args, kwargs, needs):
     for arg, need in zip(args, needs):
         if not need:
             edges.append(None)
-        elif arg.grad_fn is not None:
-            edges.append((arg.grad_fn, arg._output_nr, arg._data.shape, arg._data.dtype))
         else:
-            edges.append((grad_accumulator(arg), 0, arg._data.shape, arg._data.dtype))
+            data = arg._data
+            node = arg.grad_fn
+            if node is None:
+                edges.append((grad_accumulator(arg), 0, data.shape, data.dtype))
+            else:
+                edges.append((node, arg._output_nr, data.shape, data.dtype))
     ctx._edges = edges
-    outputs = result if isinstance(result, tuple) else (result,)
-    wrapped = []
-    for nr, out in enumerate(outputs):
-        if isinstance(out, Tensor):
-            if any(out is a for a in args):  # forward returned an input: the output is a new view
-                out = Tensor._make(out._data, False, None, 0)
-            if out._data.dtype.kind in "fc" and not any(out is t for t in ctx.non_differentiable):
-                out.requires_grad = True
-                out.grad_fn = ctx
-                out._output_nr = nr
-        wrapped.append(out)
-    ctx._outputs = len(outputs)
-    if len(outputs) > 1:
+    if result.__class__ is tuple:
+        wrapped = tuple(_attach(ctx, out, nr, args) for nr, out in enumerate(result))
+        ctx._outputs = len(wrapped)
         ctx.__dict__["_output_specs"] = [
-            (o._data.shape, o._data.dtype, array_module(o._data)) if isinstance(o, Tensor) else ((), None, None)
+            (o._data.shape, o._data.dtype, array_module(o._data)) if isinstance(o, _tensor.Tensor) else ((), None, None)
             for o in wrapped
         ]
+    else:
+        wrapped = _attach(ctx, result, 0, args)
+        ctx._outputs = 1
     if ctx._saved:
-        ctx._saved = tuple(
-            next((_SavedOutput(t, nr) for nr, o in enumerate(wrapped) if t is o), t) for t in ctx._saved
-        )
+        outputs = wrapped if result.__class__ is tuple else (wrapped,)
+        ctx._saved = tuple(_saved_form(t, outputs) for t in ctx._saved)
     if anomaly.state.enabled:
         ctx._forward_trace = "".join(traceback.format_stack()[:-2])
     elif observe.state.record_source:
         ctx._forward_trace = observe.user_source_line()
-    return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
+    return wrapped
+
+
+def _attach(ctx, out, nr, args):
+    """Make ``out`` the ``nr``-th output of ``ctx`` (a differentiable tensor with grad_fn)."""
+    if not isinstance(out, _tensor.Tensor):
+        return out
+    for a in args:
+        if out is a:  # forward returned an input: the output is a new tensor
+            out = _tensor.Tensor._make(out._data)
+            break
+    if out._data.dtype.kind in "fc" and not (ctx.non_differentiable and any(out is t for t in ctx.non_differentiable)):
+        out._requires_grad = True
+        out.grad_fn = ctx
+        out._output_nr = nr
+    return out
+
+
+def _saved_form(tensor, outputs):
+    """Saved outputs are kept as arrays (no output -> node -> output cycle); others as they are."""
+    for nr, out in enumerate(outputs):
+        if tensor is out:
+            return _SavedOutput(tensor, nr)
+    return tensor
 
 
 class once_differentiable:

@@ -3,6 +3,8 @@ errors, then composites of core ops or the fused Functions of ``tinytorch.ops.nn
 
 import warnings
 
+import numpy as np
+
 from .. import backend, creation, ops
 from ..ops import nn_ops
 from ..ops._util import promote
@@ -131,6 +133,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 # -- multi-class classification -----------------------------------------------------------------
+_CLASS_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
+
 def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
     """PyTorch's checks for class-index targets: shape, dtype, weight size and index range."""
     if input.dim() < 1:
@@ -143,7 +147,7 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
         expected = [input.shape[0]] + list(input.shape[2:])
         if list(target.shape) != expected:
             raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
-    if target._data.dtype.name not in ("int64", "uint8"):
+    if target._data.dtype not in _CLASS_INDEX_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_title(target)}")
     classes = input.shape[1 if input.dim() > 1 else 0]
     if weight is not None and weight.numel() != classes:

@@ -6,6 +6,7 @@ from .. import backend, dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import quiet, value, wrap
+from .binary import Mul
 
 
 def _float_input(name, x):
@@ -201,8 +202,9 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (out,) = ctx.saved_tensors
-        # NOTE: relu'(0) is taken as 0, as in PyTorch (the mask is out > 0, not x >= 0).
-        return grad_output * (out > 0)
+        # NOTE: relu'(0) is taken as 0, as in PyTorch (the mask is out > 0, not x >= 0). The mask
+        # is a constant, so it is made from the array and multiplied by the Mul primitive directly.
+        return Mul.apply(grad_output, wrap(out._data > 0))
 
 
 class Clamp(Function):

@@ -3,6 +3,8 @@
 
 from ..autograd.function import Function
 from ._util import check_same_device, promote, wrap
+from .movement import Permute
+from .reduce import Sum
 
 
 def _shape_text(shape):
@@ -82,18 +84,20 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
+        # Primitives are applied directly: shapes and dtypes are known to be valid here, so the
+        # public functions' checks would only cost time on the hot path.
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        grad_x = grad_output @ weight if needs[0] else None
+        grad_x = MatMul.apply(grad_output, weight) if needs[0] else None
         grad_weight = grad_bias = None
         if needs[1] or (ctx.has_bias and needs[2]):
             # Batch dims fold into one so the weight gradient is a single GEMM.
             g2 = grad_output.reshape(-1, grad_output.shape[-1]) if grad_output.dim() != 2 else grad_output
             if needs[1]:
                 x2 = x.reshape(-1, x.shape[-1]) if x.dim() != 2 else x
-                grad_weight = g2.mT @ x2
+                grad_weight = MatMul.apply(Permute.apply(g2, (1, 0)), x2)
             if ctx.has_bias and needs[2]:
-                grad_bias = g2.sum(0)
+                grad_bias = Sum.apply(g2, (0,), False, None)
         return grad_x, grad_weight, grad_bias
 
 
