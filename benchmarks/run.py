@@ -27,7 +27,11 @@ sys.path.insert(0, HERE)
 import tinytorch  # noqa: E402
 from numpy_mlp import SIZES, NumpyMLP  # noqa: E402
 
+# A peak-RSS child measures one contender alone: it must not import torch unless it is torch's turn.
+_RSS_CHILD_WITHOUT_TORCH = "--rss-child" in sys.argv and "pytorch" not in sys.argv
 try:
+    if _RSS_CHILD_WITHOUT_TORCH:
+        raise ImportError
     import torch
 except ImportError:  # the comparison is skipped, the harness still runs
     torch = None
@@ -218,7 +222,7 @@ def epoch_cases(args, rows):
             for _ in range(n):
                 for images, labels in loader:
                     opt.zero_grad()
-                    criterion(model(images), labels).backward()
+                    criterion(model(images.view(-1, 784)), labels).backward()
                     opt.step()
 
         return run
