@@ -22,7 +22,6 @@ def _topological_order(roots):
                 stack.append(child)
     order = []
     ready = [n for n in roots if n not in dependencies]
-    ready = list(dict.fromkeys(ready))
     while ready:
         node = ready.pop()
         order.append(node)
@@ -109,7 +108,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
 def _add_to_buffer(buffers, node, nr, grad):
     slots = buffers.get(node)
     if slots is None:
-        slots = buffers[node] = [None] * getattr(node, "_outputs", 1)
+        slots = buffers[node] = [None] * node._outputs
     slots[nr] = grad if slots[nr] is None else slots[nr] + grad
 
 

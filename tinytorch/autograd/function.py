@@ -98,6 +98,7 @@ class AccumulateGrad:
 
     __slots__ = ("variable", "_pre_hooks", "__weakref__")
     _edges = ()
+    _outputs = 1
     next_functions = ()
 
     def __init__(self, variable):

@@ -8,6 +8,7 @@ from .. import backend, dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import normalize_dim, normalize_dims, wrap
+from .movement import Expand, Reshape
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -17,10 +18,11 @@ def _kept_shape(shape, dims):
 
 
 def _expand_back(grad, shape, dims, keepdim):
-    """A reduced gradient broadcast back over the reduced dims."""
+    """A reduced gradient broadcast back over the reduced dims (primitives applied directly:
+    the shapes are right by construction, so the public functions' checks are skipped)."""
     if not keepdim:
-        grad = grad.reshape(_kept_shape(shape, dims))
-    return grad.expand(shape)
+        grad = Reshape.apply(grad, _kept_shape(shape, dims), True)
+    return Expand.apply(grad, shape) if grad._data.shape != shape else grad
 
 
 class Sum(Function):
