@@ -19,12 +19,9 @@ from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from . import autograd, cuda, random  # noqa: E402
-from . import nn  # noqa: E402
-from . import optim
-from . import utils, vision
+from . import nn, optim, profiler, testing, utils, viz, vision
+from .ops.nn_ops import erf
 from .serialization import save, load
-
-
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
