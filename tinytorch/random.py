@@ -47,12 +47,18 @@ class Generator:
         return Tensor._make(np.frombuffer(state, dtype=np.uint8).copy())
 
     def set_state(self, new_state):
+        from .tensor import Tensor
+
         if self.device.type != "cpu":
             raise RuntimeError("set_state() of a CUDA generator is not supported by tinytorch")
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a tinytorch.ByteTensor, but got {type(new_state).__name__}")
+        if new_state._data.dtype != np.uint8:
+            raise TypeError("RNG state must be a tinytorch.ByteTensor")
         try:
             state = json.loads(bytes(np.asarray(new_state._data, dtype=np.uint8)).decode())
             self._rng.bit_generator.state = state
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
             raise RuntimeError(f"Invalid generator state: {error}") from None
         return self
 

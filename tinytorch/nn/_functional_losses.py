@@ -139,10 +139,10 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
     """PyTorch's checks for class-index targets: shape, dtype, weight size and index range."""
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() >= 2 and target.shape[:1] != input.shape[:1]:  # checked first, as PyTorch does
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0] if target.dim() else 0}).")
     if input.dim() == 2 and target.dim() > 1 or input.dim() == 1 and target.dim() > 0:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input.dim() >= 2 and target.shape[:1] != input.shape[:1]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0] if target.dim() else 0}).")
     if input.dim() > 2:
         expected = [input.shape[0]] + list(input.shape[2:])
         if list(target.shape) != expected:

@@ -6,6 +6,7 @@ The IDX files are read raw or gzipped. An item is ``(image, label)``: the image 
 """
 
 import gzip
+import math
 import os
 import struct
 import zlib
@@ -24,14 +25,37 @@ _IMAGES_MAGIC, _LABELS_MAGIC = 0x00000803, 0x00000801
 
 def read_idx_file(path):
     """An IDX file (raw or .gz) as a native-endian NumPy array; RuntimeError naming the file when
-    it is not a valid IDX file, or is truncated, or its size disagrees with its header."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if path.endswith(".gz"):
+    it is not a valid IDX file, or is truncated, or its size disagrees with its header.
+
+    The data is read in growing chunks and at most one byte more than the header describes is
+    kept (trailing data is counted, not kept), so neither a header claiming billions of images nor
+    a small gzip file that expands to gigabytes makes the reader allocate more than the file
+    really holds and its header promises."""
+    with open(path, "rb") as file:
+        if not path.endswith(".gz"):
+            return _parse_idx(path, file)
         try:
-            raw = gzip.decompress(raw)
+            return _parse_idx(path, gzip.GzipFile(fileobj=file, mode="rb"))
         except (OSError, EOFError, zlib.error) as error:
             raise RuntimeError(f"{path}: not a valid gzip file ({error})") from None
+
+
+def _read_at_most(stream, count, keep=True):
+    """Up to ``count`` bytes of ``stream``, in chunks no larger than what was already read
+    (``read(count)`` would allocate ``count`` bytes up front); with ``keep=False`` only their number."""
+    chunks, total = [], 0
+    while total < count:
+        chunk = stream.read(min(count - total, max(total, 1 << 16) if keep else 1 << 16))
+        if not chunk:
+            break
+        total += len(chunk)
+        if keep:
+            chunks.append(chunk)
+    return b"".join(chunks) if keep else total
+
+
+def _parse_idx(path, stream):
+    raw = _read_at_most(stream, 4)
     if len(raw) < 4:
         raise RuntimeError(f"{path}: truncated IDX file ({len(raw)} bytes, shorter than the magic number)")
     magic = int.from_bytes(raw[:4], "big")
@@ -39,17 +63,22 @@ def read_idx_file(path):
     if raw[:2] != b"\0\0" or type_code not in _IDX_TYPES or not 1 <= ndim <= 3:
         raise RuntimeError(f"{path}: not an IDX file (magic number {magic:#010x})")
     header = 4 + 4 * ndim
+    raw += _read_at_most(stream, header - 4)
     if len(raw) < header:
         raise RuntimeError(f"{path}: truncated IDX file ({len(raw)} bytes, shorter than its {header}-byte header)")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(_IDX_TYPES[type_code])
-    expected = header + int(np.prod(dims)) * dtype.itemsize
-    if len(raw) != expected:
+    expected = header + math.prod(dims) * dtype.itemsize  # Python ints: a crafted header can't overflow
+    payload = _read_at_most(stream, expected - header + 1)  # one byte more reveals trailing data
+    size = header + len(payload)
+    if size > expected:  # count the rest for the message, keeping none of it
+        size += _read_at_most(stream, float("inf"), keep=False)
+    if size != expected:
         raise RuntimeError(
             f"{path}: the header says {'x'.join(map(str, dims))} values of {dtype.name} ({expected} bytes with the "
-            f"header) but the file holds {len(raw)} bytes ({'truncated' if len(raw) < expected else 'trailing data'})"
+            f"header) but the file holds {size} bytes ({'truncated' if size < expected else 'trailing data'})"
         )
-    return np.frombuffer(raw, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+    return np.frombuffer(payload, dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def _read_checked(path, magic, ndim, kind):
