@@ -243,8 +243,7 @@ class Tensor:
     def detach(self):
         """A tensor sharing this one's memory and version counter, outside the graph."""
         out = Tensor._make(self._data)
-        out._version = self._version
-        out._base = self
+        out._version = self._version  # in-place changes through it still reach saved-tensor checks
         return out
 
     def detach_(self):

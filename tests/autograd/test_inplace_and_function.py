@@ -145,3 +145,12 @@ def test_saved_tensors_after_free_raise():
     y.sum().backward()
     with pytest.raises(RuntimeError, match="freed"):
         _ = y.grad_fn.saved_tensors
+
+
+def test_in_place_through_data_or_detach_is_allowed_and_versioned():
+    """The old-style update `p.data.add_(...)` works on a leaf that requires grad, as in PyTorch."""
+    w = tinytorch.ones(3, requires_grad=True)
+    w.data.add_(1)
+    w.detach().mul_(2)
+    np.testing.assert_array_equal(w.detach().numpy(), [4.0, 4.0, 4.0])
+    assert w._version_number == 2
