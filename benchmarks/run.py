@@ -311,8 +311,6 @@ def inference_cases(args, rows):
 
 def rss_child(contender, steps):
     """Train `steps` steps at batch 12 in this (fresh) process and print the peak RSS in MiB."""
-    import resource
-
     if contender == "tinytorch":
         run = tinytorch_step(12)
     elif contender == "pytorch":
@@ -320,7 +318,11 @@ def rss_child(contender, steps):
     else:
         run = numpy_step(12)
     run(steps)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    # VmHWM, not ru_maxrss: on Linux ru_maxrss survives fork+exec, so a child would report its
+    # parent's peak; VmHWM belongs to this process's own address space.
+    with open("/proc/self/status") as f:
+        peak_kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    print(peak_kib / 1024)
 
 
 def rss_cases(args, rows):
