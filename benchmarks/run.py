@@ -389,7 +389,7 @@ def plot(rows, path):
     ax.set_yticklabels([row["case"] for row in rows], fontsize=7)
     ax.invert_yaxis()
     ax.axvline(1.0, color="gray", lw=0.8)
-    ax.set_xlabel("time relative to tinytorch (higher = slower than tinytorch)")
+    ax.set_xlabel("relative to tinytorch (higher = more time or memory than tinytorch)")
     ax.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
