@@ -12,30 +12,24 @@ import pytest
 import tinytorch
 from tinytorch import nn, optim
 from tinytorch.autograd import function as autograd_function
-from tinytorch.nn import functional as F
 
 Node = autograd_function.Node
 AccumulateGrad = autograd_function.AccumulateGrad
 
 
-class MLP(nn.Module):
-    """The lecture's MLP (examples/mnist_mlp.py)."""
+def _lecture_mlp_class():
+    """The lecture's MLP, from examples/mnist_mlp.py itself (so the test follows the example)."""
+    import importlib.util
+    import os
 
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(28 * 28, 512)
-        self.fc2 = nn.Linear(512, 256)
-        self.fc3 = nn.Linear(256, 128)
-        self.fc4 = nn.Linear(128, 64)
-        self.fc5 = nn.Linear(64, 10)
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "mnist_mlp.py")
+    spec = importlib.util.spec_from_file_location("mnist_mlp_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MLP
 
-    def forward(self, x):
-        x = x.view(-1, 28 * 28)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        x = F.relu(self.fc3(x))
-        x = F.relu(self.fc4(x))
-        return self.fc5(x)
+
+MLP = _lecture_mlp_class()
 
 
 def batches(count=50, size=12, seed=0):
