@@ -195,3 +195,13 @@ def test_device_parsing_and_errors():
     if not tinytorch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA|CuPy"):
             tinytorch.zeros(2, device="cuda")
+
+
+def test_max_min_sort_topk_return_pytorch_named_tuples():
+    x = tinytorch.tensor([[1.0, 3.0], [2.0, 0.0]])
+    result = x.max(1)
+    assert type(result).__name__ == "max" and result.indices.tolist() == [1, 0]
+    assert repr(result).startswith("tinytorch.return_types.max(\nvalues=tensor([3., 2.]),")
+    assert type(x.min(0)).__name__ == "min" and type(x.sort()).__name__ == "sort"
+    values, indices = x.topk(1)
+    assert values.tolist() == [[3.0], [2.0]] and indices.tolist() == [[1], [0]]

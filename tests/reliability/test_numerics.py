@@ -70,3 +70,13 @@ def test_detect_anomaly_names_the_op_whose_backward_gave_inf_or_nan():
         y = (x * 1).sqrt()  # nan in forward, so nan in backward
         with pytest.raises(RuntimeError, match="'SqrtBackward0' returned nan values"):
             y.sum().backward()
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_unbatched_class_target_rules_follow_pytorch(loss):
+    fn = getattr(tinytorch.nn.functional, loss)
+    x = tinytorch.tensor([0.1, -0.3, 2.0])
+    single = fn(x, tinytorch.tensor([2]))
+    assert single.shape == () and single.item() == pytest.approx(fn(x, tinytorch.tensor(2)).item())
+    with pytest.raises(ValueError, match="For 1D input, 1D target must have size 1, but got target size: 2"):
+        fn(x, tinytorch.tensor([1, 2]))

@@ -141,7 +141,9 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if input.dim() >= 2 and target.shape[:1] != input.shape[:1]:  # checked first, as PyTorch does
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0] if target.dim() else 0}).")
-    if input.dim() == 2 and target.dim() > 1 or input.dim() == 1 and target.dim() > 0:
+    if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+    if input.dim() == 2 and target.dim() > 1 or input.dim() == 1 and target.dim() > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input.dim() > 2:
         expected = [input.shape[0]] + list(input.shape[2:])
@@ -162,6 +164,13 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
             raise IndexError(f"Target {int(first)} is out of bounds.")
 
 
+def _unbatched(input, target):  # noqa: A002
+    """PyTorch accepts a 1-element 1-D class target for an unbatched (C,) input."""
+    if input.dim() == 1 and target.dim() == 1 and target.shape[0] == 1 and target._data.dtype.kind != "f":
+        return target.reshape(())
+    return target
+
+
 def _matching_weight(weight, input):  # noqa: A002
     if weight is None:
         return None
@@ -174,6 +183,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """-w[target] input[target] (input holds log-probabilities); 'mean' divides by the summed weights."""
     reduction = _reduction(reduction, size_average, reduce)
     _check_class_targets(input, target, weight, ignore_index)
+    target = _unbatched(input, target)
     weight = _matching_weight(weight, input)
     dim = 1 if input.dim() > 1 else 0
     ignored = target == ignore_index
@@ -209,4 +219,5 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         input, target = promote(input, target)  # noqa: A001
     else:
         _check_class_targets(input, target, weight, ignore_index)
+        target = _unbatched(input, target)
     return nn_ops.cross_entropy(input, target, _matching_weight(weight, input), ignore_index, reduction, label_smoothing)

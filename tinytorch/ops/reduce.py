@@ -10,7 +10,16 @@ from ..tensor import Tensor
 from ._util import normalize_dim, normalize_dims, wrap
 from .movement import Expand, Reshape
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
+def _return_type(name):
+    """PyTorch's torch.return_types.<name>: a (values, indices) named tuple."""
+    cls = namedtuple(name, ["values", "indices"])
+    cls.__module__ = "tinytorch.return_types"
+    cls.__qualname__ = name
+    cls.__repr__ = lambda self: f"tinytorch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    return cls
+
+
+max_type, min_type, sort_type, topk_type = (_return_type(n) for n in ("max", "min", "sort", "topk"))
 
 
 def _kept_shape(shape, dims):
@@ -267,7 +276,7 @@ def _extreme(input, dim, keepdim, largest, name):  # noqa: A002
     values = input.gather(d, indices) if input._data.ndim else input.clone()
     if not keepdim:
         values, indices = values.squeeze(d), indices.squeeze(d)
-    return values_indices(values, indices)
+    return (max_type if largest else min_type)(values, indices)
 
 
 def max(input, dim=None, keepdim=False):  # noqa: A001, A002
@@ -375,10 +384,10 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     d = normalize_dim(dim, input._data.ndim)
     data = input._data
     if data.ndim == 0:
-        return values_indices(input.clone(), wrap(backend.array_module(data).zeros((), dtype=dtypes.int64.numpy)))
+        return sort_type(input.clone(), wrap(backend.array_module(data).zeros((), dtype=dtypes.int64.numpy)))
     key = data if not descending else (~data if data.dtype.kind == "b" else -data)
     indices = wrap(key.argsort(axis=d, kind="stable").astype(dtypes.int64.numpy, copy=False))
-    return values_indices(input.gather(d, indices), indices)
+    return sort_type(input.gather(d, indices), indices)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
@@ -392,4 +401,4 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
         raise RuntimeError(f"selected index k out of range: k={k} for a dimension of size {size}")
     values, indices = sort(input, d, descending=largest)
     indices = indices.narrow(d, 0, k) if input._data.ndim else indices
-    return values_indices(input.gather(d, indices) if input._data.ndim else values, indices)
+    return topk_type(input.gather(d, indices) if input._data.ndim else values, indices)
