@@ -205,3 +205,17 @@ def scatter_add(array, index, values):
         import cupyx
 
         cupyx.scatter_add(array, index, values)
+
+
+def reduce_sum(array, axis=None, keepdims=False, dtype=None):
+    """``array.sum(...)`` minus NumPy's Python-level wrapper: every reduction's hot path."""
+    if array.__class__ is np.ndarray:
+        return np.add.reduce(array, axis=axis, dtype=dtype, keepdims=keepdims)
+    return array.sum(axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def reduce_max(array, axis=None, keepdims=False):
+    """``array.max(...)`` minus NumPy's Python-level wrapper."""
+    if array.__class__ is np.ndarray:
+        return np.maximum.reduce(array, axis=axis, keepdims=keepdims)
+    return array.max(axis=axis, keepdims=keepdims)

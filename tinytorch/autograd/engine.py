@@ -20,6 +20,7 @@ def _topological_order(roots):
             if child not in seen:
                 seen.add(child)
                 stack.append(child)
+    producers = dependencies.copy()
     order = []
     ready = [n for n in roots if n not in dependencies]
     while ready:
@@ -32,7 +33,7 @@ def _topological_order(roots):
             dependencies[child] -= 1
             if dependencies[child] == 0:
                 ready.append(child)
-    return order
+    return order, producers
 
 
 def _nodes_leading_to(order, targets):
@@ -53,7 +54,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     buffers = {}
     for (node, nr), grad in zip(roots, grad_roots):
         _add_to_buffer(buffers, node, nr, grad)
-    order = _topological_order(list(dict.fromkeys(node for node, _ in roots)))
+    order, producers = _topological_order(list(dict.fromkeys(node for node, _ in roots)))
+    # A leaf fed by exactly one edge gets its gradient the moment it is computed: no buffer,
+    # no extra visit (with several producers it waits, so its hooks see the total).
+    direct_leaves = accumulate and not capture
     useful = _nodes_leading_to(order, {node for node, _ in capture}) if capture else None
     captured = [None] * len(capture) if capture else None
     given = set()  # ids of the arrays handed to leaves' .grad in this run
@@ -97,7 +101,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                     grad = _reduce_to_shape(node, grad, shape)
                 if grad._data.dtype != dtype:
                     grad = grad.to(_dtype_of(dtype))
-                _add_to_buffer(buffers, child, nr, grad)
+                if direct_leaves and child.__class__ is AccumulateGrad and producers[child] == 1:
+                    _accumulate(child, grad, create_graph, given)
+                else:
+                    _add_to_buffer(buffers, child, nr, grad)
             if not retain_graph:
                 node._release()
     finally:

@@ -12,6 +12,11 @@ from ..backend import array_module
 from . import anomaly, observe
 from .grad_mode import state
 
+_observed = observe.state
+
+
+_NO_VERSION = (None,)
+
 
 class Node:
     """A node of the backward graph; the ``ctx`` of one call of a Function."""
@@ -33,7 +38,8 @@ class Node:
     def save_for_backward(self, *tensors):
         """Keep tensors (inputs, outputs or other) for backward; in-place changes are detected."""
         self._saved = tensors
-        self._saved_versions = tuple(t._version[0] if t.__class__ is not _SavedOutput and hasattr(t, "_version") else None for t in tensors)
+        # Plain values (numbers, None) are saved as they are, with no version to check.
+        self._saved_versions = [getattr(t, "_version", _NO_VERSION)[0] for t in tensors]
 
     def mark_non_differentiable(self, *tensors):
         """Outputs that get no grad_fn (e.g. the indices of max)."""
@@ -182,7 +188,7 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        if observe.state.active:
+        if _observed.active:
             return observe.run_forward(cls, lambda: _run(cls, args, kwargs))
         return _run(cls, args, kwargs)
 

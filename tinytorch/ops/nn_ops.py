@@ -113,9 +113,9 @@ def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, 
     xp = backend.array_module(data)
     dim = 1 if data.ndim > 1 else 0
     classes = data.shape[dim]
-    shifted = data - data.max(axis=dim, keepdims=True)
+    shifted = data - backend.reduce_max(data, dim, True)
     probs = xp.exp(shifted)
-    total = probs.sum(axis=dim, keepdims=True)
+    total = backend.reduce_sum(probs, dim, True)
     probs /= total
     log_normalizer = xp.log(total)  # log p = shifted - log_normalizer
     class_weight = None if weight is None else weight._data.reshape(_class_view(data.shape, dim))

@@ -41,7 +41,7 @@ class Sum(Function):
         data = x._data
         if dtype is None and data.dtype.kind in "biu":
             dtype = dtypes.int64.numpy  # PyTorch sums integers and bools as int64
-        return wrap(data.sum(axis=dims, keepdims=keepdim, dtype=dtype))
+        return wrap(backend.reduce_sum(data, dims, keepdim, dtype))
 
     @staticmethod
     def backward(ctx, grad_output):
