@@ -193,3 +193,12 @@ def test_a_gzip_bomb_is_read_no_further_than_its_header_allows(tmp_path):
         tracemalloc.stop()
     assert f"holds {16 + 784 + 256 * 2**20} bytes" in str(caught.value)  # the rest is counted, not kept
     assert peak < 4 * 2**20, f"{peak / 2**20:.1f} MiB traced"
+
+
+def test_zero_images_of_an_impossible_shape_are_refused(tmp_path):
+    """Found by the fuzzer: 0 x 2^30 x 2^30 float64 holds no bytes, yet no array has that shape."""
+    path = tmp_path / "bad-idx3-ubyte"
+    path.write_bytes(struct.pack(">HBB", 0, 0x0E, 3) + struct.pack(">3I", 0, 2**30, 2**30))
+    with pytest.raises(RuntimeError, match="cannot form an array") as info:
+        mnist.read_idx_file(str(path))
+    assert str(path) in str(info.value)

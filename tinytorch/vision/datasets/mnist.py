@@ -78,7 +78,10 @@ def _parse_idx(path, stream):
             f"{path}: the header says {'x'.join(map(str, dims))} values of {dtype.name} ({expected} bytes with the "
             f"header) but the file holds {size} bytes ({'truncated' if size < expected else 'trailing data'})"
         )
-    return np.frombuffer(payload, dtype).reshape(dims).astype(dtype.newbyteorder("="))
+    try:
+        return np.frombuffer(payload, dtype).reshape(dims).astype(dtype.newbyteorder("="))
+    except ValueError as error:  # e.g. 0 x 2^30 x 2^30: no bytes, yet NumPy refuses the shape
+        raise RuntimeError(f"{path}: the header's dimensions {'x'.join(map(str, dims))} cannot form an array ({error})") from None
 
 
 def _read_checked(path, magic, ndim, kind):
