@@ -219,3 +219,16 @@ def reduce_max(array, axis=None, keepdims=False):
     if array.__class__ is np.ndarray:
         return np.maximum.reduce(array, axis=axis, keepdims=keepdims)
     return array.max(axis=axis, keepdims=keepdims)
+
+
+def matmul_transposed(a, b):
+    """``a @ b.T`` for 2-D ``a`` (rows, in) and ``b`` (out, in), returned C-contiguous.
+
+    For few rows and a large ``b``, OpenBLAS is much faster at ``(b @ a.T).T`` (measured with
+    NumPy 2.4 / OpenBLAS 0.3.31 on 2 cores: 110 against 187 us for 12 x 784 by 512 x 784,
+    36 against 60 us for 12 x 512 by 256 x 512); from ~128 rows on, or for small ``b``, the
+    plain order is as fast or faster (1024 rows: 4.1 against 7.8 ms). CuPy takes the plain order.
+    """
+    if a.__class__ is np.ndarray and a.shape[0] <= 32 and b.size >= 32768:
+        return np.ascontiguousarray(np.matmul(b, a.T).T)
+    return a @ b.T

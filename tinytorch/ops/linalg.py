@@ -2,6 +2,7 @@
 
 
 from ..autograd.function import Function
+from .. import backend
 from ._util import check_same_device, promote, wrap
 from .movement import Permute
 from .reduce import Sum
@@ -77,7 +78,8 @@ class Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        out = x._data @ weight._data.T
+        data = x._data
+        out = backend.matmul_transposed(data, weight._data) if data.ndim == 2 else data @ weight._data.T
         if bias is not None:
             out += bias._data
         return wrap(out)
