@@ -9,7 +9,7 @@ from ._util import quiet, value, wrap
 from .binary import Mul
 
 
-def _float_input(name, x):
+def _float_input(x):
     if x._data.dtype.kind not in "fc":
         # NumPy would give float64; PyTorch gives the default float dtype for integer input.
         return x._data.astype(dtypes.default_float_numpy())
@@ -45,7 +45,7 @@ class Exp(Function):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            out = wrap(backend.array_module(x._data).exp(_float_input("exp", x)))
+            out = wrap(backend.array_module(x._data).exp(_float_input(x)))
         ctx.save_for_backward(out)
         return out
 
@@ -59,7 +59,7 @@ class Expm1(Function):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            out = wrap(backend.array_module(x._data).expm1(_float_input("expm1", x)))
+            out = wrap(backend.array_module(x._data).expm1(_float_input(x)))
         ctx.save_for_backward(out)
         return out
 
@@ -74,7 +74,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with quiet():
-            return wrap(backend.array_module(x._data).log(_float_input("log", x)))
+            return wrap(backend.array_module(x._data).log(_float_input(x)))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -87,7 +87,7 @@ class Log1p(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with quiet():
-            return wrap(backend.array_module(x._data).log1p(_float_input("log1p", x)))
+            return wrap(backend.array_module(x._data).log1p(_float_input(x)))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -99,7 +99,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            out = wrap(backend.array_module(x._data).sqrt(_float_input("sqrt", x)))
+            out = wrap(backend.array_module(x._data).sqrt(_float_input(x)))
         ctx.save_for_backward(out)
         return out
 
@@ -113,7 +113,7 @@ class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            out = wrap(1 / backend.array_module(x._data).sqrt(_float_input("rsqrt", x)))
+            out = wrap(1 / backend.array_module(x._data).sqrt(_float_input(x)))
         ctx.save_for_backward(out)
         return out
 
@@ -127,7 +127,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(backend.array_module(x._data).sin(_float_input("sin", x)))
+        return wrap(backend.array_module(x._data).sin(_float_input(x)))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -139,7 +139,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return wrap(backend.array_module(x._data).cos(_float_input("cos", x)))
+        return wrap(backend.array_module(x._data).cos(_float_input(x)))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -151,7 +151,7 @@ class Tan(Function):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            out = wrap(backend.array_module(x._data).tan(_float_input("tan", x)))
+            out = wrap(backend.array_module(x._data).tan(_float_input(x)))
         ctx.save_for_backward(out)
         return out
 
@@ -164,7 +164,7 @@ class Tan(Function):
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        out = wrap(backend.array_module(x._data).tanh(_float_input("tanh", x)))
+        out = wrap(backend.array_module(x._data).tanh(_float_input(x)))
         ctx.save_for_backward(out)
         return out
 
@@ -177,7 +177,7 @@ class Tanh(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        data = _float_input("sigmoid", x)
+        data = _float_input(x)
         xp = backend.array_module(data)
         # NOTE: exp(-|x|) never overflows, so sigmoid(+-1e4) is exactly 1 or 0 with no warning.
         e = xp.exp(-xp.abs(data))
