@@ -21,8 +21,9 @@ _NO_VERSION = (None,)
 class Node:
     """A node of the backward graph; the ``ctx`` of one call of a Function."""
 
-    __slots__ = ("function", "needs_input_grad", "_edges", "_saved", "_outputs", "__dict__", "__weakref__")
+    __slots__ = ("function", "needs_input_grad", "_edges", "_saved", "__dict__", "__weakref__")
     # Rarely set: class-level defaults keep Node creation (once per recorded op) cheap.
+    _outputs = 1
     _saved_versions = ()
     _freed = False
     _pre_hooks = None
@@ -198,30 +199,36 @@ def _run(cls, args, kwargs):
         # _requires_grad is a slot: reading it skips the property (this runs for every op).
         for a in args:
             if getattr(a, "_requires_grad", False) is True:
-                needs = tuple([getattr(b, "_requires_grad", False) is True for b in args])
-                return _record(cls, args, kwargs, needs)
+                return _record(cls, args, kwargs)
     return cls.forward(_NO_GRAD_CONTEXT, *args, **kwargs)
 
 
-def _record(cls, args, kwargs, needs):
-    ctx = Node(cls, needs)
+def _record(cls, args, kwargs):
+    needs = []
+    edges = []
+    for arg in args:
+        if getattr(arg, "_requires_grad", False) is True:
+            needs.append(True)
+            data = arg._data
+            node = arg.grad_fn
+            if node is None:  # a leaf: its AccumulateGrad, alive as long as a graph holds it
+                ref = arg._accumulator
+                node = ref() if ref is not None else None
+                if node is None:
+                    node = grad_accumulator(arg)
+                edges.append((node, 0, data.shape, data.dtype))
+            else:
+                edges.append((node, arg._output_nr, data.shape, data.dtype))
+        else:
+            needs.append(False)
+            edges.append(None)
+    ctx = Node(cls, tuple(needs))
+    ctx._edges = edges
     state.enabled = False
     try:
         result = cls.forward(ctx, *args, **kwargs)
     finally:
         state.enabled = True
-    edges = []
-    for arg, need in zip(args, needs):
-        if not need:
-            edges.append(None)
-        else:
-            data = arg._data
-            node = arg.grad_fn
-            if node is None:
-                edges.append((grad_accumulator(arg), 0, data.shape, data.dtype))
-            else:
-                edges.append((node, arg._output_nr, data.shape, data.dtype))
-    ctx._edges = edges
     if result.__class__ is tuple:
         wrapped = tuple(_attach(ctx, out, nr, args) for nr, out in enumerate(result))
         ctx._outputs = len(wrapped)
@@ -229,22 +236,24 @@ def _record(cls, args, kwargs, needs):
             (o._data.shape, o._data.dtype, array_module(o._data)) if isinstance(o, _tensor.Tensor) else ((), None, None)
             for o in wrapped
         ]
+        if ctx._saved:
+            ctx._saved = tuple(_saved_form(t, wrapped) for t in ctx._saved)
     else:
         wrapped = _attach(ctx, result, 0, args)
-        ctx._outputs = 1
-    if ctx._saved:
-        outputs = wrapped if result.__class__ is tuple else (wrapped,)
-        ctx._saved = tuple(_saved_form(t, outputs) for t in ctx._saved)
-    if anomaly.state.enabled:
-        ctx._forward_trace = "".join(traceback.format_stack()[:-2])
-    elif observe.state.record_source:
-        ctx._forward_trace = observe.user_source_line()
+        if ctx._saved:
+            # An output saved for backward is kept as its array: no output -> node -> output cycle.
+            ctx._saved = tuple(_SavedOutput(t, 0) if t is wrapped else t for t in ctx._saved)
+    if _observed.active or anomaly.state.enabled:
+        if anomaly.state.enabled:
+            ctx._forward_trace = "".join(traceback.format_stack()[:-2])
+        elif _observed.record_source:
+            ctx._forward_trace = observe.user_source_line()
     return wrapped
 
 
 def _attach(ctx, out, nr, args):
     """Make ``out`` the ``nr``-th output of ``ctx`` (a differentiable tensor with grad_fn)."""
-    if not isinstance(out, _tensor.Tensor):
+    if out.__class__ is not _tensor.Tensor and not isinstance(out, _tensor.Tensor):
         return out
     for a in args:
         if out is a:  # forward returned an input: the output is a new tensor

@@ -4,6 +4,7 @@ import math
 
 from .. import backend, dtypes
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as grad_state
 from ..tensor import Tensor
 from ._util import quiet, value, wrap
 from .binary import Mul
@@ -202,9 +203,11 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad_output):
         (out,) = ctx.saved_tensors
-        # NOTE: relu'(0) is taken as 0, as in PyTorch (the mask is out > 0, not x >= 0). The mask
-        # is a constant, so it is made from the array and multiplied by the Mul primitive directly.
-        return Mul.apply(grad_output, wrap(out._data > 0))
+        # NOTE: relu'(0) is taken as 0, as in PyTorch (the mask is out > 0, not x >= 0).
+        mask = out._data > 0
+        if grad_state.enabled:  # create_graph: the mask is a constant factor of a differentiable Mul
+            return Mul.apply(grad_output, wrap(mask))
+        return wrap(grad_output._data * mask)
 
 
 class Clamp(Function):
