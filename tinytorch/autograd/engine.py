@@ -62,6 +62,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     captured = [None] * len(capture) if capture else None
     given = set()  # ids of the arrays handed to leaves' .grad in this run
 
+    observed, anomaly_mode = observe.state, anomaly.state
     previous = state.enabled
     state.enabled = create_graph
     try:
@@ -82,24 +83,28 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                 grads = _run_pre_hooks(node, grads)
             if node._outputs > 1 and getattr(node, "materialize_grads", True):
                 grads = _materialize(node, grads)
-            if observe.state.active:
+            if observed.active:
                 input_grads = observe.run_backward(node, lambda node=node, grads=grads: node._apply_backward(grads))
             else:
-                input_grads = node._apply_backward(grads)
-            if len(input_grads) < len(node._edges):
+                input_grads = node.function.backward(node, *grads)
+                if input_grads.__class__ is not tuple:
+                    input_grads = (input_grads,)
+            edges = node._edges
+            if len(input_grads) < len(edges):
                 raise RuntimeError(
                     f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(node._edges)}, got {len(input_grads)})"
+                    f"(expected {len(edges)}, got {len(input_grads)})"
                 )
-            if anomaly.state.enabled:
+            if anomaly_mode.enabled:
                 _check_anomaly(node, input_grads)
-            for edge, grad in zip(node._edges, input_grads):
+            for edge, grad in zip(edges, input_grads):
                 if edge is None or grad is None:
                     continue
                 child, nr, shape, dtype = edge
-                if grad._data.shape != shape:
+                data = grad._data
+                if data.shape != shape:
                     grad = _reduce_to_shape(node, grad, shape)
-                if grad._data.dtype != dtype:
+                if data.dtype is not dtype and data.dtype != dtype:
                     grad = grad.to(_dtype_of(dtype))
                 if direct_leaves and child.__class__ is AccumulateGrad and producers[child] == 1:
                     _accumulate(child, grad, create_graph, given)

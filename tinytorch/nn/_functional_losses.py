@@ -157,7 +157,8 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
             f"weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
         )
     data = target._data
-    if data.size:
+    # Two reductions settle the common case; the element-wise search runs only to name the culprit.
+    if data.size and (int(backend.reduce_min(data)) < 0 or int(backend.reduce_max(data)) >= classes):
         outside = ((data < 0) | (data >= classes)) & (data != ignore_index)
         if bool(outside.any()):
             first = backend.to_numpy(data[outside]).reshape(-1)[0]

@@ -85,26 +85,30 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad_output):
         input, target, weight = ctx.saved_tensors  # noqa: A001
-        dim, smoothing = ctx.dim, ctx.label_smoothing
-        if ctx.reduction == "none":
-            scale = grad_output.unsqueeze(dim)
+        needs = ctx.needs_input_grad
+        if not grad_state.enabled:
+            grad_input = wrap(_cross_entropy_grad(ctx, target, weight, grad_output._data)) if needs[0] else None
+            log_probs = wrap(ctx.shifted - ctx.log_normalizer) if needs[1] else None
         else:
-            scale = grad_output / ctx.denominator if ctx.reduction == "mean" else grad_output
-        grad_input = grad_target = None
-        if grad_state.enabled:
             # create_graph: tensor ops from the input, so that the gradient is differentiable again.
-            log_probs = input.log_softmax(dim)
-            if ctx.needs_input_grad[0]:
+            log_probs = input.log_softmax(ctx.dim)
+            grad_input = None
+            if needs[0]:
                 coefficients = _target_coefficients(ctx, input, target, weight)
-                grad_input = (log_probs.exp() * coefficients.sum(dim, keepdim=True) - coefficients) * scale
-        else:
-            log_probs = wrap(ctx.shifted - ctx.log_normalizer) if ctx.needs_input_grad[1] else None
-            if ctx.needs_input_grad[0]:
-                grad_input = wrap(_cross_entropy_grad(ctx, target, weight, scale._data))
-        if ctx.needs_input_grad[1]:  # soft targets: d loss / d t_c = -(1 - eps) w_c log p_c
-            class_weight = 1 if weight is None else weight.reshape(_class_view(input.shape, dim))
-            grad_target = log_probs * class_weight * (smoothing - 1) * scale
+                scale = _loss_scale(ctx, grad_output)
+                grad_input = (log_probs.exp() * coefficients.sum(ctx.dim, keepdim=True) - coefficients) * scale
+        grad_target = None
+        if needs[1]:  # soft targets: d loss / d t_c = -(1 - eps) w_c log p_c
+            class_weight = 1 if weight is None else weight.reshape(_class_view(input.shape, ctx.dim))
+            grad_target = log_probs * class_weight * (ctx.label_smoothing - 1) * _loss_scale(ctx, grad_output)
         return grad_input, grad_target, None, None, None, None
+
+
+def _loss_scale(ctx, grad_output):
+    """d(reduced loss)/d(each element's loss), shaped to broadcast against the logits."""
+    if ctx.reduction == "none":
+        return grad_output.unsqueeze(ctx.dim)
+    return grad_output / ctx.denominator if ctx.reduction == "mean" else grad_output
 
 
 def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):  # noqa: A002
@@ -125,27 +129,33 @@ def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, 
         denominator = losses.size
     else:
         index = target._data
-        ignored = index == ignore_index
-        safe = xp.where(ignored, 0, index)
+        kept = index != ignore_index
+        safe = xp.where(kept, index, 0)
+        rows = None
         if data.ndim == 2:  # (N, C): plain fancy indexing is several times cheaper than take_along_axis
-            picked = shifted[xp.arange(data.shape[0]), safe] - log_normalizer[:, 0]
+            rows = xp.arange(data.shape[0])
+            nll = log_normalizer[:, 0] - shifted[rows, safe]
         else:
-            picked = (xp.take_along_axis(shifted, xp.expand_dims(safe, dim), axis=dim) - log_normalizer).squeeze(dim)
-        target_weight = ~ignored if weight is None else xp.where(ignored, 0, weight._data[safe])
-        losses = picked * target_weight * -(1 - label_smoothing)
+            nll = (log_normalizer - xp.take_along_axis(shifted, xp.expand_dims(safe, dim), axis=dim)).squeeze(dim)
+        # The weight of each element's loss: w[target], 0 where ignored.
+        target_weight = kept.astype(data.dtype) if weight is None else xp.where(kept, weight._data[safe], 0)
+        ctx.rows, ctx.kept, ctx.safe, ctx.target_weight = rows, kept, safe, target_weight
+        losses = nll * target_weight
+        if label_smoothing:
+            losses *= 1 - label_smoothing
         if label_smoothing:
             weighted = shifted if class_weight is None else shifted * class_weight
             weight_total = classes if weight is None else weight._data.sum()
             smooth = (log_normalizer.squeeze(dim) * weight_total - weighted.sum(axis=dim))
-            losses = losses + xp.where(ignored, 0, smooth) * (label_smoothing / classes)
-        denominator = target_weight.sum()
+            losses = losses + xp.where(kept, smooth, 0) * (label_smoothing / classes)
+        denominator = backend.reduce_sum(target_weight)
     ctx.save_for_backward(input, target, weight)
     ctx.probs, ctx.shifted, ctx.log_normalizer = probs, shifted, log_normalizer
     ctx.dim, ctx.denominator = dim, denominator
     ctx.ignore_index, ctx.reduction, ctx.label_smoothing = ignore_index, reduction, label_smoothing
     if reduction == "none":
         return wrap(losses.astype(data.dtype, copy=False))
-    loss = losses.sum()
+    loss = backend.reduce_sum(losses)
     return wrap(xp.asarray(loss / denominator if reduction == "mean" else loss, dtype=data.dtype))
 
 
@@ -155,31 +165,38 @@ def _soft_coefficients(probs, class_weight, smoothing, classes):
     return probs if class_weight is None else probs * class_weight
 
 
-def _cross_entropy_grad(ctx, target, weight, scale):
-    """softmax * sum(a) - a, times the reduction's scale, from arrays in one pass over the logits."""
+def _cross_entropy_grad(ctx, target, weight, grad_output):
+    """softmax * sum(a) - a, times d(loss)/d(each element's loss), from arrays in one pass over
+    the logits (``a``: the weighted, smoothed target distribution of each element)."""
     probs, dim, smoothing = ctx.probs, ctx.dim, ctx.label_smoothing
     xp = backend.array_module(probs)
     classes = probs.shape[dim]
+    # Per element: 0-d for 'mean' and 'sum', the element shape for 'none'.
+    scale = grad_output / ctx.denominator if ctx.reduction == "mean" else grad_output
     class_weight = None if weight is None else weight._data.reshape(_class_view(probs.shape, dim))
     if target._data.dtype.kind == "f":
-        coefficients = _soft_coefficients(target._data, class_weight, smoothing, classes) * scale
+        coefficients = _soft_coefficients(target._data, class_weight, smoothing, classes)
+        coefficients = coefficients * (xp.expand_dims(scale, dim) if scale.ndim else scale)
         return probs * coefficients.sum(axis=dim, keepdims=True) - coefficients
-    index = target._data
-    kept = index != ctx.ignore_index
-    safe = xp.where(kept, index, 0)
-    kept_scale = xp.expand_dims(kept, dim) * scale  # zero for ignored elements
-    hit = (1 - smoothing) * kept_scale * (1 if weight is None else xp.expand_dims(weight._data[safe], dim))
-    spread = 0 if not smoothing else (smoothing / classes) * kept_scale * (classes if weight is None else weight._data.sum())
-    grad = probs * (hit + spread)
+    # Class indices: a = (1 - eps) w[t] at the target class, plus eps/C * w_c everywhere;
+    # ignored elements have a = 0 (their target_weight and kept are 0).
+    hit = ctx.target_weight * scale
+    if smoothing:
+        hit = hit * (1 - smoothing)
+        spread = ctx.kept * scale * (smoothing / classes)
+        total = hit + spread * (classes if weight is None else weight._data.sum())
+    else:
+        total = hit
+    grad = probs * xp.expand_dims(total, dim)
     # Subtract the one-hot part at each element's target class (one position per element).
     if probs.ndim == 2:
-        grad[xp.arange(safe.shape[0]), safe] -= hit[:, 0]
+        grad[ctx.rows, ctx.safe] -= hit
     else:
-        positions = list(xp.indices(safe.shape))
-        positions.insert(dim, safe)
-        grad[tuple(positions)] -= hit.squeeze(dim) if hit.ndim else hit
+        positions = list(xp.indices(ctx.safe.shape))
+        positions.insert(dim, ctx.safe)
+        grad[tuple(positions)] -= hit
     if smoothing:
-        grad -= (smoothing / classes) * kept_scale * (1 if class_weight is None else class_weight)
+        grad -= xp.expand_dims(spread, dim) * (1 if class_weight is None else class_weight)
     return grad.astype(probs.dtype, copy=False)
 
 
