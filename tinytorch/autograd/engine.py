@@ -6,34 +6,25 @@ from .grad_mode import state
 
 
 def _topological_order(roots):
-    """Nodes reachable from ``roots``, each after every node that feeds it a gradient (no recursion)."""
-    dependencies = {}
+    """Nodes reachable from ``roots``, each after every node that feeds it a gradient, and how
+    many edges lead into each (its producers). One walk (no recursion) finds them; newest-first
+    creation order is already topological, so a sort by sequence number orders them."""
+    producers = dict.fromkeys(roots, 0)
     stack = list(roots)
-    seen = set(stack)
     while stack:
-        node = stack.pop()
-        for edge in node._edges:
-            if edge is None:
-                continue
-            child = edge[0]
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    producers = dependencies.copy()
-    order = []
-    ready = [n for n in roots if n not in dependencies]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for edge in node._edges:
-            if edge is None:
-                continue
-            child = edge[0]
-            dependencies[child] -= 1
-            if dependencies[child] == 0:
-                ready.append(child)
-    return order, producers
+        for edge in stack.pop()._edges:
+            if edge is not None:
+                child = edge[0]
+                if child in producers:
+                    producers[child] += 1
+                else:
+                    producers[child] = 1
+                    stack.append(child)
+    return sorted(producers, key=_newest_first), producers
+
+
+def _newest_first(node):
+    return -node._sequence_nr
 
 
 def _nodes_leading_to(order, targets):

@@ -5,6 +5,7 @@ mode is on, records a ``Node`` (which is also the ``ctx`` that forward and backw
 the edges to the inputs' nodes and the tensors saved for backward.
 """
 
+import itertools
 import traceback
 import weakref
 
@@ -16,12 +17,13 @@ _observed = observe.state
 
 
 _NO_VERSION = (None,)
+_sequence = itertools.count()
 
 
 class Node:
     """A node of the backward graph; the ``ctx`` of one call of a Function."""
 
-    __slots__ = ("function", "needs_input_grad", "_edges", "_saved", "__dict__", "__weakref__")
+    __slots__ = ("function", "needs_input_grad", "_edges", "_saved", "_sequence_nr", "__dict__", "__weakref__")
     # Rarely set: class-level defaults keep Node creation (once per recorded op) cheap.
     _outputs = 1
     _saved_versions = ()
@@ -34,6 +36,9 @@ class Node:
         self.function = function
         self.needs_input_grad = needs_input_grad
         self._saved = ()
+        # Creation order: a node's inputs' nodes are always older, so running nodes from the
+        # newest to the oldest is a topological order (PyTorch's sequence_nr).
+        self._sequence_nr = next(_sequence)
 
     # -- what forward calls -------------------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -105,6 +110,7 @@ class AccumulateGrad:
 
     __slots__ = ("variable", "_pre_hooks", "__weakref__")
     _edges = ()
+    _sequence_nr = -1  # a leaf has no inputs: it can run after every other node
     _outputs = 1
     next_functions = ()
 
