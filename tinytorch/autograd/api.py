@@ -12,8 +12,7 @@ def _as_tuple(x):
 
 
 def _roots(tensors, grad_tensors, create_graph):
-    from ..tensor import Tensor
-
+    Tensor = _tensor.Tensor
     roots, grads = [], []
     grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
     if len(grad_tensors) != len(tensors):
@@ -102,3 +101,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = g.detach()
         result.append(g)
     return tuple(result)
+
+
+# Imported last: tensor.py imports the autograd package, and Tensor is looked up at call time.
+from .. import tensor as _tensor  # noqa: E402
