@@ -99,10 +99,13 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                     grad = grad.to(_dtype_of(dtype))
                 if direct_leaves and child.__class__ is AccumulateGrad and producers[child] == 1:
                     _accumulate(child, grad, create_graph, given)
+                elif child not in buffers and child._outputs == 1:  # the common case, inline
+                    buffers[child] = [grad]
                 else:
                     _add_to_buffer(buffers, child, nr, grad)
             if not retain_graph:
-                node._release()
+                node._saved = ()
+                node._freed = True
     finally:
         state.enabled = previous
     return captured

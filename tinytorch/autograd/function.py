@@ -66,7 +66,7 @@ class Node:
             )
         tensors = []
         for t, version in zip(self._saved, self._saved_versions):
-            if isinstance(t, _SavedOutput):
+            if t.__class__ is _SavedOutput:
                 t = t.unpack(self)
             if version is not None and t._version[0] != version:
                 raise RuntimeError(
@@ -95,10 +95,6 @@ class Node:
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
-
-    def _release(self):
-        self._saved = ()
-        self._freed = True
 
     def _apply_backward(self, grad_outputs):
         grads = self.function.backward(self, *grad_outputs)
@@ -246,9 +242,10 @@ def _record(cls, args, kwargs):
             ctx._saved = tuple(_saved_form(t, wrapped) for t in ctx._saved)
     else:
         wrapped = _attach(ctx, result, 0, args)
-        if ctx._saved:
-            # An output saved for backward is kept as its array: no output -> node -> output cycle.
-            ctx._saved = tuple(_SavedOutput(t, 0) if t is wrapped else t for t in ctx._saved)
+        for t in ctx._saved:
+            if t is wrapped:  # the output is saved: keep it as its array (no output -> node -> output cycle)
+                ctx._saved = tuple([_SavedOutput(t, 0) if t is wrapped else t for t in ctx._saved])
+                break
     if _observed.active or anomaly.state.enabled:
         if anomaly.state.enabled:
             ctx._forward_trace = "".join(traceback.format_stack()[:-2])
