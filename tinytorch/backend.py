@@ -221,13 +221,6 @@ def reduce_max(array, axis=None, keepdims=False):
     return array.max(axis=axis, keepdims=keepdims)
 
 
-def reduce_min(array, axis=None, keepdims=False):
-    """``array.min(...)`` minus NumPy's Python-level wrapper."""
-    if array.__class__ is np.ndarray:
-        return np.minimum.reduce(array, axis=axis, keepdims=keepdims)
-    return array.min(axis=axis, keepdims=keepdims)
-
-
 def matmul_transposed(a, b):
     """``a @ b.T`` for 2-D ``a`` (rows, in) and ``b`` (out, in), returned C-contiguous.
 

@@ -288,13 +288,11 @@ class Tensor:
 
         ``trace=True`` (or a file) prints each node as it runs (``tinytorch.autograd.trace``).
         """
-        from .autograd import backward
-
         if trace:
             from .autograd.trace import traced_backward
 
             return traced_backward(self, gradient, retain_graph, create_graph, inputs, None if trace is True else trace)
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd_api.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward."""
@@ -1012,3 +1010,4 @@ def _rebuild(array, requires_grad, device):
 
 
 from . import ops as _ops  # noqa: E402  (ops import Tensor; the class must exist first)
+from .autograd import api as _autograd_api  # noqa: E402

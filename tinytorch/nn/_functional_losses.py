@@ -157,8 +157,10 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
             f"weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
         )
     data = target._data
-    # Two reductions settle the common case; the element-wise search runs only to name the culprit.
-    if data.size and (int(backend.reduce_min(data)) < 0 or int(backend.reduce_max(data)) >= classes):
+    # One reduction settles the common case: read as unsigned, a negative index is huge, so the
+    # maximum is below ``classes`` exactly when every index is in range. The element-wise search
+    # runs only to allow ignore_index and to name the culprit.
+    if data.size and int(backend.reduce_max(data.view(data.dtype.str.replace("i", "u")))) >= classes:
         outside = ((data < 0) | (data >= classes)) & (data != ignore_index)
         if bool(outside.any()):
             first = backend.to_numpy(data[outside]).reshape(-1)[0]

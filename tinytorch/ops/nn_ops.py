@@ -59,6 +59,11 @@ def erf(x):
 
 
 # -- cross-entropy ------------------------------------------------------------------------------
+def _per_class(array, dim):
+    """A per-element array with a class dim of 1 inserted at ``dim`` (expand_dims, without its overhead)."""
+    return array.reshape(array.shape[:dim] + (1,) + array.shape[dim:])
+
+
 def _class_view(shape, dim):
     """The shape that lines a per-class vector up with the class dim of an input."""
     return (shape[dim],) + (1,) * (len(shape) - dim - 1)
@@ -176,7 +181,7 @@ def _cross_entropy_grad(ctx, target, weight, grad_output):
     class_weight = None if weight is None else weight._data.reshape(_class_view(probs.shape, dim))
     if target._data.dtype.kind == "f":
         coefficients = _soft_coefficients(target._data, class_weight, smoothing, classes)
-        coefficients = coefficients * (xp.expand_dims(scale, dim) if scale.ndim else scale)
+        coefficients = coefficients * (_per_class(scale, dim) if scale.ndim else scale)
         return probs * coefficients.sum(axis=dim, keepdims=True) - coefficients
     # Class indices: a = (1 - eps) w[t] at the target class, plus eps/C * w_c everywhere;
     # ignored elements have a = 0 (their target_weight and kept are 0).
@@ -187,7 +192,7 @@ def _cross_entropy_grad(ctx, target, weight, grad_output):
         total = hit + spread * (classes if weight is None else weight._data.sum())
     else:
         total = hit
-    grad = probs * xp.expand_dims(total, dim)
+    grad = probs * _per_class(total, dim)
     # Subtract the one-hot part at each element's target class (one position per element).
     if probs.ndim == 2:
         grad[ctx.rows, ctx.safe] -= hit
@@ -196,7 +201,7 @@ def _cross_entropy_grad(ctx, target, weight, grad_output):
         positions.insert(dim, ctx.safe)
         grad[tuple(positions)] -= hit
     if smoothing:
-        grad -= xp.expand_dims(spread, dim) * (1 if class_weight is None else class_weight)
+        grad -= _per_class(spread, dim) * (1 if class_weight is None else class_weight)
     return grad.astype(probs.dtype, copy=False)
 
 
