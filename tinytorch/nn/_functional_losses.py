@@ -137,21 +137,23 @@ _CLASS_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
 def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
     """PyTorch's checks for class-index targets: shape, dtype, weight size and index range."""
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if input.dim() >= 2 and target.shape[:1] != input.shape[:1]:  # checked first, as PyTorch does
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0] if target.dim() else 0}).")
-    if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
-        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
-    if input.dim() == 2 and target.dim() > 1 or input.dim() == 1 and target.dim() > 1:
+    shape, target_shape = input._data.shape, target._data.shape  # arrays' shapes: no Size objects
+    ndim, target_ndim = len(shape), len(target_shape)
+    if ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {ndim})")
+    if ndim >= 2 and target_shape[:1] != shape[:1]:  # checked first, as PyTorch does
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({target_shape[0] if target_ndim else 0}).")
+    if ndim == 1 and target_ndim == 1 and target_shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target_shape[0]}")
+    if ndim <= 2 and target_ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input.dim() > 2:
-        expected = [input.shape[0]] + list(input.shape[2:])
-        if list(target.shape) != expected:
-            raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
+    if ndim > 2:
+        expected = [shape[0]] + list(shape[2:])
+        if list(target_shape) != expected:
+            raise RuntimeError(f"Expected target size {expected}, got {list(target_shape)}")
     if target._data.dtype not in _CLASS_INDEX_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_title(target)}")
-    classes = input.shape[1 if input.dim() > 1 else 0]
+    classes = shape[1 if ndim > 1 else 0]
     if weight is not None and weight.numel() != classes:
         raise RuntimeError(
             f"weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
@@ -207,7 +209,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if target.shape == input.shape:  # class probabilities, as PyTorch decides it
+    if target._data.shape == input._data.shape:  # class probabilities, as PyTorch decides it
         if target._data.dtype.kind != "f":
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got {_dtype_title(target)}")
         if input.dim() == 0:

@@ -153,26 +153,20 @@ def outer(input, vec2):  # noqa: A002
 
 def linear(input, weight, bias=None):  # noqa: A002
     """input @ weight.T + bias (PyTorch's F.linear)."""
+    data, w = input._data, weight._data
     check_same_device(input, weight)
     if bias is not None:
         check_same_device(input, bias)
-    if input._data.dtype != weight._data.dtype:
-        raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}"
-        )
-    if input._data.ndim == 0 or input._data.shape[-1] != weight._data.shape[-1]:
-        rows = (-1 if input._data.ndim < 2 else 1)
-        for s in input._data.shape[:-1]:
+    if data.dtype is not w.dtype and data.dtype != w.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}")
+    if data.ndim == 0 or data.shape[-1] != w.shape[-1]:
+        rows = 1
+        for s in data.shape[:-1]:
             rows *= s
-        rows = abs(rows) if input._data.ndim >= 2 else 1
-        cols = input._data.shape[-1] if input._data.ndim else 1
+        cols = data.shape[-1] if data.ndim else 1
         raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
-            f"{_shape_text(weight._data.shape[::-1])})"
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and {_shape_text(w.shape[::-1])})"
         )
-    if weight._data.ndim == 1:
+    if w.ndim == 1:
         return matmul(input, weight) + (bias if bias is not None else 0)
     return Linear.apply(input, weight, bias)
-
-
-
