@@ -2,10 +2,12 @@
 
     python benchmarks/run.py            # everything (a few minutes)
     python benchmarks/run.py --quick    # a smoke run (CI runs this so the harness cannot rot)
-    python benchmarks/run.py --cases step,ops --repeats 7
+    python benchmarks/run.py --cases step,ops --repeats 7 --processes 3
 
 Contenders alternate within each repeat so that machine drift hits all of them alike; each number
-is the median over repeats with the spread (min-max). Results: a Markdown table on stdout and in
+is the median over repeats with the spread (min-max). The train-step cases run that in several
+fresh processes (``--processes``) and pool the samples: where arrays land in memory changes a
+step's time by up to ~10%, differently in each process. Results: a Markdown table on stdout and in
 benchmarks/results/latest.md, raw numbers in results/latest.json, a bar chart in results/latest.png.
 """
 
@@ -122,8 +124,9 @@ def numpy_step(batch, optimizer="sgd"):
 
 
 # -- measurement -----------------------------------------------------------------------------
-def measure(contenders, steps, repeats, warmup=3):
-    """Seconds per step for each contender: median and (min, max) over repeats, interleaved."""
+def measure(contenders, steps, repeats, warmup=3, raw=False):
+    """Seconds per step for each contender: median and (min, max) over repeats, interleaved
+    (or, with ``raw``, the list of samples)."""
     runs = {name: make() for name, make in contenders.items()}
     for run in runs.values():
         run(warmup)
@@ -135,24 +138,50 @@ def measure(contenders, steps, repeats, warmup=3):
             start = time.perf_counter()
             runs[name](steps)
             samples[name].append((time.perf_counter() - start) / steps)
+    if raw:
+        return samples
     return {name: {"median": statistics.median(s), "min": min(s), "max": max(s)} for name, s in samples.items()}
 
 
 def step_cases(args, rows, device="cpu"):
+    """Train steps, each case measured in ``--processes`` fresh processes.
+
+    Where a process's arrays land in memory moves a step's time by up to ~10% on this kind of
+    machine, for every contender and differently in each process (seen as bimodal ratios between
+    runs). Each process alternates the contenders; the processes rotate the order in which the
+    contenders are built; the samples of all processes are pooled.
+    """
     batches = [12, 128] if args.quick else [12, 64, 128, 1024]
     if device != "cpu":
         batches = [128, 1024] if args.quick else [128, 1024, 8192]
     cases = [(b, "sgd") for b in batches] + [(128, "adam")]
+    names = ["tinytorch"]
+    if torch is not None and (device == "cpu" or torch.cuda.is_available()):
+        names.append("pytorch")
+    if device == "cpu":
+        names.append("numpy")
     for batch, optimizer in cases:
         steps = max(2, int((20 if args.quick else 400) * 12 / max(batch, 12) ** 0.8))
-        contenders = {"tinytorch": lambda b=batch, o=optimizer: tinytorch_step(b, o, device)}
-        if torch is not None and (device == "cpu" or torch.cuda.is_available()):
-            contenders["pytorch"] = lambda b=batch, o=optimizer: torch_step(b, o, device)
-        if device == "cpu":
-            contenders["numpy"] = lambda b=batch, o=optimizer: numpy_step(b, o)
-        result = measure(contenders, steps, args.repeats)
+        samples = {name: [] for name in names}
+        for k in range(args.processes):
+            order = names[k % len(names):] + names[: k % len(names)]
+            spec = json.dumps({"batch": batch, "optimizer": optimizer, "device": device, "steps": steps,
+                               "repeats": args.repeats, "order": order})
+            out = subprocess.run([sys.executable, __file__, "--step-child", spec], capture_output=True, text=True, check=True)
+            for name, values in json.loads(out.stdout.strip().splitlines()[-1]).items():
+                samples[name].extend(values)
+        result = {name: {"median": statistics.median(s), "min": min(s), "max": max(s)} for name, s in samples.items()}
         rows.append({"case": f"train step, batch {batch}, {optimizer.upper()}" + ("" if device == "cpu" else f" ({device})"),
-                     "unit": "ms/step", "scale": 1e3, **{k: v for k, v in result.items()}})
+                     "unit": "ms/step", "scale": 1e3, **result})
+
+
+def step_child(spec):
+    """One process of a step case: print each contender's seconds per step, one per repeat."""
+    spec = json.loads(spec)
+    makers = {"tinytorch": tinytorch_step, "pytorch": torch_step, "numpy": lambda b, o, d: numpy_step(b, o)}
+    contenders = {name: (lambda m=makers[name]: m(spec["batch"], spec["optimizer"], spec["device"])) for name in spec["order"]}
+    samples = measure(contenders, spec["steps"], spec["repeats"], raw=True)
+    print(json.dumps(samples))
 
 
 def op_cases(args, rows):
@@ -405,14 +434,19 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a smoke run with small sizes")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--processes", type=int, default=None, help="fresh processes per train-step case")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (CUDA cases need CuPy and a GPU)")
     parser.add_argument("--output", default=RESULTS)
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
+    parser.add_argument("--step-child", help=argparse.SUPPRESS)
     parser.add_argument("--rss-steps", type=int, default=2000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rss_child:
         return rss_child(args.rss_child, args.rss_steps)
+    if args.step_child:
+        return step_child(args.step_child)
     args.repeats = args.repeats or (3 if args.quick else 7)
+    args.processes = args.processes or (1 if args.quick else 3)
     rows = []
     for name in args.cases.split(","):
         if args.device == "cuda" and name == "step":
