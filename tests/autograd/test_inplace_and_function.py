@@ -108,6 +108,44 @@ def test_custom_function_forward_backward_and_name():
     assert z.requires_grad
 
 
+class Halve(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.factor = 0.5  # read back in forward: the ctx must keep what forward puts on it
+        return x * ctx.factor
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * ctx.factor
+
+
+class KeepOnCtx(Function):
+    @staticmethod
+    def forward(ctx, x, thing):
+        ctx.thing = thing
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output, None
+
+
+def test_a_forward_outside_the_graph_gets_its_own_ctx_and_keeps_nothing_alive():
+    import weakref
+
+    x = tinytorch.tensor([2.0, 4.0])  # no grad needed: nothing is recorded
+    np.testing.assert_allclose(Halve.apply(x).numpy(), [1.0, 2.0])
+
+    class Thing:
+        pass
+
+    thing = Thing()
+    ref = weakref.ref(thing)
+    KeepOnCtx.apply(x, thing)
+    del thing
+    assert ref() is None
+
+
 def test_custom_function_second_derivative_and_gradcheck():
     x = tinytorch.tensor([0.5, -1.5], dtype=tinytorch.float64, requires_grad=True)
     assert tinytorch.autograd.gradcheck(Cube.apply, (x,))

@@ -145,7 +145,8 @@ class _RemovableHandle:
 
 
 class _NoGradContext:
-    """The ctx forward sees when nothing is recorded: saving is a no-op."""
+    """The ctx forward sees when nothing is recorded: saving is a no-op. A new one per call, so
+    that what forward puts on it dies with the call."""
 
     needs_input_grad = ()
 
@@ -159,7 +160,6 @@ class _NoGradContext:
         pass
 
 
-_NO_GRAD_CONTEXT = _NoGradContext()
 
 
 def grad_accumulator(tensor):
@@ -202,7 +202,7 @@ def _run(cls, args, kwargs):
         for a in args:
             if getattr(a, "_requires_grad", False) is True:
                 return _record(cls, args, kwargs)
-    return cls.forward(_NO_GRAD_CONTEXT, *args, **kwargs)
+    return cls.forward(_NoGradContext(), *args, **kwargs)
 
 
 def _record(cls, args, kwargs):
