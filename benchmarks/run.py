@@ -230,12 +230,17 @@ def mnist_arrays(train=True, limit=None):
 
 
 def epoch_cases(args, rows):
-    """One epoch of the lecture's program at batch 12, data loading included."""
+    """One epoch of the lecture's program at batch 12, data loading included.
+
+    Each contender's epoch is cut into chunks of 250 batches and the chunks of all contenders
+    alternate, so that a slow spell of the machine (seconds long, here) hits all of them alike.
+    """
     from tinytorch import nn, optim
     from tinytorch.utils.data import DataLoader, Subset
     from tinytorch.vision import datasets, transforms
 
     limit = 3000 if args.quick else None
+    chunk = 250
 
     def ours():
         tinytorch.manual_seed(0)
@@ -247,14 +252,15 @@ def epoch_cases(args, rows):
         model, criterion = tinytorch_mlp(), nn.CrossEntropyLoss()
         opt = optim.SGD(model.parameters(), lr=0.01)
 
-        def run(n):
-            for _ in range(n):
-                for images, labels in loader:
-                    opt.zero_grad()
-                    criterion(model(images.view(-1, 784)), labels).backward()
-                    opt.step()
+        def epoch():
+            for k, (images, labels) in enumerate(loader, 1):
+                opt.zero_grad()
+                criterion(model(images.view(-1, 784)), labels).backward()
+                opt.step()
+                if k % chunk == 0:
+                    yield
 
-        return run
+        return epoch
 
     def theirs():
         torch.manual_seed(0)
@@ -264,33 +270,49 @@ def epoch_cases(args, rows):
         model, criterion = torch_mlp(), torch.nn.CrossEntropyLoss()
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
-        def run(n):
-            for _ in range(n):
-                for x, y in loader:
-                    opt.zero_grad()
-                    criterion(model(x.view(-1, 784)), y).backward()
-                    opt.step()
+        def epoch():
+            for k, (x, y) in enumerate(loader, 1):
+                opt.zero_grad()
+                criterion(model(x.view(-1, 784)), y).backward()
+                opt.step()
+                if k % chunk == 0:
+                    yield
 
-        return run
+        return epoch
 
     def numpy_loop():
         images, labels = mnist_arrays(True, limit)
         model, rng = NumpyMLP(), np.random.default_rng(0)
         flat = images.reshape(len(images), -1)
 
-        def run(n):
-            for _ in range(n):
-                order = rng.permutation(len(flat))
-                for start in range(0, len(order), 12):
-                    index = order[start : start + 12]
-                    model.sgd_step(flat[index], labels[index])
+        def epoch():
+            order = rng.permutation(len(flat))
+            for k, start in enumerate(range(0, len(order), 12), 1):
+                index = order[start : start + 12]
+                model.sgd_step(flat[index], labels[index])
+                if k % chunk == 0:
+                    yield
 
-        return run
+        return epoch
 
     contenders = {"tinytorch": ours, "numpy": numpy_loop}
     if torch is not None:
         contenders["pytorch"] = theirs
-    result = measure(contenders, 1, max(1, args.repeats // 2 if not args.quick else 1), warmup=0)
+    epochs = {name: make() for name, make in contenders.items()}
+    samples = {name: [] for name in epochs}
+    for _ in range(1 if args.quick else max(1, args.repeats // 2)):
+        running = {name: epoch() for name, epoch in epochs.items()}
+        spent = dict.fromkeys(running, 0.0)
+        while running:
+            for name in list(running):
+                start = time.perf_counter()
+                finished = next(running[name], StopIteration) is StopIteration
+                spent[name] += time.perf_counter() - start
+                if finished:
+                    del running[name]
+        for name, seconds in spent.items():
+            samples[name].append(seconds)
+    result = {name: {"median": statistics.median(s), "min": min(s), "max": max(s)} for name, s in samples.items()}
     rows.append({"case": f"epoch of the lecture's program ({limit or 60000} images, batch 12)", "unit": "s/epoch", "scale": 1, **result})
 
 
