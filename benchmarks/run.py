@@ -5,7 +5,8 @@
     python benchmarks/run.py --cases step,ops --repeats 7 --processes 3
 
 Contenders alternate within each repeat so that machine drift hits all of them alike; each number
-is the median over repeats with the spread (min-max). The train-step cases run that in several
+is the median over repeats with the spread (min-max), and each ratio the median over repeats of
+the ratio within the repeat. The train-step cases run that in several
 fresh processes (``--processes``) and pool the samples: where arrays land in memory changes a
 step's time by up to ~10%, differently in each process. Results: a Markdown table on stdout and in
 benchmarks/results/latest.md, raw numbers in results/latest.json, a bar chart in results/latest.png.
@@ -124,6 +125,12 @@ def numpy_step(batch, optimizer="sgd"):
 
 
 # -- measurement -----------------------------------------------------------------------------
+def summarize(samples):
+    """Median, spread and the samples themselves (aligned by repeat: a repeat ran every contender
+    back to back, so ratios are taken repeat by repeat)."""
+    return {name: {"median": statistics.median(s), "min": min(s), "max": max(s), "samples": s} for name, s in samples.items()}
+
+
 def measure(contenders, steps, repeats, warmup=3, raw=False):
     """Seconds per step for each contender: median and (min, max) over repeats, interleaved
     (or, with ``raw``, the list of samples)."""
@@ -140,7 +147,7 @@ def measure(contenders, steps, repeats, warmup=3, raw=False):
             samples[name].append((time.perf_counter() - start) / steps)
     if raw:
         return samples
-    return {name: {"median": statistics.median(s), "min": min(s), "max": max(s)} for name, s in samples.items()}
+    return summarize(samples)
 
 
 def step_cases(args, rows, device="cpu"):
@@ -170,7 +177,7 @@ def step_cases(args, rows, device="cpu"):
             out = subprocess.run([sys.executable, __file__, "--step-child", spec], capture_output=True, text=True, check=True)
             for name, values in json.loads(out.stdout.strip().splitlines()[-1]).items():
                 samples[name].extend(values)
-        result = {name: {"median": statistics.median(s), "min": min(s), "max": max(s)} for name, s in samples.items()}
+        result = summarize(samples)
         rows.append({"case": f"train step, batch {batch}, {optimizer.upper()}" + ("" if device == "cpu" else f" ({device})"),
                      "unit": "ms/step", "scale": 1e3, **result})
 
@@ -312,7 +319,7 @@ def epoch_cases(args, rows):
                     del running[name]
         for name, seconds in spent.items():
             samples[name].append(seconds)
-    result = {name: {"median": statistics.median(s), "min": min(s), "max": max(s)} for name, s in samples.items()}
+    result = summarize(samples)
     rows.append({"case": f"epoch of the lecture's program ({limit or 60000} images, batch 12)", "unit": "s/epoch", "scale": 1, **result})
 
 
@@ -403,11 +410,21 @@ def format_table(rows):
     def ratio(row, other):
         if other not in row or "tinytorch" not in row:
             return "—"
-        return f"{row['tinytorch']['median'] / row[other]['median']:.2f}×"
+        return f"{paired_ratio(row['tinytorch'], row[other]):.2f}×"
 
     for row in rows:
         lines.append(f"| {row['case']} | {cell(row, 'tinytorch')} | {cell(row, 'pytorch')} | {cell(row, 'numpy')} | {ratio(row, 'pytorch')} | {ratio(row, 'numpy')} |")
     return "\n".join(lines)
+
+
+def paired_ratio(ours, theirs):
+    """The median over repeats of ours / theirs within each repeat. The machine has slow spells
+    lasting seconds that slow every contender; a ratio of medians is off when a spell covers
+    many repeats of one case, while each repeat's own ratio compares runs made back to back."""
+    a, b = ours.get("samples"), theirs.get("samples")
+    if a and b and len(a) == len(b):
+        return statistics.median(x / y for x, y in zip(a, b))
+    return ours["median"] / theirs["median"]
 
 
 def machine():
