@@ -136,7 +136,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 _CLASS_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
 def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
-    """PyTorch's checks for class-index targets: shape, dtype, weight size and index range."""
+    """PyTorch's checks for class-index targets: shape, dtype, weight size and index range.
+    Returns whether some target may be ignored."""
     shape, target_shape = input._data.shape, target._data.shape  # arrays' shapes: no Size objects
     ndim, target_ndim = len(shape), len(target_shape)
     if ndim < 1:
@@ -162,11 +163,14 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
     # One reduction settles the common case: read as unsigned, a negative index is huge, so the
     # maximum is below ``classes`` exactly when every index is in range. The element-wise search
     # runs only to allow ignore_index and to name the culprit.
-    if data.size and int(backend.reduce_max(data.view(data.dtype.str.replace("i", "u")))) >= classes:
+    in_range = not data.size or int(backend.reduce_max(data.view(data.dtype.str.replace("i", "u")))) < classes
+    if not in_range:
         outside = ((data < 0) | (data >= classes)) & (data != ignore_index)
         if bool(outside.any()):
             first = backend.to_numpy(data[outside]).reshape(-1)[0]
             raise IndexError(f"Target {int(first)} is out of bounds.")
+    # Whether a target can equal ignore_index (if not, the loss need not mask anything).
+    return not in_range or 0 <= ignore_index < classes
 
 
 def _unbatched(input, target):  # noqa: A002
@@ -223,6 +227,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             )
         input, target = promote(input, target)  # noqa: A001
     else:
-        _check_class_targets(input, target, weight, ignore_index)
+        if not _check_class_targets(input, target, weight, ignore_index):
+            ignore_index = None  # no target is ignored: the op skips its masks
         target = _unbatched(input, target)
     return nn_ops.cross_entropy(input, target, _matching_weight(weight, input), ignore_index, reduction, label_smoothing)

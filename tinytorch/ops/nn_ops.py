@@ -134,26 +134,31 @@ def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, 
         denominator = losses.size
     else:
         index = target._data
-        kept = index != ignore_index
-        safe = xp.where(kept, index, 0)
+        if ignore_index is None:  # the caller found no ignored target: no masks to build
+            kept, safe = True, index
+        else:
+            kept = index != ignore_index
+            safe = xp.where(kept, index, 0)
         rows = None
         if data.ndim == 2:  # (N, C): plain fancy indexing is several times cheaper than take_along_axis
             rows = xp.arange(data.shape[0])
             nll = log_normalizer[:, 0] - shifted[rows, safe]
         else:
             nll = (log_normalizer - xp.take_along_axis(shifted, xp.expand_dims(safe, dim), axis=dim)).squeeze(dim)
-        # The weight of each element's loss: w[target], 0 where ignored.
-        target_weight = kept.astype(data.dtype) if weight is None else xp.where(kept, weight._data[safe], 0)
+        # The weight of each element's loss: w[target], 0 where ignored (None: all 1).
+        if weight is not None:
+            target_weight = xp.where(kept, weight._data[safe], 0)
+        else:
+            target_weight = None if kept is True else kept.astype(data.dtype)
         ctx.rows, ctx.kept, ctx.safe, ctx.target_weight = rows, kept, safe, target_weight
-        losses = nll * target_weight
+        losses = nll if target_weight is None else nll * target_weight
         if label_smoothing:
             losses *= 1 - label_smoothing
-        if label_smoothing:
             weighted = shifted if class_weight is None else shifted * class_weight
             weight_total = classes if weight is None else weight._data.sum()
             smooth = (log_normalizer.squeeze(dim) * weight_total - weighted.sum(axis=dim))
             losses = losses + xp.where(kept, smooth, 0) * (label_smoothing / classes)
-        denominator = backend.reduce_sum(target_weight)
+        denominator = nll.size if target_weight is None else backend.reduce_sum(target_weight)
     ctx.save_for_backward(input, target, weight)
     ctx.probs, ctx.shifted, ctx.log_normalizer = probs, shifted, log_normalizer
     ctx.dim, ctx.denominator = dim, denominator
@@ -184,8 +189,8 @@ def _cross_entropy_grad(ctx, target, weight, grad_output):
         coefficients = coefficients * (_per_class(scale, dim) if scale.ndim else scale)
         return probs * coefficients.sum(axis=dim, keepdims=True) - coefficients
     # Class indices: a = (1 - eps) w[t] at the target class, plus eps/C * w_c everywhere;
-    # ignored elements have a = 0 (their target_weight and kept are 0).
-    hit = ctx.target_weight * scale
+    # ignored elements have a = 0 (their target_weight and kept are 0; kept is True when none is).
+    hit = scale if ctx.target_weight is None else ctx.target_weight * scale
     if smoothing:
         hit = hit * (1 - smoothing)
         spread = ctx.kept * scale * (smoothing / classes)
@@ -216,7 +221,7 @@ def _target_coefficients(ctx, input, target, weight):  # noqa: A002
     data = input._data
     xp = backend.array_module(data)
     index = xp.expand_dims(target._data, dim)
-    kept = index != ctx.ignore_index
+    kept = True if ctx.ignore_index is None else index != ctx.ignore_index
     one_hot = xp.arange(classes).reshape(_class_view(shape, dim)) == index
     class_weight = xp.ones(_class_view(shape, dim), dtype=data.dtype) if weight is None else weight._data.reshape(_class_view(shape, dim))
     # The one-hot part carries w[target]; the smoothing part spreads eps/C over every class.
