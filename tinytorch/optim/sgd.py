@@ -29,10 +29,12 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum = float(group["lr"]), group["momentum"]
             dampening, nesterov = group["dampening"], group["nesterov"]
+            maximize, weight_decay = group["maximize"], group["weight_decay"]
+            plain = not (maximize or weight_decay)
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = self._grad(p, group["maximize"], group["weight_decay"])
+                grad = p.grad._data if plain else self._grad(p, maximize, weight_decay)
                 if momentum != 0:
                     xp = backend.array_module(grad)
                     state = self.state[p]
