@@ -1,5 +1,5 @@
-"""Reductions. Sum, Prod, Amax/Amin, CumSum, LogSoftmax/Softmax and Norm are primitives; mean, var,
-std, logsumexp and max/min along a dim are composites of primitives."""
+"""Reductions. Sum, Prod, Amax/Amin, Max/Min along a dim, CumSum, LogSoftmax/Softmax and Norm are
+primitives; mean, var, std and logsumexp are composites of primitives."""
 
 import builtins
 from collections import namedtuple
@@ -101,6 +101,49 @@ class Amax(Function):
         hit = x == _expand_back(out, x.shape, ctx.dims, ctx.keepdim)
         count = hit.sum(ctx.dims, keepdim=True)
         return _expand_back(grad_output, x.shape, ctx.dims, ctx.keepdim) * hit / count, None, None, None
+
+
+class Max(Function):
+    """(values, indices) of the largest element along one dim: one node, named MaxBackward0 as in
+    PyTorch. The gradient goes to the chosen index (the first extreme on ties, as argmax), unlike
+    amax's, which shares it among ties."""
+
+    largest = True
+
+    @classmethod
+    def forward(cls, ctx, x, dim, keepdim):
+        data = x._data
+        xp = backend.array_module(data)
+        ctx.shape, ctx.dim, ctx.keepdim = data.shape, dim, keepdim
+        if data.ndim == 0:
+            ctx.index = None
+            indices = wrap(xp.zeros((), dtype=dtypes.int64.numpy))
+            values = wrap(data.copy())
+        else:
+            index = data.argmax(axis=dim, keepdims=True) if cls.largest else data.argmin(axis=dim, keepdims=True)
+            ctx.index = index
+            values = xp.take_along_axis(data, index, axis=dim)
+            if not keepdim:
+                values, index = values.squeeze(dim), index.squeeze(dim)
+            values, indices = wrap(values), wrap(index.astype(dtypes.int64.numpy, copy=False))
+        ctx.mark_non_differentiable(indices)
+        return values, indices
+
+    @staticmethod
+    def backward(ctx, grad_values, grad_indices):
+        if ctx.index is None:  # a 0-d input is its own maximum
+            return grad_values, None, None
+        from .indexing import ScatterAdd  # indexing imports this module
+
+        grad = grad_values if ctx.keepdim else grad_values.unsqueeze(ctx.dim)
+        zeros = wrap(backend.array_module(grad._data).zeros(ctx.shape, dtype=grad._data.dtype))
+        return ScatterAdd.apply(zeros, ctx.dim, wrap(ctx.index), grad), None, None
+
+
+class Min(Max):
+    """(values, indices) of the smallest element along one dim (MinBackward0)."""
+
+    largest = False
 
 
 class CumSum(Function):
@@ -272,10 +315,7 @@ def _extreme(input, dim, keepdim, largest, name):  # noqa: A002
     d = normalize_dim(dim, input._data.ndim)
     if input._data.ndim and input._data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    indices = argmax(input, d, keepdim=True) if largest else argmin(input, d, keepdim=True)
-    values = input.gather(d, indices) if input._data.ndim else input.clone()
-    if not keepdim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
+    values, indices = (Max if largest else Min).apply(input, d, keepdim)
     return (max_type if largest else min_type)(values, indices)
 
 
