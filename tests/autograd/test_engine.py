@@ -172,3 +172,24 @@ def test_leaves_never_share_gradient_memory():
     ((a + b) * 2).sum().backward()  # accumulation in place must not leak either
     np.testing.assert_allclose(a.grad.numpy(), [22.0, 22.0, 22.0])
     np.testing.assert_allclose(b.grad.numpy(), [4.0, 4.0, 4.0])
+
+
+def test_max_and_min_along_a_dim_are_one_node_each_with_the_gradient_at_the_chosen_index():
+    x = tinytorch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+    values, indices = x.max(1)
+    low = x.min(dim=0, keepdim=True)
+    assert values.grad_fn.name() == "MaxBackward0" and low.values.grad_fn.name() == "MinBackward0"
+    assert indices.grad_fn is None and indices.dtype == tinytorch.int64
+    np.testing.assert_array_equal(indices.numpy(), [1, 0])  # ties: the first extreme, as argmax
+    (values.sum() + 10 * low.values.sum()).backward()
+    # max along dim 1 picks (0, 1) and (1, 0); min along dim 0 picks (0, 0), (1, 1) and (1, 2).
+    np.testing.assert_array_equal(x.grad.numpy(), [[10.0, 1.0, 0.0], [1.0, 10.0, 10.0]])
+
+
+def test_the_order_of_nodes_follows_creation_for_a_root_that_feeds_another_root():
+    # Two roots, one upstream of the other: each node still runs once, after all its consumers.
+    x = tinytorch.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 3
+    b = (a * a).sum()
+    tinytorch.autograd.backward([b, a], [tinytorch.tensor(1.0), tinytorch.ones(2)])
+    np.testing.assert_allclose(x.grad.numpy(), 18 * x.detach().numpy() + 3)  # d(9 sum x^2) + d(3x)
