@@ -205,3 +205,16 @@ def test_max_min_sort_topk_return_pytorch_named_tuples():
     assert type(x.min(0)).__name__ == "min" and type(x.sort()).__name__ == "sort"
     values, indices = x.topk(1)
     assert values.tolist() == [[3.0], [2.0]] and indices.tolist() == [[1], [0]]
+
+
+@pytest.mark.parametrize("lib_name", ["tinytorch", "torch"])
+def test_operators_refuse_lists_and_compare_unrelated_objects_by_identity(lib_name):
+    lib = pytest.importorskip(lib_name)
+    t = lib.ones(2)
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \+: 'Tensor' and 'list'"):
+        t + [1, 2]
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for \*=: 'Tensor' and 'list'"):
+        t *= [1, 2]
+    assert (t == None) is False and (t != "a") is True  # noqa: E711
+    assert (t + np.array([1.0, 2.0])).tolist() == [2.0, 3.0]  # NumPy arrays are operands
+    assert (np.float32(2) * t).tolist() == [2.0, 2.0]

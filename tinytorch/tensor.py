@@ -1,11 +1,27 @@
 """``Tensor``: an array (NumPy or CuPy) plus what autograd needs. Every operator is defined here,
 in the class, and calls the op that computes it; the ops live in ``tinytorch.ops``."""
 
+import functools
+import numbers
+
 import numpy as np
 
 from . import backend, dtypes
 from .autograd.function import grad_accumulator, _RemovableHandle
 from .autograd.grad_mode import state as _grad_state
+
+
+def _binary(method):
+    """A binary operator returns NotImplemented for an operand no tensor op takes (a list, None,
+    a string), so Python raises its usual TypeError, or compares ``==`` by identity, as PyTorch."""
+
+    @functools.wraps(method)
+    def operator(self, other):
+        if other.__class__ not in _SCALARS and not isinstance(other, _OPERANDS) and not backend.is_cuda_array(other):
+            return NotImplemented
+        return method(self, other)
+
+    return operator
 
 
 class Tensor:
@@ -413,51 +429,67 @@ class Tensor:
         return out
 
     # -- arithmetic ------------------------------------------------------------------------------
+    @_binary
     def __add__(self, other):
         return _ops.add(self, other)
 
+    @_binary
     def __radd__(self, other):
         return _ops.add(other, self)
 
+    @_binary
     def __sub__(self, other):
         return _ops.sub(self, other)
 
+    @_binary
     def __rsub__(self, other):
         return _ops.sub(other, self)
 
+    @_binary
     def __mul__(self, other):
         return _ops.mul(self, other)
 
+    @_binary
     def __rmul__(self, other):
         return _ops.mul(other, self)
 
+    @_binary
     def __truediv__(self, other):
         return _ops.div(self, other)
 
+    @_binary
     def __rtruediv__(self, other):
         return _ops.div(other, self)
 
+    @_binary
     def __floordiv__(self, other):
         return _ops.floor_divide(self, other)
 
+    @_binary
     def __rfloordiv__(self, other):
         return _ops.floor_divide(other, self)
 
+    @_binary
     def __mod__(self, other):
         return _ops.remainder(self, other)
 
+    @_binary
     def __rmod__(self, other):
         return _ops.remainder(other, self)
 
+    @_binary
     def __pow__(self, exponent):
         return _ops.pow(self, exponent)
 
+    @_binary
     def __rpow__(self, base):
         return _ops.pow(base, self)
 
+    @_binary
     def __matmul__(self, other):
         return _ops.matmul(self, other)
 
+    @_binary
     def __rmatmul__(self, other):
         return _ops.matmul(other, self)
 
@@ -473,44 +505,57 @@ class Tensor:
     def __invert__(self):
         return _ops.bitwise_not(self)
 
+    @_binary
     def __and__(self, other):
         return _ops.bitwise_and(self, other)
 
+    @_binary
     def __or__(self, other):
         return _ops.bitwise_or(self, other)
 
+    @_binary
     def __xor__(self, other):
         return _ops.bitwise_xor(self, other)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
+    @_binary
     def __eq__(self, other):
         return _ops.eq(self, other)
 
+    @_binary
     def __ne__(self, other):
         return _ops.ne(self, other)
 
+    @_binary
     def __lt__(self, other):
         return _ops.lt(self, other)
 
+    @_binary
     def __le__(self, other):
         return _ops.le(self, other)
 
+    @_binary
     def __gt__(self, other):
         return _ops.gt(self, other)
 
+    @_binary
     def __ge__(self, other):
         return _ops.ge(self, other)
 
+    @_binary
     def __iadd__(self, other):
         return self.add_(other)
 
+    @_binary
     def __isub__(self, other):
         return self.sub_(other)
 
+    @_binary
     def __imul__(self, other):
         return self.mul_(other)
 
+    @_binary
     def __itruediv__(self, other):
         return self.div_(other)
 
@@ -1011,3 +1056,5 @@ def _rebuild(array, requires_grad, device):
 
 from . import ops as _ops  # noqa: E402  (ops import Tensor; the class must exist first)
 from .autograd import api as _autograd_api  # noqa: E402
+_SCALARS = (int, float, bool)
+_OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

@@ -96,9 +96,8 @@ def as_operand(x, like=None):
         return x
     if isinstance(x, np.generic):
         return x.item()
-    if isinstance(x, (np.ndarray, list, tuple)) or backend.is_cuda_array(x):
-        data = backend.to_device(np.asarray(x) if isinstance(x, (list, tuple)) else x, like.device if like is not None else "cpu")
-        return _make(data.astype(dtypes.default_float_numpy()) if data.dtype == np.float64 and isinstance(x, (list, tuple)) else data)
+    if isinstance(x, np.ndarray) or backend.is_cuda_array(x):  # as PyTorch, which takes arrays, not lists
+        return _make(backend.to_device(x, like.device if like is not None else "cpu"))
     raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 
