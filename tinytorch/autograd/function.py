@@ -160,8 +160,6 @@ class _NoGradContext:
         pass
 
 
-
-
 def grad_accumulator(tensor):
     """The leaf's AccumulateGrad node, one per leaf for as long as a graph uses it."""
     ref = tensor._accumulator
