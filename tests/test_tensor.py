@@ -218,3 +218,10 @@ def test_operators_refuse_lists_and_compare_unrelated_objects_by_identity(lib_na
     assert (t == None) is False and (t != "a") is True  # noqa: E711
     assert (t + np.array([1.0, 2.0])).tolist() == [2.0, 3.0]  # NumPy arrays are operands
     assert (np.float32(2) * t).tolist() == [2.0, 2.0]
+
+
+def test_maximum_refuses_a_list_as_pytorch():
+    with pytest.raises(TypeError, match=r"maximum\(\): argument 'other' \(position 2\) must be Tensor, not list"):
+        tinytorch.maximum(tinytorch.ones(2), [1, 2])
+    with pytest.raises(TypeError, match=r"minimum\(\): argument 'input' \(position 1\) must be Tensor, not list"):
+        tinytorch.minimum([1, 2], tinytorch.ones(2))

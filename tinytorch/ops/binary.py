@@ -2,6 +2,7 @@
 mentions broadcasting: the engine sums each gradient back to its input's shape."""
 
 import math
+import numbers
 
 from .. import backend, dtypes
 from ..autograd.function import Function
@@ -264,7 +265,11 @@ def pow(input, exponent):  # noqa: A001, A002
     return Pow.apply(base, exponent)
 
 
-def _tensor_pair(a, b):
+def _tensor_pair(a, b, name):
+    """Two operands as tensors: numbers become 0-d tensors; anything else (a list) is refused."""
+    for position, (x, argument) in enumerate(((a, "input"), (b, "other")), 1):
+        if not isinstance(x, (Tensor, numbers.Number)):
+            raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(x).__name__}")
     if not isinstance(a, Tensor):
         a = scalar_like(a, b)
     if not isinstance(b, Tensor):
@@ -273,11 +278,11 @@ def _tensor_pair(a, b):
 
 
 def maximum(input, other):  # noqa: A002
-    return Maximum.apply(*_tensor_pair(input, other))
+    return Maximum.apply(*_tensor_pair(input, other, "maximum"))
 
 
 def minimum(input, other):  # noqa: A002
-    return Minimum.apply(*_tensor_pair(input, other))
+    return Minimum.apply(*_tensor_pair(input, other, "minimum"))
 
 
 def where(condition, input=None, other=None):  # noqa: A002
