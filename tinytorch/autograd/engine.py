@@ -77,9 +77,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
             if observed.active:
                 input_grads = observe.run_backward(node, lambda node=node, grads=grads: node._apply_backward(grads))
             else:
-                input_grads = node.function.backward(node, *grads)
-                if input_grads.__class__ is not tuple:
-                    input_grads = (input_grads,)
+                input_grads = node._apply_backward(grads)
             edges = node._edges
             if len(input_grads) < len(edges):
                 raise RuntimeError(
@@ -99,8 +97,6 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                     grad = grad.to(_dtype_of(dtype))
                 if direct_leaves and child.__class__ is AccumulateGrad and producers[child] == 1:
                     _accumulate(child, grad, create_graph, given)
-                elif child not in buffers and child._outputs == 1:  # the common case, inline
-                    buffers[child] = [grad]
                 else:
                     _add_to_buffer(buffers, child, nr, grad)
             if not retain_graph:

@@ -211,12 +211,8 @@ def _record(cls, args, kwargs):
             needs.append(True)
             data = arg._data
             node = arg.grad_fn
-            if node is None:  # a leaf: its AccumulateGrad, alive as long as a graph holds it
-                ref = arg._accumulator
-                node = ref() if ref is not None else None
-                if node is None:
-                    node = grad_accumulator(arg)
-                edges.append((node, 0, data.shape, data.dtype))
+            if node is None:
+                edges.append((grad_accumulator(arg), 0, data.shape, data.dtype))
             else:
                 edges.append((node, arg._output_nr, data.shape, data.dtype))
         else:
@@ -236,14 +232,10 @@ def _record(cls, args, kwargs):
             (o._data.shape, o._data.dtype, array_module(o._data)) if isinstance(o, _tensor.Tensor) else ((), None, None)
             for o in wrapped
         ]
-        if ctx._saved:
-            ctx._saved = tuple(_saved_form(t, wrapped) for t in ctx._saved)
+        _save_outputs_as_arrays(ctx, wrapped)
     else:
         wrapped = _attach(ctx, result, 0, args)
-        for t in ctx._saved:
-            if t is wrapped:  # the output is saved: keep it as its array (no output -> node -> output cycle)
-                ctx._saved = tuple([_SavedOutput(t, 0) if t is wrapped else t for t in ctx._saved])
-                break
+        _save_outputs_as_arrays(ctx, (wrapped,))
     if _observed.active or anomaly.state.enabled:
         if anomaly.state.enabled:
             ctx._forward_trace = "".join(traceback.format_stack()[:-2])
@@ -267,8 +259,16 @@ def _attach(ctx, out, nr, args):
     return out
 
 
-def _saved_form(tensor, outputs):
+def _save_outputs_as_arrays(ctx, outputs):
     """Saved outputs are kept as arrays (no output -> node -> output cycle); others as they are."""
+    for t in ctx._saved:
+        for out in outputs:
+            if t is out:
+                ctx._saved = tuple([_saved_form(s, outputs) for s in ctx._saved])
+                return
+
+
+def _saved_form(tensor, outputs):
     for nr, out in enumerate(outputs):
         if tensor is out:
             return _SavedOutput(tensor, nr)

@@ -56,9 +56,6 @@ class Adagrad(Optimizer):
                 state_sum += square
                 std = xp.sqrt(state_sum, out=square)
                 std += eps
-                # p += (-clr * grad) / std (addcdiv's order)
-                update = xp.multiply(grad, -clr, out=self._buffer(param, 0))
-                update /= std
-                param += update
+                self._addcdiv(param, grad, std, -clr)
                 p._version[0] += 1
         return loss

@@ -67,9 +67,6 @@ class Adam(Optimizer):
                 denom = xp.sqrt(second_moment, out=self._buffer(param, 1))
                 denom /= bias_correction2_sqrt
                 denom += eps
-                # p += (-step_size * exp_avg) / denom (addcdiv's order); grad is no longer needed.
-                update = xp.multiply(exp_avg, -step_size, out=self._buffer(param, 0))
-                update /= denom
-                param += update
+                self._addcdiv(param, exp_avg, denom, -step_size)  # grad (maybe slot 0) is no longer needed
                 p._version[0] += 1
         return loss

@@ -28,7 +28,6 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         self._buffers = {}
-        self._buffer_views = {}
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -120,19 +119,13 @@ class Optimizer:
         """A scratch array shaped like ``like``: a view of one flat buffer per (slot, dtype, device),
         grown to the largest parameter, so that a step allocates nothing after the first."""
         device = backend.device_of(like)
-        key = (slot, like.dtype, device, like.shape)
-        view = self._buffer_views.get(key)  # views are cached: making one costs more than small updates
-        if view is None:
-            flat_key = key[:3]
-            flat = self._buffers.get(flat_key)
-            if flat is None or flat.size < like.size:
-                with backend.on_device(device):  # CuPy allocates on the current device otherwise
-                    flat = backend.array_module(like).empty(like.size, dtype=like.dtype)
-                self._buffers[flat_key] = flat
-                # Views of the old buffer would keep it alive: they are made again from the new one.
-                self._buffer_views = {k: v for k, v in self._buffer_views.items() if k[:3] != flat_key}
-            view = self._buffer_views[key] = flat[: like.size].reshape(like.shape)
-        return view
+        key = (slot, like.dtype, device)
+        flat = self._buffers.get(key)
+        if flat is None or flat.size < like.size:
+            with backend.on_device(device):  # CuPy allocates on the current device otherwise
+                flat = backend.array_module(like).empty(like.size, dtype=like.dtype)
+            self._buffers[key] = flat
+        return flat[: like.size].reshape(like.shape)
 
     def _grad(self, p, maximize, weight_decay):
         """The gradient to use: ``-grad`` when maximizing, plus ``weight_decay * p`` (L2 penalty).
@@ -159,6 +152,13 @@ class Optimizer:
         else:
             difference *= 1 - weight
             xp.subtract(end, difference, out=start)
+
+    def _addcdiv(self, param, numerator, denominator, value):
+        """``param.addcdiv_(numerator, denominator, value=value)`` in PyTorch's order, ``(value *
+        numerator) / denominator``, through scratch slot 0 (``numerator`` may be that slot)."""
+        update = backend.array_module(param).multiply(numerator, value, out=self._buffer(param, 0))
+        update /= denominator
+        param += update
 
     @staticmethod
     def _zeros_like(p):

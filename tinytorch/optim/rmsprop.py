@@ -67,11 +67,8 @@ class RMSprop(Optimizer):
                     buf = state["momentum_buffer"]._data
                     buf *= momentum
                     buf += xp.divide(grad, avg, out=avg)
-                    update = xp.multiply(buf, -lr, out=avg)
+                    param += xp.multiply(buf, -lr, out=avg)
                 else:
-                    # p += (-lr * grad) / avg (addcdiv's order)
-                    update = xp.multiply(grad, -lr, out=self._buffer(param, 0))
-                    update /= avg
-                param += update
+                    self._addcdiv(param, grad, avg, -lr)
                 p._version[0] += 1
         return loss

@@ -30,11 +30,10 @@ class SGD(Optimizer):
             lr, momentum = float(group["lr"]), group["momentum"]
             dampening, nesterov = group["dampening"], group["nesterov"]
             maximize, weight_decay = group["maximize"], group["weight_decay"]
-            plain = not (maximize or weight_decay)
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad._data if plain else self._grad(p, maximize, weight_decay)
+                grad = self._grad(p, maximize, weight_decay)
                 if momentum != 0:
                     xp = backend.array_module(grad)
                     state = self.state[p]
