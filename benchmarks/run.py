@@ -160,7 +160,7 @@ def step_cases(args, rows, device="cpu"):
     """
     batches = [12, 128] if args.quick else [12, 64, 128, 1024]
     if device != "cpu":
-        batches = [128, 1024] if args.quick else [128, 1024, 8192]
+        batches = [128, 1024] if args.quick else [12, 128, 1024, 8192]
     cases = [(b, "sgd") for b in batches] + [(128, "adam")]
     names = ["tinytorch"]
     if torch is not None and (device == "cpu" or torch.cuda.is_available()):
@@ -236,8 +236,9 @@ def mnist_arrays(train=True, limit=None):
     return (images - 0.1307) / 0.3081, dataset.targets.numpy()[:limit]
 
 
-def epoch_cases(args, rows):
-    """One epoch of the lecture's program at batch 12, data loading included.
+def epoch_cases(args, rows, device="cpu"):
+    """One epoch of the lecture's program at batch 12, data loading included (on ``device``: each
+    batch is moved there as the lecture's loop does, and the GPU is synchronized at chunk ends).
 
     Each contender's epoch is cut into chunks of 250 batches and the chunks of all contenders
     alternate, so that a slow spell of the machine (seconds long, here) hits all of them alike.
@@ -256,16 +257,21 @@ def epoch_cases(args, rows):
         if limit:
             dataset = Subset(dataset, range(limit))
         loader = DataLoader(dataset, batch_size=12, shuffle=True)
-        model, criterion = tinytorch_mlp(), nn.CrossEntropyLoss()
+        model, criterion = tinytorch_mlp(device), nn.CrossEntropyLoss()
         opt = optim.SGD(model.parameters(), lr=0.01)
 
         def epoch():
             for k, (images, labels) in enumerate(loader, 1):
+                images, labels = images.to(device), labels.to(device)
                 opt.zero_grad()
                 criterion(model(images.view(-1, 784)), labels).backward()
                 opt.step()
                 if k % chunk == 0:
+                    if device != "cpu":
+                        tinytorch.cuda.synchronize()
                     yield
+            if device != "cpu":
+                tinytorch.cuda.synchronize()
 
         return epoch
 
@@ -274,16 +280,21 @@ def epoch_cases(args, rows):
         images, labels = mnist_arrays(True, limit)
         data = torch.utils.data.TensorDataset(torch.tensor(images).reshape(-1, 1, 28, 28), torch.tensor(labels))
         loader = torch.utils.data.DataLoader(data, batch_size=12, shuffle=True)
-        model, criterion = torch_mlp(), torch.nn.CrossEntropyLoss()
+        model, criterion = torch_mlp(device), torch.nn.CrossEntropyLoss()
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
         def epoch():
             for k, (x, y) in enumerate(loader, 1):
+                x, y = x.to(device), y.to(device)
                 opt.zero_grad()
                 criterion(model(x.view(-1, 784)), y).backward()
                 opt.step()
                 if k % chunk == 0:
+                    if device != "cpu":
+                        torch.cuda.synchronize()
                     yield
+            if device != "cpu":
+                torch.cuda.synchronize()
 
         return epoch
 
@@ -302,8 +313,10 @@ def epoch_cases(args, rows):
 
         return epoch
 
-    contenders = {"tinytorch": ours, "numpy": numpy_loop}
-    if torch is not None:
+    contenders = {"tinytorch": ours}
+    if device == "cpu":
+        contenders["numpy"] = numpy_loop
+    if torch is not None and (device == "cpu" or torch.cuda.is_available()):
         contenders["pytorch"] = theirs
     epochs = {name: make() for name, make in contenders.items()}
     samples = {name: [] for name in epochs}
@@ -320,7 +333,8 @@ def epoch_cases(args, rows):
         for name, seconds in spent.items():
             samples[name].append(seconds)
     result = summarize(samples)
-    rows.append({"case": f"epoch of the lecture's program ({limit or 60000} images, batch 12)", "unit": "s/epoch", "scale": 1, **result})
+    rows.append({"case": f"epoch of the lecture's program ({limit or 60000} images, batch 12)" + ("" if device == "cpu" else f" ({device})"),
+                 "unit": "s/epoch", "scale": 1, **result})
 
 
 def inference_cases(args, rows):
@@ -488,8 +502,10 @@ def main(argv=None):
     args.processes = args.processes or (1 if args.quick else 3)
     rows = []
     for name in args.cases.split(","):
-        if args.device == "cuda" and name == "step":
-            step_cases(args, rows, "cuda")
+        if args.device != "cpu" and name in ("step", "epoch"):
+            CASES[name](args, rows, args.device)
+        elif args.device != "cpu":
+            parser.error(f"case {name!r} runs on the CPU only; on {args.device}: step, epoch")
         else:
             CASES[name](args, rows)
     table = format_table(rows)

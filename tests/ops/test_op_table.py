@@ -65,23 +65,36 @@ def test_second_derivative_matches_finite_differences(op, data):
     del first_derivative
 
 
-def _to_torch(torch, value, dtype):
+def _to_torch(torch, value, dtype, device):
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return torch.tensor(value, dtype=dtype, requires_grad=True)
+        return torch.tensor(value, dtype=dtype, device=device, requires_grad=True)
     return value
+
+
+def _to_tinytorch(value, dtype, device):
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return tinytorch.tensor(value.astype(dtype), device=device, requires_grad=True)
+    return value
+
+
+def _host(tensor):
+    return tensor.detach().cpu().numpy()
 
 
 @pytest.mark.parametrize("dtype_name", ["float64", "float32"])
 @pytest.mark.parametrize("op", [op for op in OPS if op.torch], ids=[op.name for op in OPS if op.torch])
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_matches_torch(op, dtype_name, data):
+def test_matches_torch(op, dtype_name, data, device):
+    """Forward values and input gradients match torch's; on cuda, torch runs on cuda too when it can."""
     torch = pytest.importorskip("torch")
+    torch_device = "cuda" if device == "cuda" and torch.cuda.is_available() else "cpu"
     args, kwargs = _draw(data, op)
     tol = {"float64": (1e-10, 1e-7), "float32": (1e-4, 1e-4)}[dtype_name]
     numpy_dtype = np.dtype(dtype_name)
-    ours = [tinytorch.tensor(a.astype(numpy_dtype), requires_grad=True) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a for a in args]
-    theirs = [_to_torch(torch, a.astype(numpy_dtype) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a, getattr(torch, dtype_name)) for a in args]
+    cast = [a.astype(numpy_dtype) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a for a in args]
+    ours = [_to_tinytorch(a, numpy_dtype, device) for a in cast]
+    theirs = [_to_torch(torch, a, getattr(torch, dtype_name), torch_device) for a in cast]
     out_ours = op.fn(tinytorch, *ours, **kwargs)
     out_theirs = op.fn(torch, *theirs, **kwargs)
     out_ours = out_ours if isinstance(out_ours, (tuple, list)) else (out_ours,)
@@ -92,11 +105,12 @@ def test_matches_torch(op, dtype_name, data):
     for a, b in zip(out_ours, out_theirs):
         assert tuple(a.shape) == tuple(b.shape), f"{op.name}: shape {tuple(a.shape)} vs torch {tuple(b.shape)}"
         assert a.dtype.name == str(b.dtype).replace("torch.", ""), f"{op.name}: dtype {a.dtype} vs torch {b.dtype}"
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=tol[0], rtol=tol[1])
+        assert a.device.type == device, f"{op.name}: output on {a.device}, inputs on {device}"
+        np.testing.assert_allclose(_host(a), _host(b), atol=tol[0], rtol=tol[1])
         if a.requires_grad:
             w = rng.standard_normal(tuple(a.shape)).astype(numpy_dtype)
-            loss_ours = loss_ours + (a * tinytorch.tensor(w)).sum()
-            loss_theirs = loss_theirs + (b * torch.tensor(w)).sum()
+            loss_ours = loss_ours + (a * tinytorch.tensor(w, device=device)).sum()
+            loss_theirs = loss_theirs + (b * torch.tensor(w, device=torch_device)).sum()
     if isinstance(loss_ours, int):
         return
     loss_ours.backward()
@@ -105,10 +119,11 @@ def test_matches_torch(op, dtype_name, data):
         expected = theirs[i].grad
         got = ours[i].grad
         if expected is None:
-            assert got is None or not got.numpy().any()
+            assert got is None or not _host(got).any()
             continue
         assert got is not None, f"{op.name}: no gradient for input {i}; torch has one"
-        np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=tol[0] * 10, rtol=tol[1] * 10)
+        assert got.device.type == device, f"{op.name}: gradient on {got.device}, input on {device}"
+        np.testing.assert_allclose(_host(got), _host(expected), atol=tol[0] * 10, rtol=tol[1] * 10)
 
 
 def _functions_in_graph(outputs):
