@@ -1,9 +1,22 @@
 """Shared fixtures: ``device`` runs a test on the CPU and, when CuPy sees a GPU, on CUDA too."""
 
+import os
+
 import numpy as np
 import pytest
 
-import tinytorch
+if os.environ.get("TINYTORCH_FAKE_CUDA", "") not in ("", "0"):  # the CUDA path on NumPy (tests/fake_cupy.py)
+    from tests import fake_cupy
+
+    fake_cupy.install()
+
+from hypothesis import Phase, settings  # noqa: E402
+
+import tinytorch  # noqa: E402
+
+# The GPU check runs with --hypothesis-profile=noshrink: a failing case is reported as found, not
+# minimized (shrinking on a GPU costs minutes that a short device lease does not have).
+settings.register_profile("noshrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 DEVICES = ["cpu"] + (["cuda"] if tinytorch.cuda.is_available() else [])
 

@@ -18,8 +18,10 @@ try:  # CuPy is optional: the cuda12/cuda13 extras install it.
         _CUDA_DEVICES = cupy.cuda.runtime.getDeviceCount()
     except Exception:  # a CuPy install without a driver or GPU
         _CUDA_DEVICES = 0
+    cupy_ndarray = cupy.ndarray
 except ImportError:
     cupy = None
+    cupy_ndarray = None
     _CUDA_DEVICES = 0
 
 
@@ -132,7 +134,6 @@ def to_device(array, dev):
     if here == dev:
         return array
     if dev.type == "cpu":
-        note_sync("copy to the CPU")
         return cupy.asnumpy(array)
     _check_cuda(dev)
     with cupy.cuda.Device(dev.index or 0):
@@ -163,8 +164,16 @@ def to_numpy(array):
     """A NumPy array with the data of ``array`` (a device-to-host copy for CuPy arrays)."""
     if array.__class__ is np.ndarray:
         return array
-    note_sync("copy to the host")
     return cupy.asnumpy(array)
+
+
+def is_writeable(array):
+    """Whether writing to ``array`` in place is safe. NumPy marks read-only and broadcast views;
+    CuPy has no such flag, so a CuPy array counts as writeable unless a stride-0 axis makes several
+    elements share memory."""
+    if array.__class__ is np.ndarray:
+        return array.flags.writeable
+    return all(stride or size <= 1 for stride, size in zip(array.strides, array.shape))
 
 
 def is_cuda_array(array):
@@ -176,25 +185,113 @@ def cuda_device_count():
 
 
 def synchronize(index=None):
+    flush_checks()
     if cupy is not None and _CUDA_DEVICES:
         with cupy.cuda.Device(index or 0):
-            cupy.cuda.Device().synchronize()
+            cupy.cuda.runtime.deviceSynchronize()  # Device.synchronize() would count as an implicit sync
 
 
-# TINYTORCH_WARN_SYNC=1 reports each implicit device-to-host synchronization with the user's line,
-# so that a training step can be checked for hidden transfers.
-WARN_SYNC = os.environ.get("TINYTORCH_WARN_SYNC", "") not in ("", "0")
+# -- synchronization debugging (torch.cuda.set_sync_debug_mode) -----------------------------------
+# Every device-to-host copy CuPy makes (``get()``: ``.item()``, ``.tolist()``, ``bool()`` of a
+# device array, a boolean-mask index that must learn its size...) passes through CuPy's
+# ``syncdetect._declare_synchronize``; tinytorch wraps that one function, so that mode 1 warns and
+# mode 2 raises with the user's line, whichever code caused the copy. TINYTORCH_WARN_SYNC=1 starts
+# in mode 1. An explicit ``tinytorch.cuda.synchronize()`` is not reported, as in PyTorch.
+_SYNC_MODES = {"default": 0, "warn": 1, "error": 2}
+sync_debug_mode = 1 if os.environ.get("TINYTORCH_WARN_SYNC", "") not in ("", "0") else 0
 
 
-def note_sync(what):
-    if not WARN_SYNC:
+def set_sync_debug_mode(mode):
+    global sync_debug_mode
+    if isinstance(mode, str):
+        if mode not in _SYNC_MODES:
+            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, got {mode}")
+        mode = _SYNC_MODES[mode]
+    if mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected one of 0, 1, 2, got {mode}")
+    sync_debug_mode = mode
+
+
+def note_sync(what="a device-to-host copy"):
+    """Report a synchronization in the user's code (mode 1 warns, mode 2 raises)."""
+    if not sync_debug_mode:
         return
     frame = sys._getframe(1)
     package = os.path.dirname(os.path.abspath(__file__))
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+    while frame is not None and (
+        os.path.abspath(frame.f_code.co_filename).startswith(package) or _is_cupy_frame(frame)
+    ):
         frame = frame.f_back
     where = traceback.format_stack(frame, limit=1)[0].strip() if frame is not None else "?"
-    warnings.warn(f"tinytorch: implicit device synchronization ({what}) at {where}", RuntimeWarning, stacklevel=2)
+    message = f"called a synchronizing CUDA operation ({what}) at {where}"
+    if sync_debug_mode == 2:
+        raise RuntimeError(message)
+    warnings.warn(message, UserWarning, stacklevel=2)
+
+
+def _is_cupy_frame(frame):
+    name = frame.f_globals.get("__name__", "")
+    return name.split(".")[0] in ("cupy", "cupyx", "cupy_backends")
+
+
+def _hook_cupy_syncdetect():
+    import cupy._core.syncdetect as detect
+
+    original = detect._declare_synchronize
+
+    def declare_synchronize():
+        if _flushing:  # the pending checks' own read-back is part of the user's synchronization
+            return original()
+        if _pending_checks:
+            flush_checks()
+        note_sync()
+        original()
+
+    detect._declare_synchronize = declare_synchronize
+
+
+# -- input checks that need the data (index and target ranges) ------------------------------------
+# On the CPU such a check reads the data at once. On a GPU that read would stall every training
+# step, so the check is queued as a device flag and read at the next synchronization the program
+# makes anyway (``.item()``, ``print``, ``.cpu()``, ``tinytorch.cuda.synchronize()``), where the
+# error is raised, as PyTorch reports a device-side assert at its next synchronization. A long
+# stretch without one reads the queue every _MAX_PENDING checks.
+_pending_checks = []
+_flushing = False
+_MAX_PENDING = 1024
+
+
+def check_later(bad, fail):
+    """Call ``fail()`` (which raises) if the 0-d boolean array ``bad`` is true: now for a NumPy
+    array, at the next synchronization for a CuPy one."""
+    if bad.__class__ is not cupy_ndarray:
+        if bad:
+            fail()
+        return
+    _pending_checks.append((bad, fail))
+    if len(_pending_checks) >= _MAX_PENDING:
+        flush_checks()
+
+
+def flush_checks():
+    """Read the queued device checks (one transfer) and raise the first failure."""
+    global _flushing
+    if not _pending_checks or _flushing:
+        return
+    pending = list(_pending_checks)
+    _pending_checks.clear()
+    _flushing = True
+    try:
+        flags = cupy.asnumpy(cupy.stack([bad.reshape(()) for bad, _ in pending]))
+        for (_, fail), failed in zip(pending, flags):
+            if failed:
+                fail()
+    finally:
+        _flushing = False
+
+
+if cupy is not None:
+    _hook_cupy_syncdetect()
 
 
 def scatter_add(array, index, values):

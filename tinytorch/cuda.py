@@ -18,6 +18,19 @@ def synchronize(device=None):
     backend.synchronize(index)
 
 
+def set_sync_debug_mode(debug_mode):
+    """Report synchronizing CUDA operations: 0 or "default" (quiet), 1 or "warn", 2 or "error".
+
+    A training step should make none; each report names the user's line that caused it.
+    ``TINYTORCH_WARN_SYNC=1`` in the environment starts in "warn".
+    """
+    backend.set_sync_debug_mode(debug_mode)
+
+
+def get_sync_debug_mode():
+    return backend.sync_debug_mode
+
+
 def current_device():
     return 0
 

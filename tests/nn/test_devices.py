@@ -76,3 +76,56 @@ def test_clip_grad_norm_on_device(device):
     p.grad = tinytorch.tensor([3.0, 4.0], device=device)
     assert nn.utils.clip_grad_norm_([p], 1.0).item() == pytest.approx(5.0)
     np.testing.assert_allclose(numpy_of(p.grad), [0.6, 0.8], rtol=1e-5)
+
+
+# -- checks that need the data: at once on the CPU, at the next synchronization on a GPU ----------
+@pytest.mark.parametrize("name, make, error, message", [
+    ("cross_entropy", lambda d: F.cross_entropy(tinytorch.zeros(4, 3, device=d), tinytorch.tensor([0, 1, 5, 2], device=d)), IndexError, "Target 5 is out of bounds"),
+    ("nll_loss", lambda d: F.nll_loss(tinytorch.zeros(2, 3, device=d), tinytorch.tensor([-2, 1], device=d)), IndexError, "Target -2 is out of bounds"),
+    ("embedding", lambda d: F.embedding(tinytorch.tensor([[0, 7]], device=d), tinytorch.zeros(4, 2, device=d)), IndexError, "index out of range"),
+    ("getitem", lambda d: tinytorch.zeros(3, device=d)[tinytorch.tensor([0, 3], device=d)], IndexError, "index 3 is out of bounds for dimension 0 with size 3"),
+    ("gather", lambda d: tinytorch.zeros(2, 2, device=d).gather(1, tinytorch.tensor([[0], [-3]], device=d)), RuntimeError, "index -3 is out of bounds for dimension 1 with size 2"),
+    ("binary_cross_entropy", lambda d: F.binary_cross_entropy(tinytorch.tensor([0.5, 1.5], device=d), tinytorch.zeros(2, device=d)), RuntimeError, "between 0 and 1"),
+])
+def test_bad_indices_are_reported_by_the_next_synchronization(device, name, make, error, message):
+    with pytest.raises(error, match=message):
+        make(device).sum().item()
+    make_ok = tinytorch.zeros(1, device=device)
+    assert make_ok.sum().item() == 0.0  # the failed check is not reported twice
+
+
+CUDA = [d for d in ("cuda",) if tinytorch.cuda.is_available()]
+
+
+@pytest.mark.parametrize("device", CUDA)
+def test_a_training_step_does_not_synchronize(device):
+    """Nothing in forward, loss, backward or the optimizer step reads the device back."""
+    model = nn.Sequential(nn.Embedding(10, 8), nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)
+    optimizers = [tinytorch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), tinytorch.optim.Adam(model.parameters())]
+    tokens = tinytorch.randint(0, 10, (5, 2), device=device)
+    target = tinytorch.randint(0, 3, (5,), device=device)
+    previous = tinytorch.cuda.get_sync_debug_mode()
+    tinytorch.cuda.set_sync_debug_mode("error")
+    try:
+        for opt in optimizers:
+            for _ in range(2):
+                opt.zero_grad()
+                F.cross_entropy(model(tokens), target).backward()
+                opt.step()
+        with pytest.raises(RuntimeError, match="called a synchronizing CUDA operation"):
+            model(tokens).sum().item()  # the mode does see a read-back
+    finally:
+        tinytorch.cuda.set_sync_debug_mode(previous)
+
+
+def test_sync_debug_mode_names():
+    previous = tinytorch.cuda.get_sync_debug_mode()
+    try:
+        tinytorch.cuda.set_sync_debug_mode("warn")
+        assert tinytorch.cuda.get_sync_debug_mode() == 1
+        tinytorch.cuda.set_sync_debug_mode(0)
+        assert tinytorch.cuda.get_sync_debug_mode() == 0
+        with pytest.raises(RuntimeError, match="invalid value of debug_mode"):
+            tinytorch.cuda.set_sync_debug_mode("loud")
+    finally:
+        tinytorch.cuda.set_sync_debug_mode(previous)

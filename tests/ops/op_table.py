@@ -174,11 +174,11 @@ def index_sample(draw, rng):
     return [values(rng, shape)], {"index": index}
 
 
-def _torch_index(lib, index):
-    """Index arrays become tensors of the library (so torch sees torch tensors)."""
+def _torch_index(lib, index, like):
+    """Index arrays become tensors of the library (so torch sees torch tensors), on ``like``'s device."""
     def convert(item):
         if isinstance(item, np.ndarray):
-            return lib.as_tensor(item) if item.dtype == bool else lib.as_tensor(item.astype(np.int64))
+            return lib.as_tensor(item if item.dtype == bool else item.astype(np.int64), device=like.device)
         return item
 
     return tuple(convert(i) for i in index) if isinstance(index, tuple) else convert(index)
@@ -203,12 +203,12 @@ def masked_fill_sample(draw, rng):
     return [values(rng, shape)], {"mask": rng.random(broadcastable(draw, shape)) < 0.5, "value": 0.5}
 
 
-def _i64(lib, a):
-    return lib.as_tensor(np.asarray(a, dtype=np.int64))
+def _i64(lib, a, like):
+    return lib.as_tensor(np.asarray(a, dtype=np.int64), device=like.device)
 
 
-def _bool(lib, a):
-    return lib.as_tensor(np.asarray(a, dtype=bool))
+def _bool(lib, a, like):
+    return lib.as_tensor(np.asarray(a, dtype=bool), device=like.device)
 
 
 def scatter_unique_sample(draw, rng):
@@ -265,11 +265,11 @@ OPS = [
     OpInfo("scalar_arithmetic", lambda lib, x: (3 - x) * 2 + x / 4 - 1 + 2 / (x + 3), unary(-1.0, 1.0)),
     OpInfo("maximum", lambda lib, a, b: lib.maximum(a, b), binary_apart(), differentiable=(0, 1)),
     OpInfo("minimum", lambda lib, a, b: lib.minimum(a, b), binary_apart(), differentiable=(0, 1)),
-    OpInfo("where", lambda lib, a, b, cond: lib.where(_bool(lib, cond), a, b),
+    OpInfo("where", lambda lib, a, b, cond: lib.where(_bool(lib, cond, a), a, b),
            lambda draw, rng: _where_sample(draw, rng), differentiable=(0, 1)),
     OpInfo("lerp", lambda lib, a, b, w: lib.lerp(a, b, w), lambda draw, rng: _three(draw, rng), differentiable=(0, 1, 2)),
-    OpInfo("masked_fill", lambda lib, x, mask, value: x.masked_fill(_bool(lib, mask), value), masked_fill_sample),
-    OpInfo("masked_fill_tensor_value", lambda lib, x, v, mask: x.masked_fill(_bool(lib, mask), v),
+    OpInfo("masked_fill", lambda lib, x, mask, value: x.masked_fill(_bool(lib, mask, x), value), masked_fill_sample),
+    OpInfo("masked_fill_tensor_value", lambda lib, x, v, mask: x.masked_fill(_bool(lib, mask, x), v),
            lambda draw, rng: _masked_fill_tensor(draw, rng), differentiable=(0, 1)),
     # linear algebra
     OpInfo("matmul", lambda lib, a, b: a @ b, matmul_shapes, differentiable=(0, 1)),
@@ -333,17 +333,17 @@ OPS = [
     OpInfo("diagonal", lambda lib, x: x.diagonal(), lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4)))], {})),
     OpInfo("movedim", lambda lib, x: x.movedim(0, -1), unary(min_dims=1)),
     # indexing
-    OpInfo("getitem", lambda lib, x, index: x[_torch_index(lib, index)], index_sample),
-    OpInfo("index_select", lambda lib, x, index, dim: x.index_select(dim, _i64(lib, index)), lambda draw, rng: _index_select(draw, rng)),
-    OpInfo("gather", lambda lib, x, dim, index: x.gather(dim, _i64(lib, index)), gather_sample),
-    OpInfo("scatter_add", lambda lib, x, src, dim, index: x.scatter_add(dim, _i64(lib, index), src), scatter_sample, differentiable=(0, 1)),
-    OpInfo("scatter", lambda lib, x, src, dim, index: x.scatter(dim, _i64(lib, index), src),
+    OpInfo("getitem", lambda lib, x, index: x[_torch_index(lib, index, x)], index_sample),
+    OpInfo("index_select", lambda lib, x, index, dim: x.index_select(dim, _i64(lib, index, x)), lambda draw, rng: _index_select(draw, rng)),
+    OpInfo("gather", lambda lib, x, dim, index: x.gather(dim, _i64(lib, index, x)), gather_sample),
+    OpInfo("scatter_add", lambda lib, x, src, dim, index: x.scatter_add(dim, _i64(lib, index, x), src), scatter_sample, differentiable=(0, 1)),
+    OpInfo("scatter", lambda lib, x, src, dim, index: x.scatter(dim, _i64(lib, index, x), src),
            scatter_unique_sample, differentiable=(0, 1)),
-    OpInfo("masked_select", lambda lib, x, mask: x.masked_select(_bool(lib, mask)), lambda draw, rng: _mask_same(draw, rng)),
-    OpInfo("setitem", lambda lib, x, v, index: _setitem(x, v, _torch_index(lib, index)), lambda draw, rng: _setitem_sample(draw, rng), differentiable=(0, 1)),
+    OpInfo("masked_select", lambda lib, x, mask: x.masked_select(_bool(lib, mask, x)), lambda draw, rng: _mask_same(draw, rng)),
+    OpInfo("setitem", lambda lib, x, v, index: _setitem(x, v, _torch_index(lib, index, x)), lambda draw, rng: _setitem_sample(draw, rng), differentiable=(0, 1)),
     OpInfo("copy_", lambda lib, x, src: _copy_into(lib, x, src), binary(swap=False), differentiable=(0, 1)),
     OpInfo("fill_", lambda lib, x, v: _fill(x, v), lambda draw, rng: ([values(rng, draw(SHAPES)), values(rng, ())], {}), differentiable=(0, 1)),
-    OpInfo("getitem_double_backward", lambda lib, x, index: _grad_of_indexed_square(lib, x, _torch_index(lib, index)), index_sample),
+    OpInfo("getitem_double_backward", lambda lib, x, index: _grad_of_indexed_square(lib, x, _torch_index(lib, index, x)), index_sample),
     OpInfo("inplace_chain", lambda lib, x, y: _inplace_chain(x, y), binary(0.5, 2.0, swap=False), differentiable=(0, 1)),
 ]
 
@@ -479,9 +479,9 @@ def _cross_entropy_probabilities(draw, rng):
 
 
 def _cross_entropy(lib, x, target, weight=None, **kwargs):
-    weight = None if weight is None else lib.tensor(weight, dtype=x.dtype)
+    weight = None if weight is None else lib.tensor(weight, dtype=x.dtype, device=x.device)
     if not (isinstance(target, np.ndarray) and target.dtype.kind == "f" or getattr(target, "dtype", None) in (lib.float32, lib.float64)):
-        target = _i64(lib, target)
+        target = _i64(lib, target, x)
     return lib.nn.functional.cross_entropy(x, target, weight=weight, **kwargs)
 
 
@@ -504,7 +504,7 @@ def _bce_with_logits_sample(draw, rng):
 
 
 def _as_weights(lib, x, kwargs):
-    return {k: (lib.tensor(v, dtype=x.dtype) if k in ("weight", "pos_weight") else v) for k, v in kwargs.items()}
+    return {k: (lib.tensor(v, dtype=x.dtype, device=x.device) if k in ("weight", "pos_weight") else v) for k, v in kwargs.items()}
 
 
 OPS += [

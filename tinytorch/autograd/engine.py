@@ -1,5 +1,6 @@
 """The backward engine: iterative topological order, gradient accumulation, hooks, freeing."""
 
+from .. import backend
 from . import anomaly, observe
 from .function import AccumulateGrad
 from .grad_mode import state
@@ -167,7 +168,7 @@ def _accumulate(node, grad, create_graph, given):
             data = grad._data
             # .grad must own writable, contiguous memory that no other leaf's .grad shares (Add's
             # backward hands one array to both inputs): optimizers write to it in place.
-            if id(data) in given or data.base is not None or not (data.flags.writeable and data.flags.c_contiguous):
+            if id(data) in given or data.base is not None or not (data.flags.c_contiguous and backend.is_writeable(data)):
                 data = data.copy()
             given.add(id(data))
             grad = grad.__class__._make(data) if grad.grad_fn is not None or grad._base is not None or data is not grad._data else grad
@@ -177,7 +178,7 @@ def _accumulate(node, grad, create_graph, given):
     else:
         # PyTorch accumulates into an existing .grad in place.
         existing = tensor.grad._data
-        if existing.shape == grad._data.shape and existing.flags.writeable:
+        if existing.shape == grad._data.shape and backend.is_writeable(existing):
             existing += grad._data
             tensor.grad._version[0] += 1
         else:

@@ -95,8 +95,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             "Please ensure they have the same size."
         )
     data = input._data
-    if data.size and bool(((data < 0) | (data > 1)).any()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    if data.size:
+        backend.check_later(((data < 0) | (data > 1)).any(), _bce_input_out_of_range)
     input, target = promote(input, target)  # noqa: A001
     return nn_ops.binary_cross_entropy(input, target, weight, reduction)
 
@@ -160,17 +160,33 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
             f"weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
         )
     data = target._data
+    if not data.size:
+        return False
+    if backend.is_cuda_array(data):
+        # Checked at the next synchronization (backend.check_later); without reading the targets
+        # back, any of them may equal ignore_index, so the loss keeps its masks.
+        outside = ((data < 0) | (data >= classes)) & (data != ignore_index)
+        backend.check_later(outside.any(), lambda: _target_out_of_bounds(data, outside))
+        return True
     # One reduction settles the common case: read as unsigned, a negative index is huge, so the
     # maximum is below ``classes`` exactly when every index is in range. The element-wise search
     # runs only to allow ignore_index and to name the culprit.
-    in_range = not data.size or int(backend.reduce_max(data.view(data.dtype.str.replace("i", "u")))) < classes
+    in_range = int(backend.reduce_max(data.view(data.dtype.str.replace("i", "u")))) < classes
     if not in_range:
         outside = ((data < 0) | (data >= classes)) & (data != ignore_index)
         if bool(outside.any()):
-            first = backend.to_numpy(data[outside]).reshape(-1)[0]
-            raise IndexError(f"Target {int(first)} is out of bounds.")
+            _target_out_of_bounds(data, outside)
     # Whether a target can equal ignore_index (if not, the loss need not mask anything).
     return not in_range or 0 <= ignore_index < classes
+
+
+def _bce_input_out_of_range():
+    raise RuntimeError("all elements of input should be between 0 and 1")
+
+
+def _target_out_of_bounds(data, outside):
+    first = backend.to_numpy(data[outside]).reshape(-1)[0]
+    raise IndexError(f"Target {int(first)} is out of bounds.")
 
 
 def _unbatched(input, target):  # noqa: A002

@@ -237,6 +237,10 @@ def _dtype_title(t):
             "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[t._data.dtype.name]
 
 
+def _embedding_index_out_of_range():
+    raise IndexError("index out of range in self")
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):  # noqa: A002
     """Rows of ``weight`` picked by the integer ``input``; the ``padding_idx`` row gets no gradient."""
     if input._data.dtype.kind not in "iu" or input._data.dtype.itemsize < 4:
@@ -252,8 +256,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx %= rows
     data = input._data
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= rows):
-        raise IndexError("index out of range in self")
+    if data.size:
+        backend.check_later(((data < 0) | (data >= rows)).any(), _embedding_index_out_of_range)
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
     out = weight[input]

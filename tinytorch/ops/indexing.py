@@ -72,10 +72,10 @@ def normalize_index(x, index):
             if not -size <= item < size:
                 raise IndexError(f"index {item} is out of bounds for dimension {position} with size {size}")
         elif hasattr(item, "ndim") and item.size:
-            low, high = int(item.min()), int(item.max())
-            if low < -size or high >= size:
-                bad = high if high >= size else low
-                raise IndexError(f"index {bad} is out of bounds for dimension {position} with size {size}")
+            backend.check_later(
+                ((item < -size) | (item >= size)).any(),
+                lambda item=item, size=size, position=position: _out_of_bounds(IndexError, item, size, position),
+            )
         result.append(item)
         position += 1
     return tuple(result), advanced
@@ -166,10 +166,16 @@ def _check_along(x, dim, index, name, src=None):
             raise RuntimeError(f"Size does not match at dimension {i} expected index {list(index._data.shape)} to be no larger than self {list(x._data.shape)} apart from dimension {d}")
     if index._data.size:
         size = x._data.shape[d] if x._data.ndim else 1
-        low, high = int(index._data.min()), int(index._data.max())
-        if low < -size or high >= size:
-            raise RuntimeError(f"index {high if high >= size else low} is out of bounds for dimension {d} with size {size}")
+        data = index._data
+        backend.check_later(((data < -size) | (data >= size)).any(), lambda: _out_of_bounds(RuntimeError, data, size, d))
     return d
+
+
+def _out_of_bounds(error, index, size, dim):
+    """Raise ``error`` naming the first index outside [-size, size) (PyTorch's message)."""
+    index = backend.to_numpy(index)
+    low, high = int(index.min()), int(index.max())
+    raise error(f"index {high if high >= size else low} is out of bounds for dimension {dim} with size {size}")
 
 
 class Gather(Function):
@@ -424,7 +430,7 @@ def _store(tensor, result):
         raise RuntimeError(
             f"result type {_title(new.dtype)} can't be cast to the desired output type {_title(data.dtype)}"
         )
-    if not data.flags.writeable:
+    if not backend.is_writeable(data):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
         )
