@@ -2,7 +2,7 @@
 # The GPU check (issue 8): run from a plain working tree on a machine with an NVIDIA GPU, CuPy,
 # NumPy, PyTorch (CUDA), pytest and hypothesis already installed. Installs nothing.
 #   bash benchmarks/gpu_check.sh            # whole suite (cuda cases included), the example on cuda,
-#                                           # sync audit, CUDA benchmarks; about 6 minutes on an H200
+#                                           # sync audit, per-call costs, CUDA benchmarks; under 5 minutes
 #   GPU_CHECK_LOGS=dir bash benchmarks/gpu_check.sh   # also keep the logs in dir
 # Prints a summary at the end; exits non-zero if a step failed.
 set -u
@@ -33,45 +33,30 @@ PY
 
 echo "== tests: the whole suite; the device fixture adds a cuda case to every device-aware test"
 workers=()
-python -c "import xdist" 2>/dev/null && workers=(-n 8)
-timeout 240 python -m pytest -q -p no:cacheprovider "${workers[@]}" tests >"$logs/tests.log" 2>&1 || status=1
-grep -E "^(FAILED|ERROR)" "$logs/tests.log" | head -60
-tail -3 "$logs/tests.log"
+python -c "import xdist" 2>/dev/null && workers=(-n 16)
+timeout 110 python -m pytest -q -p no:cacheprovider "${workers[@]}" --hypothesis-profile=noshrink tests >"$logs/tests.log" 2>&1 || status=1
+grep -E "^(FAILED|ERROR)" "$logs/tests.log" | cut -c1-200 | head -40
+tail -2 "$logs/tests.log"
 summary+=("tests: $(grep -E '(passed|failed)' "$logs/tests.log" | tail -1)")
-summary+=("of which cuda cases: $(python -m pytest -q -p no:cacheprovider --co -k cuda tests 2>/dev/null | tail -1)")
 
-echo "== the lecture's program on cuda (1 epoch)"
-acc=$(timeout 90 python examples/mnist_mlp.py --device cuda --epochs 1 --no-progress --out /tmp/tinytorch_mnist_cuda 2>&1 | tee "$logs/mnist_cuda.log" | grep -E '^Accuracy' || echo "failed")
+echo "== the lecture's program on cuda (1 epoch; on the CPU the same seed gives 0.948)"
+acc=$(timeout 35 python examples/mnist_mlp.py --device cuda --epochs 1 --no-progress --out /tmp/tinytorch_mnist_cuda 2>&1 | tee "$logs/mnist_cuda.log" | grep -E '^Accuracy' || echo "failed")
 [ "$acc" = "failed" ] && { status=1; tail -20 "$logs/mnist_cuda.log"; }
 summary+=("mnist 1 epoch on cuda: $acc ($(grep -E '^epoch 1 took' "$logs/mnist_cuda.log"))")
 
-echo "== implicit synchronizations inside a training step (TINYTORCH_WARN_SYNC=1)"
-TINYTORCH_WARN_SYNC=1 timeout 60 python - >"$logs/sync.log" 2>&1 <<'PY'
-import warnings
-import tinytorch
-from tinytorch import nn, optim
-model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10)).cuda()
-for name, make in (("SGD", lambda p: optim.SGD(p, lr=0.01, momentum=0.9)), ("Adam", lambda p: optim.Adam(p))):
-    opt = make(model.parameters())
-    x = tinytorch.randn(128, 784, device="cuda")
-    y = tinytorch.randint(0, 10, (128,), device="cuda")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for _ in range(3):
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
-    for w in caught:
-        print(w.message)
-    print(f"{name}: {len(caught)} implicit synchronizations in 3 training steps")
-PY
-cat "$logs/sync.log"
-summary+=("sync audit: $(grep -E 'implicit synchronizations in' "$logs/sync.log" | tr '\n' ' ')")
+echo "== synchronizations inside training steps (tinytorch.cuda.set_sync_debug_mode('warn'))"
+timeout 20 python benchmarks/sync_audit.py >"$logs/sync.log" 2>&1 || status=1
+tail -8 "$logs/sync.log"
+summary+=("sync audit: $(grep -E 'synchronizations in' "$logs/sync.log" | tr '\n' ' ')")
+
+echo "== per-call costs and step phases (each contender in its own process)"
+timeout 30 python benchmarks/cuda_overhead.py >"$logs/overhead.log" 2>&1 || status=1
+cat "$logs/overhead.log"
 
 echo "== CUDA benchmarks (tinytorch vs PyTorch CUDA, each step case in a fresh process)"
-timeout 180 python benchmarks/run.py --device cuda --cases step,epoch --repeats 5 --processes 1 >"$logs/bench.log" 2>&1 || status=1
-tail -14 "$logs/bench.log"
-cp benchmarks/results/latest-cuda.md benchmarks/results/latest-cuda.json "$logs/" 2>/dev/null
+timeout 100 python benchmarks/run.py --device cuda --cases step,epoch --repeats 3 --processes 1 >"$logs/bench.log" 2>&1 || status=1
+tail -10 "$logs/bench.log"
+cp benchmarks/results/latest-cuda.md "$logs/" 2>/dev/null
 
 echo
 echo "== summary"
