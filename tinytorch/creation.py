@@ -219,7 +219,10 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     """A random permutation of 0..n-1 (int64)."""
     xp, d = _xp_dtype(dtype, device, np.dtype(np.int64))
     rng = generator_for(device, generator)
-    return _finish(_on(device, lambda: rng.permutation(n).astype(d, copy=False)), requires_grad)
+    if xp is np:
+        return _finish(rng.permutation(n).astype(d, copy=False), requires_grad)
+    # CuPy's Generator has no permutation: the order that sorts n uniform draws is uniformly random.
+    return _finish(_on(device, lambda: xp.argsort(rng.random(n)).astype(d, copy=False)), requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002

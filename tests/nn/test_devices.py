@@ -129,3 +129,21 @@ def test_sync_debug_mode_names():
             tinytorch.cuda.set_sync_debug_mode("loud")
     finally:
         tinytorch.cuda.set_sync_debug_mode(previous)
+
+
+@pytest.mark.parametrize("name, make, check", [
+    ("rand", lambda d: tinytorch.rand(200, device=d), lambda a: (a >= 0).all() and (a < 1).all()),
+    ("randn", lambda d: tinytorch.randn(3, 4, dtype=tinytorch.float64, device=d), lambda a: a.dtype == np.float64 and a.shape == (3, 4)),
+    ("randint", lambda d: tinytorch.randint(2, 5, (100,), device=d), lambda a: a.dtype == np.int64 and set(a.tolist()) <= {2, 3, 4}),
+    ("randperm", lambda d: tinytorch.randperm(50, device=d), lambda a: sorted(a.tolist()) == list(range(50))),
+    ("normal_", lambda d: tinytorch.empty(500, device=d).normal_(2.0, 0.5), lambda a: abs(a.mean() - 2.0) < 0.2),
+    ("uniform_", lambda d: tinytorch.empty(100, device=d).uniform_(-1, 1), lambda a: (abs(a) <= 1).all()),
+    ("bernoulli", lambda d: tinytorch.empty(100, device=d).bernoulli_(0.5), lambda a: set(a.tolist()) <= {0.0, 1.0}),
+    ("dropout", lambda d: F.dropout(tinytorch.ones(100, device=d), 0.5), lambda a: set(a.tolist()) <= {0.0, 2.0}),
+    ("kaiming_uniform_", lambda d: nn.Linear(30, 20).to(d).weight.detach(), lambda a: (abs(a) <= 1 / 30**0.5).all()),
+    ("trunc_normal_", lambda d: nn.init.trunc_normal_(tinytorch.empty(100, device=d), std=1.0, a=-1.0, b=1.0), lambda a: (abs(a) <= 1).all()),
+])
+def test_random_tensors_on_device(device, name, make, check):
+    tensor = make(device)
+    assert tensor.device.type == device
+    assert check(numpy_of(tensor))
