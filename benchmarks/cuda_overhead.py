@@ -117,6 +117,47 @@ def phases(lib, batch, steps=50):
     return {name: round(v / steps * 1e6, 1) for name, v in spent.items()}
 
 
+def kernel_profile(lib, batch, steps=3):
+    """The GPU kernels of ``steps`` training steps, through PyTorch's profiler (CUPTI sees every
+    kernel in the process, CuPy's included): launches per step, GPU time per step, the top kernels."""
+    import numpy as np
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from numpy_mlp import SIZES
+
+    t = __import__("tinytorch") if lib == "tinytorch" else torch
+    layers = []
+    for k, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+        layers.append(t.nn.Linear(fan_in, fan_out))
+        if k < len(SIZES) - 2:
+            layers.append(t.nn.ReLU())
+    model = t.nn.Sequential(*layers).to("cuda")
+    opt = t.optim.SGD(model.parameters(), lr=0.01)
+    rng = np.random.default_rng(0)
+    x = t.tensor(rng.standard_normal((batch, 784)).astype(np.float32), device="cuda")
+    y = t.tensor(rng.integers(0, 10, batch), device="cuda")
+
+    def step():
+        opt.zero_grad()
+        t.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    for _ in range(5):
+        step()
+    t.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            step()
+        t.cuda.synchronize()
+    kernels = [e for e in prof.key_averages() if e.self_device_time_total > 0]
+    kernels.sort(key=lambda e: -e.self_device_time_total)
+    launches = sum(e.count for e in kernels) / steps
+    gpu_us = sum(e.self_device_time_total for e in kernels) / steps
+    top = [(e.key[:60], e.count / steps, e.self_device_time_total / steps) for e in kernels[:12]]
+    return {"launches_per_step": launches, "gpu_us_per_step": round(gpu_us, 1), "top": top}
+
+
 def run_contender(name, batches):
     result = {}
     if name == "cupy":
@@ -126,21 +167,28 @@ def run_contender(name, batches):
         result["phases_us"] = {b: phases("torch", b) for b in batches}
     else:
         result["phases_us"] = {b: phases("tinytorch", b) for b in batches}
+    if name != "cupy" and KERNELS:
+        result["kernels"] = {b: kernel_profile("tinytorch" if name == "tinytorch" else "torch", b) for b in KERNELS}
     print(json.dumps(result))
+
+
+KERNELS = []
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contender", choices=["tinytorch", "pytorch", "cupy"])
     parser.add_argument("--batches", default="12,128,1024,8192")
+    parser.add_argument("--kernels", default="", help="batches whose GPU kernels to list (PyTorch's profiler)")
     args = parser.parse_args()
     batches = [int(b) for b in args.batches.split(",")]
+    KERNELS.extend(int(b) for b in args.kernels.split(",") if b)
     if args.contender:
         return run_contender(args.contender, batches)
     results = {}
     for name in ("cupy", "pytorch", "tinytorch"):
-        out = subprocess.run([sys.executable, __file__, "--contender", name, "--batches", args.batches],
-                             capture_output=True, text=True)
+        out = subprocess.run([sys.executable, __file__, "--contender", name, "--batches", args.batches,
+                              "--kernels", args.kernels], capture_output=True, text=True)
         if out.returncode:
             print(f"{name} failed:\n{out.stderr[-3000:]}")
             continue
@@ -155,6 +203,13 @@ def main():
             row = results.get(name, {}).get("phases_us", {}).get(str(b))
             if row:
                 print(f"{b:6d} | {name:9s} | " + " | ".join(f"{v:8.1f}" for v in row.values()) + f" | total {sum(row.values()):8.1f}")
+    for b in KERNELS:
+        for name in ("pytorch", "tinytorch"):
+            k = results.get(name, {}).get("kernels", {}).get(str(b))
+            if k:
+                print(f"\nkernels of one step, batch {b}, {name}: {k['launches_per_step']:.0f} launches, {k['gpu_us_per_step']} us of GPU time")
+                for kernel, count, us in k["top"]:
+                    print(f"  {kernel:60s} x{count:4.0f} {us:9.1f} us")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 #   bash benchmarks/gpu_check.sh            # whole suite (cuda cases included), the example on cuda,
 #                                           # sync audit, per-call costs, CUDA benchmarks; under 5 minutes
 #   GPU_CHECK_LOGS=dir bash benchmarks/gpu_check.sh   # also keep the logs in dir
+#   GPU_CHECK_STEPS=tests,bench GPU_CHECK_PYTEST_K="not cpu" ...  # a part of it (short leases)
 # Prints a summary at the end; exits non-zero if a step failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -31,32 +32,47 @@ except ImportError:
     print("torch not installed: the CUDA comparisons with PyTorch are skipped")
 PY
 
-echo "== tests: the whole suite; the device fixture adds a cuda case to every device-aware test"
-workers=()
-python -c "import xdist" 2>/dev/null && workers=(-n 16)
-timeout 110 python -m pytest -q -p no:cacheprovider "${workers[@]}" --hypothesis-profile=noshrink tests >"$logs/tests.log" 2>&1 || status=1
-grep -E "^(FAILED|ERROR)" "$logs/tests.log" | cut -c1-200 | head -40
-tail -2 "$logs/tests.log"
-summary+=("tests: $(grep -E '(passed|failed)' "$logs/tests.log" | tail -1)")
+want() { [[ ",${GPU_CHECK_STEPS:-tests,mnist,sync,overhead,bench}," == *",$1,"* ]]; }
 
-echo "== the lecture's program on cuda (1 epoch; on the CPU the same seed gives 0.948)"
-acc=$(timeout 35 python examples/mnist_mlp.py --device cuda --epochs 1 --no-progress --out /tmp/tinytorch_mnist_cuda 2>&1 | tee "$logs/mnist_cuda.log" | grep -E '^Accuracy' || echo "failed")
-[ "$acc" = "failed" ] && { status=1; tail -20 "$logs/mnist_cuda.log"; }
-summary+=("mnist 1 epoch on cuda: $acc ($(grep -E '^epoch 1 took' "$logs/mnist_cuda.log"))")
+if want tests; then
+    echo "== tests: ${GPU_CHECK_PYTEST:-the whole suite} ${GPU_CHECK_PYTEST_K:+-k \"$GPU_CHECK_PYTEST_K\"}; the device fixture adds a cuda case to every device-aware test"
+    workers=()
+    python -c "import xdist" 2>/dev/null && workers=(-n 16)
+    # -vv: one line per test as it ends, so a run cut short still names its failures.
+    select=()
+    [ -n "${GPU_CHECK_PYTEST_K:-}" ] && select=(-k "$GPU_CHECK_PYTEST_K")
+    timeout "${GPU_CHECK_TEST_SECONDS:-150}" python -m pytest -vv -p no:cacheprovider "${workers[@]}" --hypothesis-profile=noshrink \
+        "${select[@]}" ${GPU_CHECK_PYTEST:-tests} >"$logs/tests.log" 2>&1 || status=1
+    grep -E "(FAILED|ERROR) tests/" "$logs/tests.log" | sed -E 's/^\[gw[0-9]+\] \[ *[0-9]+%\] //' | cut -c1-220 | sort -u | head -40
+    summary+=("tests: $(grep -E '[0-9]+ (passed|failed)' "$logs/tests.log" | tail -1) ($(grep -cE ' PASSED ' "$logs/tests.log") passed, $(grep -cE ' FAILED ' "$logs/tests.log") failed as listed)")
+fi
 
-echo "== synchronizations inside training steps (tinytorch.cuda.set_sync_debug_mode('warn'))"
-timeout 20 python benchmarks/sync_audit.py >"$logs/sync.log" 2>&1 || status=1
-tail -8 "$logs/sync.log"
-summary+=("sync audit: $(grep -E 'synchronizations in' "$logs/sync.log" | tr '\n' ' ')")
+if want mnist; then
+    echo "== the lecture's program on cuda (1 epoch; on the CPU the same seed gives 0.948)"
+    acc=$(timeout 40 python examples/mnist_mlp.py --device cuda --epochs 1 --no-progress --out /tmp/tinytorch_mnist_cuda 2>&1 | tee "$logs/mnist_cuda.log" | grep -E '^Accuracy' || echo "failed")
+    [ "$acc" = "failed" ] && { status=1; tail -20 "$logs/mnist_cuda.log"; }
+    summary+=("mnist 1 epoch on cuda: $acc ($(grep -E '^epoch 1 took' "$logs/mnist_cuda.log"))")
+fi
 
-echo "== per-call costs and step phases (each contender in its own process)"
-timeout 30 python benchmarks/cuda_overhead.py >"$logs/overhead.log" 2>&1 || status=1
-cat "$logs/overhead.log"
+if want sync; then
+    echo "== synchronizations inside training steps (tinytorch.cuda.set_sync_debug_mode('warn'))"
+    timeout 20 python benchmarks/sync_audit.py >"$logs/sync.log" 2>&1 || status=1
+    tail -8 "$logs/sync.log"
+    summary+=("sync audit: $(grep -E 'synchronizations in' "$logs/sync.log" | tr '\n' ' ')")
+fi
 
-echo "== CUDA benchmarks (tinytorch vs PyTorch CUDA, each step case in a fresh process)"
-timeout 100 python benchmarks/run.py --device cuda --cases step,epoch --repeats 3 --processes 1 >"$logs/bench.log" 2>&1 || status=1
-tail -10 "$logs/bench.log"
-cp benchmarks/results/latest-cuda.md "$logs/" 2>/dev/null
+if want overhead; then
+    echo "== per-call costs, step phases and kernels (each contender in its own process)"
+    timeout 45 python benchmarks/cuda_overhead.py --kernels "${GPU_CHECK_KERNELS:-1024}" >"$logs/overhead.log" 2>&1 || status=1
+    cat "$logs/overhead.log"
+fi
+
+if want bench; then
+    echo "== CUDA benchmarks (tinytorch vs PyTorch CUDA, each step case in a fresh process)"
+    timeout "${GPU_CHECK_BENCH_SECONDS:-120}" python benchmarks/run.py --device cuda --cases "${GPU_CHECK_CASES:-step,epoch}" \
+        --repeats 3 --processes 1 2>&1 | tee "$logs/bench.log" | grep -E "^\| (train|epoch)" || status=1
+    cp benchmarks/results/latest-cuda.md "$logs/" 2>/dev/null
+fi
 
 echo
 echo "== summary"

@@ -180,6 +180,7 @@ def step_cases(args, rows, device="cpu"):
         result = summarize(samples)
         rows.append({"case": f"train step, batch {batch}, {optimizer.upper()}" + ("" if device == "cpu" else f" ({device})"),
                      "unit": "ms/step", "scale": 1e3, **result})
+        print(format_table(rows[-1:]).splitlines()[-1], flush=True)  # each case as it finishes
 
 
 def step_child(spec):
