@@ -41,9 +41,10 @@ if want tests; then
     # -vv: one line per test as it ends, so a run cut short still names its failures.
     select=()
     [ -n "${GPU_CHECK_PYTEST_K:-}" ] && select=(-k "$GPU_CHECK_PYTEST_K")
-    timeout "${GPU_CHECK_TEST_SECONDS:-150}" python -m pytest -vv -p no:cacheprovider "${workers[@]}" --hypothesis-profile=noshrink \
+    : >"$logs/failures.log"
+    TINYTORCH_FAILURE_LOG="$logs/failures.log" timeout "${GPU_CHECK_TEST_SECONDS:-150}" python -m pytest -vv -p no:cacheprovider "${workers[@]}" --hypothesis-profile=noshrink \
         "${select[@]}" ${GPU_CHECK_PYTEST:-tests} >"$logs/tests.log" 2>&1 || status=1
-    grep -E "(FAILED|ERROR) tests/" "$logs/tests.log" | sed -E 's/^\[gw[0-9]+\] \[ *[0-9]+%\] //' | cut -c1-220 | sort -u | head -40
+    cut -c1-400 "$logs/failures.log" | head -40
     summary+=("tests: $(grep -E '[0-9]+ (passed|failed)' "$logs/tests.log" | tail -1) ($(grep -cE ' PASSED ' "$logs/tests.log") passed, $(grep -cE ' FAILED ' "$logs/tests.log") failed as listed)")
 fi
 

@@ -36,3 +36,13 @@ def _seed():
 def torch_or_skip():
     """The torch module when it is installed (the oracle), else skip the calling test."""
     return pytest.importorskip("torch")
+
+
+def pytest_runtest_logreport(report):
+    """With TINYTORCH_FAILURE_LOG=path, each failure's id and error are appended to ``path`` as it
+    happens (the GPU check reads it: a run cut short by its lease still explains its failures)."""
+    path = os.environ.get("TINYTORCH_FAILURE_LOG")
+    if path and report.failed:
+        message = getattr(report.longrepr, "reprcrash", None)
+        with open(path, "a") as log:
+            log.write(f"{report.nodeid} ({report.when}): {message.message if message else str(report.longrepr)[-800:]}\n")

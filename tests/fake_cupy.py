@@ -164,6 +164,8 @@ class ndarray:
             return attr
 
         def method(*args, **kwargs):
+            if name in _AXIS_FUNCTIONS and self._a.ndim == 0:
+                _check_axis_of_0d(args[0] if args else kwargs.get("axis"))
             out = kwargs.get("out")
             result = attr(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
             if isinstance(out, ndarray):
@@ -246,6 +248,8 @@ class ndarray:
         if name in _SYNCHRONIZING:
             _sync()
         parent = args[0] if args and isinstance(args[0], ndarray) else None
+        if name in _AXIS_FUNCTIONS and parent is not None and parent.ndim == 0:
+            _check_axis_of_0d(args[1] if len(args) > 1 else kwargs.get("axis"))
         out = kwargs.get("out")
         result = func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
         return out if isinstance(out, ndarray) else _wrap(result, parent)
@@ -295,6 +299,18 @@ def _wrapped_indices(key, shape):
             axis += 1
         out.append(k)
     return tuple(out) if isinstance(key, tuple) else out[0]
+
+
+# NumPy lets a 0-d array be reduced or scanned along axis 0 or -1; CuPy raises AxisError.
+_AXIS_FUNCTIONS = {"sum", "prod", "max", "min", "amax", "amin", "mean", "var", "std", "any", "all", "argmax", "argmin",
+                   "cumsum", "cumprod", "nansum", "logsumexp", "sort", "argsort"}
+
+
+def _check_axis_of_0d(axis):
+    if axis is None or axis == ():
+        return
+    first = axis[0] if isinstance(axis, tuple) else axis
+    raise np.exceptions.AxisError(f"axis {first} is out of bounds for array of dimension 0")
 
 
 def _rebuild(a):

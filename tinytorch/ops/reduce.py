@@ -151,8 +151,9 @@ class CumSum(Function):
     def forward(ctx, x, dim):
         ctx.dim = dim
         data = x._data
-        out = data.cumsum(axis=dim, dtype=dtypes.int64.numpy if data.dtype.kind in "biu" else None)
-        return wrap(out.reshape(data.shape))  # NumPy flattens 0-d input to shape (1,)
+        # A 0-d tensor scans along "dim 0" in PyTorch; CuPy wants axis=None for it (NumPy takes either).
+        out = data.cumsum(axis=dim if data.ndim else None, dtype=dtypes.int64.numpy if data.dtype.kind in "biu" else None)
+        return wrap(out.reshape(data.shape))  # a 0-d input comes back with shape (1,)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -166,8 +167,9 @@ class LogSoftmax(Function):
     def forward(ctx, x, dim):
         data = x._data
         xp = backend.array_module(data)
-        shifted = data - data.max(axis=dim, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
+        shifted = data - data.max(axis=axis, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.dim = dim
         result = wrap(out)
         ctx.save_for_backward(result)
@@ -186,8 +188,9 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         data = x._data
         xp = backend.array_module(data)
-        e = xp.exp(data - data.max(axis=dim, keepdims=True))
-        e /= e.sum(axis=dim, keepdims=True)
+        axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
+        e = xp.exp(data - data.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
         result = wrap(e)
         ctx.dim = dim
         ctx.save_for_backward(result)

@@ -24,7 +24,7 @@ def check_op(fn, torch_fn=None, *, n_inputs=1, domain=(-2.0, 2.0), shapes=None, 
     Raises AssertionError naming the minimal failing shapes and values.
     """
     try:
-        from hypothesis import HealthCheck, given, settings
+        from hypothesis import HealthCheck, Phase, given, settings
         from hypothesis import seed as hypothesis_seed
         from hypothesis import strategies as st
     except ImportError:
@@ -32,7 +32,8 @@ def check_op(fn, torch_fn=None, *, n_inputs=1, domain=(-2.0, 2.0), shapes=None, 
     shape_strategy = _shape_strategy(st, shapes, n_inputs, broadcast, max_side)
     indices = tuple(range(n_inputs)) if differentiable is None else tuple(differentiable)
 
-    @settings(max_examples=max_examples, deadline=None, database=None, print_blob=False,
+    # Every phase named: the promised minimal example must not depend on the caller's profile.
+    @settings(max_examples=max_examples, deadline=None, database=None, print_blob=False, phases=tuple(Phase),
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
     @given(st.data())
     def run(data):
