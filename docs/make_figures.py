@@ -15,7 +15,7 @@ from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 import tinytorch  # noqa: E402
 import tinytorch.nn.functional as F  # noqa: E402
-from tinytorch import nn  # noqa: E402
+from tinytorch import nn# noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

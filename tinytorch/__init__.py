@@ -1,16 +1,17 @@
 """tinytorch: a small, readable deep-learning framework with PyTorch's API, on NumPy or CuPy."""
 
-from . import dtypes as _dtypes
-from .backend import device
-from .dtypes import (
+from . import _dtypes
+from ._backend import device
+from ._dtypes import (
     bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
     int16, int32, int64, long, set_default_dtype, short, uint8,
 )
-from .tensor import Size, Tensor
-from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
-from .ops import *  # noqa: F401,F403 - the functional API: tinytorch.add, tinytorch.sum, ...
-from .ops import all, any, max, min, abs, pow, round, sum  # noqa: F401 - names that shadow builtins
-from .creation import (
+from ._tensor import Size, Tensor
+from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .autograd.anomaly_mode import is_anomaly_enabled
+from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
+from ._ops import *  # noqa: F401,F403 - the functional API (its __all__: PyTorch's top-level names)
+from ._creation import (
     arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     logspace, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
@@ -20,7 +21,7 @@ from .random import (
 )
 from . import autograd, cuda, random  # noqa: E402
 from . import nn, optim, profiler, testing, utils, viz, vision
-from .ops.nn_ops import erf
+from ._ops.nn_ops import erf
 from .serialization import save, load
 
 def is_tensor(obj):
@@ -40,7 +41,7 @@ def promote_types(type1, type2):
 
 
 def result_type(tensor1, tensor2):
-    from .ops._util import promote
+    from ._ops._util import promote
 
     a, b = promote(tensor1, tensor2)
     return (a if isinstance(a, Tensor) else b).dtype

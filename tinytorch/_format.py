@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import backend, dtypes
+from . import _backend as backend, _dtypes as dtypes
 
 
 def _float_formatter(values):

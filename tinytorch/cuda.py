@@ -1,21 +1,21 @@
 """``tinytorch.cuda``: whether CuPy sees a GPU, how many, and synchronization."""
 
-from . import backend
+from . import _backend
 
 
 def is_available():
     """True when CuPy is installed and sees at least one CUDA GPU."""
-    return backend.cuda_device_count() > 0
+    return _backend.cuda_device_count() > 0
 
 
 def device_count():
-    return backend.cuda_device_count()
+    return _backend.cuda_device_count()
 
 
 def synchronize(device=None):
     """Wait for all work queued on the GPU to finish."""
-    index = backend.as_device(device).index if device is not None else None
-    backend.synchronize(index)
+    index = _backend.as_device(device).index if device is not None else None
+    _backend.synchronize(index)
 
 
 def set_sync_debug_mode(debug_mode):
@@ -24,11 +24,11 @@ def set_sync_debug_mode(debug_mode):
     A training step should make none; each report names the user's line that caused it.
     ``TINYTORCH_WARN_SYNC=1`` in the environment starts in "warn".
     """
-    backend.set_sync_debug_mode(debug_mode)
+    _backend.set_sync_debug_mode(debug_mode)
 
 
 def get_sync_debug_mode():
-    return backend.sync_debug_mode
+    return _backend.sync_debug_mode
 
 
 def current_device():
@@ -47,5 +47,5 @@ manual_seed_all = manual_seed
 def get_device_name(device=None):
     if not is_available():
         raise RuntimeError("Found no NVIDIA driver on your system: CuPy sees no CUDA GPU")
-    index = backend.as_device(device).index or 0 if device is not None else 0
-    return backend.cupy.cuda.runtime.getDeviceProperties(index)["name"].decode()
+    index = _backend.as_device(device).index or 0 if device is not None else 0
+    return _backend.cupy.cuda.runtime.getDeviceProperties(index)["name"].decode()

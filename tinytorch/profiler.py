@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import cuda
-from .autograd import observe
+from .autograd import _observe as observe
 
 _active = []  # the profilers inside whose ``with`` we are (record_function reports to them)
 

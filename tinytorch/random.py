@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from . import backend, dtypes
+from . import _backend as backend, _dtypes as dtypes
 
 
 class Generator:
@@ -39,7 +39,7 @@ class Generator:
 
     def get_state(self):
         """The generator state as a uint8 tensor (so it saves with ``tinytorch.save``)."""
-        from .tensor import Tensor
+        from ._tensor import Tensor
 
         if self.device.type != "cpu":
             raise RuntimeError("get_state() of a CUDA generator is not supported by tinytorch; reseed it instead")
@@ -47,7 +47,7 @@ class Generator:
         return Tensor._make(np.frombuffer(state, dtype=np.uint8).copy())
 
     def set_state(self, new_state):
-        from .tensor import Tensor
+        from ._tensor import Tensor
 
         if self.device.type != "cpu":
             raise RuntimeError("set_state() of a CUDA generator is not supported by tinytorch")
@@ -114,7 +114,7 @@ def set_rng_state(new_state):
 
 # -- in-place samplers (nn.init and Dropout use these) --------------------------------------------
 def _fill(tensor, sample):
-    from .ops.indexing import check_inplace
+    from ._ops.indexing import check_inplace
 
     check_inplace(tensor)
     data = tensor._data

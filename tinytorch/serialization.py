@@ -18,8 +18,8 @@ from collections import OrderedDict
 import numpy as np
 import safetensors.numpy
 
-from . import backend
-from .tensor import Tensor
+from . import _backend as backend
+from ._tensor import Tensor
 
 __all__ = ["save", "load"]
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.utils.data import SampleBatch, collate, default_collate, default_convert
+from tinytorch.utils.data import default_collate, default_convert
+from tinytorch.utils.data._collate import SampleBatch, collate
 
 Point = collections.namedtuple("Point", ["x", "y"])
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import tinytorch
 import tinytorch.nn.functional as F
 from tinytorch.autograd import gradcheck, gradgradcheck
-from tinytorch.ops import nn_ops
+from tinytorch._ops import nn_ops
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REDUCTION = st.sampled_from(["mean", "sum", "none"])

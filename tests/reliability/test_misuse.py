@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch import backend
+from tinytorch import _backend as backend
 
 
 @dataclass
@@ -127,7 +127,7 @@ CORE = [
     Misuse("unsupported numpy dtype", lambda: {}, lambda o: tinytorch.from_numpy(np.zeros(2, dtype=np.complex64)), TypeError, ("complex64",)),
     Misuse("ragged list", lambda: {}, lambda o: tinytorch.tensor([[1.0], [1.0, 2.0]]), (TypeError, ValueError), ("",)),
     Misuse("bool negation", lambda: {"a": tinytorch.tensor([True])}, lambda o: -o["a"], RuntimeError, ("logical_not",)),
-    Misuse("linear dtype mix", lambda: {"x": t(2, 3, dtype=tinytorch.float64), "w": t(4, 3)}, lambda o: tinytorch.ops.linear(o["x"], o["w"]), RuntimeError, ("same dtype", "float64", "float32")),
+    Misuse("linear dtype mix", lambda: {"x": t(2, 3, dtype=tinytorch.float64), "w": t(4, 3)}, lambda o: tinytorch._ops.linear(o["x"], o["w"]), RuntimeError, ("same dtype", "float64", "float32")),
     # autograd
     Misuse("second backward", used_graph, lambda o: o["loss"].backward(), RuntimeError, ("backward through the graph a second time", "retain_graph=True")),
     Misuse("non-scalar backward", lambda: {"w": t(3, grad=True)}, lambda o: (o["w"] * 2).backward(), RuntimeError, ("grad can be implicitly created only for scalar outputs",)),
@@ -169,7 +169,7 @@ DEVICE_MIX = [
     ("matmul", lambda a, b: a @ b.reshape(3, 1)),
     ("cat", lambda a, b: tinytorch.cat([a, b])),
     ("where", lambda a, b: tinytorch.where(a > 0, a, b)),
-    ("linear", lambda a, b: tinytorch.ops.linear(a.reshape(1, 3), b.reshape(1, 3))),
+    ("linear", lambda a, b: tinytorch._ops.linear(a.reshape(1, 3), b.reshape(1, 3))),
 ]
 
 

@@ -86,7 +86,7 @@ def test_nothing_is_recorded_outside_the_context():
     with profiler.record_function("alone"):
         x + 1
     assert prof.events() == []
-    assert not tinytorch.autograd.observe.state.active
+    assert not tinytorch.autograd._observe.state.active
 
 
 def test_record_function_as_a_decorator_names_each_call():

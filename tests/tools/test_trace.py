@@ -76,7 +76,7 @@ def test_backward_trace_to_a_file_and_the_trace_is_removed_afterwards():
     x = tinytorch.randn(3, requires_grad=True)
     (x * x).sum().backward(trace=out)
     assert "MulBackward0" in out.getvalue()
-    assert not tinytorch.autograd.observe.state.active
+    assert not tinytorch.autograd._observe.state.active
     size = len(out.getvalue())
     (x * 2).sum().backward()
     assert len(out.getvalue()) == size

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.utils.data import DataLoader, SampleBatch, Subset
+from tinytorch.utils.data import DataLoader, Subset
+from tinytorch.utils.data._collate import SampleBatch
 from tinytorch.vision import datasets, transforms
 from tinytorch.vision.datasets import utils as download_utils
 

@@ -9,8 +9,8 @@ import itertools
 import traceback
 import weakref
 
-from ..backend import array_module
-from . import anomaly, observe
+from .._backend import array_module
+from . import _observe as observe, anomaly_mode as anomaly
 from .grad_mode import state
 
 _observed = observe.state
@@ -283,4 +283,4 @@ class once_differentiable:
 
 
 # Imported last: tensor.py imports this module, and Tensor is looked up at call time.
-from .. import tensor as _tensor  # noqa: E402
+from .. import _tensor as _tensor  # noqa: E402

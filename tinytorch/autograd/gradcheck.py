@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ..backend import to_numpy
-from .api import grad as autograd_grad
+from .._backend import to_numpy
+from ._api import grad as autograd_grad
 from .grad_mode import enable_grad, no_grad
 
 
@@ -12,7 +12,7 @@ class GradcheckError(RuntimeError):
 
 
 def _differentiable(inputs):
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     return [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
@@ -41,7 +41,7 @@ def numerical_jacobian(fn, inputs, index, output_index, eps):
 
 
 def analytical_jacobian(fn, inputs, index, output_index):
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     out = _outputs(fn, inputs)[output_index]
     rows = np.zeros((inputs[index]._data.size, out._data.size))
@@ -60,7 +60,7 @@ def analytical_jacobian(fn, inputs, index, output_index):
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **_ignored):
     """True when ``func``'s gradients match central differences; inputs should be float64."""
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     for x in inputs:
@@ -87,7 +87,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """gradcheck of the gradient itself (second derivatives through create_graph=True)."""
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     diff = _differentiable(inputs)

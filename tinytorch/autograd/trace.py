@@ -9,8 +9,8 @@ import os
 import sys
 import weakref
 
-from ..backend import array_module
-from . import observe
+from .._backend import array_module
+from . import _observe as observe
 from .function import AccumulateGrad
 
 _NOT_RECORDED = "(source line not recorded: build the graph inside `with tinytorch.autograd.trace():`)"
@@ -148,8 +148,8 @@ def _describe(array):
 
 def traced_backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None, file=None):
     """``tensor.backward(...)`` printing the trace (what ``Tensor.backward(trace=True)`` calls)."""
-    from ..tensor import Tensor
-    from .api import backward
+    from .._tensor import Tensor
+    from ._api import backward
 
     # The graph exists already: only lines recorded at forward (inside trace()) can be shown.
     with trace(file=file, record_source=False) as tracer:

@@ -1,19 +1,19 @@
 """``tinytorch.nn``: modules, parameters, layers, losses, ``functional``, ``init`` and ``utils``."""
 
 from . import functional, init, utils
-from .activation import (
+from .modules.activation import (
     ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax,
     Softmin, Softplus, Tanh,
 )
-from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .dropout import Dropout
-from .flatten import Flatten, Unflatten
-from .linear import Identity, Linear
-from .loss import (
+from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .modules.dropout import Dropout
+from .modules.flatten import Flatten, Unflatten
+from .modules.linear import Identity, Linear
+from .modules.loss import (
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
     SmoothL1Loss,
 )
-from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .modules.module import Module
+from .modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Buffer, Parameter
-from .sparse import Embedding
+from .modules.sparse import Embedding

@@ -1,13 +1,13 @@
 """The loss functions of ``nn.functional`` (re-exported there): argument checks with PyTorch's
-errors, then composites of core ops or the fused Functions of ``tinytorch.ops.nn_ops``."""
+errors, then composites of core ops or the fused Functions of ``tinytorch._ops.nn_ops``."""
 
 import warnings
 
 import numpy as np
 
-from .. import backend, creation, ops
-from ..ops import nn_ops
-from ..ops._util import promote
+from .. import _backend as backend, _creation as creation, _ops as ops
+from .._ops import nn_ops
+from .._ops._util import promote
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -224,7 +224,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):  # noqa: A002
     """Cross-entropy between logits (N, C) or (N, C, d1, ...) and class indices or class probabilities.
 
-    One fused, stable op (log_softmax and nll_loss together): see ``tinytorch.ops.nn_ops.CrossEntropy``.
+    One fused, stable op (log_softmax and nll_loss together): see ``tinytorch._ops.nn_ops.CrossEntropy``.
     """
     reduction = _reduction(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:

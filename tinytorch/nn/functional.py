@@ -1,19 +1,19 @@
 """``tinytorch.nn.functional``: the stateless form of every layer and loss.
 
 Composites of the core ops (so their gradients come for free), except the losses that call a
-fused Function of ``tinytorch.ops.nn_ops`` for stability. Losses live in ``_functional_losses.py`` and are
+fused Function of ``tinytorch._ops.nn_ops`` for stability. Losses live in ``_functional_losses.py`` and are
 re-exported here, so ``F.cross_entropy`` is where PyTorch users expect it.
 """
 
 import math
 import warnings
 
-from .. import backend, creation, dtypes, ops
-from ..autograd.grad_mode import no_grad
-from ..ops import nn_ops
-from ..ops.indexing import inplace as _inplace
-from ..ops.linalg import linear
-from ..tensor import Tensor
+from .. import _backend, _creation, _dtypes, _ops
+from ..autograd.grad_mode import no_grad as _no_grad
+from .._ops import nn_ops as _nn_ops
+from .._ops.indexing import inplace as _inplace
+from .._ops.matmul import linear
+from .._tensor import Tensor
 from ._functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,
@@ -38,13 +38,13 @@ def _maybe_inplace(input, inplace, fn, *args):  # noqa: A002
 # -- activations --------------------------------------------------------------------------------
 def relu(input, inplace=False):  # noqa: A002
     """max(x, 0); the gradient at 0 is 0."""
-    return input.relu_() if inplace else ops.relu(input)
+    return input.relu_() if inplace else _ops.relu(input)
 
 
 def _hardtanh(input, min_val, max_val):  # noqa: A002
     # NOTE: PyTorch's gradient is 1 only strictly inside (min, max); clamp's would be 1 at the ends.
     inside = (input > min_val) & (input < max_val)
-    return ops.where(inside, input, input.detach().clamp(min_val, max_val))
+    return _ops.where(inside, input, input.detach().clamp(min_val, max_val))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
@@ -59,7 +59,7 @@ def relu6(input, inplace=False):  # noqa: A002
 
 
 def _leaky_relu(input, negative_slope):  # noqa: A002
-    return ops.where(input > 0, input, input * negative_slope)
+    return _ops.where(input > 0, input, input * negative_slope)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
@@ -69,7 +69,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
 
 def _elu(input, alpha):  # noqa: A002
     # clamp(max=0) keeps expm1 from overflowing on the branch that where() discards.
-    return ops.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
+    return _ops.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
 
 
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002
@@ -80,7 +80,7 @@ def elu(input, alpha=1.0, inplace=False):  # noqa: A002
 def gelu(input, approximate="none"):  # noqa: A002
     """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation."""
     if approximate == "none":
-        return input * (nn_ops.erf(input * (1 / math.sqrt(2))) + 1) * 0.5
+        return input * (_nn_ops.erf(input * (1 / math.sqrt(2))) + 1) * 0.5
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * (inner.tanh() + 1) * 0.5
@@ -97,7 +97,7 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     scaled = input * beta
     # Clamping before exp keeps the discarded branch finite, so its zero gradient is not nan.
     smooth = scaled.clamp(max=threshold).exp().log1p() / beta
-    return ops.where(scaled > threshold, input, smooth)
+    return _ops.where(scaled > threshold, input, smooth)
 
 
 def logsigmoid(input):  # noqa: A002
@@ -106,15 +106,15 @@ def logsigmoid(input):  # noqa: A002
     # gradient at 0 (it is 1/2 there).
     negative = input - input.clamp(max=0).exp().log1p()
     positive = -(-input.clamp(min=0)).exp().log1p()
-    return ops.where(input < 0, negative, positive)
+    return _ops.where(input < 0, negative, positive)
 
 
 def sigmoid(input):  # noqa: A002
-    return ops.sigmoid(input)
+    return _ops.sigmoid(input)
 
 
 def tanh(input):  # noqa: A002
-    return ops.tanh(input)
+    return _ops.tanh(input)
 
 
 def _get_softmax_dim(name, ndim, stacklevel):
@@ -129,20 +129,20 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """exp(x) / sum(exp(x)) along ``dim``."""
     if dim is None:
         dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
-    return ops.softmax(input, dim, dtype=dtype)
+    return _ops.softmax(input, dim, dtype=dtype)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     if dim is None:
         dim = _get_softmax_dim("softmin", input.dim(), _stacklevel)
-    return ops.softmax(-input, dim, dtype=dtype)
+    return _ops.softmax(-input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """log(softmax(x)) along ``dim``, computed stably in one op."""
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
-    return ops.log_softmax(input, dim, dtype=dtype)
+    return _ops.log_softmax(input, dim, dtype=dtype)
 
 
 # -- dropout ------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    mask = creation.empty_like(input)
+    mask = _creation.empty_like(input)
     if p == 1.0:
         mask.zero_()
     else:
@@ -257,22 +257,22 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         padding_idx %= rows
     data = input._data
     if data.size:
-        backend.check_later(((data < 0) | (data >= rows)).any(), _embedding_index_out_of_range)
+        _backend.check_later(((data < 0) | (data >= rows)).any(), _embedding_index_out_of_range)
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
     out = weight[input]
     if padding_idx is not None and out.requires_grad:
         # Same values, but the gradient of padding positions stops here (PyTorch's rule).
         keep = (input != padding_idx).unsqueeze(-1)
-        out = ops.where(keep, out, out.detach())
+        out = _ops.where(keep, out, out.detach())
     return out
 
 
 def _embedding_renorm_(weight, input, max_norm, norm_type):  # noqa: A002
     """Rescale, in place, the looked-up rows whose norm exceeds max_norm (PyTorch's embedding_renorm_)."""
-    xp = backend.array_module(weight._data)
+    xp = _backend.array_module(weight._data)
     rows = xp.unique(input._data.reshape(-1))
-    with no_grad():
+    with _no_grad():
         picked = weight._data[rows]
         norms = (abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(picked.dtype)
@@ -282,10 +282,10 @@ def _embedding_renorm_(weight, input, max_norm, norm_type):  # noqa: A002
 
 def one_hot(tensor, num_classes=-1):
     """An int64 tensor with one more dim of size num_classes, 1 at each index (num_classes=-1: max + 1)."""
-    if tensor._data.dtype != dtypes.int64.numpy:
+    if tensor._data.dtype != _dtypes.int64.numpy:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     data = tensor._data
-    xp = backend.array_module(data)
+    xp = _backend.array_module(data)
     if num_classes == -1:
         if data.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
@@ -295,7 +295,7 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be non-negative.")
         if int(data.max()) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    return Tensor._make((data[..., None] == xp.arange(num_classes)).astype(dtypes.int64.numpy))
+    return Tensor._make((data[..., None] == xp.arange(num_classes)).astype(_dtypes.int64.numpy))
 
 
 # -- padding ------------------------------------------------------------------------------------
@@ -342,7 +342,7 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
 
 def _pad_index(mode, size, before, after, like):
     """The source position of every output position along one padded dim."""
-    xp = backend.array_module(like._data)
+    xp = _backend.array_module(like._data)
     positions = xp.arange(-before, size + after)
     if mode == "replicate":
         index = xp.clip(positions, 0, size - 1)
@@ -352,7 +352,7 @@ def _pad_index(mode, size, before, after, like):
         period = 2 * (size - 1)
         folded = abs(positions) % period if period else positions * 0
         index = xp.where(folded >= size, period - folded, folded)
-    return Tensor._make(index.astype(dtypes.int64.numpy))
+    return Tensor._make(index.astype(_dtypes.int64.numpy))
 
 
 def _pad_constant(input, pad, value):  # noqa: A002
@@ -370,6 +370,6 @@ def _pad_constant(input, pad, value):  # noqa: A002
         for amount in (before, after):
             shape = list(out.shape)
             shape[dim] = max(amount, 0)
-            pieces.append(creation.full(tuple(shape), value, dtype=out.dtype, device=out.device))
-        out = ops.cat([pieces[0], out, pieces[1]], dim) if before > 0 or after > 0 else out
+            pieces.append(_creation.full(tuple(shape), value, dtype=out.dtype, device=out.device))
+        out = _ops.cat([pieces[0], out, pieces[1]], dim) if before > 0 or after > 0 else out
     return out

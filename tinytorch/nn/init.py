@@ -3,9 +3,9 @@
 import math
 import warnings
 
-from .. import backend
-from ..autograd.grad_mode import no_grad
-from ..random import generator_for
+from .. import _backend
+from ..autograd.grad_mode import no_grad as _no_grad
+from ..random import generator_for as _generator_for
 
 _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
@@ -52,18 +52,18 @@ def _calculate_correct_fan(tensor, mode):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
-    with no_grad():
+    with _no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2)."""
-    with no_grad():
+    with _no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):
-    with no_grad():
+    with _no_grad():
         return tensor.fill_(val)
 
 
@@ -80,8 +80,8 @@ def eye_(tensor):
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     data = tensor._data
-    with no_grad():
-        data[...] = backend.array_module(data).eye(*data.shape, dtype=data.dtype)
+    with _no_grad():
+        data[...] = _backend.array_module(data).eye(*data.shape, dtype=data.dtype)
         tensor._version[0] += 1
     return tensor
 
@@ -97,10 +97,10 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
             stacklevel=2,
         )
     data = tensor._data
-    xp = backend.array_module(data)
-    rng = generator_for(tensor.device, generator)
+    xp = _backend.array_module(data)
+    rng = _generator_for(tensor.device, generator)
     shape, dtype = data.shape, data.dtype
-    with no_grad():
+    with _no_grad():
         if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
             # Most normal draws land inside: redraw the ones outside until none is.
             result = (rng.standard_normal(size=shape) * std + mean).astype(dtype)
@@ -170,15 +170,15 @@ def orthogonal_(tensor, gain=1, generator=None):
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     data = tensor._data
-    xp = backend.array_module(data)
-    flattened = generator_for(tensor.device, generator).standard_normal(size=(rows, cols))
+    xp = _backend.array_module(data)
+    flattened = _generator_for(tensor.device, generator).standard_normal(size=(rows, cols))
     if rows < cols:
         flattened = flattened.T
     q, r = xp.linalg.qr(flattened)
     q = q * xp.sign(xp.diagonal(r))  # makes Q uniformly distributed (Mezzadri, 2007)
     if rows < cols:
         q = q.T
-    with no_grad():
+    with _no_grad():
         data[...] = (q * gain).reshape(data.shape).astype(data.dtype)
         tensor._version[0] += 1
     return tensor

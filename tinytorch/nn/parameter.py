@@ -1,7 +1,7 @@
 """``Parameter``: a Tensor that a Module registers as learnable; ``Buffer``: one it registers as state."""
 
-from .. import backend, dtypes
-from ..tensor import Tensor, _init
+from .. import _backend as backend, _dtypes as dtypes
+from .._tensor import Tensor, _init
 
 
 class Parameter(Tensor):

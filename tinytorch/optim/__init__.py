@@ -8,4 +8,7 @@ from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
+# As torch.optim does: the classes are the public names, not the files that define them.
+del adagrad, adam, adamw, optimizer, rmsprop, sgd  # noqa: F821
+
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

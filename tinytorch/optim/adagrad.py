@@ -1,6 +1,6 @@
 """Adagrad: per-coordinate learning rates from the sum of all past squared gradients."""
 
-from .. import backend
+from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
 from .optimizer import Optimizer
 

@@ -1,6 +1,6 @@
 """Adam (and the decoupled weight decay that AdamW switches on)."""
 
-from .. import backend
+from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
 from .optimizer import Optimizer
 

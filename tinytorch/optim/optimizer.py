@@ -8,9 +8,9 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import _backend as backend
 from ..autograd.grad_mode import enable_grad
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 class Optimizer:

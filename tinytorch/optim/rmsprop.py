@@ -1,6 +1,6 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
 
-from .. import backend
+from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
 from .optimizer import Optimizer
 

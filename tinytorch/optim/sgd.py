@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize."""
 
-from .. import backend
+from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
 from .optimizer import Optimizer
 

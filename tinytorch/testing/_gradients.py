@@ -3,8 +3,8 @@
 import numpy as np
 
 from .. import autograd
-from ..backend import to_numpy
-from ..tensor import Tensor
+from .._backend import to_numpy
+from .._tensor import Tensor
 
 
 def _as_tuple(x):

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ..backend import to_numpy
-from ..tensor import Tensor
+from .._backend import to_numpy
+from .._tensor import Tensor
 from ._gradients import analytical_gradients, check_gradients, output_weights
 
 # torch.testing.assert_close's defaults: (rtol, atol) by dtype; exact for everything else.

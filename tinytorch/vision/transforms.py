@@ -19,9 +19,9 @@ import numbers
 
 import numpy as np
 
-from .. import backend, dtypes
+from .. import _backend as backend, _dtypes as dtypes
 from ..random import generator_for
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 def _pil_image_module():
@@ -92,7 +92,7 @@ def _check_image_tensor(tensor):
 
 def _normalize_constants(mean, std, tensor):
     """mean and std as (C, 1, 1) tensors of the image's dtype and device."""
-    from ..creation import as_tensor
+    from .._creation import as_tensor
 
     mean = as_tensor(mean, dtype=tensor.dtype, device=tensor.device)
     std = as_tensor(std, dtype=tensor.dtype, device=tensor.device)

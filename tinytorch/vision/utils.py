@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from .. import backend
-from ..tensor import Tensor
+from .. import _backend as backend
+from .._tensor import Tensor
 
 
 def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False, pad_value=0.0):
@@ -22,7 +22,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
         else:
             raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
     if isinstance(tensor, list):
-        from ..ops import stack
+        from .._ops import stack
 
         tensor = stack(tensor, 0)
     array = tensor._data

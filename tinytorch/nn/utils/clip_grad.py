@@ -3,9 +3,9 @@
 import types
 import warnings
 
-from ... import creation, ops
+from ... import _creation as creation, _ops as ops
 from ...autograd.grad_mode import no_grad
-from ...tensor import Tensor
+from ..._tensor import Tensor
 
 
 def _as_list(parameters):

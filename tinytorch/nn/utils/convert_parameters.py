@@ -1,7 +1,7 @@
 """Flatten parameters into one vector and back."""
 
-from ... import ops
-from ...tensor import Tensor
+from ... import _ops as ops
+from ..._tensor import Tensor
 
 
 def _check_param_device(param, old_param_device):

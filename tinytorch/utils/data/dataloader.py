@@ -10,7 +10,7 @@ import warnings
 import weakref
 
 from . import _worker
-from .collate import default_collate, default_convert
+from ._collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _draw_seed
 

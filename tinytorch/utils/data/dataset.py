@@ -174,7 +174,7 @@ def random_split(dataset, lengths, generator=_random.default_generator):
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.", stacklevel=2)
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    from ...creation import randperm
+    from ..._creation import randperm
 
     indices = randperm(sum(lengths), generator=generator).tolist()
     return [

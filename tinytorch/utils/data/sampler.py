@@ -108,8 +108,8 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
-        from ...creation import as_tensor
-        from ...dtypes import float64
+        from ..._creation import as_tensor
+        from ..._dtypes import float64
 
         weights = as_tensor(weights, dtype=float64)
         if len(weights.shape) != 1:

@@ -13,8 +13,9 @@ import zlib
 
 import numpy as np
 
-from ...tensor import Tensor
-from ...utils.data import Dataset, SampleBatch
+from ..._tensor import Tensor
+from ...utils.data import Dataset
+from ...utils.data._collate import SampleBatch
 from .. import transforms as _transforms
 from .utils import download_from_mirrors
 

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from ...tensor import Tensor
+from ..._tensor import Tensor
 
 _STRING_OR_OBJECT_DTYPE = re.compile(r"[SaUO]")
 
@@ -57,7 +57,7 @@ def default_convert(data):
     if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "bytes_", "string_"):
         if elem_type.__name__ == "ndarray" and _STRING_OR_OBJECT_DTYPE.search(data.dtype.str) is not None:
             return data
-        from ...creation import as_tensor
+        from ..._creation import as_tensor
 
         return as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
@@ -130,7 +130,7 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
         t._requires_grad for t in batch
     ):
         return Tensor._make(np.stack(arrays))
-    from ...ops import stack
+    from ..._ops import stack
 
     return stack(list(batch), 0)
 
@@ -138,13 +138,13 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
     if _STRING_OR_OBJECT_DTYPE.search(batch[0].dtype.str) is not None:
         raise TypeError(default_collate_err_msg_format.format(batch[0].dtype))
-    from ...creation import as_tensor
+    from ..._creation import as_tensor
 
     return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
-    from ...creation import as_tensor
+    from ..._creation import as_tensor
 
     return as_tensor(np.asarray(batch))  # keeps the scalars' dtype (np.float32 stays float32)
 
@@ -157,7 +157,7 @@ def collate_int_fn(batch, *, collate_fn_map=None):
     array = np.array(batch)
     if array.dtype == np.int64 or array.dtype == np.bool_:  # int64 (bool for a batch of bools)
         return Tensor._make(array)
-    from ...creation import tensor
+    from ..._creation import tensor
 
     return tensor(batch)  # raises PyTorch's error for values outside int64
 

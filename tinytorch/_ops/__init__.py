@@ -1,5 +1,9 @@
 """Every op of tinytorch. Differentiable primitives are ``Function`` subclasses in the modules
-below; ``PRIMITIVES`` lists them all, and the test op table must cover each one."""
+below; ``primitives()`` lists them all, and the test op table must cover each one.
+
+``__all__`` holds the functions PyTorch has at its top level (``torch.add``...): ``tinytorch``
+re-exports exactly those. The rest (``getitem``, ``inplace``, ``view``...) serve the Tensor
+methods and stay internal."""
 
 from ..autograd.function import Function
 from ._util import normalize_dim, normalize_dims
@@ -17,7 +21,7 @@ from .indexing import (
     copy_from, fill_, gather, getitem, index_select, inplace, masked_fill, masked_select,
     nonzero, scatter, scatter_add, setitem,
 )
-from .linalg import bmm, dot, linear, matmul, mm, outer
+from .matmul import bmm, dot, linear, matmul, mm, outer
 from .movement import (
     broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
     diagonal, expand, flatten, flip, hstack, movedim, narrow, permute, repeat, reshape, roll,
@@ -31,6 +35,25 @@ from .reduce import (
 )
 
 subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs, div, div
+
+__all__ = [
+    "abs", "absolute", "add", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "any",
+    "argmax", "argmin", "argsort", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm",
+    "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "ceil", "chunk", "clamp",
+    "clip", "clone", "concat", "concatenate", "cos", "count_nonzero", "cumsum", "diagonal", "div",
+    "divide", "dot", "eq", "equal", "exp", "expm1", "fill_", "flatten", "flip", "floor",
+    "floor_divide", "fmod", "gather", "ge", "greater", "greater_equal", "gt", "hstack",
+    "index_select", "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal",
+    "log", "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "mm", "movedim", "mul", "multiply", "narrow", "ne", "neg", "negative",
+    "nonzero", "norm", "not_equal", "outer", "permute", "pow", "prod", "reciprocal", "relu",
+    "remainder", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign",
+    "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "std_mean",
+    "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tan", "tanh", "tensor_split", "topk",
+    "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten", "unsqueeze", "var",
+    "var_mean", "vstack", "where",
+]
 
 
 def primitives():

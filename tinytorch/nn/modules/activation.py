@@ -1,6 +1,6 @@
 """Activation modules: thin wrappers over ``nn.functional`` with PyTorch's reprs."""
 
-from . import functional as F
+from .. import functional as F
 from .module import Module
 
 

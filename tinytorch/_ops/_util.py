@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from .. import backend, dtypes
-from ..tensor import Tensor
+from .. import _backend as backend, _dtypes as dtypes
+from .._tensor import Tensor
 
 _make = Tensor._make
 _NUMBER = (int, float, bool)

@@ -2,10 +2,10 @@
 
 import math
 
-from .. import backend, dtypes
+from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ._util import quiet, value, wrap
 from .binary import Mul
 

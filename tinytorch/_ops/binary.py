@@ -4,9 +4,9 @@ mentions broadcasting: the engine sums each gradient back to its input's shape."
 import math
 import numbers
 
-from .. import backend, dtypes
+from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ._util import check_same_device, promote, quiet, scalar_like, value, wrap
 
 

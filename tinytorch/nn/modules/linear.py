@@ -2,11 +2,11 @@
 
 import math
 
-from .. import creation
-from . import functional as F
-from . import init
+from ... import _creation as creation
+from .. import functional as F
+from .. import init
 from .module import Module
-from .parameter import Parameter
+from ..parameter import Parameter
 
 
 class Identity(Module):

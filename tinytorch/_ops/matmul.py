@@ -3,7 +3,7 @@
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
-from .. import backend
+from .. import _backend as backend
 from ._util import check_same_device, promote, wrap
 from .movement import Permute
 from .reduce import Sum

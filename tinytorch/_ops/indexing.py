@@ -4,10 +4,10 @@ import builtins
 
 import numpy as np
 
-from .. import backend, dtypes
+from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ._util import check_same_device, normalize_dim, wrap
 
 

@@ -4,9 +4,9 @@ primitives; mean, var, std and logsumexp are composites of primitives."""
 import builtins
 from collections import namedtuple
 
-from .. import backend, dtypes
+from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
-from ..tensor import Tensor
+from .._tensor import Tensor
 from ._util import normalize_dim, normalize_dims, wrap
 from .movement import Expand, Reshape
 

@@ -5,9 +5,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import chain, islice
 
-from ..tensor import Tensor
+from ..._tensor import Tensor
 from .module import Module, _addindent
-from .parameter import Parameter
+from ..parameter import Parameter
 
 
 def _absolute_index(idx, size):

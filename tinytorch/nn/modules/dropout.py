@@ -1,6 +1,6 @@
 """``Dropout``: zero elements with probability p while training, scaling the rest by 1/(1-p)."""
 
-from . import functional as F
+from .. import functional as F
 from .module import Module
 
 

@@ -6,10 +6,10 @@ import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-from .. import backend, dtypes
-from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
-from .parameter import Buffer, Parameter
+from ... import _backend as backend, _dtypes as dtypes
+from ...autograd.grad_mode import no_grad
+from ..._tensor import Tensor
+from ..parameter import Buffer, Parameter
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 _PENDING_COPIES = "_tinytorch_pending_copies"  # a local_metadata key: copies wait for validation

@@ -1,10 +1,10 @@
 """Normalization layers: BatchNorm1d/2d (running statistics as buffers) and LayerNorm."""
 
-from .. import creation, dtypes
-from . import functional as F
-from . import init
+from ... import _creation as creation, _dtypes as dtypes
+from .. import functional as F
+from .. import init
 from .module import Module
-from .parameter import Parameter
+from ..parameter import Parameter
 
 
 class _BatchNorm(Module):

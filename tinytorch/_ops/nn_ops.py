@@ -6,7 +6,7 @@ says in its docstring why it is one node instead of several.
 
 import math
 
-from .. import backend
+from .. import _backend as backend
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from ._util import quiet, wrap

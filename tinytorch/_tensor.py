@@ -1,12 +1,12 @@
 """``Tensor``: an array (NumPy or CuPy) plus what autograd needs. Every operator is defined here,
-in the class, and calls the op that computes it; the ops live in ``tinytorch.ops``."""
+in the class, and calls the op that computes it; the ops live in ``tinytorch._ops``."""
 
 import functools
 import numbers
 
 import numpy as np
 
-from . import backend, dtypes
+from . import _backend as backend, _dtypes as dtypes
 from .autograd.function import grad_accumulator, _RemovableHandle
 from .autograd.grad_mode import state as _grad_state
 
@@ -274,27 +274,27 @@ class Tensor:
         return self
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        from .creation import tensor
+        from ._creation import tensor
 
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import zeros
+        from ._creation import zeros
 
         return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import ones
+        from ._creation import ones
 
         return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        from .creation import full
+        from ._creation import full
 
         return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        from .creation import empty
+        from ._creation import empty
 
         return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
@@ -565,7 +565,7 @@ class Tensor:
     def __setitem__(self, index, value):
         _ops.setitem(self, index, value)
 
-    # -- named ops (methods call the functions of tinytorch.ops) ---------------------------------
+    # -- named ops (methods call the functions of tinytorch._ops) ---------------------------------
     def add(self, other, *, alpha=1):
         return _ops.add(self, other, alpha=alpha)
 
@@ -1054,7 +1054,7 @@ def _rebuild(array, requires_grad, device):
     return out
 
 
-from . import ops as _ops  # noqa: E402  (ops import Tensor; the class must exist first)
-from .autograd import api as _autograd_api  # noqa: E402
+from . import _ops as _ops  # noqa: E402  (ops import Tensor; the class must exist first)
+from .autograd import _api as _autograd_api  # noqa: E402
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

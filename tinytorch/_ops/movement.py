@@ -3,9 +3,9 @@ Tril/Triu are primitives; view, flatten, squeeze, unsqueeze, stack and friends a
 
 import builtins
 
-from .. import backend
+from .. import _backend as backend
 from ..autograd.function import Function
-from ..tensor import Size
+from .._tensor import Size
 from ._util import check_same_device, normalize_dim, normalize_dims, result_dtype, shape_arg, wrap
 
 
@@ -204,7 +204,7 @@ def view(input, *shape):  # noqa: A002
 
 
 def view_dtype(input, dtype):  # noqa: A002
-    from .. import dtypes
+    from .. import _dtypes as dtypes
 
     return wrap(input._data.view(dtypes.to_numpy_dtype(dtype)))
 
@@ -377,7 +377,7 @@ concat = concatenate = cat
 
 
 def _dtype(numpy_dtype):
-    from .. import dtypes
+    from .. import _dtypes as dtypes
 
     return dtypes.from_numpy_dtype(numpy_dtype)
 

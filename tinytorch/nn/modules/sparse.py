@@ -1,11 +1,11 @@
 """``Embedding``: a lookup table of learnable rows indexed by integers."""
 
-from .. import creation
-from ..autograd.grad_mode import no_grad
-from . import functional as F
-from . import init
+from ... import _creation as creation
+from ...autograd.grad_mode import no_grad
+from .. import functional as F
+from .. import init
 from .module import Module
-from .parameter import Parameter
+from ..parameter import Parameter
 
 
 class Embedding(Module):

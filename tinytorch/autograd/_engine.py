@@ -1,7 +1,7 @@
 """The backward engine: iterative topological order, gradient accumulation, hooks, freeing."""
 
-from .. import backend
-from . import anomaly, observe
+from .. import _backend as backend
+from . import _observe as observe, anomaly_mode as anomaly
 from .function import AccumulateGrad
 from .grad_mode import state
 
@@ -127,13 +127,13 @@ def _reduce_to_shape(node, grad, shape):
 
 
 def _dtype_of(numpy_dtype):
-    from ..dtypes import from_numpy_dtype
+    from .._dtypes import from_numpy_dtype
 
     return from_numpy_dtype(numpy_dtype)
 
 
 def _materialize(node, grads):
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     if all(g is not None for g in grads):
         return grads

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from . import backend, dtypes
+from . import _backend as backend, _dtypes as dtypes
 from .random import generator_for
-from .tensor import Tensor
+from ._tensor import Tensor
 
 _make = Tensor._make
 

@@ -1,7 +1,7 @@
 """The user-facing entry points of the engine: ``backward`` and ``grad``."""
 
-from ..backend import array_module
-from . import engine
+from .._backend import array_module
+from . import _engine as engine
 from .function import grad_accumulator
 
 
@@ -90,7 +90,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = captured[capture[_node_of(t)]]
         if g is None:
             if materialize_grads:
-                from ..creation import zeros_like
+                from .._creation import zeros_like
 
                 g = zeros_like(t)
             elif not allow_unused:
@@ -104,4 +104,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 # Imported last: tensor.py imports the autograd package, and Tensor is looked up at call time.
-from .. import tensor as _tensor  # noqa: E402
+from .. import _tensor as _tensor  # noqa: E402

@@ -2,7 +2,7 @@
 
 import warnings
 
-from . import functional as F
+from .. import functional as F
 from .module import Module
 
 

@@ -1,0 +1,45 @@
+"""The public namespace holds PyTorch's names: ``dir(tinytorch)`` shows no internals."""
+
+import types
+
+import pytest
+
+import tinytorch
+
+# Where tinytorch goes beyond torch's top level (docs/differences.md says why).
+EXTRAS = {"vision": "torchvision's datasets and transforms", "viz": "graph pictures of autograd"}
+
+
+def public(module):
+    """The public names a module defines (a standard-library module it imported is not one)."""
+    return {
+        name for name in dir(module)
+        if not name.startswith("_")
+        and not (isinstance(getattr(module, name), types.ModuleType) and not getattr(module, name).__name__.startswith("tinytorch"))
+    }
+
+
+def test_no_internal_module_or_helper_is_public():
+    leaked = public(tinytorch) & {"backend", "creation", "dtypes", "ops", "binary", "elementwise", "indexing",
+                                   "movement", "reduce", "Function", "primitives", "inplace", "normalize_dims",
+                                   "getitem", "setitem", "to_copy", "copy_from"}
+    assert not leaked
+    assert callable(tinytorch.tensor)  # the function, not the module that defines Tensor
+
+
+def test_every_public_name_is_pytorchs():
+    torch = pytest.importorskip("torch")
+    assert public(tinytorch) - set(dir(torch)) == set(EXTRAS)
+
+
+@pytest.mark.parametrize("name, extras", [
+    ("nn", set()), ("nn.functional", set()), ("nn.init", set()), ("optim", set()), ("optim.lr_scheduler", set()),
+    ("autograd", {"trace"}),  # the tool that records what autograd does (docs/tools.md)
+    ("cuda", set()), ("utils.data", set()),
+])
+def test_subpackages_hold_pytorchs_names(name, extras):
+    torch = pytest.importorskip("torch")
+    ours, theirs = tinytorch, torch
+    for part in name.split("."):
+        ours, theirs = getattr(ours, part), getattr(theirs, part)
+    assert public(ours) - set(dir(theirs)) == extras
