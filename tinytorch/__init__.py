@@ -19,8 +19,9 @@ from ._creation import (
 from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
-from . import autograd, cuda, random  # noqa: E402
+from . import autograd, cuda, random
 from . import nn, optim, profiler, testing, utils, viz, vision
+from ._ops._util import promote as _promote
 from ._ops.nn_ops import erf
 from .serialization import save, load
 
@@ -41,9 +42,7 @@ def promote_types(type1, type2):
 
 
 def result_type(tensor1, tensor2):
-    from ._ops._util import promote
-
-    a, b = promote(tensor1, tensor2)
+    a, b = _promote(tensor1, tensor2)
     return (a if isinstance(a, Tensor) else b).dtype
 
 

@@ -6,6 +6,8 @@ import json
 import numpy as np
 
 from . import _backend as backend, _dtypes as dtypes
+from ._ops.indexing import check_inplace
+from ._tensor import Tensor
 
 
 class Generator:
@@ -39,16 +41,12 @@ class Generator:
 
     def get_state(self):
         """The generator state as a uint8 tensor (so it saves with ``tinytorch.save``)."""
-        from ._tensor import Tensor
-
         if self.device.type != "cpu":
             raise RuntimeError("get_state() of a CUDA generator is not supported by tinytorch; reseed it instead")
         state = json.dumps(self._rng.bit_generator.state).encode()
         return Tensor._make(np.frombuffer(state, dtype=np.uint8).copy())
 
     def set_state(self, new_state):
-        from ._tensor import Tensor
-
         if self.device.type != "cpu":
             raise RuntimeError("set_state() of a CUDA generator is not supported by tinytorch")
         if not isinstance(new_state, Tensor):
@@ -114,8 +112,6 @@ def set_rng_state(new_state):
 
 # -- in-place samplers (nn.init and Dropout use these) --------------------------------------------
 def _fill(tensor, sample):
-    from ._ops.indexing import check_inplace
-
     check_inplace(tensor)
     data = tensor._data
     backend.array_module(data).copyto(data, sample, casting="unsafe")

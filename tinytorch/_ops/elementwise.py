@@ -6,7 +6,7 @@ from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .._tensor import Tensor
-from ._util import quiet, value, wrap
+from ._util import promote, quiet, value, wrap
 from .binary import Mul
 
 
@@ -413,8 +413,6 @@ def clamp(x, min=None, max=None):  # noqa: A002
     """Limit x to [min, max]; either bound may be None, a number or a tensor."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    from ._util import promote
-
     for bound in (min, max):
         if isinstance(bound, Tensor):
             x, _ = promote(x, bound)

@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .._tensor import Tensor
 from ._util import check_same_device, normalize_dim, wrap
+from .movement import _view_of
 
 
 # -- index normalization ------------------------------------------------------------------------
@@ -89,8 +90,6 @@ class GetItem(Function):
         out = x._data[index]
         if advanced:
             return wrap(out)
-        from .movement import _view_of
-
         return _view_of(wrap(out), x)
 
     @staticmethod

@@ -3,7 +3,8 @@ Tril/Triu are primitives; view, flatten, squeeze, unsqueeze, stack and friends a
 
 import builtins
 
-from .. import _backend as backend
+from .. import _backend as backend, _dtypes as dtypes
+from ..autograd._engine import summed_axes
 from ..autograd.function import Function
 from .._tensor import Size
 from ._util import check_same_device, normalize_dim, normalize_dims, result_dtype, shape_arg, wrap
@@ -93,12 +94,9 @@ class SumTo(Function):
     def forward(ctx, x, shape):
         data = x._data
         ctx.shape = data.shape
-        lead = data.ndim - len(shape)
-        dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and data.shape[i + lead] != 1)
+        dims = summed_axes(data.shape, shape)
         if dims:
-            data = data.sum(axis=dims, keepdims=True)
-            if lead:
-                data = data.reshape(data.shape[lead:])
+            data = data.sum(axis=dims, keepdims=True).reshape(shape)
         return wrap(data)
 
     @staticmethod
@@ -204,8 +202,6 @@ def view(input, *shape):  # noqa: A002
 
 
 def view_dtype(input, dtype):  # noqa: A002
-    from .. import _dtypes as dtypes
-
     return wrap(input._data.view(dtypes.to_numpy_dtype(dtype)))
 
 
@@ -377,8 +373,6 @@ concat = concatenate = cat
 
 
 def _dtype(numpy_dtype):
-    from .. import _dtypes as dtypes
-
     return dtypes.from_numpy_dtype(numpy_dtype)
 
 

@@ -8,6 +8,8 @@ from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._tensor import Tensor
 from ._util import normalize_dim, normalize_dims, wrap
+from .binary import maximum, minimum
+from .indexing import ScatterAdd
 from .movement import Expand, Reshape
 
 def _return_type(name):
@@ -133,8 +135,6 @@ class Max(Function):
     def backward(ctx, grad_values, grad_indices):
         if ctx.index is None:  # a 0-d input is its own maximum
             return grad_values, None, None
-        from .indexing import ScatterAdd  # indexing imports this module
-
         grad = grad_values if ctx.keepdim else grad_values.unsqueeze(ctx.dim)
         zeros = wrap(backend.array_module(grad._data).zeros(ctx.shape, dtype=grad._data.dtype))
         return ScatterAdd.apply(zeros, ctx.dim, wrap(ctx.index), grad), None, None
@@ -308,8 +308,6 @@ def amin(input, dim=(), keepdim=False):  # noqa: A002
 
 def _extreme(input, dim, keepdim, largest, name):  # noqa: A002
     if isinstance(dim, Tensor):
-        from .binary import maximum, minimum
-
         return maximum(input, dim) if largest else minimum(input, dim)
     if dim is None:
         if input._data.size == 0:

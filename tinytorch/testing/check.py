@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import autograd
 from .._backend import to_numpy
 from .._tensor import Tensor
 from ._gradients import analytical_gradients, check_gradients, output_weights
@@ -99,8 +100,6 @@ def _compare_with_torch(fn, torch_fn, arrays, indices, atol, rtol):
     theirs_in = [torch.tensor(a, requires_grad=i in indices) for i, a in enumerate(arrays)]
     outputs = torch_fn(*theirs_in)
     outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
-    from .. import autograd
-
     with autograd.no_grad():
         mine = fn(*[Tensor._make(a) for a in arrays])
     mine = mine if isinstance(mine, (tuple, list)) else (mine,)

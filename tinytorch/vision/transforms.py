@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from .. import _backend as backend, _dtypes as dtypes
+from .._creation import as_tensor
 from ..random import generator_for
 from .._tensor import Tensor
 
@@ -92,8 +93,6 @@ def _check_image_tensor(tensor):
 
 def _normalize_constants(mean, std, tensor):
     """mean and std as (C, 1, 1) tensors of the image's dtype and device."""
-    from .._creation import as_tensor
-
     mean = as_tensor(mean, dtype=tensor.dtype, device=tensor.device)
     std = as_tensor(std, dtype=tensor.dtype, device=tensor.device)
     if (std == 0).any():
