@@ -10,7 +10,7 @@ from ._tensor import Size, Tensor
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
-from ._ops import *  # noqa: F401,F403 - the functional API (its __all__: PyTorch's top-level names)
+from ._ops import *  # the functional API (its __all__: PyTorch's top-level names)
 from ._creation import (
     arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     logspace, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
@@ -29,11 +29,11 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-def numel(input):  # noqa: A002
+def numel(input):
     return input.numel()
 
 
-def is_floating_point(input):  # noqa: A002
+def is_floating_point(input):
     return input.is_floating_point()
 
 

@@ -138,21 +138,21 @@ def _like(input, dtype, device):
     return (dtype if dtype is not None else input.dtype), (device if device is not None else input.device)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
     return zeros(input.shape, dtype=_like(input, dtype, device)[0], device=_like(input, dtype, device)[1], requires_grad=requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def ones_like(input, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device)
     return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def empty_like(input, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device)
     return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device)
     return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
 
@@ -225,17 +225,17 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _finish(_on(device, lambda: xp.argsort(rng.random(n)).astype(d, copy=False)), requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device)
     return rand(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device)
     return randn(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None):  # noqa: A002
+def randint_like(input, low=0, high=None, *, dtype=None, device=None):
     d, dev = _like(input, dtype, device)
     return randint(low, high, input.shape, dtype=d, device=dev)
 

@@ -32,9 +32,9 @@ int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 uint8 = dtype("uint8", np.uint8)
-bool = dtype("bool", np.bool_)  # noqa: A001 - PyTorch's name
-half, float, double = float16, float32, float64  # noqa: A001
-short, int, long = int16, int32, int64  # noqa: A001
+bool = dtype("bool", np.bool_)
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
 
 ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
 _BY_NUMPY = {d.numpy: d for d in ALL}
@@ -70,6 +70,18 @@ def to_numpy_dtype(d):
     return from_numpy_dtype(d).numpy
 
 
+# PyTorch's ScalarType names: its messages spell dtypes this way ("expected Long but got Float").
+_SCALAR_TYPE_NAMES = {
+    "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+    "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+}
+
+
+def scalar_type_name(d):
+    """PyTorch's name of a dtype (tinytorch's or NumPy's) in messages and type strings: "Float", "Long"..."""
+    return _SCALAR_TYPE_NAMES.get(d.name, d.name)
+
+
 def get_default_dtype():
     """The dtype of tensors made from Python floats (float32 unless changed)."""
     return _default_float
@@ -85,6 +97,12 @@ def set_default_dtype(d):
 
 def default_float_numpy():
     return _default_float.numpy
+
+
+def category(numpy_dtype):
+    """PyTorch's promotion category of a NumPy dtype: bool 0 < integer 1 < floating 2."""
+    kind = numpy_dtype.kind
+    return 2 if kind in "fc" else (0 if kind == "b" else 1)
 
 
 def promote_types(a, b):

@@ -249,7 +249,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return _TYPE_NAMES.get(self._data.dtype.name, self._data.dtype.name)
+            return f"tinytorch.{'cuda.' if self.is_cuda else ''}{dtypes.scalar_type_name(self._data.dtype)}Tensor"
         return self.to(dtype)
 
     def type_as(self, other):
@@ -1008,13 +1008,6 @@ class Size(tuple):
     def __getitem__(self, item):
         result = tuple.__getitem__(self, item)
         return Size(result) if isinstance(item, slice) else result
-
-
-_TYPE_NAMES = {
-    "float32": "tinytorch.FloatTensor", "float64": "tinytorch.DoubleTensor", "float16": "tinytorch.HalfTensor",
-    "int64": "tinytorch.LongTensor", "int32": "tinytorch.IntTensor", "int16": "tinytorch.ShortTensor",
-    "int8": "tinytorch.CharTensor", "uint8": "tinytorch.ByteTensor", "bool": "tinytorch.BoolTensor",
-}
 
 
 def _to_array(data):

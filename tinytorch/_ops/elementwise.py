@@ -321,7 +321,7 @@ def neg(x):
     return Neg.apply(x)
 
 
-def abs(x):  # noqa: A001 - PyTorch's name
+def abs(x):
     return Abs.apply(x)
 
 
@@ -397,7 +397,7 @@ def trunc(x):
     return Trunc.apply(x) if x._data.dtype.kind == "f" else x.clone()
 
 
-def round(x, *, decimals=0):  # noqa: A001
+def round(x, *, decimals=0):
     return Round.apply(x, decimals)
 
 
@@ -409,7 +409,7 @@ def reciprocal(x):
     return 1 / x if x._data.dtype.kind in "fc" else 1.0 / x
 
 
-def clamp(x, min=None, max=None):  # noqa: A002
+def clamp(x, min=None, max=None):
     """Limit x to [min, max]; either bound may be None, a number or a tensor."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")

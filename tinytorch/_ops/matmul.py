@@ -120,20 +120,20 @@ def _linear_backward_arrays(x, weight, grad, needs, has_bias):
     return grad_x, grad_weight, grad_bias
 
 
-def matmul(input, other):  # noqa: A002
+def matmul(input, other):
     """Matrix product with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
     a, b = promote(input, other)
     _check_matmul(a, b)
     return MatMul.apply(a, b)
 
 
-def mm(input, mat2):  # noqa: A002
+def mm(input, mat2):
     if input.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError(f"{'self' if input.dim() != 2 else 'mat2'} must be a matrix")
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):  # noqa: A002
+def bmm(input, mat2):
     if input.dim() != 3 or mat2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0]:
@@ -141,17 +141,17 @@ def bmm(input, mat2):  # noqa: A002
     return matmul(input, mat2)
 
 
-def dot(input, other):  # noqa: A002
+def dot(input, other):
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
     return matmul(input, other)
 
 
-def outer(input, vec2):  # noqa: A002
+def outer(input, vec2):
     return input.unsqueeze(-1) * vec2
 
 
-def linear(input, weight, bias=None):  # noqa: A002
+def linear(input, weight, bias=None):
     """input @ weight.T + bias (PyTorch's F.linear)."""
     data, w = input._data, weight._data
     check_same_device(input, weight)

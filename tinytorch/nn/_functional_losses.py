@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from .. import _backend as backend, _creation as creation, _ops as ops
+from .._dtypes import scalar_type_name
 from .._ops import nn_ops
 from .._ops._util import promote
 
@@ -30,7 +31,7 @@ def _reduce(losses, reduction):
     return losses.mean() if reduction == "mean" else losses.sum()
 
 
-def _warn_if_broadcast(input, target):  # noqa: A002
+def _warn_if_broadcast(input, target):
     if target.shape != input.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -39,13 +40,8 @@ def _warn_if_broadcast(input, target):  # noqa: A002
         )
 
 
-def _dtype_title(t):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[t._data.dtype.name]
-
-
 # -- regression ---------------------------------------------------------------------------------
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, reduced."""
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
@@ -54,7 +50,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce(losses if weight is None else losses * weight, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target|, reduced (the gradient at 0 is 0)."""
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
@@ -62,7 +58,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _reduce(losses if weight is None else losses * weight, reduction)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
@@ -74,7 +70,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(ops.where(distance < beta, distance * distance * (0.5 / beta), distance - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     reduction = _reduction(reduction)
     _warn_if_broadcast(input, target)
@@ -86,7 +82,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
 
 
 # -- binary classification ----------------------------------------------------------------------
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w [t log x + (1 - t) log(1 - x)] for probabilities x (log clamped at -100, as PyTorch)."""
     reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
@@ -97,20 +93,20 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     data = input._data
     if data.size:
         backend.check_later(((data < 0) | (data > 1)).any(), _bce_input_out_of_range)
-    input, target = promote(input, target)  # noqa: A001
+    input, target = promote(input, target)
     return nn_ops.binary_cross_entropy(input, target, weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
     """Binary cross-entropy of sigmoid(input), computed stably from the logits in one fused op."""
     reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    input, target = promote(input, target)  # noqa: A001
+    input, target = promote(input, target)
     return nn_ops.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):  # noqa: A002
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """target (log target - input), pointwise, with ``input`` log-probabilities; 'batchmean' divides by the batch size."""
     if reduction == "mean":
         warnings.warn(
@@ -135,7 +131,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 # -- multi-class classification -----------------------------------------------------------------
 _CLASS_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
-def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
+def _check_class_targets(input, target, weight, ignore_index):
     """PyTorch's checks for class-index targets: shape, dtype, weight size and index range.
     Returns whether some target may be ignored."""
     shape, target_shape = input._data.shape, target._data.shape  # arrays' shapes: no Size objects
@@ -153,7 +149,7 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
         if list(target_shape) != expected:
             raise RuntimeError(f"Expected target size {expected}, got {list(target_shape)}")
     if target._data.dtype not in _CLASS_INDEX_DTYPES:
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_title(target)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {scalar_type_name(target.dtype)}")
     classes = shape[1 if ndim > 1 else 0]
     if weight is not None and weight.numel() != classes:
         raise RuntimeError(
@@ -189,22 +185,22 @@ def _target_out_of_bounds(data, outside):
     raise IndexError(f"Target {int(first)} is out of bounds.")
 
 
-def _unbatched(input, target):  # noqa: A002
+def _unbatched(input, target):
     """PyTorch accepts a 1-element 1-D class target for an unbatched (C,) input."""
     if input.dim() == 1 and target.dim() == 1 and target.shape[0] == 1 and target._data.dtype.kind != "f":
         return target.reshape(())
     return target
 
 
-def _matching_weight(weight, input):  # noqa: A002
+def _matching_weight(weight, input):
     if weight is None:
         return None
     if weight._data.dtype != input._data.dtype:
-        raise RuntimeError(f"expected scalar type {_dtype_title(input)} but found {_dtype_title(weight)}")
+        raise RuntimeError(f"expected scalar type {scalar_type_name(input.dtype)} but found {scalar_type_name(weight.dtype)}")
     return weight.detach()
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):  # noqa: A002
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-w[target] input[target] (input holds log-probabilities); 'mean' divides by the summed weights."""
     reduction = _reduction(reduction, size_average, reduce)
     _check_class_targets(input, target, weight, ignore_index)
@@ -221,7 +217,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return losses.sum() / target_weight.sum() if reduction == "mean" else losses.sum()
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):  # noqa: A002
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits (N, C) or (N, C, d1, ...) and class indices or class probabilities.
 
     One fused, stable op (log_softmax and nll_loss together): see ``tinytorch._ops.nn_ops.CrossEntropy``.
@@ -231,7 +227,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if target._data.shape == input._data.shape:  # class probabilities, as PyTorch decides it
         if target._data.dtype.kind != "f":
-            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {_dtype_title(target)}")
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {scalar_type_name(target.dtype)}")
         if input.dim() == 0:
             raise IndexError("Dimension specified as 1 but tensor has no dimensions")
         if ignore_index >= 0:
@@ -241,7 +237,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise RuntimeError(
                 f"cross_entropy: weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
             )
-        input, target = promote(input, target)  # noqa: A001
+        input, target = promote(input, target)
     else:
         if not _check_class_targets(input, target, weight, ignore_index):
             ignore_index = None  # no target is ignored: the op skips its masks

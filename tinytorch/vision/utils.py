@@ -67,7 +67,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     return Tensor._make(grid)
 
 
-def save_image(tensor, fp, format=None, **kwargs):  # noqa: A002 - torchvision's argument name
+def save_image(tensor, fp, format=None, **kwargs):
     """Save a tensor (or a batch, as ``make_grid(tensor, **kwargs)``) as an image file (PNG by name)."""
     grid = make_grid(tensor, **kwargs)
     # Scale to [0, 255] and add 0.5 so the cast to uint8 rounds to nearest, as torchvision does.
