@@ -33,11 +33,6 @@ def _seed():
     yield
 
 
-def torch_or_skip():
-    """The torch module when it is installed (the oracle), else skip the calling test."""
-    return pytest.importorskip("torch")
-
-
 def pytest_runtest_logreport(report):
     """With TINYTORCH_FAILURE_LOG=path, each failure's id and error are appended to ``path`` as it
     happens (the GPU check reads it: a run cut short by its lease still explains its failures)."""
