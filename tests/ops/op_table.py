@@ -447,7 +447,7 @@ def _inplace_chain(x, y):
     return z
 
 
-# -- nn: the fused Functions of tinytorch/ops/nn_ops.py -----------------------------------------
+# -- nn: the fused Functions of tinytorch/_ops/nn_ops.py ----------------------------------------
 def _class_logits(draw, rng, extra_dims=True):
     """Logits (C,), (N, C) or (N, C, d) and int64 class indices of the matching shape."""
     classes = draw(st.integers(1, 4))
