@@ -137,13 +137,14 @@ class AccumulateGrad:
         ``handed_out`` holds the ids of the arrays given to a ``.grad`` in this backward run.
         """
         tensor = self.variable
-        if self._pre_hooks:
-            grad = self._run_pre_hooks([grad])[0]
+        # The tensor's hooks first, then the node's pre-hooks, in PyTorch's order.
         if tensor._hooks:
             for hook in list(tensor._hooks.values()):
                 result = hook(grad)
                 if result is not None:
                     grad = result
+        if self._pre_hooks:
+            grad = self._run_pre_hooks([grad])[0]
         if tensor.grad is None:
             if not create_graph:
                 data = grad._data
