@@ -19,7 +19,7 @@ from ._creation import (
 from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
-from . import autograd, cuda, random  # noqa: E402
+from . import accelerator, autograd, cuda, random  # noqa: E402
 from . import nn, optim, profiler, testing, utils, viz, vision
 from ._ops.nn_ops import erf
 from .serialization import save, load
