@@ -233,7 +233,7 @@ class Det(Function):
         # the others, so that neither branch puts inf or NaN into a second derivative.
         eye = _eye(n, a)
         mask = singular.unsqueeze(-1).unsqueeze(-1)
-        invertible = scale * Inv.apply(where(mask, a, eye), None).mT
+        invertible = scale * Inv.apply(where(mask, eye, a), None).mT
         distinct = _diag_embed(_arange(n, a) + 1)
         U, S, Vh = Svd.apply(where(mask, a, distinct), False, True)
         alpha = Det.apply(U) * Det.apply(Vh) * grad_output
