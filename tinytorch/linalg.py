@@ -13,14 +13,16 @@ import numbers
 
 import numpy as np
 
-from . import _backend as backend, _dtypes as dtypes
-from ._ops import matmul as _matmul_module
-from ._ops._util import check_same_device, normalize_dim, normalize_dims, wrap
-from ._ops.binary import _first_mismatch, where
-from ._ops.linalg import Cholesky, Det, Eigh, Inv, LinAlgError, Pinv, Qr, Slogdet, Solve, Svd, return_type
+from . import _backend, _dtypes
+from ._ops import linalg as _primitives
+from ._ops._util import check_same_device as _same_device, wrap as _wrap
+from ._ops._util import normalize_dim as _normalize_dim, normalize_dims as _normalize_dims
+from ._ops.binary import _first_mismatch, where as _where
+from ._ops.linalg import LinAlgError
+from ._ops.matmul import matmul as _matmul
 from ._ops.movement import diagonal as _diagonal
-from ._ops.reduce import Norm, amax, amin
-from ._tensor import Tensor
+from ._ops.reduce import Norm as _Norm, amax as _amax, amin as _amin
+from ._tensor import Tensor as _Tensor
 from .autograd.grad_mode import state as _grad_state
 
 __all__ = [
@@ -29,21 +31,21 @@ __all__ = [
     "vecdot", "vector_norm",
 ]
 
-linalg_slogdet = return_type("linalg_slogdet", ["sign", "logabsdet"])
-linalg_qr = return_type("linalg_qr", ["Q", "R"])
-linalg_svd = return_type("linalg_svd", ["U", "S", "Vh"])
-linalg_eigh = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
-linalg_lstsq = return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+_linalg_slogdet = _primitives.return_type("linalg_slogdet", ["sign", "logabsdet"])
+_linalg_qr = _primitives.return_type("linalg_qr", ["Q", "R"])
+_linalg_svd = _primitives.return_type("linalg_svd", ["U", "S", "Vh"])
+_linalg_eigh = _primitives.return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_linalg_lstsq = _primitives.return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 # -- argument checks (PyTorch's words, from aten/src/ATen/native/LinearAlgebraUtils.h) ------------
 def _tensor(x, function, name, position):
-    if not isinstance(x, Tensor):
+    if not isinstance(x, _Tensor):
         raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, not {type(x).__name__}")
 
 
 def _type(t):
-    return dtypes.scalar_type_name(t._data.dtype)
+    return _dtypes.scalar_type_name(t._data.dtype)
 
 
 def _matrix(A, function, name="A"):
@@ -92,7 +94,7 @@ def inv(A):
     _tensor(A, "linalg_inv", "A", 1)
     _square(A, "linalg.inv")
     _floating(A, "linalg.inv", low_precision=False)
-    return Inv.apply(A, "linalg.inv")
+    return _primitives.Inv.apply(A, "linalg.inv")
 
 
 def solve(A, B, *, left=True):
@@ -121,12 +123,12 @@ def solve(A, B, *, left=True):
             "linalg.solve: Vector broadcasting of the left hand side is not supported for left=False. "
             "In this case linalg.solve is equivalent to B / A.squeeze(-1)"
         )
-    check_same_device(A, B)
+    _same_device(A, B)
     _kernel(A, "lu_cpu")
     if left:
-        X = Solve.apply(A, B_, "torch.linalg.solve")
+        X = _primitives.Solve.apply(A, B_, "torch.linalg.solve")
     else:  # X A = B is A^T X^T = B^T
-        X = Solve.apply(A.mT, B_.mT, "torch.linalg.solve").mT
+        X = _primitives.Solve.apply(A.mT, B_.mT, "torch.linalg.solve").mT
     return X.squeeze(-1) if vector else X
 
 
@@ -147,12 +149,12 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
     if hermitian:
         _square(A, "linalg.eigh")
     data = A._data
-    xp = backend.array_module(data)
+    xp = _backend.array_module(data)
     batch = data.shape[:-2]
 
     def tolerance(value):
-        if isinstance(value, Tensor):
-            check_same_device(A, value)
+        if isinstance(value, _Tensor):
+            _same_device(A, value)
             value = value._data
         array = xp.asarray(value, dtype=data.dtype)
         _broadcast_batch(array.shape + (1,), batch + (1,))
@@ -166,7 +168,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
         rtol_array = tolerance(default_rtol)
     else:  # a positive atol alone means no relative tolerance
         rtol_array = xp.where(atol_array > 0, 0.0, default_rtol).astype(data.dtype)
-    return Pinv.apply(A, atol_array, rtol_array, hermitian)
+    return _primitives.Pinv.apply(A, atol_array, rtol_array, hermitian)
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
@@ -202,13 +204,13 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if A._data.dtype not in (np.float32, np.float64):
         raise RuntimeError("This function doesn't handle types other than float and double")
     _broadcast_batch(A._data.shape[:-2], B_._data.shape[:-2])
-    check_same_device(A, B)
+    _same_device(A, B)
     m, n = A._data.shape[-2:]
     if rcond is None:
         rcond = float(np.finfo(A._data.dtype).eps) * max(m, n)
     solution = pinv(A, atol=0.0, rtol=0.0 if driver == "gels" else rcond) @ B_
-    empty_float = wrap(backend.array_module(A._data).zeros((0,), dtype=A._data.dtype))
-    rank = wrap(backend.array_module(A._data).zeros((0,), dtype=np.int64))
+    empty_float = _wrap(_backend.array_module(A._data).zeros((0,), dtype=A._data.dtype))
+    rank = _wrap(_backend.array_module(A._data).zeros((0,), dtype=np.int64))
     singular_values = empty_float
     full_rank = True
     if driver != "gels":
@@ -223,7 +225,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         residuals = ((A @ solution - B_) ** 2).sum(-2)
     else:
         residuals = empty_float
-    return linalg_lstsq(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
+    return _linalg_lstsq(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
 
 
 def matrix_power(A, n):
@@ -235,9 +237,9 @@ def matrix_power(A, n):
     if A._data.dtype == np.bool_:
         raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     if n == 0:
-        xp = backend.array_module(A._data)
-        with backend.on_device(A.device):
-            identity = wrap(xp.broadcast_to(xp.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape).copy())
+        xp = _backend.array_module(A._data)
+        with _backend.on_device(A.device):
+            identity = _wrap(xp.broadcast_to(xp.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape).copy())
         # Connected to A with a zero gradient, as PyTorch's (an empty slice's sum: 0 even for inf/NaN).
         return identity + A.narrow(-1, 0, 0).sum() if _records(A) else identity
     if n < 0:
@@ -259,7 +261,7 @@ def cross(input, other, *, dim=-1):
     _tensor(other, "linalg_cross", "other", 2)
     if input._data.ndim != other._data.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    d = normalize_dim(dim, input._data.ndim)
+    d = _normalize_dim(dim, input._data.ndim)
     if input._data.shape[d] != 3 or other._data.shape[d] != 3:
         raise RuntimeError(
             f"linalg.cross: inputs dimension {dim} must have length 3. Got {input._data.shape[d]} and {other._data.shape[d]}"
@@ -269,7 +271,7 @@ def cross(input, other, *, dim=-1):
         raise RuntimeError(f"expected scalar type {_type(input)} but found {_type(other)}")
     if input._data.dtype == np.bool_:
         raise NotImplementedError("\"cross\" not implemented for 'Bool'")
-    check_same_device(input, other)
+    _same_device(input, other)
     # c_i = a_{i+1} b_{i+2} - a_{i+2} b_{i+1}, indices mod 3: two rolls of each operand.
     return input.roll(-1, d) * other.roll(-2, d) - input.roll(-2, d) * other.roll(-1, d)
 
@@ -281,7 +283,7 @@ def det(A):
     _square(A, "linalg.det")
     _floating(A, "linalg.det")
     _kernel(A, "lu_cpu")
-    return Det.apply(A)
+    return _primitives.Det.apply(A)
 
 
 def slogdet(A):
@@ -289,7 +291,7 @@ def slogdet(A):
     _tensor(A, "linalg_slogdet", "A", 1)
     _square(A, "linalg.slogdet")
     _floating(A, "linalg.slogdet", low_precision=False)
-    return linalg_slogdet(*Slogdet.apply(A))
+    return _linalg_slogdet(*_primitives.Slogdet.apply(A))
 
 
 # -- decompositions ----------------------------------------------------------------------------
@@ -300,7 +302,7 @@ def cholesky(A, *, upper=False):
     _square(A, "linalg.cholesky")
     _floating(A, "linalg.cholesky")
     _kernel(A, "cholesky_cpu")
-    return Cholesky.apply(A, upper, "linalg.cholesky")
+    return _primitives.Cholesky.apply(A, upper, "linalg.cholesky")
 
 
 def qr(A, mode="reduced"):
@@ -312,7 +314,7 @@ def qr(A, mode="reduced"):
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
     _kernel(A, "geqrf_cpu")
-    return linalg_qr(*Qr.apply(A, mode))
+    return _linalg_qr(*_primitives.Qr.apply(A, mode))
 
 
 def _check_svd(A, driver):
@@ -321,7 +323,7 @@ def _check_svd(A, driver):
     _kernel(A, "linalg_svd_cpu")
     if driver is not None:
         if A.device.type == "cpu":
-            raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with cuSOLVER backend.")
+            raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with cuSOLVER _backend.")
         if driver not in ("gesvd", "gesvdj", "gesvda"):
             raise RuntimeError(f"torch.linalg.svd: unknown svd driver {driver} in svd_cusolver computation. Available options are: gesvd, gesvdj, gesvda")
 
@@ -333,7 +335,7 @@ def svd(A, full_matrices=True, *, driver=None):
     their signs), as in PyTorch."""
     _tensor(A, "linalg_svd", "A", 1)
     _check_svd(A, driver)
-    return linalg_svd(*Svd.apply(A, full_matrices, True))
+    return _linalg_svd(*_primitives.Svd.apply(A, full_matrices, True))
 
 
 def svdvals(A, *, driver=None):
@@ -341,8 +343,8 @@ def svdvals(A, *, driver=None):
     _tensor(A, "linalg_svdvals", "A", 1)
     _check_svd(A, driver)
     if _records(A):  # the gradient U diag(g) Vh needs the vectors, kept as outputs for create_graph
-        return Svd.apply(A, False, True)[1]
-    return Svd.apply(A, False, False)
+        return _primitives.Svd.apply(A, False, True)[1]
+    return _primitives.Svd.apply(A, False, False)
 
 
 def _check_eigh(A, UPLO):
@@ -359,7 +361,7 @@ def eigh(A, UPLO="L"):
     distinct eigenvalues (and a loss that does not depend on their signs), as in PyTorch."""
     _tensor(A, "linalg_eigh", "A", 1)
     uplo = _check_eigh(A, UPLO)
-    return linalg_eigh(*Eigh.apply(A, uplo, True))
+    return _linalg_eigh(*_primitives.Eigh.apply(A, uplo, True))
 
 
 def eigvalsh(A, UPLO="L"):
@@ -367,21 +369,21 @@ def eigvalsh(A, UPLO="L"):
     _tensor(A, "linalg_eigvalsh", "A", 1)
     uplo = _check_eigh(A, UPLO)
     if _records(A):
-        return Eigh.apply(A, uplo, True)[0]
-    return Eigh.apply(A, uplo, False)
+        return _primitives.Eigh.apply(A, uplo, True)[0]
+    return _primitives.Eigh.apply(A, uplo, False)
 
 
 # -- norms -------------------------------------------------------------------------------------
 def _norm_dtype(x, dtype, function):
     if dtype is None:
         return x
-    target = dtypes.to_numpy_dtype(dtype)
+    target = _dtypes.to_numpy_dtype(dtype)
     if target.kind != "f":
-        raise RuntimeError(f"{function}: dtype should be floating point or complex, but got {dtypes.scalar_type_name(target)}")
+        raise RuntimeError(f"{function}: dtype should be floating point or complex, but got {_dtypes.scalar_type_name(target)}")
     if x._data.dtype.kind == "f" and np.promote_types(x._data.dtype, target) != target:
         raise RuntimeError(
             f"{function}: the dtype of the input ({_type(x)}) should be convertible without narrowing to the "
-            f"specified dtype ({dtypes.scalar_type_name(target)})"
+            f"specified dtype ({_dtypes.scalar_type_name(target)})"
         )
     return x.to(dtype)
 
@@ -400,7 +402,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_type(x)}")
     x = _norm_dtype(x, dtype, "linalg.vector_norm")
     ord = float(ord)
-    dims = normalize_dims(dim, x._data.ndim)
+    dims = _normalize_dims(dim, x._data.ndim)
     if ord < 0 or ord == math.inf:
         if x._data.size == 0 and dim is None:
             raise RuntimeError(
@@ -414,14 +416,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
                     "dimension is empty and the operation does not have an identity"
                 )
     if ord == math.inf:
-        return amax(x.abs(), dims, keepdim)
+        return _amax(x.abs(), dims, keepdim)
     if ord == -math.inf:
-        return amin(x.abs(), dims, keepdim)
+        return _amin(x.abs(), dims, keepdim)
     if ord == 0:
         # The count of non-zeros, with a zero gradient (sign'(|x|) = 0), as PyTorch's.
-        return where(x.isnan(), 1.0, x.abs().sign()).sum(dims, keepdim)
+        return _where(x.isnan(), 1.0, x.abs().sign()).sum(dims, keepdim)
     if ord >= 1:
-        return Norm.apply(x, ord, dims, keepdim)
+        return _Norm.apply(x, ord, dims, keepdim)
     # ord < 1: zeros are set aside so that |x|^(ord-1) never meets one (their gradient is 0 in
     # PyTorch); for ord < 0 a zero makes the sum infinite and the norm 0.
     zero = x == 0
@@ -434,7 +436,7 @@ def _matrix_dims(A, dim):
     if not isinstance(dim, (tuple, list)) or len(dim) != 2:
         text = " ".join(str(d) for d in dim) if isinstance(dim, (tuple, list)) else str(dim)
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {text}")
-    first, second = (normalize_dim(d, A._data.ndim) for d in dim)
+    first, second = (_normalize_dim(d, A._data.ndim) for d in dim)
     if first == second:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({first}, {second})")
     return first, second
@@ -461,7 +463,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         _floating(A, "linalg.matrix_norm", low_precision=False)
         others = [d for d in range(A._data.ndim) if d not in (first, second)]
         values = svdvals(A.permute(*others, first, second))
-        result = values.sum(-1) if ord == "nuc" else (amax(values, -1) if ord > 0 else amin(values, -1))
+        result = values.sum(-1) if ord == "nuc" else (_amax(values, -1) if ord > 0 else _amin(values, -1))
         if keepdim:
             result = result.unsqueeze(min(first, second)).unsqueeze(max(first, second))
         return result
@@ -470,7 +472,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if not keepdim and first < second:
         second -= 1  # the first reduction removed a dim in front of it
     sums = vector_norm(A, 1, first, keepdim)
-    return amax(sums, second, keepdim) if ord > 0 else amin(sums, second, keepdim)
+    return _amax(sums, second, keepdim) if ord > 0 else _amin(sums, second, keepdim)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
@@ -501,7 +503,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
 # -- small composites PyTorch also files under torch.linalg --------------------------------------
 def matmul(input, other):
     """The matrix product (``torch.matmul``)."""
-    return _matmul_module.matmul(input, other)
+    return _matmul(input, other)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
@@ -521,7 +523,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     _matrix(A, "torch.linalg.matrix_rank")
     _floating(A, "torch.linalg.matrix_rank")
     values = eigvalsh(A.detach()).abs() if hermitian else svdvals(A.detach())
-    largest = amax(values, -1, True) if values.shape[-1] else values
+    largest = _amax(values, -1, True) if values.shape[-1] else values
     eps = float(np.finfo(A._data.dtype).eps) * max(A._data.shape[-2:])
     absolute = 0.0 if atol is None else atol
     relative = rtol if rtol is not None else (0.0 if atol is not None and atol > 0 else eps)
@@ -529,7 +531,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
 
 
 def _maximum(a, b):
-    return where(b > a, b, a) if isinstance(b, Tensor) else max(a, b)
+    return _where(b > a, b, a) if isinstance(b, _Tensor) else max(a, b)
 
 
 def cond(A, p=None):
