@@ -193,7 +193,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError(
             "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and (input.dim() - other.dim()) <= 1"
         )
-    vector = difference == 1
+    # B is a (batch of) vector(s) as for solve: 1-D, or of shape A.shape[:-1].
+    vector = B._data.ndim == 1 or (difference == 1 and B._data.shape == A._data.shape[:-1])
     B_ = B.unsqueeze(-1) if vector else B
     if A._data.shape[-2] != B_._data.shape[-2]:
         raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-{1 if vector else 2})")
@@ -433,7 +434,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
 
 
 def _matrix_dims(A, dim):
-    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+    if not isinstance(dim, (tuple, list)):
+        raise TypeError(f"linalg_matrix_norm(): argument 'dim' must be tuple of ints, not {type(dim).__name__}")
+    if len(dim) != 2:
         text = " ".join(str(d) for d in dim) if isinstance(dim, (tuple, list)) else str(dim)
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {text}")
     first, second = (_normalize_dim(d, A._data.ndim) for d in dim)

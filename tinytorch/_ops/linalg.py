@@ -508,6 +508,7 @@ class Pinv(Function):
                 inverse = xp.where(size > tolerance, 1 / values, 0).astype(data.dtype, copy=False)
                 out = (vectors * inverse[..., None, :]) @ vectors.swapaxes(-2, -1)
             else:
+                backend.check_later(~_all(xp.isfinite(data), axis=None), _svd_failure)
                 u, s, vh = xp.linalg.svd(data, full_matrices=False)
                 tolerance = xp.maximum(atol[..., None], rtol[..., None] * s[..., :1])
                 inverse = xp.where(s > tolerance, 1 / s, 0).astype(data.dtype, copy=False)
