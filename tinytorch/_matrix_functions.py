@@ -105,7 +105,14 @@ def cholesky_solve(B, L, upper=False):
 
 
 def qr(input, some=True):
-    """(Q, R): the reduced decomposition, or the complete one when ``some=False``."""
+    """(Q, R): the reduced decomposition, or the complete one when ``some=False`` (deprecated in
+    PyTorch for ``torch.linalg.qr``)."""
+    warnings.warn(
+        "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch release.\n"
+        "The boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = torch.qr(A, some)\n"
+        "should be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else 'complete')",
+        UserWarning, stacklevel=2,
+    )
     return qr_type(*linalg.qr(input, "reduced" if some else "complete"))
 
 

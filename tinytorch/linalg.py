@@ -148,27 +148,32 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
         )
     if hermitian:
         _square(A, "linalg.eigh")
+    atol_array, rtol_array = _tolerances(A, atol, rtol)
+    return _primitives.Pinv.apply(A, atol_array, rtol_array, hermitian)
+
+
+def _tolerances(A, atol, rtol):
+    """pinv's and matrix_rank's (atol, rtol) as arrays over A's batch: atol defaults to 0, rtol to
+    eps * max(m, n), or to 0 where atol is positive. Either may be a number or a tensor."""
     data = A._data
     xp = _backend.array_module(data)
     batch = data.shape[:-2]
 
-    def tolerance(value):
+    def array(value):
         if isinstance(value, _Tensor):
             _same_device(A, value)
             value = value._data
-        array = xp.asarray(value, dtype=data.dtype)
-        _broadcast_batch(array.shape + (1,), batch + (1,))
-        return xp.broadcast_to(array, np.broadcast_shapes(array.shape, batch))
+        value = xp.asarray(value, dtype=data.dtype)
+        _broadcast_batch(value.shape + (1,), batch + (1,))
+        return xp.broadcast_to(value, np.broadcast_shapes(value.shape, batch))
 
     default_rtol = float(np.finfo(data.dtype).eps) * max(data.shape[-2:])
-    atol_array = tolerance(0.0 if atol is None else atol)
+    atol_array = array(0.0 if atol is None else atol)
     if rtol is not None:
-        rtol_array = tolerance(rtol)
-    elif atol is None:
-        rtol_array = tolerance(default_rtol)
-    else:  # a positive atol alone means no relative tolerance
-        rtol_array = xp.where(atol_array > 0, 0.0, default_rtol).astype(data.dtype)
-    return _primitives.Pinv.apply(A, atol_array, rtol_array, hermitian)
+        return atol_array, array(rtol)
+    if atol is None:
+        return atol_array, array(default_rtol)
+    return atol_array, xp.where(atol_array > 0, 0.0, default_rtol).astype(data.dtype)  # a positive atol alone: no rtol
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
@@ -516,35 +521,59 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 
 def vecdot(x, y, *, dim=-1):
     """The dot product of vectors along ``dim``, batch dims broadcast."""
+    _tensor(x, "linalg_vecdot", "x", 1)
+    _tensor(y, "linalg_vecdot", "y", 2)
+    _floating(x, "linalg.vecdot")
+    if x._data.dtype != y._data.dtype:
+        raise RuntimeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {_type(x)} and y of type {_type(y)} instead"
+        )
     return (x * y).sum(dim)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     """The number of singular values (absolute eigenvalues when ``hermitian``) above
-    ``max(atol, rtol * largest)``; ``rtol`` defaults to ``eps * max(m, n)`` (0 when ``atol`` > 0)."""
+    ``max(atol, rtol * largest)``, with pinv's tolerances."""
     _tensor(A, "linalg_matrix_rank", "input", 1)
-    _matrix(A, "torch.linalg.matrix_rank")
-    _floating(A, "torch.linalg.matrix_rank")
+    if A._data.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    if A._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    atol_array, rtol_array = _tolerances(A, atol, rtol)
     values = eigvalsh(A.detach()).abs() if hermitian else svdvals(A.detach())
-    largest = _amax(values, -1, True) if values.shape[-1] else values
-    eps = float(np.finfo(A._data.dtype).eps) * max(A._data.shape[-2:])
-    absolute = 0.0 if atol is None else atol
-    relative = rtol if rtol is not None else (0.0 if atol is not None and atol > 0 else eps)
-    return (values > _maximum(absolute, relative * largest)).sum(-1)
+    data = values._data
+    xp = _backend.array_module(data)
+    largest = data.max(axis=-1, keepdims=True) if data.shape[-1] else data
+    tolerance = xp.maximum(atol_array[..., None], rtol_array[..., None] * largest)
+    return _wrap((data > tolerance).sum(axis=-1).astype(np.int64))
 
 
-def _maximum(a, b):
-    return _where(b > a, b, a) if isinstance(b, _Tensor) else max(a, b)
+def _condition_order(p):
+    if p is None or isinstance(p, str):
+        return p in (None, "fro", "nuc")
+    return isinstance(p, numbers.Real) and p in (2, -2, 1, -1, math.inf, -math.inf)
 
 
 def cond(A, p=None):
-    """The condition number ``norm(A, p) * norm(inv(A), p)``; for p None or 2 (-2), the ratio of
-    the largest and smallest singular values (its inverse)."""
+    """The condition number ``norm(A, p) * norm(inv(A), p)`` (inf for a singular matrix); for p
+    None or 2 (-2), the ratio of the largest and smallest singular values (its inverse)."""
     _tensor(A, "linalg_cond", "input", 1)
+    if not _condition_order(p):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p if isinstance(p, str) else _ord_text(p)}")
     if p in (None, 2, -2):
-        _matrix(A, "linalg.cond")
+        if A._data.ndim < 2:
+            raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
         values = svdvals(A)
         ratio = values.narrow(-1, 0, 1) / values.narrow(-1, values.shape[-1] - 1, 1)
         return (ratio if p != -2 else 1 / ratio).squeeze(-1)
-    _square(A, "linalg.cond")
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    _square(A, f"linalg.cond(ord={p if isinstance(p, str) else _ord_text(p)})")
+    if p == "nuc":  # from the singular values, as PyTorch: nuc(A) nuc(A^-1) = sum(s) sum(1/s)
+        values = svdvals(A)
+        return values.sum(-1) * (1 / values).sum(-1)
+    inverse = _primitives.Inv.apply(A, None)  # NaN for a singular matrix: its condition number is inf, no error
+    if not inverse._data.size:
+        return matrix_norm(A, p) * matrix_norm(inverse, p)
+    invertible = inverse.isfinite().all(-1).all(-1)
+    eye = _wrap(_backend.array_module(A._data).eye(A._data.shape[-1], dtype=A._data.dtype))
+    inverse = _where(invertible.unsqueeze(-1).unsqueeze(-1), inverse, eye)  # keeps NaN out of the SVD of 'nuc'
+    return _where(invertible, matrix_norm(A, p) * matrix_norm(inverse, p), math.inf)

@@ -164,6 +164,16 @@ ERRORS = {
     "norm_fro_3d": lambda L, T: L.linalg.norm(T(f64(2, 3, 3)), ord="fro"),
     "norm_nuc_one_dim": lambda L, T: L.linalg.norm(T(f64(3, 3)), ord="nuc", dim=0),
     "norm_long": lambda L, T: L.linalg.norm(T(np.arange(3))),
+    "cond_1d": lambda L, T: L.linalg.cond(T(f64(3))),
+    "cond_fro_1d": lambda L, T: L.linalg.cond(T(f64(3)), "fro"),
+    "cond_fro_not_square": lambda L, T: L.linalg.cond(T(f64(2, 3)), "fro"),
+    "cond_order": lambda L, T: L.linalg.cond(T(np.eye(3)), 3),
+    "cond_long": lambda L, T: L.linalg.cond(T(np.eye(3, dtype=np.int64))),
+    "matrix_rank_1d": lambda L, T: L.linalg.matrix_rank(T(f64(3))),
+    "matrix_rank_long": lambda L, T: L.linalg.matrix_rank(T(np.eye(3, dtype=np.int64))),
+    "matrix_rank_hermitian_not_square": lambda L, T: L.linalg.matrix_rank(T(f64(2, 3)), hermitian=True),
+    "vecdot_dtypes": lambda L, T: L.linalg.vecdot(T(f64(3)), T(np.ones(3, dtype=np.float32))),
+    "vecdot_long": lambda L, T: L.linalg.vecdot(T(np.ones(3, dtype=np.int64)), T(np.ones(3, dtype=np.int64))),
 }
 
 
@@ -256,8 +266,9 @@ def test_determinants(batch, device):
     np.testing.assert_allclose(_host(sign * logabsdet.exp()), np.linalg.det(a_np), rtol=1e-10)
     assert not sign.requires_grad
     logdet = _host(tinytorch.logdet(a))
-    positive = np.linalg.det(a_np) > 0
-    np.testing.assert_allclose(logdet[positive], np.log(np.linalg.det(a_np))[positive], rtol=1e-10)
+    dets = np.linalg.det(a_np)
+    positive = dets > 0
+    np.testing.assert_allclose(logdet[positive], np.log(dets[positive]), rtol=1e-10)
     assert np.isnan(logdet[~positive]).all()
     assert _host(tinytorch.linalg.det(tinytorch.zeros(2, 0, 0, dtype=tinytorch.float64, device=device))).tolist() == [1.0, 1.0]
 
@@ -499,6 +510,8 @@ def test_deprecated_spellings_warn_as_pytorchs():
         tinytorch.cholesky(a)
     with pytest.warns(UserWarning, match="without specifying the dim arg is deprecated"):
         tinytorch.cross(a, a)
+    with pytest.warns(UserWarning, match="torch.qr is deprecated"):
+        tinytorch.qr(a)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -576,3 +589,30 @@ def test_a_least_squares_fit_trains_like_torchs():
             optimizer.step()
         finals.append(_host(w) if lib is tinytorch else w.detach().numpy())
     np.testing.assert_allclose(finals[0], finals[1], atol=1e-10)
+
+
+def test_cond_matrix_rank_vecdot_diagonal_and_matmul_match_torch(device):
+    torch = pytest.importorskip("torch")
+    rng = _rng(22)
+    a_np = rng.standard_normal((2, 3, 3))
+    singular = np.stack([SINGULAR, np.eye(2)])
+    for p in (None, 2, -2, "fro", "nuc", 1, -1, float("inf"), float("-inf")):
+        # From the singular values (None, 2, -2, nuc), a singular matrix's condition number is rounding.
+        for x in (a_np, singular) if p not in (None, 2, -2, "nuc") else (a_np,):
+            np.testing.assert_allclose(_host(tinytorch.linalg.cond(tinytorch.tensor(x, device=device), p)),
+                                       torch.linalg.cond(torch.tensor(x), p).numpy(), rtol=1e-9)
+    diag = np.stack([np.diag([3.0, 1.0, 0.1]), np.diag([-3.0, 1.0, 0.0])])
+    for kwargs in ({}, {"rtol": 0.1}, {"atol": 0.5}, {"atol": 2.0, "rtol": 0.01}, {"hermitian": True}):
+        np.testing.assert_array_equal(_host(tinytorch.linalg.matrix_rank(tinytorch.tensor(diag, device=device), **kwargs)),
+                                      torch.linalg.matrix_rank(torch.tensor(diag), **kwargs).numpy())
+    atol = np.array([0.5, 2.0])
+    np.testing.assert_array_equal(
+        _host(tinytorch.linalg.matrix_rank(tinytorch.tensor(diag, device=device), atol=tinytorch.tensor(atol, device=device))),
+        torch.linalg.matrix_rank(torch.tensor(diag), atol=torch.tensor(atol)).numpy())
+    x, y = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    np.testing.assert_allclose(_host(tinytorch.linalg.vecdot(tinytorch.tensor(x, device=device), tinytorch.tensor(y, device=device))),
+                               torch.linalg.vecdot(torch.tensor(x), torch.tensor(y)).numpy())
+    np.testing.assert_allclose(_host(tinytorch.linalg.diagonal(tinytorch.tensor(a_np, device=device), offset=1)),
+                               torch.linalg.diagonal(torch.tensor(a_np), offset=1).numpy())
+    np.testing.assert_allclose(_host(tinytorch.linalg.matmul(tinytorch.tensor(a_np, device=device), tinytorch.tensor(y, device=device))),
+                               torch.linalg.matmul(torch.tensor(a_np), torch.tensor(y)).numpy())
