@@ -471,7 +471,12 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         _floating(A, "linalg.matrix_norm", low_precision=False)
         others = [d for d in range(A._data.ndim) if d not in (first, second)]
         values = svdvals(A.permute(*others, first, second))
-        result = values.sum(-1) if ord == "nuc" else (_amax(values, -1) if ord > 0 else _amin(values, -1))
+        if ord == "nuc" or (ord > 0 and not values.shape[-1]):  # an empty matrix has norm 0, as in PyTorch
+            result = values.sum(-1)
+        elif not values.shape[-1]:
+            raise IndexError("amin(): Expected reduction dim -1 to have non-zero size.")
+        else:
+            result = _amax(values, -1) if ord > 0 else _amin(values, -1)
         if keepdim:
             result = result.unsqueeze(min(first, second)).unsqueeze(max(first, second))
         return result

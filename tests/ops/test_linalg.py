@@ -174,6 +174,7 @@ ERRORS = {
     "matrix_rank_hermitian_not_square": lambda L, T: L.linalg.matrix_rank(T(f64(2, 3)), hermitian=True),
     "vecdot_dtypes": lambda L, T: L.linalg.vecdot(T(f64(3)), T(np.ones(3, dtype=np.float32))),
     "vecdot_long": lambda L, T: L.linalg.vecdot(T(np.ones(3, dtype=np.int64)), T(np.ones(3, dtype=np.int64))),
+    "matrix_norm_-2_empty": lambda L, T: L.linalg.matrix_norm(T(np.zeros((0, 3))), ord=-2),
 }
 
 
@@ -616,3 +617,43 @@ def test_cond_matrix_rank_vecdot_diagonal_and_matmul_match_torch(device):
                                torch.linalg.diagonal(torch.tensor(a_np), offset=1).numpy())
     np.testing.assert_allclose(_host(tinytorch.linalg.matmul(tinytorch.tensor(a_np, device=device), tinytorch.tensor(y, device=device))),
                                torch.linalg.matmul(torch.tensor(a_np), torch.tensor(y)).numpy())
+
+
+EMPTY = {
+    "inv": lambda L, T: L.linalg.inv(T(np.zeros((0, 0)))),
+    "inv_batch": lambda L, T: L.linalg.inv(T(np.zeros((0, 2, 2)))),
+    "det_batch": lambda L, T: L.linalg.det(T(np.zeros((0, 2, 2)))),
+    "slogdet": lambda L, T: L.linalg.slogdet(T(np.zeros((0, 0)))),
+    "cholesky": lambda L, T: L.linalg.cholesky(T(np.zeros((0, 0)))),
+    "cholesky_batch": lambda L, T: L.linalg.cholesky(T(np.zeros((0, 3, 3)))),
+    "qr_no_rows": lambda L, T: L.linalg.qr(T(np.zeros((0, 3)))),
+    "qr_no_columns": lambda L, T: L.linalg.qr(T(np.zeros((3, 0)))),
+    "svd": lambda L, T: L.linalg.svd(T(np.zeros((0, 3)))),
+    "svd_reduced": lambda L, T: L.linalg.svd(T(np.zeros((0, 3))), full_matrices=False),
+    "svdvals_batch": lambda L, T: L.linalg.svdvals(T(np.zeros((0, 3, 2)))),
+    "eigh": lambda L, T: L.linalg.eigh(T(np.zeros((0, 0)))),
+    "pinv": lambda L, T: L.linalg.pinv(T(np.zeros((0, 3)))),
+    "pinv_batch": lambda L, T: L.linalg.pinv(T(np.zeros((0, 3, 2)))),
+    "solve_batch": lambda L, T: L.linalg.solve(T(np.zeros((0, 2, 2))), T(np.zeros((0, 2)))),
+    "solve": lambda L, T: L.linalg.solve(T(np.zeros((0, 0))), T(np.zeros((0, 3)))),
+    "matrix_power_batch": lambda L, T: L.linalg.matrix_power(T(np.zeros((0, 2, 2))), 3),
+    "vector_norm": lambda L, T: L.linalg.vector_norm(T(np.zeros((0, 3))), dim=0),
+    "matrix_norm_2": lambda L, T: L.linalg.matrix_norm(T(np.zeros((0, 3))), ord=2),
+    "matrix_norm_nuc": lambda L, T: L.linalg.matrix_norm(T(np.zeros((2, 0, 3))), ord="nuc", keepdim=True),
+    "matrix_norm_fro": lambda L, T: L.linalg.matrix_norm(T(np.zeros((0, 3)))),
+    "matrix_norm_1": lambda L, T: L.linalg.matrix_norm(T(np.zeros((2, 0, 3))), ord=1),
+    "lstsq": lambda L, T: L.linalg.lstsq(T(np.zeros((0, 3, 2))), T(np.zeros((0, 3, 1))), driver="gelsy"),
+    "cross": lambda L, T: L.linalg.cross(T(np.zeros((0, 3))), T(np.zeros((0, 3)))),
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY))
+def test_empty_inputs_match_torch(name, device):
+    torch = pytest.importorskip("torch")
+    ours = EMPTY[name](tinytorch, lambda a: tinytorch.tensor(a, device=device))
+    theirs = EMPTY[name](torch, torch.tensor)
+    ours, theirs = (x if isinstance(x, tuple) else (x,) for x in (ours, theirs))
+    assert len(ours) == len(theirs)
+    for got, expected in zip(ours, theirs):
+        assert tuple(got.shape) == tuple(expected.shape)
+        np.testing.assert_array_equal(_host(got), expected.numpy())

@@ -302,6 +302,8 @@ class Cholesky(Function):
 
 
 def _check_cholesky(name, source, lower, xp):
+    if not source.size:
+        return
     diagonal = xp.diagonal(lower, axis1=-2, axis2=-1)
     bad = ~((diagonal > 0).all(axis=-1) & _all(xp.isfinite(lower)))
     if xp is not np:
@@ -322,8 +324,7 @@ def _check_cholesky(name, source, lower, xp):
                     f"input is not positive-definite (the leading minor of order {order} is not positive-definite)."
                 )
 
-    if source.size:
-        backend.check_later(bad.any(), fail)
+    backend.check_later(bad.any(), fail)
 
 
 class Qr(Function):
