@@ -163,7 +163,8 @@ def _tolerances(A, atol, rtol):
         if isinstance(value, _Tensor):
             _same_device(A, value)
             value = value._data
-        value = xp.asarray(value, dtype=data.dtype)
+        with _backend.on_device(A.device):
+            value = xp.asarray(value, dtype=data.dtype)
         _broadcast_batch(value.shape + (1,), batch + (1,))
         return xp.broadcast_to(value, np.broadcast_shapes(value.shape, batch))
 
@@ -215,8 +216,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if rcond is None:
         rcond = float(np.finfo(A._data.dtype).eps) * max(m, n)
     solution = pinv(A, atol=0.0, rtol=0.0 if driver == "gels" else rcond) @ B_
-    empty_float = _wrap(_backend.array_module(A._data).zeros((0,), dtype=A._data.dtype))
-    rank = _wrap(_backend.array_module(A._data).zeros((0,), dtype=np.int64))
+    xp = _backend.array_module(A._data)
+    with _backend.on_device(A.device):
+        empty_float, rank = _wrap(xp.zeros((0,), dtype=A._data.dtype)), _wrap(xp.zeros((0,), dtype=np.int64))
     singular_values = empty_float
     full_rank = True
     if driver != "gels":
@@ -579,6 +581,7 @@ def cond(A, p=None):
     if not inverse._data.size:
         return matrix_norm(A, p) * matrix_norm(inverse, p)
     invertible = inverse.isfinite().all(-1).all(-1)
-    eye = _wrap(_backend.array_module(A._data).eye(A._data.shape[-1], dtype=A._data.dtype))
+    with _backend.on_device(A.device):
+        eye = _wrap(_backend.array_module(A._data).eye(A._data.shape[-1], dtype=A._data.dtype))
     inverse = _where(invertible.unsqueeze(-1).unsqueeze(-1), inverse, eye)  # keeps NaN out of the SVD of 'nuc'
     return _where(invertible, matrix_norm(A, p) * matrix_norm(inverse, p), math.inf)

@@ -149,6 +149,12 @@ def _eye(n, like):
         return wrap(xp.eye(n, dtype=like._data.dtype))
 
 
+def _zeros(shape, like):
+    xp = backend.array_module(like._data)
+    with backend.on_device(like.device):
+        return wrap(xp.zeros(shape, dtype=like._data.dtype))
+
+
 def _diag_embed(vector):
     return vector.unsqueeze(-1) * _eye(vector.shape[-1], vector)
 
@@ -338,7 +344,9 @@ class Qr(Function):
         data = a._data
         xp = backend.array_module(data)
         if mode == "r":
-            q, r = xp.empty((0,), dtype=data.dtype), xp.linalg.qr(data, mode="r")
+            with backend.on_device(a.device):
+                q = xp.empty((0,), dtype=data.dtype)
+            r = xp.linalg.qr(data, mode="r")
         else:
             q, r = xp.linalg.qr(data, mode=mode)
         q, r = wrap(q), wrap(r)
@@ -374,8 +382,7 @@ class Qr(Function):
             return _right_solve_transposed(grad, r), None
         lower = (grad.mT - grad).tril()  # the adjoint of tril-skew, applied to -grad
         grad = _right_solve_transposed(q @ lower, r.narrow(-1, 0, m))
-        zeros = wrap(backend.array_module(grad._data).zeros(grad.shape[:-1] + (n - m,), dtype=grad._data.dtype))
-        grad = cat([grad, zeros], -1)
+        grad = cat([grad, _zeros(grad.shape[:-1] + (n - m,), grad)], -1)
         return (grad + q @ grad_r if grad_r is not None else grad), None
 
 
@@ -497,7 +504,7 @@ class Pinv(Function):
         data = a._data
         xp = backend.array_module(data)
         if data.size == 0:
-            out = wrap(xp.zeros(data.shape[:-2] + data.shape[-2:][::-1], dtype=data.dtype))
+            out = _zeros(data.shape[:-2] + data.shape[-2:][::-1], a)
             ctx.save_for_backward(a, out)
             return out
         with quiet():
