@@ -190,9 +190,9 @@ class Solve(Function):
         A, B = a._data, b._data
         xp = backend.array_module(A)
         batch = np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
-        # CuPy's solve wants equal batch shapes (no broadcasting) and contiguous operands.
-        A_ = xp.ascontiguousarray(xp.broadcast_to(A, batch + A.shape[-2:]))
-        B_ = xp.ascontiguousarray(xp.broadcast_to(B, batch + B.shape[-2:]))
+        A_, B_ = xp.broadcast_to(A, batch + A.shape[-2:]), xp.broadcast_to(B, batch + B.shape[-2:])
+        if xp is not np:  # CuPy's solve does not broadcast: equal batch shapes, real copies
+            A_, B_ = xp.ascontiguousarray(A_), xp.ascontiguousarray(B_)
         x = _lapack(xp.linalg.solve, A_, B_, like=1)
         if name:
             bad = ~_all(xp.isfinite(x)) & _all(xp.isfinite(A_)) & _all(xp.isfinite(B_))
@@ -233,7 +233,7 @@ class Det(Function):
         scale = (grad_output * det).unsqueeze(-1).unsqueeze(-1)
         singular = det.abs() < 100 * float(np.finfo(a._data.dtype).eps)
         if backend.array_module(a._data) is np and not singular._data.any():
-            return scale * Inv.apply(a, None).mT  # the usual case, skipped the SVD (on the CPU the check is free)
+            return scale * Inv.apply(a, None).mT  # the usual case; on the CPU the test reads no device
         # Both formulas, each on inputs where it is finite (a GPU cannot tell which without a read):
         # the identity stands in for singular matrices, a matrix of distinct singular values for
         # the others, so that neither branch puts inf or NaN into a second derivative.
