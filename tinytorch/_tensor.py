@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from . import _backend as backend, _dtypes as dtypes
+from ._layout import strided
 from .autograd.function import grad_accumulator, _RemovableHandle
 from .autograd.grad_mode import state as _grad_state
 
@@ -32,6 +33,8 @@ class Tensor:
         "_accumulator", "_hooks", "_post_accumulate_hooks", "_retains_grad", "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers ``ndarray + Tensor`` to our reflected operators.
+    is_sparse = False  # a sparse COO tensor is a subclass (tinytorch/_sparse_coo.py)
+    layout = strided
 
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
@@ -252,6 +255,15 @@ class Tensor:
 
     def clone(self, *, memory_format=None):
         return _ops.clone(self)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        return self if dtype is None else self.to(dtype)
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        """The non-zero entries as a sparse COO tensor (the first ``sparse_dim`` dims sparse)."""
+        from ._sparse_coo import to_sparse
+
+        return to_sparse(self, sparse_dim, layout)
 
     def contiguous(self, memory_format=None):
         return self if self._data.flags.c_contiguous else _ops.clone(self)
