@@ -22,7 +22,7 @@ from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from . import accelerator, autograd, cuda, random  # noqa: E402
-from . import nn, optim, profiler, sparse, testing, utils, viz, vision
+from . import multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
 from ._ops.nn_ops import erf
 from .serialization import save, load
 

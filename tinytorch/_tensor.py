@@ -256,6 +256,22 @@ class Tensor:
     def clone(self, *, memory_format=None):
         return _ops.clone(self)
 
+    def share_memory_(self):
+        """Move the data to shared memory, which forked and spawned processes map too (a no-op
+        for CUDA tensors and tensors already shared)."""
+        from . import _shared_memory
+
+        if not self.is_cuda and not _shared_memory.is_shared(self._data):
+            _shared_memory.register_reductions()
+            self._data = _shared_memory.share(self._data)
+        return self
+
+    def is_shared(self):
+        """Whether the data is in shared memory (always True for CUDA tensors, as PyTorch)."""
+        from . import _shared_memory
+
+        return self.is_cuda or _shared_memory.is_shared(self._data)
+
     def to_dense(self, dtype=None, *, masked_grad=None):
         return self if dtype is None else self.to(dtype)
 
