@@ -23,6 +23,10 @@ from .random import (
 )
 from . import accelerator, autograd, cuda, random  # noqa: E402
 from . import multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
+from . import linalg
+from ._matrix_functions import (
+    cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
+)
 from ._ops.nn_ops import erf
 from .serialization import save, load
 

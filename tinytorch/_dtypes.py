@@ -70,6 +70,18 @@ def to_numpy_dtype(d):
     return from_numpy_dtype(d).numpy
 
 
+# PyTorch's ScalarType names: its messages spell dtypes this way ("expected Long but got Float").
+_SCALAR_TYPE_NAMES = {
+    "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+    "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+}
+
+
+def scalar_type_name(d):
+    """PyTorch's name of a dtype (tinytorch's or NumPy's) in messages and type strings: "Float", "Long"..."""
+    return _SCALAR_TYPE_NAMES.get(d.name, d.name)
+
+
 def get_default_dtype():
     """The dtype of tensors made from Python floats (float32 unless changed)."""
     return _default_float

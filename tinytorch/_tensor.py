@@ -938,6 +938,43 @@ class Tensor:
     def masked_select(self, mask):
         return _ops.masked_select(self, mask)
 
+    # -- linear algebra (tinytorch/_matrix_functions.py, on tinytorch.linalg) ----------------------
+    def det(self):
+        return _matrix_functions.det(self)
+
+    def logdet(self):
+        return _matrix_functions.logdet(self)
+
+    def slogdet(self):
+        return _matrix_functions.slogdet(self)
+
+    def inverse(self):
+        return _matrix_functions.inverse(self)
+
+    def pinverse(self, rcond=1e-15):
+        return _matrix_functions.pinverse(self, rcond)
+
+    def matrix_power(self, n):
+        return _matrix_functions.matrix_power(self, n)
+
+    def cholesky(self, upper=False):
+        return _matrix_functions.cholesky(self, upper)
+
+    def cholesky_inverse(self, upper=False):
+        return _matrix_functions.cholesky_inverse(self, upper)
+
+    def cholesky_solve(self, input2, upper=False):
+        return _matrix_functions.cholesky_solve(self, input2, upper)
+
+    def qr(self, some=True):
+        return _matrix_functions.qr(self, some)
+
+    def svd(self, some=True, compute_uv=True):
+        return _matrix_functions.svd(self, some, compute_uv)
+
+    def cross(self, other, dim=None):
+        return _matrix_functions.cross(self, other, dim)
+
     # -- in place (each bumps the version counter that backward checks) --------------------------
     def add_(self, other, *, alpha=1):
         return _ops.inplace(self, _ops.add, other, alpha=alpha)
@@ -1084,5 +1121,6 @@ def _rebuild(array, requires_grad, device):
 
 from . import _ops as _ops  # noqa: E402  (ops import Tensor; the class must exist first)
 from .autograd import _api as _autograd_api  # noqa: E402
+from . import _matrix_functions  # noqa: E402  (it builds on tinytorch.linalg, which imports Tensor)
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)
