@@ -120,6 +120,8 @@ class Resample(Function):
         data = x._data
         half = data.dtype == np.float16  # computed in float32, as PyTorch's opmath
         out = data.astype(np.float32) if half else data
+        if not plan:  # every axis kept its size: a copy, never the input's own memory
+            out = out.copy()
         for axis, taps in plan:
             out = taps.apply(out, axis)
         return wrap(out.astype(np.float16) if half else out)

@@ -148,9 +148,16 @@ def _check_area_sizes(input, spatial, output_size):  # noqa: A002
             )
 
 
-_KERNELS = {"nearest": "upsample_nearest{}d", "nearest-exact": "_upsample_nearest_exact{}d", "linear": "upsample_linear1d",
-            "bilinear": "upsample_bilinear2d", "bicubic": "upsample_bicubic2d", "trilinear": "upsample_trilinear3d",
-            "area": "adaptive_avg_pool{}d"}
+def _kernel_name(mode, dim):
+    """The name of the PyTorch CPU kernel that refuses a dtype (its error names it)."""
+    if mode in ("nearest", "nearest-exact"):
+        return "upsample_nearest2d_channels_last" if dim == 2 else "compute_indices_weights_nearest"
+    if mode == "area":
+        return "adaptive_avg_pool3d_cpu" if dim == 3 else "adaptive_avg_pool2d"
+    return {"bilinear": "upsample_bilinear2d_channels_last", "bicubic": "compute_indices_weights_cubic"}.get(
+        mode, "compute_indices_weights_linear")
+
+
 _TYPE_NAMES = {"uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
 
 
@@ -159,7 +166,7 @@ def _check_dtype(input, mode, dim):  # noqa: A002
     dtype = input._data.dtype
     if dtype.kind == "f" or (dtype == np.uint8 and mode in ("nearest", "nearest-exact")):
         return
-    kernel = _KERNELS[mode].format(max(dim, 2) if mode == "area" else dim)
+    kernel = _kernel_name(mode, dim)
     # NOTE: PyTorch also resamples uint8 images in the linear and cubic modes, with its own
     # fixed-point rounding; tinytorch asks for a float image there (docs/differences.md).
     raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE_NAMES.get(dtype.name, dtype.name)}\'')
