@@ -413,3 +413,22 @@ def test_tensor_transforms_run_on_the_tensors_device(device):
         expected = step.batch(batch).numpy()
         tinytorch.manual_seed(3)
         np.testing.assert_allclose(step.batch(batch.to(device)).cpu().numpy(), expected, atol=1e-6)
+
+
+def test_arrays_without_pillow_use_the_tensor_algorithms(monkeypatch):
+    """Without Pillow (MNIST then gives arrays), arrays are resized and rotated as tensors are."""
+    array = _image(12, 10, 3)
+    with_pillow = [T.Resize((6, 5))(array), T.rotate(array, 90.0), T.rotate(array, 33.0)]
+    monkeypatch.setattr(T, "_pil_image_module", lambda: None)
+    resized = T.Resize((6, 5))(array)
+    as_tensor = T.Resize((6, 5))(_as("tensor", array)).numpy().transpose(1, 2, 0)
+    assert resized.dtype == np.uint8 and np.array_equal(resized, as_tensor)
+    assert np.abs(resized.astype(int) - with_pillow[0]).max() <= 1  # the same filter, rounded apart
+    turned = T.rotate(array, 90.0)
+    assert np.array_equal(turned[1:-1], with_pillow[1][1:-1])  # a 10 x 12 picture turned in a 12 x 10 frame
+    batch = np.stack([array, array[::-1]])
+    tinytorch.manual_seed(1)
+    together = T.RandomRotation(30, fill=(1, 2, 3)).batch(batch)
+    tinytorch.manual_seed(1)
+    assert np.array_equal(together, np.stack([T.RandomRotation(30, fill=(1, 2, 3))(image) for image in batch]))
+    assert (np.asarray(T.rotate(array, 33.0)) == with_pillow[2]).mean() > 0.95
