@@ -524,7 +524,52 @@ cupyx = types.ModuleType("cupyx")
 cupyx.scatter_add = _scatter_add
 cupyx.allow_synchronize = _allow_synchronize
 cupyx.DeviceSynchronized = DeviceSynchronized
-cupyx.__doc__ = "The fake CuPy's cupyx: scatter_add and allow_synchronize."
+cupyx.__doc__ = "The fake CuPy's cupyx: scatter_add, allow_synchronize and scipy.sparse."
+
+
+class _SparseMatrix:
+    """cupyx.scipy.sparse's matrices on scipy.sparse: device arrays in and out, NumPy arrays
+    refused, and CuPy's dtypes only (cuSPARSE has no integer matrices)."""
+
+    def __init__(self, matrix):
+        self._m = matrix
+
+    @property
+    def shape(self):
+        return self._m.shape
+
+    def tocsr(self):
+        return _SparseMatrix(self._m.tocsr())
+
+    @property
+    def T(self):
+        return _SparseMatrix(self._m.T)
+
+    def __matmul__(self, other):
+        if not isinstance(other, ndarray):
+            _unsupported(other)
+        return _wrap(np.asarray(self._m @ other._a))
+
+
+def _sparse_constructor(kind):
+    def construct(arg, shape=None, dtype=None, copy=False):
+        import scipy.sparse
+
+        data = arg[0]
+        if not isinstance(data, ndarray):
+            _unsupported(data)
+        if data.dtype.kind not in "bfc":
+            raise ValueError("Only bool, float32, float64, complex64 and complex128 are supported")
+        return _SparseMatrix(getattr(scipy.sparse, kind)(_unwrap(arg), shape=shape, dtype=dtype))
+
+    return construct
+
+
+_scipy = types.ModuleType("cupyx.scipy")
+_scipy.sparse = types.ModuleType("cupyx.scipy.sparse")
+_scipy.sparse.coo_matrix = _sparse_constructor("coo_matrix")
+_scipy.sparse.csr_matrix = _sparse_constructor("csr_matrix")
+cupyx.scipy = _scipy
 
 
 def install():
@@ -535,6 +580,8 @@ def install():
     sys.modules["cupy._core"] = _core
     sys.modules["cupy._core.syncdetect"] = syncdetect
     sys.modules["cupyx"] = cupyx
+    sys.modules["cupyx.scipy"] = _scipy
+    sys.modules["cupyx.scipy.sparse"] = _scipy.sparse
 
 
 if __name__ == "__main__":

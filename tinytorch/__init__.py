@@ -7,6 +7,8 @@ from ._dtypes import (
     int16, int32, int64, long, set_default_dtype, short, uint8,
 )
 from ._tensor import Size, Tensor
+from ._layout import layout, sparse_coo, strided
+from ._sparse_coo import sparse_coo_tensor, mm as spmm
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
@@ -20,7 +22,7 @@ from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from . import accelerator, autograd, cuda, random  # noqa: E402
-from . import nn, optim, profiler, testing, utils, viz, vision
+from . import multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
 from ._ops.nn_ops import erf
 from .serialization import save, load
 

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from . import _backend as backend, _dtypes as dtypes
+from ._layout import strided
 from .autograd.function import grad_accumulator, _RemovableHandle
 from .autograd.grad_mode import state as _grad_state
 
@@ -32,6 +33,8 @@ class Tensor:
         "_accumulator", "_hooks", "_post_accumulate_hooks", "_retains_grad", "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers ``ndarray + Tensor`` to our reflected operators.
+    is_sparse = False  # a sparse COO tensor is a subclass (tinytorch/_sparse_coo.py)
+    layout = strided
 
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
@@ -252,6 +255,31 @@ class Tensor:
 
     def clone(self, *, memory_format=None):
         return _ops.clone(self)
+
+    def share_memory_(self):
+        """Move the data to shared memory, which forked and spawned processes map too (a no-op
+        for CUDA tensors and tensors already shared)."""
+        from . import _shared_memory
+
+        if not self.is_cuda and not _shared_memory.is_shared(self._data):
+            _shared_memory.register_reductions()
+            self._data = _shared_memory.share(self._data)
+        return self
+
+    def is_shared(self):
+        """Whether the data is in shared memory (always True for CUDA tensors, as PyTorch)."""
+        from . import _shared_memory
+
+        return self.is_cuda or _shared_memory.is_shared(self._data)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        return self if dtype is None else self.to(dtype)
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        """The non-zero entries as a sparse COO tensor (the first ``sparse_dim`` dims sparse)."""
+        from ._sparse_coo import to_sparse
+
+        return to_sparse(self, sparse_dim, layout)
 
     def contiguous(self, memory_format=None):
         return self if self._data.flags.c_contiguous else _ops.clone(self)

@@ -518,6 +518,58 @@ OPS += [
 ]
 
 
+# -- sparse COO tensors: the sparse operand is built from (values, indices) inside the entry, so
+# that the values are what gets differentiated (and duplicates in the indices are exercised).
+def _sparse_sample(dense_columns=True, sparse_dim_choices=(2,)):
+    def sample(draw, rng):
+        rows, cols = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        nnz = draw(st.integers(1, 6))
+        indices = np.stack([rng.integers(0, rows, nnz), rng.integers(0, cols, nnz)])
+        args = [values(rng, (nnz,)), indices, (rows, cols)]
+        if dense_columns:
+            args.insert(1, values(rng, (cols, draw(st.integers(1, 3)))))
+        return args, {}
+
+    return sample
+
+
+def _sparse(lib, values, indices, shape):
+    return lib.sparse_coo_tensor(lib.tensor(indices, device=values.device), values, shape)
+
+
+def _dense_nonzero(draw, rng):
+    """No zeros: a zero is left out of the sparse pattern, so its gradient is 0 (in PyTorch too)
+    while finite differences see the entry appear."""
+    x = values(rng, draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)), away_from=(0.0,))
+    return [x], {"sparse_dim": draw(st.integers(1, x.ndim))}
+
+
+def _sparse_sum_sample(draw, rng):
+    args, _ = _sparse_sample(dense_columns=False)(draw, rng)
+    return args, {"dim": draw(st.sampled_from([None, 0, 1, (0, 1)]))}
+
+
+def _sparse_sum(lib, v, i, shape, dim):
+    out = lib.sparse.sum(_sparse(lib, v, i, shape)) if dim is None else lib.sparse.sum(_sparse(lib, v, i, shape), dim)
+    return out.to_dense() if out.is_sparse else out
+
+
+OPS += [
+    OpInfo("sparse.mm", lambda lib, v, d, i, shape: lib.sparse.mm(_sparse(lib, v, i, shape), d), _sparse_sample(),
+           differentiable=(0, 1)),
+    OpInfo("spmm", lambda lib, v, d, i, shape: lib.spmm(_sparse(lib, v, i, shape), d), _sparse_sample(),
+           differentiable=(0, 1)),
+    OpInfo("dense_mm_sparse", lambda lib, v, d, i, shape: lib.mm(d.t(), _sparse(lib, v, i, shape).t()), _sparse_sample(),
+           differentiable=(0, 1)),
+    OpInfo("sparse_to_dense", lambda lib, v, i, shape: _sparse(lib, v, i, shape).to_dense(), _sparse_sample(False)),
+    OpInfo("sparse_coalesce_values",  # every index twice: always duplicates to sum
+           lambda lib, v, i, shape: _sparse(lib, lib.cat([v, v * 2]), np.concatenate([i, i], 1), shape).coalesce().values(),
+           _sparse_sample(False)),
+    OpInfo("sparse.sum", _sparse_sum, _sparse_sum_sample),
+    OpInfo("to_sparse", lambda lib, x, sparse_dim: (x.to_sparse(sparse_dim) * 2).to_dense(), _dense_nonzero),
+]
+
+
 # -- resampling and the norms around convolutions (tinytorch/_ops/resample.py, nn.functional) -----
 _LINEAR_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _FACTORS = [0.5, 0.75, 1.5, 2.0, 2.5, 3.0]

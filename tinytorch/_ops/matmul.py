@@ -122,12 +122,20 @@ def _linear_backward_arrays(x, weight, grad, needs, has_bias):
 
 def matmul(input, other):  # noqa: A002
     """Matrix product with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
+    if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
+        from .._sparse_coo import matmul as sparse_matmul
+
+        return sparse_matmul(input, other)
     a, b = promote(input, other)
     _check_matmul(a, b)
     return MatMul.apply(a, b)
 
 
 def mm(input, mat2):  # noqa: A002
+    if getattr(input, "is_sparse", False) or getattr(mat2, "is_sparse", False):
+        from .._sparse_coo import mm as sparse_mm
+
+        return sparse_mm(input, mat2)
     if input.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError(f"{'self' if input.dim() != 2 else 'mat2'} must be a matrix")
     return matmul(input, mat2)

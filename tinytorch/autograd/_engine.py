@@ -164,7 +164,7 @@ def _accumulate(node, grad, create_graph, given):
             if result is not None:
                 grad = result
     if tensor.grad is None:
-        if not create_graph:
+        if not create_graph and not grad.is_sparse:
             data = grad._data
             # .grad must own writable, contiguous memory that no other leaf's .grad shares (Add's
             # backward hands one array to both inputs): optimizers write to it in place.
@@ -173,8 +173,8 @@ def _accumulate(node, grad, create_graph, given):
             given.add(id(data))
             grad = grad.__class__._make(data) if grad.grad_fn is not None or grad._base is not None or data is not grad._data else grad
         tensor.grad = grad
-    elif create_graph or state.enabled:
-        tensor.grad = tensor.grad + grad
+    elif create_graph or state.enabled or grad.is_sparse or tensor.grad.is_sparse:
+        tensor.grad = tensor.grad + grad  # a sparse sum is a new tensor: nothing to add into
     else:
         # PyTorch accumulates into an existing .grad in place.
         existing = tensor.grad._data
