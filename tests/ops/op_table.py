@@ -771,3 +771,97 @@ OPS += [
     OpInfo("sparse.sum", _sparse_sum, _sparse_sum_sample),
     OpInfo("to_sparse", lambda lib, x, sparse_dim: (x.to_sparse(sparse_dim) * 2).to_dense(), _dense_nonzero),
 ]
+
+
+# -- resampling and the norms around convolutions (tinytorch/_ops/resample.py, nn.functional) -----
+_LINEAR_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_FACTORS = [0.5, 0.75, 1.5, 2.0, 2.5, 3.0]
+
+
+def _interpolate_sample(mode, antialias=False):
+    """An (N, C, *spatial) input and interpolate's arguments: a size, or scale factors.
+
+    Steers clear of two places where PyTorch 2.13's own backward disagrees with its forward (so
+    neither finite differences nor tinytorch can match it; docs/differences.md): nearest with a
+    scale factor whose size comes out unchanged or doubled, and antialiasing with a scale factor;
+    and of its antialiased kernel's wrong values for an output width of 1."""
+    def sample(draw, rng):
+        dims = _LINEAR_DIMS.get(mode) or draw(st.integers(1, 3))
+        smallest = 2 if antialias else 1
+        spatial = tuple(draw(st.integers(smallest, 5)) for _ in range(dims))
+        shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial
+        kwargs = {"mode": mode}
+        if mode in _LINEAR_DIMS:
+            kwargs["align_corners"] = draw(st.booleans())
+        if antialias:
+            kwargs["antialias"] = True
+        factors = tuple(draw(st.sampled_from(_FACTORS)) for _ in range(dims))
+        sizes = [int(s * f) for s, f in zip(spatial, factors)]
+        awkward = mode == "nearest" and any(o in (s, 2 * s) and o != s * f for s, o, f in zip(spatial, sizes, factors))
+        if antialias or awkward or min(sizes) < 1 or draw(st.booleans()):
+            kwargs["size"] = tuple(draw(st.integers(smallest, 7)) for _ in range(dims))
+        else:
+            kwargs["scale_factor"] = factors
+            if mode != "area" and draw(st.booleans()):
+                kwargs["recompute_scale_factor"] = True
+        return [values(rng, shape)], kwargs
+
+    return sample
+
+
+def _interpolate(lib, x, **kwargs):
+    return lib.nn.functional.interpolate(x, **kwargs)
+
+
+def _group_norm_sample(draw, rng):
+    groups = draw(st.integers(1, 3))
+    channels = groups * draw(st.integers(1, 2))
+    shape = (draw(st.integers(1, 3)), channels) + tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2))))
+    if shape[0] * channels // groups * int(np.prod(shape[2:])) == 1 or np.prod(shape) // shape[0] // groups < 2:
+        shape = (2,) + shape[1:2] + (2,)  # at least two values per group (and per channel)
+    return [values(rng, shape), values(rng, (channels,), 0.5, 1.5), values(rng, (channels,))], {"num_groups": groups}
+
+
+def _instance_norm_sample(draw, rng):
+    channels = draw(st.integers(1, 3))
+    spatial = tuple(draw(st.integers(1, 4)) for _ in range(draw(st.integers(1, 2))))
+    if int(np.prod(spatial)) < 2:
+        spatial = (2,) + spatial[1:]
+    return [values(rng, (draw(st.integers(1, 3)), channels) + spatial), values(rng, (channels,), 0.5, 1.5), values(rng, (channels,))], {}
+
+
+def _pixel_sample(unshuffle):
+    def sample(draw, rng):
+        factor = draw(st.integers(1, 3))
+        batch = tuple(draw(st.integers(1, 2)) for _ in range(draw(st.integers(0, 2))))
+        channels = draw(st.integers(1, 2))
+        if unshuffle:
+            shape = batch + (channels, factor * draw(st.integers(1, 2)), factor * draw(st.integers(1, 2)))
+        else:
+            shape = batch + (channels * factor * factor, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        return [values(rng, shape)], {"factor": factor}
+
+    return sample
+
+
+OPS += [
+    OpInfo("interpolate_nearest", _interpolate, _interpolate_sample("nearest"), gradgrad=False),
+    OpInfo("interpolate_nearest_exact", _interpolate, _interpolate_sample("nearest-exact"), gradgrad=False),
+    OpInfo("interpolate_linear", _interpolate, _interpolate_sample("linear"), gradgrad=False),
+    OpInfo("interpolate_bilinear", _interpolate, _interpolate_sample("bilinear"), gradgrad=False),
+    OpInfo("interpolate_bicubic", _interpolate, _interpolate_sample("bicubic"), gradgrad=False),
+    OpInfo("interpolate_trilinear", _interpolate, _interpolate_sample("trilinear"), gradgrad=False),
+    OpInfo("interpolate_area", _interpolate, _interpolate_sample("area"), gradgrad=False),
+    OpInfo("interpolate_bilinear_antialias", _interpolate, _interpolate_sample("bilinear", antialias=True), gradgrad=False),
+    OpInfo("interpolate_bicubic_antialias", _interpolate, _interpolate_sample("bicubic", antialias=True), gradgrad=False),
+    # Interpolation is linear: its gradient does not depend on the input, so second derivatives
+    # are checked through a square, which puts the transposed Resample on the gradient's graph.
+    OpInfo("interpolate_bilinear_squared", lambda lib, x, **kw: _interpolate(lib, x, **kw) ** 2, _interpolate_sample("bilinear"),
+           notes="second derivatives through Resample's transpose"),
+    OpInfo("pixel_shuffle", lambda lib, x, factor: lib.nn.functional.pixel_shuffle(x, factor), _pixel_sample(False)),
+    OpInfo("pixel_unshuffle", lambda lib, x, factor: lib.nn.functional.pixel_unshuffle(x, factor), _pixel_sample(True)),
+    OpInfo("group_norm", lambda lib, x, w, b, num_groups: lib.nn.functional.group_norm(x, num_groups, w, b),
+           _group_norm_sample, differentiable=(0, 1, 2)),
+    OpInfo("instance_norm", lambda lib, x, w, b: lib.nn.functional.instance_norm(x, weight=w, bias=b),
+           _instance_norm_sample, differentiable=(0, 1, 2)),
+]
