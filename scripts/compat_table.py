@@ -33,6 +33,7 @@ NAMESPACES = {
     "torch.optim.lr_scheduler": ("tinytorch.optim.lr_scheduler", None, r"\blr_scheduler\.{name}\b"),
     "torch.utils.data": ("tinytorch.utils.data", None, r"\b(?:data\.)?{name}\b"),
     "torch.autograd": ("tinytorch.autograd", None, r"\bautograd\.{name}\b"),
+    "torch.linalg": ("tinytorch.linalg", None, r"\blinalg\.{name}\b"),
 }
 
 
@@ -65,6 +66,7 @@ def torch_names():
         "torch.optim.lr_scheduler": public(torch.optim.lr_scheduler, torch.optim.lr_scheduler.__all__),
         "torch.utils.data": public(torch.utils.data, torch.utils.data.__all__),
         "torch.autograd": public(torch.autograd, torch.autograd.__all__),
+        "torch.linalg": [n for n in public(torch.linalg) if callable(getattr(torch.linalg, n))],
     }, torch.__version__
 
 

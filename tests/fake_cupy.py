@@ -12,6 +12,9 @@ keeps CuPy's rules where NumPy is lenient, so code that works here has the shape
 - ``flags`` has CuPy's three fields only (no ``writeable``);
 - ``cupy.random.default_rng`` offers CuPy's ``Generator`` methods only (no ``permutation``,
   ``choice``, ``normal``...);
+- ``cupy.linalg`` raises nothing for a singular or non-positive-definite matrix (CuPy leaves an
+  invalid result: NaN here), has CuPy's signatures (``cholesky(a)``, no ``upper``), does not
+  broadcast ``solve``'s batch dims, and its ``lstsq`` takes 2-D arrays only;
 - ``ElementwiseKernel`` / ``RawKernel`` compile nothing: tinytorch's fused kernels fall back to their
   array form when ``cupy._tinytorch_fake`` is set (the kernels themselves are checked on a GPU).
 
@@ -477,6 +480,62 @@ class _Generator:
 random = types.SimpleNamespace(default_rng=_Generator)
 
 
+# -- cupy.linalg: NumPy's routines with CuPy's signatures and CuPy's silence on bad data ----------
+def _per_matrix(func, arrays, kwargs):
+    """func over each matrix of a batch; a matrix LAPACK refuses gets NaN results."""
+    batch = arrays[0].shape[:-2]
+    results = []
+    for parts in zip(*(a.reshape((-1,) + a.shape[-2:]) for a in arrays)):
+        try:
+            results.append(func(*parts, **kwargs))
+        except np.linalg.LinAlgError:
+            shaped = func(*(np.eye(*p.shape, dtype=p.dtype) for p in parts), **kwargs)
+            results.append(tuple(np.full_like(r, np.nan) for r in shaped) if isinstance(shaped, tuple) else np.full_like(shaped, np.nan))
+    if isinstance(results[0], tuple):
+        return tuple(np.stack([r[i] for r in results]).reshape(batch + results[0][i].shape) for i in range(len(results[0])))
+    return np.stack(results).reshape(batch + results[0].shape)
+
+
+def _solver(func, check=None):
+    """A cupy.linalg function: device arrays only; no LinAlgError for a singular or
+    non-positive-definite matrix, whose results are invalid (NaN here; whatever cuSOLVER left on a
+    GPU) unless cupyx.errstate(linalg='raise') is set, which tinytorch never does (it synchronizes)."""
+    def call(*args, **kwargs):
+        arrays = [_unwrap(_as_device(a)) for a in args]
+        if check is not None:
+            check(*arrays)
+        try:
+            result = func(*arrays, **kwargs)
+        except np.linalg.LinAlgError:
+            result = _per_matrix(func, arrays, kwargs)
+        return _wrap(tuple(result) if isinstance(result, tuple) else result)
+
+    call.__name__ = func.__name__
+    return call
+
+
+def _check_solve(a, b):
+    if b.ndim > 1 and a.shape[:-1] != b.shape[:-1]:  # CuPy does not broadcast batch dims
+        raise ValueError("a must have (..., M, M) shape and b must have (..., M, K) for multidimensional b")
+
+
+def _check_lstsq(a, b):
+    if a.ndim != 2 or b.ndim > 2:
+        raise np.linalg.LinAlgError(f"{a.ndim}-dimensional array given. Array must be two-dimensional")
+
+
+linalg = types.SimpleNamespace(
+    LinAlgError=np.linalg.LinAlgError,
+    inv=_solver(np.linalg.inv), solve=_solver(np.linalg.solve, _check_solve), det=_solver(np.linalg.det),
+    slogdet=_solver(np.linalg.slogdet), cholesky=_solver(lambda a: np.linalg.cholesky(a)),
+    qr=_solver(lambda a, mode="reduced": np.linalg.qr(a, mode)),
+    svd=_solver(lambda a, full_matrices=True, compute_uv=True: np.linalg.svd(a, full_matrices, compute_uv)),
+    eigh=_solver(lambda a, UPLO="L": np.linalg.eigh(a, UPLO)), eigvalsh=_solver(lambda a, UPLO="L": np.linalg.eigvalsh(a, UPLO)),
+    pinv=_solver(np.linalg.pinv), norm=_solver(np.linalg.norm), matrix_power=_solver(np.linalg.matrix_power),
+    lstsq=_solver(np.linalg.lstsq, _check_lstsq),
+)
+
+
 # -- kernels: nothing compiles on the fake ----------------------------------------------------
 class ElementwiseKernel:
     def __init__(self, *args, **kwargs):
@@ -524,7 +583,52 @@ cupyx = types.ModuleType("cupyx")
 cupyx.scatter_add = _scatter_add
 cupyx.allow_synchronize = _allow_synchronize
 cupyx.DeviceSynchronized = DeviceSynchronized
-cupyx.__doc__ = "The fake CuPy's cupyx: scatter_add and allow_synchronize."
+cupyx.__doc__ = "The fake CuPy's cupyx: scatter_add, allow_synchronize and scipy.sparse."
+
+
+class _SparseMatrix:
+    """cupyx.scipy.sparse's matrices on scipy.sparse: device arrays in and out, NumPy arrays
+    refused, and CuPy's dtypes only (cuSPARSE has no integer matrices)."""
+
+    def __init__(self, matrix):
+        self._m = matrix
+
+    @property
+    def shape(self):
+        return self._m.shape
+
+    def tocsr(self):
+        return _SparseMatrix(self._m.tocsr())
+
+    @property
+    def T(self):
+        return _SparseMatrix(self._m.T)
+
+    def __matmul__(self, other):
+        if not isinstance(other, ndarray):
+            _unsupported(other)
+        return _wrap(np.asarray(self._m @ other._a))
+
+
+def _sparse_constructor(kind):
+    def construct(arg, shape=None, dtype=None, copy=False):
+        import scipy.sparse
+
+        data = arg[0]
+        if not isinstance(data, ndarray):
+            _unsupported(data)
+        if data.dtype.kind not in "bfc":
+            raise ValueError("Only bool, float32, float64, complex64 and complex128 are supported")
+        return _SparseMatrix(getattr(scipy.sparse, kind)(_unwrap(arg), shape=shape, dtype=dtype))
+
+    return construct
+
+
+_scipy = types.ModuleType("cupyx.scipy")
+_scipy.sparse = types.ModuleType("cupyx.scipy.sparse")
+_scipy.sparse.coo_matrix = _sparse_constructor("coo_matrix")
+_scipy.sparse.csr_matrix = _sparse_constructor("csr_matrix")
+cupyx.scipy = _scipy
 
 
 def install():
@@ -535,6 +639,8 @@ def install():
     sys.modules["cupy._core"] = _core
     sys.modules["cupy._core.syncdetect"] = syncdetect
     sys.modules["cupyx"] = cupyx
+    sys.modules["cupyx.scipy"] = _scipy
+    sys.modules["cupyx.scipy.sparse"] = _scipy.sparse
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def test_every_public_name_is_pytorchs():
 @pytest.mark.parametrize("name, extras", [
     ("nn", set()), ("nn.functional", set()), ("nn.init", set()), ("optim", set()), ("optim.lr_scheduler", set()),
     ("autograd", {"trace"}),  # the tool that records what autograd does (docs/tools.md)
-    ("cuda", set()), ("utils.data", set()),
+    ("cuda", set()), ("utils.data", set()), ("sparse", set()),
+    ("multiprocessing", set()), ("linalg", set()),
 ])
 def test_subpackages_hold_pytorchs_names(name, extras):
     torch = pytest.importorskip("torch")

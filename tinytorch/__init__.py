@@ -7,6 +7,8 @@ from ._dtypes import (
     int16, int32, int64, long, set_default_dtype, short, uint8,
 )
 from ._tensor import Size, Tensor
+from ._layout import layout, sparse_coo, strided
+from ._sparse_coo import sparse_coo_tensor, mm as spmm
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
@@ -19,8 +21,12 @@ from ._creation import (
 from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
-from . import autograd, cuda, random
-from . import nn, optim, profiler, testing, utils, viz, vision
+from . import accelerator, autograd, cuda, random
+from . import multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
+from . import linalg
+from ._matrix_functions import (
+    cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
+)
 from ._ops._util import promote as _promote
 from ._ops.nn_ops import erf
 from .serialization import save, load

@@ -304,6 +304,16 @@ def scatter_add(array, index, values):
         cupyx.scatter_add(array, index, values)
 
 
+def sparse_module(array):
+    """``scipy.sparse`` for NumPy arrays, ``cupyx.scipy.sparse`` for CuPy ones: what sparse
+    tensors' products run on."""
+    if array.__class__ is not np.ndarray and is_cuda_array(array):
+        import cupyx.scipy.sparse as sparse
+    else:
+        import scipy.sparse as sparse
+    return sparse
+
+
 def reduce_sum(array, axis=None, keepdims=False, dtype=None):
     """``array.sum(...)`` minus NumPy's Python-level wrapper: every reduction's hot path."""
     if array.__class__ is np.ndarray:

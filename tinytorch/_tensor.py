@@ -7,9 +7,10 @@ import weakref
 
 import numpy as np
 
-from . import _backend as backend, _dtypes as dtypes
+from . import _backend as backend, _dtypes as dtypes, _shared_memory
 from ._format import format_tensor
 from ._hooks import add_hook
+from ._layout import strided
 from .autograd import _api as _autograd_api
 from .autograd.function import grad_accumulator
 from .autograd.grad_mode import state as _grad_state
@@ -37,6 +38,8 @@ class Tensor:
         "_accumulator", "_hooks", "_post_accumulate_hooks", "_retains_grad", "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers ``ndarray + Tensor`` to our reflected operators.
+    is_sparse = False  # a sparse COO tensor is a subclass (tinytorch/_sparse_coo.py)
+    layout = strided
 
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
@@ -257,6 +260,25 @@ class Tensor:
 
     def clone(self, *, memory_format=None):
         return _ops.clone(self)
+
+    def share_memory_(self):
+        """Move the data to shared memory, which forked and spawned processes map too (a no-op
+        for CUDA tensors and tensors already shared)."""
+        if not self.is_cuda and not _shared_memory.is_shared(self._data):
+            _shared_memory.register_reductions()
+            self._data = _shared_memory.share(self._data)
+        return self
+
+    def is_shared(self):
+        """Whether the data is in shared memory (always True for CUDA tensors, as PyTorch)."""
+        return self.is_cuda or _shared_memory.is_shared(self._data)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        return self if dtype is None else self.to(dtype)
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        """The non-zero entries as a sparse COO tensor (the first ``sparse_dim`` dims sparse)."""
+        return _sparse_coo.to_sparse(self, sparse_dim, layout)
 
     def contiguous(self, memory_format=None):
         return self if self._data.flags.c_contiguous else _ops.clone(self)
@@ -897,6 +919,43 @@ class Tensor:
     def masked_select(self, mask):
         return _ops.masked_select(self, mask)
 
+    # -- linear algebra (tinytorch/_matrix_functions.py, on tinytorch.linalg) ----------------------
+    def det(self):
+        return _matrix_functions.det(self)
+
+    def logdet(self):
+        return _matrix_functions.logdet(self)
+
+    def slogdet(self):
+        return _matrix_functions.slogdet(self)
+
+    def inverse(self):
+        return _matrix_functions.inverse(self)
+
+    def pinverse(self, rcond=1e-15):
+        return _matrix_functions.pinverse(self, rcond)
+
+    def matrix_power(self, n):
+        return _matrix_functions.matrix_power(self, n)
+
+    def cholesky(self, upper=False):
+        return _matrix_functions.cholesky(self, upper)
+
+    def cholesky_inverse(self, upper=False):
+        return _matrix_functions.cholesky_inverse(self, upper)
+
+    def cholesky_solve(self, input2, upper=False):
+        return _matrix_functions.cholesky_solve(self, input2, upper)
+
+    def qr(self, some=True):
+        return _matrix_functions.qr(self, some)
+
+    def svd(self, some=True, compute_uv=True):
+        return _matrix_functions.svd(self, some, compute_uv)
+
+    def cross(self, other, dim=None):
+        return _matrix_functions.cross(self, other, dim)
+
     # -- in place (each bumps the version counter that backward checks) --------------------------
     def add_(self, other, *, alpha=1):
         return _ops.inplace(self, _ops.add, other, alpha=alpha)
@@ -1024,7 +1083,9 @@ def _rebuild(array, requires_grad, device):
     return out
 
 
-# Imported last (a cycle): these modules import Tensor from here, so the class must exist first.
+# Imported last (a cycle): these modules import Tensor from here, so the class must exist first
+# (_matrix_functions through tinytorch.linalg).
 from . import _ops as _ops, random as _random, _creation as _creation  # noqa: E402
+from . import _matrix_functions, _sparse_coo  # noqa: E402
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

@@ -52,3 +52,8 @@ def raised(call):
 def assert_same_error(our_call, torch_call):
     """Both calls raise an exception of the same type with the same message (modulo the library name)."""
     assert raised(our_call) == raised(torch_call)
+
+
+def assert_same_error_in_both(torch, call, *args):
+    """``call(lib, *args)`` raises the same exception with tinytorch as with torch."""
+    assert raised(lambda: call(tinytorch, *args)) == raised(lambda: call(torch, *args))

@@ -528,3 +528,352 @@ OPS += [
     OpInfo("erf", lambda lib, x: lib.erf(x), unary(-3.0, 3.0)),
     OpInfo("gelu_erf", lambda lib, x: lib.nn.functional.gelu(x), unary(-4.0, 4.0)),
 ]
+
+
+# -- linear algebra: tinytorch.linalg's primitives (tinytorch/_ops/linalg.py) and composites ------
+# Inputs are well-conditioned by construction (singular values or eigenvalues kept apart and away
+# from 0, as PyTorch's own samples), and outputs whose sign is a convention (singular vectors,
+# eigenvectors, QR's factors) are compared through functions that do not depend on it.
+BATCHES = st.sampled_from([(), (2,), (2, 1)])
+
+
+def orthogonal(rng, batch, n):
+    q, r = np.linalg.qr(rng.standard_normal(batch + (n, n)))
+    return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+
+
+def spread(rng, batch, k, low=1.0, gap=0.5):
+    """k values per batch element, at least ``gap`` apart, from ``low`` up, in random order."""
+    values = low + gap * np.arange(k) + rng.uniform(0, gap / 3, size=batch + (k,))
+    return rng.permuted(values, axis=-1)
+
+
+def with_singular_values(rng, batch, m, n, values=None):
+    k = min(m, n)
+    values = spread(rng, batch, k) if values is None else values
+    return (orthogonal(rng, batch, m)[..., :k] * values[..., None, :]) @ orthogonal(rng, batch, n)[..., :k, :]
+
+
+def symmetric(rng, batch, n, eigenvalues):
+    q = orthogonal(rng, batch, n)
+    return (q * eigenvalues[..., None, :]) @ q.swapaxes(-2, -1)
+
+
+def square_sample(draw, rng):
+    batch, n = draw(BATCHES), draw(st.integers(1, 4))
+    return [with_singular_values(rng, batch, n, n)], {}
+
+
+def rectangular_sample(draw, rng):
+    batch, m, n = draw(BATCHES), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return [with_singular_values(rng, batch, m, n)], {}
+
+
+def singular_sample(draw, rng):
+    """Square matrices of rank n - 1 (det 0 up to rounding), in a batch with invertible ones: det's
+    gradient is the cofactor matrix, from the SVD for the singular ones and the inverse for the others."""
+    batch, n = draw(BATCHES), draw(st.integers(1, 4))
+    values = spread(rng, batch, n)
+    values[..., 0] = np.where(rng.random(batch) < 0.7, 0.0, values[..., 0]) if batch else 0.0
+    return [with_singular_values(rng, batch, n, n, values)], {}
+
+
+def spd_sample(draw, rng):
+    batch, n = draw(BATCHES), draw(st.integers(1, 4))
+    return [symmetric(rng, batch, n, spread(rng, batch, n))], {"upper": draw(st.booleans())}
+
+
+def eigh_sample(draw, rng):
+    batch, n = draw(BATCHES), draw(st.integers(1, 4))
+    eigenvalues = spread(rng, batch, n, low=-1.0 - 0.5 * n) * rng.choice([-1.0, 1.0], size=batch + (1,))
+    return [symmetric(rng, batch, n, eigenvalues)], {"UPLO": draw(st.sampled_from(["L", "U"]))}
+
+
+def solve_sample(draw, rng):
+    """A and B, B a vector, a batch of vectors, a matrix or a batch of matrices; batch dims broadcast."""
+    batch, n, k = draw(BATCHES), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    a = with_singular_values(rng, batch, n, n)
+    kind = draw(st.sampled_from(["vector", "batched_vector", "matrix", "broadcast", "left_false"]))
+    if kind == "vector":
+        return [a, values(rng, (n,))], {}
+    if kind == "batched_vector":
+        return [a, values(rng, batch + (n,))], {}
+    if kind == "matrix":
+        return [a, values(rng, batch + (n, k))], {}
+    if kind == "broadcast":
+        return [a[..., :1, :, :] if batch else a, values(rng, (3,) + batch + (n, k))], {}
+    return [a, values(rng, batch + (k, n))], {"left": False}
+
+
+def qr_sample(draw, rng):
+    [a], _ = rectangular_sample(draw, rng)
+    m, n = a.shape[-2:]
+    return [a], {"mode": draw(st.sampled_from(["reduced", "complete"] if m <= n else ["reduced"]))}
+
+
+def svd_sample(draw, rng):
+    [a], _ = rectangular_sample(draw, rng)
+    return [a], {"full_matrices": draw(st.booleans())}
+
+
+def pinv_sample(draw, rng):
+    if draw(st.booleans()):
+        batch, n = draw(BATCHES), draw(st.integers(1, 4))
+        eigenvalues = spread(rng, batch, n) * rng.choice([-1.0, 1.0], size=batch + (n,))
+        return [symmetric(rng, batch, n, eigenvalues)], {"hermitian": True}
+    return rectangular_sample(draw, rng)
+
+
+def lstsq_sample(draw, rng):
+    batch, n = draw(BATCHES), draw(st.integers(1, 3))
+    m = draw(st.integers(n, 5))
+    a = with_singular_values(rng, batch, m, n)
+    b = values(rng, batch + (m,)) if draw(st.booleans()) else values(rng, batch + (m, draw(st.integers(1, 3))))
+    return [a, b], {"driver": draw(st.sampled_from(["gelsd", "gelss", "gelsy", "gels"]))}
+
+
+def matrix_power_sample(draw, rng):
+    [a], _ = square_sample(draw, rng)
+    return [a * 0.7], {"n": draw(st.integers(-3, 5))}
+
+
+def cross_sample(draw, rng):
+    shape = list(draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    shape[dim] = 3
+    other = [1 if draw(st.booleans()) and i != dim % len(shape) else s for i, s in enumerate(shape)]
+    return [values(rng, tuple(shape)), values(rng, tuple(other))], {"dim": dim}
+
+
+def vector_norm_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4))
+    kwargs = {"ord": draw(st.sampled_from([2, 1, 3, 1.5, 0.5, -1, 0, float("inf"), float("-inf")]))}
+    dim = dims_of(draw, len(shape))
+    if dim is not None:
+        kwargs.update(dim=dim, keepdim=draw(st.booleans()))
+    return [values(rng, shape, away_from=(0.0,), gap=0.1)], kwargs
+
+
+def matrix_norm_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4))
+    first = draw(st.integers(0, len(shape) - 1))
+    second = draw(st.integers(0, len(shape) - 1).filter(lambda d: d != first))
+    kwargs = {"ord": draw(st.sampled_from(["fro", "nuc", 2, -2, 1, -1, float("inf"), float("-inf")])),
+              "dim": (first - len(shape) if draw(st.booleans()) else first, second), "keepdim": draw(st.booleans())}
+    moved = np.moveaxis(np.zeros(shape), (first, second), (-2, -1)).shape
+    # Distinct singular values (2, -2, nuc) and no ties or zeros among |a| (1, inf).
+    a = with_singular_values(rng, moved[:-2], *moved[-2:]) + 0.01 * rng.standard_normal(moved)
+    # Contiguous: finite differences perturb the array through a flat view.
+    return [np.ascontiguousarray(np.moveaxis(np.where(np.abs(a) < 0.05, 0.1, a), (-2, -1), (first, second)))], kwargs
+
+
+def norm_sample(draw, rng):
+    kind = draw(st.sampled_from(["flat", "vector", "matrix"]))
+    if kind == "flat":
+        return [values(rng, draw(SHAPES), away_from=(0.0,))], {}
+    if kind == "vector":
+        return [values(rng, (draw(st.integers(1, 4)),), away_from=(0.0,))], {"ord": draw(st.sampled_from([1, 2, 3, float("inf")]))}
+    [a], _ = rectangular_sample(draw, rng)
+    return [a.reshape((-1,) + a.shape[-2:])[0].copy()], {"ord": draw(st.sampled_from(["fro", "nuc", 2, 1]))}
+
+
+def _signs_fixed(lib, q, r):
+    """Q and R with R's diagonal made positive: the same factors whatever sign convention made them."""
+    k = min(q.shape[-1], r.shape[-2])
+    signs = r.diagonal(0, -2, -1)[..., :k].sign()  # R's diagonal has no zero: A has full rank
+    q = lib.cat([q[..., :k] * signs.unsqueeze(-2), q[..., k:]], -1)
+    return q, r * signs.unsqueeze(-1)
+
+
+def _svd_gauge(lib, a, full_matrices):
+    u, s, vh = lib.linalg.svd(a, full_matrices=full_matrices)
+    k = s.shape[-1]  # with full_matrices, the columns past k are any basis of the complement
+    return u[..., :k].abs(), s, vh[..., :k, :].abs(), u[..., :k] @ vh[..., :k, :]
+
+
+def _symmetric(a):
+    return (a + a.mT) / 2
+
+
+OPS += [
+    OpInfo("linalg_inv", lambda lib, a: lib.linalg.inv(a), square_sample),
+    OpInfo("inverse", lambda lib, a: a.inverse(), square_sample),
+    OpInfo("linalg_solve", lambda lib, a, b, **kw: lib.linalg.solve(a, b, **kw), solve_sample, differentiable=(0, 1)),
+    OpInfo("linalg_det", lambda lib, a: lib.linalg.det(a), square_sample),
+    # At a singular matrix the gradient is the cofactor matrix, from the SVD; PyTorch's plain
+    # backward gives 0 there (its create_graph path gives the cofactors): finite differences only.
+    OpInfo("linalg_det_singular", lambda lib, a: lib.linalg.det(a), singular_sample, torch=False),
+    OpInfo("linalg_slogdet", lambda lib, a: lib.linalg.slogdet(a), square_sample),
+    OpInfo("logdet", lambda lib, a: lib.logdet(a @ a.mT), square_sample),
+    OpInfo("linalg_cholesky", lambda lib, a, upper: lib.linalg.cholesky(_symmetric(a), upper=upper), spd_sample),
+    OpInfo("cholesky_inverse", lambda lib, a, upper: lib.cholesky_inverse(lib.linalg.cholesky(_symmetric(a), upper=upper), upper),
+           spd_sample),
+    OpInfo("cholesky_solve", lambda lib, a, b, upper: lib.cholesky_solve(b, lib.linalg.cholesky(_symmetric(a), upper=upper), upper),
+           lambda draw, rng: _cholesky_solve_sample(draw, rng), differentiable=(0, 1)),
+    OpInfo("linalg_qr", lambda lib, a, mode: _signs_fixed(lib, *lib.linalg.qr(a, mode=mode)), qr_sample),
+    OpInfo("linalg_svd", lambda lib, a, full_matrices: _svd_gauge(lib, a, full_matrices), svd_sample),
+    OpInfo("svd_V", lambda lib, a: (lambda u, s, v: (u.abs(), s, v.abs()))(*lib.svd(a)), rectangular_sample),
+    OpInfo("linalg_svdvals", lambda lib, a: lib.linalg.svdvals(a), rectangular_sample),
+    OpInfo("linalg_eigh", lambda lib, a, UPLO: (lambda w, v: (w, v.abs(), v @ v.mT))(*lib.linalg.eigh(_symmetric(a), UPLO=UPLO)),
+           eigh_sample),
+    OpInfo("linalg_eigvalsh", lambda lib, a, UPLO: lib.linalg.eigvalsh(_symmetric(a), UPLO=UPLO), eigh_sample),
+    OpInfo("linalg_pinv", lambda lib, a, hermitian=False: lib.linalg.pinv(_symmetric(a) if hermitian else a, hermitian=hermitian),
+           pinv_sample),
+    OpInfo("linalg_lstsq", lambda lib, a, b, driver: lib.linalg.lstsq(a, b, driver=driver)[:2], lstsq_sample, differentiable=(0, 1)),
+    OpInfo("linalg_matrix_power", lambda lib, a, n: lib.linalg.matrix_power(a, n), matrix_power_sample),
+    OpInfo("linalg_cross", lambda lib, a, b, dim: lib.linalg.cross(a, b, dim=dim), cross_sample, differentiable=(0, 1)),
+    OpInfo("linalg_vector_norm", lambda lib, x, **kw: lib.linalg.vector_norm(x, **kw), vector_norm_sample),
+    OpInfo("linalg_matrix_norm", lambda lib, a, **kw: lib.linalg.matrix_norm(a, **kw), matrix_norm_sample),
+    OpInfo("linalg_norm", lambda lib, a, **kw: lib.linalg.norm(a, **kw), norm_sample),
+]
+
+
+def _cholesky_solve_sample(draw, rng):
+    [a], kwargs = spd_sample(draw, rng)
+    return [a, values(rng, a.shape[:-1] + (draw(st.integers(1, 3)),))], kwargs
+
+
+# -- sparse COO tensors: the sparse operand is built from (values, indices) inside the entry, so
+# that the values are what gets differentiated (and duplicates in the indices are exercised).
+def _sparse_sample(dense_columns=True, sparse_dim_choices=(2,)):
+    def sample(draw, rng):
+        rows, cols = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        nnz = draw(st.integers(1, 6))
+        indices = np.stack([rng.integers(0, rows, nnz), rng.integers(0, cols, nnz)])
+        args = [values(rng, (nnz,)), indices, (rows, cols)]
+        if dense_columns:
+            args.insert(1, values(rng, (cols, draw(st.integers(1, 3)))))
+        return args, {}
+
+    return sample
+
+
+def _sparse(lib, values, indices, shape):
+    return lib.sparse_coo_tensor(lib.tensor(indices, device=values.device), values, shape)
+
+
+def _dense_nonzero(draw, rng):
+    """No zeros: a zero is left out of the sparse pattern, so its gradient is 0 (in PyTorch too)
+    while finite differences see the entry appear."""
+    x = values(rng, draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)), away_from=(0.0,))
+    return [x], {"sparse_dim": draw(st.integers(1, x.ndim))}
+
+
+def _sparse_sum_sample(draw, rng):
+    args, _ = _sparse_sample(dense_columns=False)(draw, rng)
+    return args, {"dim": draw(st.sampled_from([None, 0, 1, (0, 1)]))}
+
+
+def _sparse_sum(lib, v, i, shape, dim):
+    out = lib.sparse.sum(_sparse(lib, v, i, shape)) if dim is None else lib.sparse.sum(_sparse(lib, v, i, shape), dim)
+    return out.to_dense() if out.is_sparse else out
+
+
+OPS += [
+    OpInfo("sparse.mm", lambda lib, v, d, i, shape: lib.sparse.mm(_sparse(lib, v, i, shape), d), _sparse_sample(),
+           differentiable=(0, 1)),
+    OpInfo("spmm", lambda lib, v, d, i, shape: lib.spmm(_sparse(lib, v, i, shape), d), _sparse_sample(),
+           differentiable=(0, 1)),
+    OpInfo("dense_mm_sparse", lambda lib, v, d, i, shape: lib.mm(d.t(), _sparse(lib, v, i, shape).t()), _sparse_sample(),
+           differentiable=(0, 1)),
+    OpInfo("sparse_to_dense", lambda lib, v, i, shape: _sparse(lib, v, i, shape).to_dense(), _sparse_sample(False)),
+    OpInfo("sparse_coalesce_values",  # every index twice: always duplicates to sum
+           lambda lib, v, i, shape: _sparse(lib, lib.cat([v, v * 2]), np.concatenate([i, i], 1), shape).coalesce().values(),
+           _sparse_sample(False)),
+    OpInfo("sparse.sum", _sparse_sum, _sparse_sum_sample),
+    OpInfo("to_sparse", lambda lib, x, sparse_dim: (x.to_sparse(sparse_dim) * 2).to_dense(), _dense_nonzero),
+]
+
+
+# -- resampling and the norms around convolutions (tinytorch/_ops/resample.py, nn.functional) -----
+_LINEAR_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_FACTORS = [0.5, 0.75, 1.5, 2.0, 2.5, 3.0]
+
+
+def _interpolate_sample(mode, antialias=False):
+    """An (N, C, *spatial) input and interpolate's arguments: a size, or scale factors.
+
+    Steers clear of two places where PyTorch 2.13's own backward disagrees with its forward (so
+    neither finite differences nor tinytorch can match it; docs/differences.md): nearest with a
+    scale factor whose size comes out unchanged or doubled, and antialiasing with a scale factor;
+    and of its antialiased kernel's wrong values for an output width of 1."""
+    def sample(draw, rng):
+        dims = _LINEAR_DIMS.get(mode) or draw(st.integers(1, 3))
+        smallest = 2 if antialias else 1
+        spatial = tuple(draw(st.integers(smallest, 5)) for _ in range(dims))
+        shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial
+        kwargs = {"mode": mode}
+        if mode in _LINEAR_DIMS:
+            kwargs["align_corners"] = draw(st.booleans())
+        if antialias:
+            kwargs["antialias"] = True
+        factors = tuple(draw(st.sampled_from(_FACTORS)) for _ in range(dims))
+        sizes = [int(s * f) for s, f in zip(spatial, factors)]
+        awkward = mode == "nearest" and any(o in (s, 2 * s) and o != s * f for s, o, f in zip(spatial, sizes, factors))
+        if antialias or awkward or min(sizes) < 1 or draw(st.booleans()):
+            kwargs["size"] = tuple(draw(st.integers(smallest, 7)) for _ in range(dims))
+        else:
+            kwargs["scale_factor"] = factors
+            if mode != "area" and draw(st.booleans()):
+                kwargs["recompute_scale_factor"] = True
+        return [values(rng, shape)], kwargs
+
+    return sample
+
+
+def _interpolate(lib, x, **kwargs):
+    return lib.nn.functional.interpolate(x, **kwargs)
+
+
+def _group_norm_sample(draw, rng):
+    groups = draw(st.integers(1, 3))
+    channels = groups * draw(st.integers(1, 2))
+    shape = (draw(st.integers(1, 3)), channels) + tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2))))
+    if shape[0] * channels // groups * int(np.prod(shape[2:])) == 1 or np.prod(shape) // shape[0] // groups < 2:
+        shape = (2,) + shape[1:2] + (2,)  # at least two values per group (and per channel)
+    return [values(rng, shape), values(rng, (channels,), 0.5, 1.5), values(rng, (channels,))], {"num_groups": groups}
+
+
+def _instance_norm_sample(draw, rng):
+    channels = draw(st.integers(1, 3))
+    spatial = tuple(draw(st.integers(1, 4)) for _ in range(draw(st.integers(1, 2))))
+    if int(np.prod(spatial)) < 2:
+        spatial = (2,) + spatial[1:]
+    return [values(rng, (draw(st.integers(1, 3)), channels) + spatial), values(rng, (channels,), 0.5, 1.5), values(rng, (channels,))], {}
+
+
+def _pixel_sample(unshuffle):
+    def sample(draw, rng):
+        factor = draw(st.integers(1, 3))
+        batch = tuple(draw(st.integers(1, 2)) for _ in range(draw(st.integers(0, 2))))
+        channels = draw(st.integers(1, 2))
+        if unshuffle:
+            shape = batch + (channels, factor * draw(st.integers(1, 2)), factor * draw(st.integers(1, 2)))
+        else:
+            shape = batch + (channels * factor * factor, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        return [values(rng, shape)], {"factor": factor}
+
+    return sample
+
+
+OPS += [
+    OpInfo("interpolate_nearest", _interpolate, _interpolate_sample("nearest"), gradgrad=False),
+    OpInfo("interpolate_nearest_exact", _interpolate, _interpolate_sample("nearest-exact"), gradgrad=False),
+    OpInfo("interpolate_linear", _interpolate, _interpolate_sample("linear"), gradgrad=False),
+    OpInfo("interpolate_bilinear", _interpolate, _interpolate_sample("bilinear"), gradgrad=False),
+    OpInfo("interpolate_bicubic", _interpolate, _interpolate_sample("bicubic"), gradgrad=False),
+    OpInfo("interpolate_trilinear", _interpolate, _interpolate_sample("trilinear"), gradgrad=False),
+    OpInfo("interpolate_area", _interpolate, _interpolate_sample("area"), gradgrad=False),
+    OpInfo("interpolate_bilinear_antialias", _interpolate, _interpolate_sample("bilinear", antialias=True), gradgrad=False),
+    OpInfo("interpolate_bicubic_antialias", _interpolate, _interpolate_sample("bicubic", antialias=True), gradgrad=False),
+    # Interpolation is linear: its gradient does not depend on the input, so second derivatives
+    # are checked through a square, which puts the transposed Resample on the gradient's graph.
+    OpInfo("interpolate_bilinear_squared", lambda lib, x, **kw: _interpolate(lib, x, **kw) ** 2, _interpolate_sample("bilinear"),
+           notes="second derivatives through Resample's transpose"),
+    OpInfo("pixel_shuffle", lambda lib, x, factor: lib.nn.functional.pixel_shuffle(x, factor), _pixel_sample(False)),
+    OpInfo("pixel_unshuffle", lambda lib, x, factor: lib.nn.functional.pixel_unshuffle(x, factor), _pixel_sample(True)),
+    OpInfo("group_norm", lambda lib, x, w, b, num_groups: lib.nn.functional.group_norm(x, num_groups, w, b),
+           _group_norm_sample, differentiable=(0, 1, 2)),
+    OpInfo("instance_norm", lambda lib, x, w, b: lib.nn.functional.instance_norm(x, weight=w, bias=b),
+           _instance_norm_sample, differentiable=(0, 1, 2)),
+]

@@ -21,6 +21,7 @@ def _alternate(epoch):
 
 SCHEDULES = {
     "StepLR": lambda m, o: m.StepLR(o, step_size=7, gamma=0.5),
+    "StepLR-mnist-example": lambda m, o: m.StepLR(o, step_size=1, gamma=0.7),
     "MultiStepLR": lambda m, o: m.MultiStepLR(o, milestones=[5, 12, 12, 30], gamma=0.3),
     "ExponentialLR": lambda m, o: m.ExponentialLR(o, gamma=0.9),
     "CosineAnnealingLR": lambda m, o: m.CosineAnnealingLR(o, T_max=10, eta_min=0.001),
@@ -34,6 +35,8 @@ SCHEDULES = {
     "OneCycleLR-linear": lambda m, o: m.OneCycleLR(o, max_lr=0.3, epochs=4, steps_per_epoch=10, anneal_strategy="linear", pct_start=0.25),
     "OneCycleLR-three-phase": lambda m, o: m.OneCycleLR(o, max_lr=0.8, total_steps=40, three_phase=True, div_factor=10.0),
     "OneCycleLR-no-momentum": lambda m, o: m.OneCycleLR(o, max_lr=0.8, total_steps=40, cycle_momentum=False),
+    "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=7, eta_min=0.001),
+    "CosineAnnealingWarmRestarts-mult": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
 }
 
 
@@ -192,6 +195,44 @@ def test_one_cycle_checks_its_arguments():
         scheduler.step()
 
 
+def test_warm_restarts_with_fractional_epochs_match_torch():
+    """SGDR's documented use: ``step(epoch + i / iters)`` inside the batch loop, and jumps back."""
+    torch = pytest.importorskip("torch")
+    epochs = [e + i / 5 for e in range(12) for i in range(5)] + [2, 0.5, 30.25, 7]
+
+    def trace(lib, optimizers, schedulers, T_mult):
+        optimizer = _optimizer(lib, optimizers)
+        scheduler = schedulers.CosineAnnealingWarmRestarts(optimizer, T_0=2, T_mult=T_mult, eta_min=0.01)
+        lrs = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no deprecation warning for the epoch argument
+            for epoch in epochs:
+                optimizer.step()
+                scheduler.step(epoch)
+                lrs.append((list(scheduler.get_last_lr()), scheduler.T_cur, scheduler.T_i, scheduler.last_epoch))
+        return lrs
+
+    for T_mult in (1, 3):
+        ours = trace(tinytorch, optim, lr_scheduler, T_mult)
+        theirs = trace(torch, torch.optim, torch.optim.lr_scheduler, T_mult)
+        for (our_lrs, *our_rest), (their_lrs, *their_rest) in zip(ours, theirs):
+            np.testing.assert_allclose(our_lrs, their_lrs, rtol=1e-13, atol=0)
+            assert our_rest == pytest.approx(their_rest, rel=1e-13)
+
+
+@pytest.mark.parametrize("kwargs", [dict(T_0=0), dict(T_0=2.0), dict(T_0=3, T_mult=0), dict(T_0=3, T_mult=1.5),
+                                    dict(T_0=3, eta_min="0")])
+def test_warm_restarts_check_their_arguments_like_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    from tests.nn.helpers import assert_same_error
+
+    assert_same_error(lambda: lr_scheduler.CosineAnnealingWarmRestarts(_optimizer(tinytorch, optim), **kwargs),
+                      lambda: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(_optimizer(torch, torch.optim), **kwargs))
+    scheduler = lr_scheduler.CosineAnnealingWarmRestarts(_optimizer(tinytorch, optim), T_0=3)
+    with pytest.raises(ValueError, match="Expected non-negative epoch, but got -1"):
+        scheduler.step(-1)
+
+
 class _Halving:
     """A callable object: its attributes are saved in LambdaLR's state_dict."""
 
@@ -203,7 +244,8 @@ class _Halving:
 
 
 RESUMABLE = {
-    **{name: SCHEDULES[name] for name in ("StepLR", "MultiStepLR", "CosineAnnealingLR", "LinearLR", "OneCycleLR-three-phase", "LambdaLR")},
+    **{name: SCHEDULES[name] for name in ("StepLR", "MultiStepLR", "CosineAnnealingLR", "LinearLR", "OneCycleLR-three-phase", "LambdaLR",
+                                          "OneCycleLR", "CosineAnnealingWarmRestarts-mult")},
     "LambdaLR-object": lambda m, o: m.LambdaLR(o, _Halving()),
     "ReduceLROnPlateau": lambda m, o: m.ReduceLROnPlateau(o, patience=1, cooldown=1),
 }

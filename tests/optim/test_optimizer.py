@@ -15,6 +15,10 @@ ALL = [
     (optim.AdamW, dict(lr=0.01)),
     (optim.RMSprop, dict(lr=0.01, centered=True, momentum=0.5)),
     (optim.Adagrad, dict(lr=0.1, lr_decay=0.01)),
+    (optim.Adadelta, dict(lr=1.0, weight_decay=0.01)),
+    (optim.Adamax, dict(lr=0.01)),
+    (optim.NAdam, dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    (optim.RAdam, dict(lr=0.01, betas=(0.5, 0.9))),
 ]
 IDS = [cls.__name__ for cls, _ in ALL]
 
@@ -95,7 +99,8 @@ def test_non_tensors_and_non_leaves_are_rejected():
         optim.SGD([w * 2], lr=0.1)
 
 
-@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad])
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad, optim.Adadelta,
+                                 optim.Adamax, optim.NAdam, optim.RAdam])
 def test_negative_learning_rate_is_rejected(cls):
     with pytest.raises(ValueError, match=re.escape("Invalid learning rate: -0.1")):
         cls(_params(), lr=-0.1)
@@ -116,6 +121,15 @@ def test_negative_learning_rate_is_rejected(cls):
         (optim.RMSprop, dict(momentum=-0.5), "Invalid momentum value: -0.5"),
         (optim.Adagrad, dict(lr_decay=-1), "Invalid lr_decay value: -1"),
         (optim.Adagrad, dict(initial_accumulator_value=-1), "Invalid initial_accumulator_value value: -1"),
+        (optim.Adadelta, dict(rho=1.5), "Invalid rho value: 1.5"),
+        (optim.Adadelta, dict(eps=-1.0), "Invalid epsilon value: -1.0"),
+        (optim.Adadelta, dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+        (optim.Adamax, dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+        (optim.Adamax, dict(eps=-1e-8), "Invalid epsilon value: -1e-08"),
+        (optim.NAdam, dict(momentum_decay=-0.1), "Invalid momentum_decay value: -0.1"),
+        (optim.NAdam, dict(betas=(-0.1, 0.999)), "Invalid beta parameter at index 0: -0.1"),
+        (optim.RAdam, dict(weight_decay=-0.5), "Invalid weight_decay value: -0.5"),
+        (optim.RAdam, dict(betas=(0.9, 1.5)), "Invalid beta parameter at index 1: 1.5"),
     ],
 )
 def test_invalid_hyperparameters_are_rejected(cls, kwargs, message):
@@ -323,3 +337,36 @@ def test_load_state_dict_rejects_groups_of_another_size():
     target = optim.SGD([w, b], lr=0.1)
     with pytest.raises(ValueError, match="doesn't match the size of optimizer's group"):
         target.load_state_dict(source.state_dict())
+
+
+@pytest.mark.parametrize("cls,kwargs", [
+    (optim.Adadelta, dict()), (optim.Adamax, dict()), (optim.NAdam, dict()), (optim.RAdam, dict()),
+], ids=["Adadelta", "Adamax", "NAdam", "RAdam"])
+def test_hyperparameter_defaults_and_errors_are_pytorchs(cls, kwargs):
+    """The same defaults in the param groups as torch's (minus foreach/capturable/differentiable),
+    and the same checks with the same messages."""
+    torch = pytest.importorskip("torch")
+    ours = cls(_params(), **kwargs).param_groups[0]
+    theirs = getattr(torch.optim, cls.__name__)([torch.zeros(2, requires_grad=True)], **kwargs).param_groups[0]
+    skipped = {"params", "foreach", "capturable", "differentiable"}
+    assert {k: v for k, v in ours.items() if k not in skipped} == {k: v for k, v in theirs.items() if k not in skipped}
+    from tests.nn.helpers import assert_same_error_in_both
+
+    def build(lib, bad):
+        return getattr(lib.optim, cls.__name__)([lib.zeros(2)], **bad)
+
+    for bad in (dict(lr=-1.0), dict(eps=-1.0), dict(weight_decay=-1.0)):
+        assert_same_error_in_both(torch, build, bad)
+
+
+def test_nadams_mu_product_stays_a_float32_cpu_scalar_through_a_load(device):
+    """So that a resumed run is the uninterrupted one (PyTorch casts it to the parameter's dtype)."""
+    w = tinytorch.ones(3, dtype=tinytorch.float64, device=device, requires_grad=True)
+    optimizer = optim.NAdam([w], lr=0.1)
+    w.grad = tinytorch.ones(3, dtype=tinytorch.float64, device=device)
+    optimizer.step()
+    target = optim.NAdam([w], lr=0.1)
+    target.load_state_dict(optimizer.state_dict())
+    product = target.state[w]["mu_product"]
+    assert product.dtype == tinytorch.float32 and product.device.type == "cpu"
+    assert product.item() == optimizer.state[w]["mu_product"].item() and product is not optimizer.state[w]["mu_product"]

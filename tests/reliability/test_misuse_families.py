@@ -267,6 +267,57 @@ LOSSES = [
 ]
 
 
+# -- around convolutions: normalization, resampling, channel dropout, their optimizers -----------
+def layer_and(layer, *shape, spatial=2):
+    """A layer with state (its running statistics moved by one training step) and an input for it."""
+    if getattr(layer, "track_running_stats", False):
+        layer(tinytorch.randn(2, layer.num_features, *([3] * spatial)))
+    return {"model": layer, "x": tinytorch.randn(*shape)}
+
+
+def images(*shape):
+    return {"x": tinytorch.randn(*shape, requires_grad=True)}
+
+
+def sgd_params():
+    objects = params()
+    objects["opt"] = optim.SGD([objects["p"]], lr=0.1)
+    return objects
+
+
+AROUND_CONV = [
+    Misuse("BatchNorm2d wrong channel count", lambda: layer_and(nn.BatchNorm2d(3), 2, 4, 5, 5), lambda o: o["model"](o["x"]),
+           RuntimeError, ("running_mean should contain 4 elements not 3",)),
+    Misuse("BatchNorm2d of a 3-D input", lambda: layer_and(nn.BatchNorm2d(3), 3, 5, 5), lambda o: o["model"](o["x"]),
+           ValueError, ("expected 4D input (got 3D input)",)),
+    Misuse("InstanceNorm2d channel mismatch", lambda: layer_and(nn.InstanceNorm2d(4, affine=True, track_running_stats=True), 2, 3, 5, 5),
+           lambda o: o["model"](o["x"]), ValueError, ("expected input's size at dim=1 to match num_features (4), but got: 3.",)),
+    Misuse("GroupNorm wrong channel count", lambda: layer_and(nn.GroupNorm(2, 4), 2, 6, 3), lambda o: o["model"](o["x"]),
+           RuntimeError, ("weight of shape [4]", "input of shape [2, 6, 3]")),
+    Misuse("GroupNorm groups that do not divide the channels", lambda: {}, lambda o: nn.GroupNorm(4, 6), ValueError,
+           ("num_channels (6) must be divisible by num_groups (4)",)),
+    Misuse("interpolate with both size and scale_factor", lambda: images(1, 2, 4, 4),
+           lambda o: F.interpolate(o["x"], size=3, scale_factor=2), ValueError, ("only one of size or scale_factor should be defined",)),
+    Misuse("interpolate to an empty size", lambda: images(1, 2, 4, 4), lambda o: F.interpolate(o["x"], scale_factor=(0.1, 0.5), mode="bilinear"),
+           RuntimeError, ("Input and output sizes should be greater than 0", "output (H: 0, W: 2)")),
+    Misuse("bilinear of a 3-D input", lambda: images(2, 4, 4), lambda o: F.interpolate(o["x"], scale_factor=2, mode="bilinear"),
+           NotImplementedError, ("Got 3D input, but bilinear mode needs 4D input",)),
+    Misuse("pixel_shuffle channels", lambda: images(2, 3, 4, 4), lambda o: F.pixel_shuffle(o["x"], 2), RuntimeError,
+           ("divisible by the square of upscale_factor", "input.size(-3)=3 is not divisible by 4")),
+    Misuse("dropout1d of a 4-D input", lambda: images(2, 3, 4, 4), lambda o: F.dropout1d(o["x"]), RuntimeError,
+           ("dropout1d: Expected 2D or 3D input, but received a 4D input",)),
+    Misuse("Dropout2d probability above 1", lambda: {}, lambda o: nn.Dropout2d(1.5), ValueError,
+           ("dropout probability has to be between 0 and 1, but got 1.5",)),
+    Misuse("Adadelta rho above 1", params, lambda o: optim.Adadelta([o["p"]], rho=1.5), ValueError, ("Invalid rho value: 1.5",)),
+    Misuse("NAdam negative momentum_decay", params, lambda o: optim.NAdam([o["p"]], momentum_decay=-0.1), ValueError,
+           ("Invalid momentum_decay value: -0.1",)),
+    Misuse("RAdam beta2 of 1", params, lambda o: optim.RAdam([o["p"]], betas=(0.9, 1.0)), ValueError, ("Invalid beta parameter at index 1: 1.0",)),
+    Misuse("Adamax negative lr", params, lambda o: optim.Adamax([o["p"]], lr=-2e-3), ValueError, ("Invalid learning rate: -0.002",)),
+    Misuse("CosineAnnealingWarmRestarts T_0=0", sgd_params, lambda o: optim.lr_scheduler.CosineAnnealingWarmRestarts(o["opt"], T_0=0),
+           ValueError, ("Expected positive integer T_0, but got 0",)),
+]
+
+
 # -- RNG state -----------------------------------------------------------------------------------
 def rng():
     return {"rng": tinytorch.random.default_generator}
@@ -475,13 +526,13 @@ FILES = [
            ("Error downloading train-images-idx3-ubyte.gz", "Checksum mismatch")),
 ]
 
-FAMILIES = MODULES + OPTIMIZERS + LOADERS + LOSSES + RNG + FILES
+FAMILIES = MODULES + OPTIMIZERS + LOADERS + LOSSES + AROUND_CONV + RNG + FILES
 ALL_ROWS = CORE + FAMILIES
 
 
 def test_the_table_has_at_least_sixty_rows():
     counts = {"core": len(CORE), "modules": len(MODULES), "optimizers": len(OPTIMIZERS), "DataLoader": len(LOADERS),
-              "losses": len(LOSSES), "RNG": len(RNG), "files": len(FILES)}
+              "losses": len(LOSSES), "around convolutions": len(AROUND_CONV), "RNG": len(RNG), "files": len(FILES)}
     print(f"\nmisuse table: {len(ALL_ROWS)} rows ({', '.join(f'{k} {v}' for k, v in counts.items())})")
     assert len(ALL_ROWS) >= 60 and len({row.name for row in ALL_ROWS}) == len(ALL_ROWS)
     assert all(count >= 4 for count in counts.values())

@@ -1,6 +1,6 @@
 """The ops. Each differentiable primitive is one ``Function`` subclass, forward and backward side
 by side, in the module of its family (``binary``, ``elementwise``, ``indexing``, ``matmul``,
-``movement``, ``reduce``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
+``movement``, ``reduce``, ``linalg``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
 ``primitives()`` lists every Function subclass defined in tinytorch, and the op table
 (tests/ops/op_table.py) must exercise each one.
 

@@ -122,12 +122,16 @@ def _linear_backward_arrays(x, weight, grad, needs, has_bias):
 
 def matmul(input, other):
     """Matrix product with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
+    if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
+        return _sparse_coo.matmul(input, other)
     a, b = promote(input, other)
     _check_matmul(a, b)
     return MatMul.apply(a, b)
 
 
 def mm(input, mat2):
+    if getattr(input, "is_sparse", False) or getattr(mat2, "is_sparse", False):
+        return _sparse_coo.mm(input, mat2)
     if input.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError(f"{'self' if input.dim() != 2 else 'mat2'} must be a matrix")
     return matmul(input, mat2)
@@ -170,3 +174,7 @@ def linear(input, weight, bias=None):
     if w.ndim == 1:
         return matmul(input, weight) + (bias if bias is not None else 0)
     return Linear.apply(input, weight, bias)
+
+
+# Imported last (a cycle): _sparse_coo imports mm from here (and Tensor, the ops it builds on).
+from .. import _sparse_coo  # noqa: E402

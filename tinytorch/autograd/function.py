@@ -146,7 +146,7 @@ class AccumulateGrad:
         if self._pre_hooks:
             grad = self._run_pre_hooks([grad])[0]
         if tensor.grad is None:
-            if not create_graph:
+            if not create_graph and not grad.is_sparse:
                 data = grad._data
                 if not _ownable_as_grad(data, handed_out):
                     data = data.copy()
@@ -154,8 +154,8 @@ class AccumulateGrad:
                 if grad.grad_fn is not None or grad._base is not None or data is not grad._data:
                     grad = grad.__class__._make(data)
             tensor.grad = grad
-        elif create_graph or state.enabled:
-            tensor.grad = tensor.grad + grad
+        elif create_graph or state.enabled or grad.is_sparse or tensor.grad.is_sparse:
+            tensor.grad = tensor.grad + grad  # a sparse sum is a new tensor: nothing to add into
         else:
             # PyTorch accumulates into an existing .grad in place.
             existing = tensor.grad._data

@@ -6,7 +6,7 @@ from .modules.activation import (
     Softmin, Softplus, Tanh,
 )
 from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .modules.dropout import Dropout
+from .modules.dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .modules.flatten import Flatten, Unflatten
 from .modules.linear import Identity, Linear
 from .modules.loss import (
@@ -14,6 +14,9 @@ from .modules.loss import (
     SmoothL1Loss,
 )
 from .modules.module import Module
-from .modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .modules.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .parameter import Buffer, Parameter
 from .modules.sparse import Embedding

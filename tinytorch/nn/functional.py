@@ -18,6 +18,9 @@ from ._functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,
 )
+from ._functional_vision import (
+    interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear, upsample_nearest,
+)
 
 __all__ = [
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
@@ -25,6 +28,8 @@ __all__ = [
     "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "mse_loss", "nll_loss",
     "normalize", "one_hot", "pad", "relu", "relu6", "sigmoid", "silu", "smooth_l1_loss",
     "softmax", "softmin", "softplus", "tanh",
+    "dropout1d", "dropout2d", "dropout3d", "group_norm", "instance_norm", "interpolate", "pixel_shuffle",
+    "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
 ]
 
 
@@ -161,7 +166,94 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return input.mul_(mask) if inplace else input * mask
 
 
+def _feature_dropout(input, p, training, inplace, batched=True):
+    """Zero whole channels: one draw per (sample, channel), broadcast over the spatial dims
+    (PyTorch's feature_dropout); ``batched=False`` for (C, *) inputs without a batch dim."""
+    if input.dim() + (0 if batched else 1) < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    kept = 2 if batched else 1
+    mask = _creation.empty(tuple(input.shape[:kept]) + (1,) * (input.dim() - kept), dtype=input.dtype, device=input.device)
+    if p == 1.0:
+        mask.zero_()
+    else:
+        mask.bernoulli_(1 - p)
+        mask._data /= 1 - p
+    return input.mul_(mask) if inplace else input * mask
+
+
+def _check_probability(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an (N, C, L) or (C, L) input with probability p, scaling the rest by 1/(1-p)."""
+    _check_probability(p)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that dropout1d exists to "
+            "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            "batch dimension (i.e. 2D or 3D inputs)."
+        )
+    return _feature_dropout(input, p, training, inplace, batched=input.dim() == 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an (N, C, H, W) input with probability p, scaling the rest by 1/(1-p).
+
+    A 3-D input is taken as (N, C, L), as PyTorch does (with its warning)."""
+    _check_probability(p)
+    if input.dim() not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will result in an "
+            "error in a future release. To retain the behavior and silence this warning, please use dropout instead. "
+            "Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if input.dim() == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is desired "
+            "- input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will change in a "
+            "future release to interpret the input as one without a batch dimension, i.e. shape (C, H, W). To "
+            "maintain the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, inplace)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability p."""
+    _check_probability(p)
+    if input.dim() not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is deprecated and will result in an "
+            "error in a future release. To retain the behavior and silence this warning, please use dropout instead. "
+            "Note that dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, inplace, batched=input.dim() == 5)
+
+
 # -- normalization ------------------------------------------------------------------------------
+def _verify_batch_size(size):
+    count = size[0]
+    for s in size[2:]:
+        count *= s
+    if count == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def _check_per_channel(channels, **vectors):
+    """PyTorch's check that running stats, weight and bias hold one value per channel."""
+    for name, vector in vectors.items():
+        if vector is not None and vector.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {vector.numel()}")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalize over the batch (and spatial) dims per channel (dim 1).
 
@@ -169,22 +261,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     unbiased, as PyTorch); evaluation uses the running statistics.
     """
     shape = input.shape
+    if training:
+        _verify_batch_size(shape)
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     channels = shape[1] if input.dim() > 1 else 1
+    _check_per_channel(channels, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     view = (1, channels) + (1,) * (input.dim() - 2)
     dims = (0,) + tuple(range(2, input.dim()))
     if training:
-        count = input.numel() // max(channels, 1)
-        if count == 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {shape}")
-    if training or running_mean is None:
-        if running_mean is None and not training:
-            raise RuntimeError("running_mean must be defined in evaluation mode")
         mean = input.mean(dims, keepdim=True)
         centered = input - mean
         var = (centered * centered).mean(dims, keepdim=True)
         if running_mean is not None:
-            _update_running_stats(running_mean, running_var, mean, var, momentum, count)
+            _update_running_stats(running_mean, running_var, mean, var, momentum, input.numel() // max(channels, 1))
     else:
+        for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+            if stat is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
         centered = input - running_mean.reshape(view)
         var = running_var.reshape(view)
     out = centered * (var + eps).rsqrt()
@@ -223,6 +319,85 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalize each sample over groups of ``C / num_groups`` channels (and all spatial dims),
+    then scale and shift per channel."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    shape = tuple(input.shape)
+    batch, channels = shape[0], shape[1]
+    _verify_batch_size([batch * channels // num_groups, num_groups] + list(shape[2:]))
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
+    if channels % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{list(shape)} and num_groups={num_groups}"
+        )
+    for name, vector in (("weight", weight), ("bias", bias)):
+        if vector is not None and (vector.dim() != 1 or vector.numel() != channels):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, but got {name} "
+                f"of shape {list(vector.shape)} and input of shape {list(shape)}"
+            )
+    grouped = input.reshape(batch, num_groups, input.numel() // max(batch * num_groups, 1))
+    centered = grouped - grouped.mean(-1, keepdim=True)
+    out = (centered * ((centered * centered).mean(-1, keepdim=True) + eps).rsqrt()).reshape(shape)
+    view = (1, channels) + (1,) * (len(shape) - 2)
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
+    return out
+
+
+def _verify_spatial_size(size):
+    count = 1
+    for s in size[2:]:
+        count *= s
+    if count == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalize each (sample, channel) over its spatial dims, then scale and shift per channel.
+
+    With running statistics, training moves them towards the batch average of the instances'
+    statistics (the variance unbiased, as PyTorch); ``use_input_stats=False`` normalizes with them.
+    """
+    if use_input_stats:
+        _verify_spatial_size(input.shape)
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    shape = tuple(input.shape)
+    batch, channels = shape[0], shape[1]
+    # PyTorch normalizes an (N, C, ...) input as a (1, N C, ...) batch with the vectors repeated N
+    # times, and its messages count the repeated elements.
+    for name, vector in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if vector is not None and vector.numel() != channels:
+            raise RuntimeError(f"{name} should contain {batch * channels} elements not {vector.numel() * batch}")
+    view = (1, channels) + (1,) * (len(shape) - 2)
+    dims = tuple(range(2, len(shape)))
+    if use_input_stats:
+        mean = input.mean(dims, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(dims, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            count = input.numel() // max(batch * channels, 1)
+            with _no_grad():  # the batch average of the instances' statistics
+                _update_running_stats(running_mean, running_var, mean.mean(0), var.mean(0), momentum, count)
+    else:
+        centered = input - running_mean.reshape(view)
+        var = running_var.reshape(view)
+    out = centered * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
     return out
 
 

@@ -222,6 +222,10 @@ def _cast(param, value, key=None):
     if isinstance(value, Tensor):
         if key == "step":  # the counter stays where it was (a CPU scalar), as in PyTorch
             return Tensor._make(value._data.copy())
+        if key == "mu_product":
+            # NAdam's running product stays a float32 CPU scalar, so that a resumed run goes on
+            # exactly as the uninterrupted one (PyTorch casts it to the parameter's dtype and device).
+            return Tensor._make(backend.to_numpy(value._data).copy())
         array = backend.to_device(value._data, param.device)
         if param._data.dtype.kind == "f":
             return Tensor._make(array.astype(param._data.dtype, copy=True))

@@ -1,12 +1,11 @@
-"""``Dropout``: zero elements with probability p while training, scaling the rest by 1/(1-p)."""
+"""Dropout layers: zero elements (``Dropout``) or whole channels (``Dropout1d/2d/3d``) with
+probability p while training, scaling the rest by 1/(1-p)."""
 
 from .. import functional as F
 from .module import Module
 
 
-class Dropout(Module):
-    """Randomly zeroes elements in training mode; the identity in eval mode."""
-
+class _DropoutNd(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if p < 0 or p > 1:
@@ -14,8 +13,33 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Randomly zeroes elements in training mode; the identity in eval mode."""
+
     def forward(self, input):
         return F.dropout(input, self.p, self.training, self.inplace)
 
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
+
+class Dropout1d(_DropoutNd):
+    """Randomly zeroes whole channels of (N, C, L) or (C, L) inputs in training mode."""
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Randomly zeroes whole channels of (N, C, H, W) inputs in training mode."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Randomly zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) inputs in training mode."""
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)

@@ -363,6 +363,10 @@ class Module:
                     self._buffers[key] = fn(buf)
         return self
 
+    def share_memory(self):
+        """Move every parameter and buffer to shared memory (``Tensor.share_memory_``); returns self."""
+        return self._apply(lambda t: t.share_memory_())
+
     def to(self, *args, **kwargs):
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``; only floating
         point parameters and buffers change dtype. Returns self."""

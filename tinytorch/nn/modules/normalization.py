@@ -1,4 +1,5 @@
-"""Normalization layers: BatchNorm1d/2d (running statistics as buffers) and LayerNorm."""
+"""Normalization layers: BatchNorm1d/2d/3d (running statistics as buffers), GroupNorm and LayerNorm.
+The InstanceNorms share ``_NormBase`` from here (``instancenorm.py``)."""
 
 from ... import _creation as creation, _dtypes as dtypes
 from .. import functional as F
@@ -7,8 +8,8 @@ from .module import Module
 from ..parameter import Parameter
 
 
-class _BatchNorm(Module):
-    """Shared by BatchNorm1d/2d: affine Parameters, running-statistics buffers, the update rule."""
+class _NormBase(Module):
+    """Shared by the batch and instance norms: affine Parameters and running-statistics buffers."""
 
     _version = 2  # version 2 added num_batches_tracked
 
@@ -51,22 +52,6 @@ class _BatchNorm(Module):
     def _check_input_dim(self, input):
         raise NotImplementedError
 
-    def forward(self, input):
-        self._check_input_dim(input)
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
-            # momentum=None: a cumulative moving average over every batch seen so far.
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
-        keep_running = not self.training or self.track_running_stats
-        return F.batch_norm(
-            input,
-            self.running_mean if keep_running else None,
-            self.running_var if keep_running else None,
-            self.weight, self.bias, use_batch_stats, factor, self.eps,
-        )
-
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
@@ -79,6 +64,29 @@ class _BatchNorm(Module):
             if key not in state_dict:
                 state_dict[key] = self.num_batches_tracked if self.num_batches_tracked is not None else creation.tensor(0, dtype=dtypes.int64)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+
+
+class _BatchNorm(_NormBase):
+    """Shared by BatchNorm1d/2d/3d: the batch statistics in training, the running ones in eval."""
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        counting = self.training and self.track_running_stats and self.num_batches_tracked is not None
+        if counting and self.momentum is None:
+            # momentum=None: a cumulative moving average over every batch seen so far (this one included).
+            factor = 1.0 / (float(self.num_batches_tracked) + 1)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        keep_running = not self.training or self.track_running_stats
+        out = F.batch_norm(
+            input,
+            self.running_mean if keep_running else None,
+            self.running_var if keep_running else None,
+            self.weight, self.bias, use_batch_stats, factor, self.eps,
+        )
+        if counting:  # after batch_norm's checks: a refused input leaves the count alone
+            self.num_batches_tracked.add_(1)
+        return out
 
 
 class BatchNorm1d(_BatchNorm):
@@ -95,6 +103,47 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over (N, C, D, H, W) inputs."""
+
+    def _check_input_dim(self, input):
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class GroupNorm(Module):
+    """Normalizes each sample over groups of channels (``num_groups`` of them), then scales and
+    shifts each channel (affine)."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        if affine:
+            self.weight = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(creation.empty(num_channels, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
 
 
 class LayerNorm(Module):

@@ -2,11 +2,15 @@
 download goes to a temporary file that is renamed only once it is complete and verified)."""
 
 import contextlib
+import gzip
 import hashlib
 import os
+import shutil
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 
 USER_AGENT = "tinytorch"
 
@@ -91,3 +95,58 @@ def download_from_mirrors(mirrors, filename, root, md5=None):
             print(f"Failed to download (trying next):\n{error}\n")
             errors.append(f"{url}: {error}")
     raise RuntimeError(f"Error downloading {filename}:\n" + "\n".join(errors))
+
+
+def _safe_members(tar, to_path):
+    """The archive's members, refusing any that would land outside ``to_path`` or are links to
+    outside it, device files and the like (tarfile's "data" filter, also on Pythons without it)."""
+    root = os.path.realpath(to_path)
+    for member in tar.getmembers():
+        target = os.path.realpath(os.path.join(root, member.name))
+        if os.path.commonpath([root, target]) != root:
+            raise RuntimeError(f"refusing to extract {member.name!r}: it would land outside {to_path}")
+        if member.issym() or member.islnk():
+            link = os.path.realpath(os.path.join(os.path.dirname(target), member.linkname))
+            if os.path.commonpath([root, link]) != root:
+                raise RuntimeError(f"refusing to extract {member.name!r}: it links outside {to_path}")
+        elif not (member.isfile() or member.isdir()):
+            raise RuntimeError(f"refusing to extract {member.name!r}: not a regular file or folder")
+        yield member
+
+
+def extract_archive(from_path, to_path=None, remove_finished=False):
+    """Extract a .tar(.gz/.bz2/.xz), .tgz or .zip archive (or decompress a .gz file) into
+    ``to_path`` (default: its folder); returns ``to_path``. Members that would land outside it
+    are refused."""
+    from_path = os.fspath(from_path)
+    to_path = os.path.dirname(from_path) if to_path is None else os.fspath(to_path)
+    if tarfile.is_tarfile(from_path):
+        with tarfile.open(from_path, "r:*") as tar:
+            members = list(_safe_members(tar, to_path))
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(to_path, members=members, filter="data")
+            else:  # Python before 3.10.12 / 3.11.4: the members were checked above
+                tar.extractall(to_path, members=members)
+    elif zipfile.is_zipfile(from_path):
+        with zipfile.ZipFile(from_path) as archive:
+            archive.extractall(to_path)  # ZipFile.extractall strips absolute paths and '..'
+    elif from_path.endswith(".gz"):
+        target = os.path.join(to_path, os.path.basename(from_path)[: -len(".gz")])
+        with gzip.open(from_path, "rb") as source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out)
+    else:
+        raise RuntimeError(f"Couldn't detect the type of archive {from_path}: expected a tar, zip or .gz file")
+    if remove_finished:
+        os.remove(from_path)
+    return to_path
+
+
+def download_and_extract_archive(url, download_root, extract_root=None, filename=None, md5=None, remove_finished=False):
+    """``download_url`` (with the MD5 check), then ``extract_archive`` into ``extract_root``."""
+    download_root = os.path.expanduser(os.fspath(download_root))
+    extract_root = download_root if extract_root is None else extract_root
+    filename = filename or os.path.basename(url)
+    download_url(url, download_root, filename, md5)
+    archive = os.path.join(download_root, filename)
+    print(f"Extracting {archive} to {extract_root}")
+    extract_archive(archive, extract_root, remove_finished)

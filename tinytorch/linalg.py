@@ -1,0 +1,587 @@
+"""``tinytorch.linalg``: PyTorch's ``torch.linalg`` on NumPy (CPU) or CuPy (GPU).
+
+Every function takes batches of matrices (leading dims), returns PyTorch's named tuples, and is
+differentiable, twice where PyTorch is. Inverses, solves, determinants and decompositions are
+primitives (tinytorch/_ops/linalg.py); the norms, ``lstsq``, ``matrix_power`` and ``cross`` are
+built from tensor ops. Bad arguments raise PyTorch's exception with its words; a singular or
+non-positive-definite matrix raises ``LinAlgError`` (a ``RuntimeError``): on a GPU at the next
+synchronization, as tinytorch reports every data-dependent error there.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _backend, _dtypes
+from ._ops import linalg as _primitives
+from ._ops._util import check_same_device as _same_device, wrap as _wrap
+from ._ops._util import normalize_dim as _normalize_dim, normalize_dims as _normalize_dims
+from ._ops.binary import _first_mismatch, where as _where
+from ._ops.linalg import LinAlgError
+from ._ops.matmul import matmul as _matmul
+from ._ops.movement import diagonal as _diagonal
+from ._ops.reduce import Norm as _Norm, amax as _amax, amin as _amin
+from ._tensor import Tensor as _Tensor
+from .autograd.grad_mode import state as _grad_state
+
+__all__ = [
+    "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul",
+    "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
+    "vecdot", "vector_norm",
+]
+
+_linalg_slogdet = _primitives.return_type("linalg_slogdet", ["sign", "logabsdet"])
+_linalg_qr = _primitives.return_type("linalg_qr", ["Q", "R"])
+_linalg_svd = _primitives.return_type("linalg_svd", ["U", "S", "Vh"])
+_linalg_eigh = _primitives.return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_linalg_lstsq = _primitives.return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+# -- argument checks (PyTorch's words, from aten/src/ATen/native/LinearAlgebraUtils.h) ------------
+def _tensor(x, function, name, position):
+    if not isinstance(x, _Tensor):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, not {type(x).__name__}")
+
+
+def _type(t):
+    return _dtypes.scalar_type_name(t._data.dtype)
+
+
+def _matrix(A, function, name="A"):
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{function}: The input tensor {name} must have at least 2 dimensions.")
+
+
+def _square(A, function, name="A"):
+    _matrix(A, function, name)
+    rows, cols = A._data.shape[-2:]
+    if rows != cols:
+        raise RuntimeError(f"{function}: {name} must be batches of square matrices, but they are {rows} by {cols} matrices")
+
+
+def _floating(A, function, low_precision=True):
+    if A._data.dtype.kind != "f":
+        raise RuntimeError(f"{function}: Expected a floating point or complex tensor as input. Got {_type(A)}")
+    if not low_precision and A._data.dtype == np.float16:
+        raise RuntimeError(f"{function}: Low precision dtypes not supported. Got Half")
+
+
+def _kernel(A, kernel):
+    """LAPACK has float32 and float64 routines only: PyTorch's dispatcher refuses the rest so."""
+    if A._data.dtype not in (np.float32, np.float64):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type(A)}'")
+
+
+def _broadcast_batch(shape_a, shape_b):
+    """Broadcast two batch shapes; PyTorch's infer_size message when they do not."""
+    mismatch = _first_mismatch(list(shape_a), list(shape_b))
+    if mismatch[0] is not None:
+        raise RuntimeError(
+            f"The size of tensor a ({mismatch[0]}) must match the size of tensor b ({mismatch[1]}) at non-singleton dimension {mismatch[2]}"
+        )
+    return tuple(np.broadcast_shapes(tuple(shape_a), tuple(shape_b)))
+
+
+def _records(t):
+    """Whether an op on ``t`` records a graph (then decompositions keep what backward needs)."""
+    return _grad_state.enabled and t.requires_grad
+
+
+# -- inverses and solves ------------------------------------------------------------------------
+def inv(A):
+    """The inverse of each square matrix of ``A``; ``LinAlgError`` when one is singular."""
+    _tensor(A, "linalg_inv", "A", 1)
+    _square(A, "linalg.inv")
+    _floating(A, "linalg.inv", low_precision=False)
+    return _primitives.Inv.apply(A, "linalg.inv")
+
+
+def solve(A, B, *, left=True):
+    """X with ``A X = B`` (``X A = B`` when ``left=False``); ``B`` is a vector or a batch of vectors
+    when its shape is ``A.shape[:-1]`` (or it is 1-D), and batch dims broadcast."""
+    _tensor(A, "linalg_solve", "A", 1)
+    _tensor(B, "linalg_solve", "B", 2)
+    _floating(A, "linalg.solve")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            f"linalg.solve: Expected A and B to have the same dtype, but found A of type {_type(A)} and B of type {_type(B)} instead"
+        )
+    vector = B._data.ndim == 1 or (A._data.ndim - 1 == B._data.ndim and B._data.shape == A._data.shape[:-1])
+    B_ = B.unsqueeze(-1) if vector else B
+    _square(A, "linalg.solve")
+    _matrix(B_, "linalg.solve", "B")
+    n = A._data.shape[-1]
+    if (B_._data.shape[-2] if left else B_._data.shape[-1]) != n:
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
+            f"({n}x{n} and {B_._data.shape[-2]}x{B_._data.shape[-1]})"
+        )
+    _broadcast_batch(B_._data.shape[:-2], A._data.shape[:-2])
+    if not left and vector:
+        raise RuntimeError(
+            "linalg.solve: Vector broadcasting of the left hand side is not supported for left=False. "
+            "In this case linalg.solve is equivalent to B / A.squeeze(-1)"
+        )
+    _same_device(A, B)
+    _kernel(A, "lu_cpu")
+    if left:
+        X = _primitives.Solve.apply(A, B_, "torch.linalg.solve")
+    else:  # X A = B is A^T X^T = B^T
+        X = _primitives.Solve.apply(A.mT, B_.mT, "torch.linalg.solve").mT
+    return X.squeeze(-1) if vector else X
+
+
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
+    """The Moore-Penrose pseudo-inverse: singular values (absolute eigenvalues when ``hermitian``)
+    at or below ``max(atol, rtol * largest)`` count as zero. ``rtol`` defaults to
+    ``eps * max(m, n)``, or to 0 when ``atol`` is positive; ``rcond`` is the old name of ``rtol``."""
+    _tensor(A, "linalg_pinv", "input", 1)
+    if rcond is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError("linalg_pinv() received an invalid combination of arguments: rcond cannot be given with atol or rtol")
+        rtol = rcond
+    if A._data.ndim < 2 or A._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError(
+            f"linalg.pinv({_type(A)}{{{list(A._data.shape)}}}): expected a tensor with 2 or more dimensions "
+            "of float, double, cfloat or cdouble types"
+        )
+    if hermitian:
+        _square(A, "linalg.eigh")
+    atol_array, rtol_array = _tolerances(A, atol, rtol)
+    return _primitives.Pinv.apply(A, atol_array, rtol_array, hermitian)
+
+
+def _tolerances(A, atol, rtol):
+    """pinv's and matrix_rank's (atol, rtol) as arrays over A's batch: atol defaults to 0, rtol to
+    eps * max(m, n), or to 0 where atol is positive. Either may be a number or a tensor."""
+    data = A._data
+    xp = _backend.array_module(data)
+    batch = data.shape[:-2]
+
+    def array(value):
+        if isinstance(value, _Tensor):
+            _same_device(A, value)
+            value = value._data
+        with _backend.on_device(A.device):
+            value = xp.asarray(value, dtype=data.dtype)
+        _broadcast_batch(value.shape + (1,), batch + (1,))
+        return xp.broadcast_to(value, np.broadcast_shapes(value.shape, batch))
+
+    default_rtol = float(np.finfo(data.dtype).eps) * max(data.shape[-2:])
+    atol_array = array(0.0 if atol is None else atol)
+    if rtol is not None:
+        return atol_array, array(rtol)
+    if atol is None:
+        return atol_array, array(default_rtol)
+    return atol_array, xp.where(atol_array > 0, 0.0, default_rtol).astype(data.dtype)  # a positive atol alone: no rtol
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """A least-squares solution of ``A X = B`` with its residuals, the rank of ``A`` and its singular
+    values, each computed as PyTorch's LAPACK ``driver`` would ('gelsy' on the CPU, 'gels' on a GPU
+    by default). The solution is ``pinv(A) @ B`` with singular values below ``rcond`` times the
+    largest dropped (none for 'gels', which assumes full rank): the minimum-norm solution,
+    differentiable as PyTorch's (through the pseudo-inverse)."""
+    _tensor(A, "linalg_lstsq", "self", 1)
+    _tensor(B, "linalg_lstsq", "b", 2)
+    if A._data.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if B._data.ndim < 1:
+        raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's dtype {_type(A)} "
+            f"and other's dtype {_type(B)}"
+        )
+    difference = A._data.ndim - B._data.ndim
+    if not 0 <= difference <= 1:
+        raise RuntimeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and (input.dim() - other.dim()) <= 1"
+        )
+    # B is a (batch of) vector(s) as for solve: 1-D, or of shape A.shape[:-1].
+    vector = B._data.ndim == 1 or (difference == 1 and B._data.shape == A._data.shape[:-1])
+    B_ = B.unsqueeze(-1) if vector else B
+    if A._data.shape[-2] != B_._data.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-{1 if vector else 2})")
+    if driver is None:
+        driver = "gelsy" if A.device.type == "cpu" else "gels"
+    if driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    if A._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    _broadcast_batch(A._data.shape[:-2], B_._data.shape[:-2])
+    _same_device(A, B)
+    m, n = A._data.shape[-2:]
+    if rcond is None:
+        rcond = float(np.finfo(A._data.dtype).eps) * max(m, n)
+    solution = pinv(A, atol=0.0, rtol=0.0 if driver == "gels" else rcond) @ B_
+    xp = _backend.array_module(A._data)
+    with _backend.on_device(A.device):
+        empty_float, rank = _wrap(xp.zeros((0,), dtype=A._data.dtype)), _wrap(xp.zeros((0,), dtype=np.int64))
+    singular_values = empty_float
+    full_rank = True
+    if driver != "gels":
+        values = svdvals(A.detach())
+        kept = values > rcond * values.narrow(-1, 0, 1) if min(m, n) else values > 0
+        rank = kept.sum(-1)
+        if driver != "gelsy":
+            singular_values = values
+        if m > n and driver != "gelsy":
+            full_rank = bool((rank == n).all())  # PyTorch reads this back too (there are no residuals otherwise)
+    if m > n and driver != "gelsy" and full_rank:
+        residuals = ((A @ solution - B_) ** 2).sum(-2)
+    else:
+        residuals = empty_float
+    return _linalg_lstsq(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
+
+
+def matrix_power(A, n):
+    """A to the integer power n (``A^-k`` is ``inv(A)^k``), by repeated squaring."""
+    _tensor(A, "linalg_matrix_power", "input", 1)
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
+    _square(A, "linalg.matrix_power")
+    if A._data.dtype == np.bool_:
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    if n == 0:
+        xp = _backend.array_module(A._data)
+        with _backend.on_device(A.device):
+            identity = _wrap(xp.broadcast_to(xp.eye(A._data.shape[-1], dtype=A._data.dtype), A._data.shape).copy())
+        # Connected to A with a zero gradient, as PyTorch's (an empty slice's sum: 0 even for inf/NaN).
+        return identity + A.narrow(-1, 0, 0).sum() if _records(A) else identity
+    if n < 0:
+        A, n = inv(A), -n
+    if n == 1:
+        return A.clone()
+    result = power = None
+    while n:
+        power = A if power is None else power @ power
+        if n & 1:
+            result = power if result is None else result @ power
+        n >>= 1
+    return result
+
+
+def cross(input, other, *, dim=-1):
+    """The cross product of 3-vectors along ``dim``; the other dims broadcast."""
+    _tensor(input, "linalg_cross", "input", 1)
+    _tensor(other, "linalg_cross", "other", 2)
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    d = _normalize_dim(dim, input._data.ndim)
+    if input._data.shape[d] != 3 or other._data.shape[d] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got {input._data.shape[d]} and {other._data.shape[d]}"
+        )
+    _broadcast_batch(input._data.shape, other._data.shape)
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"expected scalar type {_type(input)} but found {_type(other)}")
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
+    _same_device(input, other)
+    # c_i = a_{i+1} b_{i+2} - a_{i+2} b_{i+1}, indices mod 3: two rolls of each operand.
+    return input.roll(-1, d) * other.roll(-2, d) - input.roll(-2, d) * other.roll(-1, d)
+
+
+# -- determinants -------------------------------------------------------------------------------
+def det(A):
+    """The determinant of each square matrix."""
+    _tensor(A, "linalg_det", "A", 1)
+    _square(A, "linalg.det")
+    _floating(A, "linalg.det")
+    _kernel(A, "lu_cpu")
+    return _primitives.Det.apply(A)
+
+
+def slogdet(A):
+    """(sign, log|det|) of each square matrix: a determinant that would overflow or underflow."""
+    _tensor(A, "linalg_slogdet", "A", 1)
+    _square(A, "linalg.slogdet")
+    _floating(A, "linalg.slogdet", low_precision=False)
+    return _linalg_slogdet(*_primitives.Slogdet.apply(A))
+
+
+# -- decompositions ----------------------------------------------------------------------------
+def cholesky(A, *, upper=False):
+    """L (lower triangular, positive diagonal) with ``A = L L^T``, or U with ``A = U^T U`` when
+    ``upper``; ``LinAlgError`` when a matrix is not positive-definite."""
+    _tensor(A, "linalg_cholesky", "A", 1)
+    _square(A, "linalg.cholesky")
+    _floating(A, "linalg.cholesky")
+    _kernel(A, "cholesky_cpu")
+    return _primitives.Cholesky.apply(A, upper, "linalg.cholesky")
+
+
+def qr(A, mode="reduced"):
+    """(Q, R) with ``A = Q R``: ``mode`` 'reduced' (Q is m x k, k = min(m, n)), 'complete' (Q is
+    m x m) or 'r' (R only; Q is empty and nothing is differentiable)."""
+    _tensor(A, "linalg_qr", "A", 1)
+    _matrix(A, "linalg.qr")
+    _floating(A, "linalg.qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'")
+    _kernel(A, "geqrf_cpu")
+    return _linalg_qr(*_primitives.Qr.apply(A, mode))
+
+
+def _check_svd(A, driver):
+    _matrix(A, "linalg.svd")
+    _floating(A, "linalg.svd")
+    _kernel(A, "linalg_svd_cpu")
+    if driver is not None:
+        if A.device.type == "cpu":
+            raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with cuSOLVER _backend.")
+        if driver not in ("gesvd", "gesvdj", "gesvda"):
+            raise RuntimeError(f"torch.linalg.svd: unknown svd driver {driver} in svd_cusolver computation. Available options are: gesvd, gesvdj, gesvda")
+
+
+def svd(A, full_matrices=True, *, driver=None):
+    """(U, S, Vh) with ``A = U diag(S) Vh``, singular values descending; ``full_matrices=False``
+    gives the reduced factors. On a GPU ``driver`` is accepted and CuPy chooses the routine.
+    Gradients through U or Vh need distinct singular values (and a loss that does not depend on
+    their signs), as in PyTorch."""
+    _tensor(A, "linalg_svd", "A", 1)
+    _check_svd(A, driver)
+    return _linalg_svd(*_primitives.Svd.apply(A, full_matrices, True))
+
+
+def svdvals(A, *, driver=None):
+    """The singular values of each matrix, descending."""
+    _tensor(A, "linalg_svdvals", "A", 1)
+    _check_svd(A, driver)
+    if _records(A):  # the gradient U diag(g) Vh needs the vectors, kept as outputs for create_graph
+        return _primitives.Svd.apply(A, False, True)[1]
+    return _primitives.Svd.apply(A, False, False)
+
+
+def _check_eigh(A, UPLO):
+    _square(A, "linalg.eigh")
+    if UPLO not in ("L", "U", "l", "u"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    _kernel(A, "linalg_eigh_cpu")
+    return UPLO.upper()
+
+
+def eigh(A, UPLO="L"):
+    """(eigenvalues ascending, orthonormal eigenvectors as columns) of each symmetric matrix, read
+    from its lower (``UPLO='L'``) or upper triangle. Gradients through the eigenvectors need
+    distinct eigenvalues (and a loss that does not depend on their signs), as in PyTorch."""
+    _tensor(A, "linalg_eigh", "A", 1)
+    uplo = _check_eigh(A, UPLO)
+    return _linalg_eigh(*_primitives.Eigh.apply(A, uplo, True))
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues (ascending) of each symmetric matrix."""
+    _tensor(A, "linalg_eigvalsh", "A", 1)
+    uplo = _check_eigh(A, UPLO)
+    if _records(A):
+        return _primitives.Eigh.apply(A, uplo, True)[0]
+    return _primitives.Eigh.apply(A, uplo, False)
+
+
+# -- norms -------------------------------------------------------------------------------------
+def _norm_dtype(x, dtype, function):
+    if dtype is None:
+        return x
+    target = _dtypes.to_numpy_dtype(dtype)
+    if target.kind != "f":
+        raise RuntimeError(f"{function}: dtype should be floating point or complex, but got {_dtypes.scalar_type_name(target)}")
+    if x._data.dtype.kind == "f" and np.promote_types(x._data.dtype, target) != target:
+        raise RuntimeError(
+            f"{function}: the dtype of the input ({_type(x)}) should be convertible without narrowing to the "
+            f"specified dtype ({_dtypes.scalar_type_name(target)})"
+        )
+    return x.to(dtype)
+
+
+def _ord_text(ord):
+    return "inf" if ord == math.inf else "-inf" if ord == -math.inf else f"{ord:g}"
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """``sum(|x|^ord)^(1/ord)`` over ``dim`` (None: all elements); ``ord`` inf / -inf give the
+    largest / smallest ``|x|`` and 0 counts the non-zeros."""
+    _tensor(x, "linalg_vector_norm", "input", 1)
+    if not isinstance(ord, numbers.Real):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_type(x)}")
+    x = _norm_dtype(x, dtype, "linalg.vector_norm")
+    ord = float(ord)
+    dims = _normalize_dims(dim, x._data.ndim)
+    if ord < 0 or ord == math.inf:
+        if x._data.size == 0 and dim is None:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {_ord_text(ord)} norm on an empty tensor because the operation "
+                "does not have an identity"
+            )
+        for d in dims:
+            if x._data.shape[d] == 0:
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {_ord_text(ord)} norm on the dimension {d}because this "
+                    "dimension is empty and the operation does not have an identity"
+                )
+    if ord == math.inf:
+        return _amax(x.abs(), dims, keepdim)
+    if ord == -math.inf:
+        return _amin(x.abs(), dims, keepdim)
+    if ord == 0:
+        # The count of non-zeros, with a zero gradient (sign'(|x|) = 0), as PyTorch's.
+        return _where(x.isnan(), 1.0, x.abs().sign()).sum(dims, keepdim)
+    if ord >= 1:
+        return _Norm.apply(x, ord, dims, keepdim)
+    # ord < 1: zeros are set aside so that |x|^(ord-1) never meets one (their gradient is 0 in
+    # PyTorch); for ord < 0 a zero makes the sum infinite and the norm 0.
+    zero = x == 0
+    powers = x.abs().masked_fill(zero, 1.0) ** ord
+    powers = powers.masked_fill(zero, math.inf if ord < 0 else 0.0)
+    return powers.sum(dims, keepdim) ** (1.0 / ord)
+
+
+def _matrix_dims(A, dim):
+    if not isinstance(dim, (tuple, list)):
+        raise TypeError(f"linalg_matrix_norm(): argument 'dim' must be tuple of ints, not {type(dim).__name__}")
+    if len(dim) != 2:
+        text = " ".join(str(d) for d in dim) if isinstance(dim, (tuple, list)) else str(dim)
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {text}")
+    first, second = (_normalize_dim(d, A._data.ndim) for d in dim)
+    if first == second:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({first}, {second})")
+    return first, second
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """A matrix norm over the two dims ``dim``: 'fro' (Frobenius), 'nuc' (sum of singular values),
+    2 / -2 (largest / smallest singular value), 1 / -1 (largest / smallest column sum of |A|),
+    inf / -inf (largest / smallest row sum of |A|)."""
+    _tensor(A, "linalg_matrix_norm", "input", 1)
+    _matrix(A, "linalg.matrix_norm")
+    first, second = _matrix_dims(A, dim)
+    if A._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as input. Got {_type(A)}")
+    if isinstance(ord, str):
+        if ord not in ("fro", "nuc"):
+            raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    elif not isinstance(ord, numbers.Real) or abs(ord) not in (1, 2, math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {_ord_text(ord) if isinstance(ord, numbers.Real) else ord} not supported.")
+    A = _norm_dtype(A, dtype, "linalg.matrix_norm")
+    if ord == "fro":
+        return vector_norm(A, 2, (first, second), keepdim)
+    if ord == "nuc" or abs(ord) == 2:
+        _floating(A, "linalg.matrix_norm", low_precision=False)
+        others = [d for d in range(A._data.ndim) if d not in (first, second)]
+        values = svdvals(A.permute(*others, first, second))
+        if ord == "nuc" or (ord > 0 and not values.shape[-1]):  # an empty matrix has norm 0, as in PyTorch
+            result = values.sum(-1)
+        elif not values.shape[-1]:
+            raise IndexError("amin(): Expected reduction dim -1 to have non-zero size.")
+        else:
+            result = _amax(values, -1) if ord > 0 else _amin(values, -1)
+        if keepdim:
+            result = result.unsqueeze(min(first, second)).unsqueeze(max(first, second))
+        return result
+    if abs(ord) == math.inf:
+        first, second = second, first
+    if not keepdim and first < second:
+        second -= 1  # the first reduction removed a dim in front of it
+    sums = vector_norm(A, 1, first, keepdim)
+    return _amax(sums, second, keepdim) if ord > 0 else _amin(sums, second, keepdim)
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """A vector norm (``dim`` an int, or a 1-D input) or a matrix norm (``dim`` a 2-tuple, or a
+    2-D input with ``ord`` given); with neither ``ord`` nor ``dim``, the 2-norm of all elements."""
+    _tensor(A, "linalg_norm", "input", 1)
+    if dim is not None:
+        dim = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    if ord is None:
+        if dim is not None and len(dim) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if dim is None:
+        if A._data.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A._data.ndim}D.")
+        if isinstance(ord, str) or A._data.ndim == 2:
+            return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    if isinstance(ord, str):
+        return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
+    if len(dim) not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
+    if len(dim) == 1:
+        return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+    return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+# -- small composites PyTorch also files under torch.linalg --------------------------------------
+def matmul(input, other):
+    """The matrix product (``torch.matmul``)."""
+    return _matmul(input, other)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of a batch of matrices (``torch.diagonal`` with batch-friendly defaults)."""
+    return _diagonal(A, offset, dim1, dim2)
+
+
+def vecdot(x, y, *, dim=-1):
+    """The dot product of vectors along ``dim``, batch dims broadcast."""
+    _tensor(x, "linalg_vecdot", "x", 1)
+    _tensor(y, "linalg_vecdot", "y", 2)
+    _floating(x, "linalg.vecdot")
+    if x._data.dtype != y._data.dtype:
+        raise RuntimeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {_type(x)} and y of type {_type(y)} instead"
+        )
+    return (x * y).sum(dim)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """The number of singular values (absolute eigenvalues when ``hermitian``) above
+    ``max(atol, rtol * largest)``, with pinv's tolerances."""
+    _tensor(A, "linalg_matrix_rank", "input", 1)
+    if A._data.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    if A._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    atol_array, rtol_array = _tolerances(A, atol, rtol)
+    values = eigvalsh(A.detach()).abs() if hermitian else svdvals(A.detach())
+    data = values._data
+    xp = _backend.array_module(data)
+    largest = data.max(axis=-1, keepdims=True) if data.shape[-1] else data
+    tolerance = xp.maximum(atol_array[..., None], rtol_array[..., None] * largest)
+    return _wrap((data > tolerance).sum(axis=-1).astype(np.int64))
+
+
+def _condition_order(p):
+    if p is None or isinstance(p, str):
+        return p in (None, "fro", "nuc")
+    return isinstance(p, numbers.Real) and p in (2, -2, 1, -1, math.inf, -math.inf)
+
+
+def cond(A, p=None):
+    """The condition number ``norm(A, p) * norm(inv(A), p)`` (inf for a singular matrix); for p
+    None or 2 (-2), the ratio of the largest and smallest singular values (its inverse)."""
+    _tensor(A, "linalg_cond", "input", 1)
+    if not _condition_order(p):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p if isinstance(p, str) else _ord_text(p)}")
+    if p in (None, 2, -2):
+        if A._data.ndim < 2:
+            raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+        values = svdvals(A)
+        ratio = values.narrow(-1, 0, 1) / values.narrow(-1, values.shape[-1] - 1, 1)
+        return (ratio if p != -2 else 1 / ratio).squeeze(-1)
+    _square(A, f"linalg.cond(ord={p if isinstance(p, str) else _ord_text(p)})")
+    if p == "nuc":  # from the singular values, as PyTorch: nuc(A) nuc(A^-1) = sum(s) sum(1/s)
+        values = svdvals(A)
+        return values.sum(-1) * (1 / values).sum(-1)
+    inverse = _primitives.Inv.apply(A, None)  # NaN for a singular matrix: its condition number is inf, no error
+    if not inverse._data.size:
+        return matrix_norm(A, p) * matrix_norm(inverse, p)
+    invertible = inverse.isfinite().all(-1).all(-1)
+    with _backend.on_device(A.device):
+        eye = _wrap(_backend.array_module(A._data).eye(A._data.shape[-1], dtype=A._data.dtype))
+    inverse = _where(invertible.unsqueeze(-1).unsqueeze(-1), inverse, eye)  # keeps NaN out of the SVD of 'nuc'
+    return _where(invertible, matrix_norm(A, p) * matrix_norm(inverse, p), math.inf)
