@@ -73,6 +73,8 @@ def generator_for(device, generator=None):
     """The generator to draw from for ``device``: the one given, or that device's default."""
     device = backend.as_device(device)
     if generator is not None:
+        if not isinstance(generator, Generator):
+            raise TypeError(f"generator must be a tinytorch.Generator, but got {type(generator).__name__}")
         if generator.device.type != device.type:
             raise RuntimeError(f"Expected a '{device.type}' device type for generator but found '{generator.device.type}'")
         return generator._rng
