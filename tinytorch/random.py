@@ -146,12 +146,13 @@ def check_uniform_bounds(tensor, a, b):
         raise _not_implemented("check_uniform_bounds", tensor)
     a, b = _float_argument("uniform_", "from", a), _float_argument("uniform_", "to", b)
     info = np.finfo(data.dtype)
+    lowest, largest = float(info.min), float(info.max)
     for value, name in ((a, "from"), (b, "to")):
-        if not info.min <= value <= info.max:  # NaN and infinities included
+        if not lowest <= value <= largest:  # NaN and infinities included
             raise RuntimeError(f"{name} is out of bounds for {dtypes.cpp_type_name(data.dtype)}")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
-    if b - a > info.max:
+    if b - a > largest:
         raise RuntimeError(
             f"uniform_ expects to-from <= std::numeric_limits<{dtypes.scalar_type_name(data.dtype)}>::max(), "
             f"but found to={b:g} and from={a:g} which result in to-from to exceed the limit"

@@ -54,18 +54,21 @@ class _BatchNorm(Module):
     def forward(self, input):  # noqa: A002
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
-            # momentum=None: a cumulative moving average over every batch seen so far.
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        counting = self.training and self.track_running_stats and self.num_batches_tracked is not None
+        if counting and self.momentum is None:
+            # momentum=None: a cumulative moving average over every batch seen so far (this one included).
+            factor = 1.0 / (float(self.num_batches_tracked) + 1)
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep_running = not self.training or self.track_running_stats
-        return F.batch_norm(
+        out = F.batch_norm(
             input,
             self.running_mean if keep_running else None,
             self.running_var if keep_running else None,
             self.weight, self.bias, use_batch_stats, factor, self.eps,
         )
+        if counting:  # counted once the batch passed batch_norm's checks (PyTorch counts it before them)
+            self.num_batches_tracked.add_(1)
+        return out
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
