@@ -364,11 +364,13 @@ def logsumexp(input, dim, keepdim=False):  # noqa: A002
 def _softmax_input(input, dim, dtype, name):  # noqa: A002
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind not in "fc":
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for \'{_dtype_title(input)}\'')
     if dim is None:
         raise TypeError(f"{name}() missing required argument 'dim'")
-    return input, normalize_dim(dim, input._data.ndim)
+    d = normalize_dim(dim, input._data.ndim)
+    if input._data.dtype.kind not in "fc":
+        kernel = "lastdim_kernel_impl" if d == input._data.ndim - 1 or input._data.ndim == 0 else "kernel_impl"
+        raise NotImplementedError(f'"{name}_{kernel}" not implemented for \'{_dtype_title(input)}\'')
+    return input, d
 
 
 def softmax(input, dim, dtype=None):  # noqa: A002
