@@ -2,10 +2,16 @@
 
 Written as a PyTorch user writes it; only the import line says tinytorch.
 Run: python examples/mnist_mlp.py [--epochs 10 --batch-size 12 --lr 0.01 --device cpu]
+
+After each epoch the model, the optimizer, the epoch number and the RNG state are saved to
+OUT/checkpoint.safetensors (``tinytorch.save`` replaces the file atomically, so a crash or Ctrl-C
+mid-save leaves the previous one whole). Ctrl-C stops the run; ``--resume`` continues it from the
+last finished epoch, with the same batches and the same numbers as a run that never stopped.
 """
 
 import argparse
 import os
+import sys
 import time
 
 from tqdm import tqdm
@@ -48,7 +54,23 @@ def parse_args(argv=None):
     parser.add_argument("--test-subset", type=int, default=None, help="test on the first N images only")
     parser.add_argument("--out", default="runs/mnist_mlp", help="folder for the PNGs and the weights")
     parser.add_argument("--no-progress", action="store_true", help="hide the tqdm bars")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     return parser.parse_args(argv)
+
+
+def save_checkpoint(path, model, optimizer, epoch, losses):
+    """Everything a resumed run needs to go on exactly as if it had never stopped."""
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+                "rng": torch.get_rng_state(), "losses": losses}, path)
+
+
+def load_checkpoint(path, model, optimizer):
+    """Restore a checkpoint into the model and the optimizer; returns (epochs done, losses)."""
+    checkpoint = torch.load(path)
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    torch.set_rng_state(checkpoint["rng"])  # the next epoch shuffles as the uninterrupted run would
+    return checkpoint["epoch"], list(checkpoint["losses"])
 
 
 def main(argv=None):
@@ -72,24 +94,41 @@ def main(argv=None):
     optimizer = optim.SGD(model.parameters(), lr=args.lr)
 
     losses = []
+    first_epoch = 0
+    checkpoint_path = os.path.join(args.out, "checkpoint.safetensors")
+    if args.resume:
+        if os.path.isfile(checkpoint_path):
+            first_epoch, losses = load_checkpoint(checkpoint_path, model, optimizer)
+            print(f"resumed from {checkpoint_path}: {first_epoch} epoch(s) done", flush=True)
+        else:
+            print(f"no checkpoint at {checkpoint_path}: starting from scratch", flush=True)
     start = time.perf_counter()
-    for epoch in range(args.epochs):
-        running_loss = 0.0
-        epoch_start = time.perf_counter()
-        for i, (inputs, labels) in enumerate(tqdm(trainloader, desc=f"epoch {epoch + 1}", disable=args.no_progress)):
-            inputs, labels = inputs.to(device), labels.to(device)
-            optimizer.zero_grad()
-            outputs = model(inputs)
-            loss = criterion(outputs, labels)
-            loss.backward()
-            optimizer.step()
+    epoch, batches_done = first_epoch, 0
+    try:
+        for epoch in range(first_epoch, args.epochs):
+            print(f"epoch {epoch + 1} starts", flush=True)
+            running_loss, batches_done = 0.0, 0
+            epoch_start = time.perf_counter()
+            for i, (inputs, labels) in enumerate(tqdm(trainloader, desc=f"epoch {epoch + 1}", disable=args.no_progress)):
+                inputs, labels = inputs.to(device), labels.to(device)
+                optimizer.zero_grad()
+                outputs = model(inputs)
+                loss = criterion(outputs, labels)
+                loss.backward()
+                optimizer.step()
+                batches_done += 1
 
-            running_loss += loss.item()
-            if i % 2000 == 1999:
-                print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 2000:.3f}")
-                losses.append(running_loss / 2000)
-                running_loss = 0.0
-        print(f"epoch {epoch + 1} took {time.perf_counter() - epoch_start:.1f} s")
+                running_loss += loss.item()
+                if i % 2000 == 1999:
+                    print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 2000:.3f}")
+                    losses.append(running_loss / 2000)
+                    running_loss = 0.0
+            save_checkpoint(checkpoint_path, model, optimizer, epoch + 1, losses)
+            print(f"epoch {epoch + 1} took {time.perf_counter() - epoch_start:.1f} s (checkpoint saved)", flush=True)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted in epoch {epoch + 1} after {batches_done} of {len(trainloader)} batches; {checkpoint_path} "
+              f"holds the last finished epoch: rerun with --resume to continue", flush=True)
+        sys.exit(130)  # the shell's code for a run ended by Ctrl-C
     print("Finished Training")
     print(f"training took {time.perf_counter() - start:.1f} s")
 

@@ -3,11 +3,14 @@ linspace, eye, and the random constructors."""
 
 import builtins
 import math
+import numbers
+import operator
 
 import numpy as np
 
 from . import _backend as backend, _dtypes as dtypes
-from .random import generator_for
+from ._from_data import check_fits, explain, sizes_of
+from .random import check_random_bounds, generator_for
 from ._tensor import Tensor
 
 _make = Tensor._make
@@ -20,32 +23,57 @@ def _finish(data, requires_grad):
     return t
 
 
-def _infer_numpy_dtype(data):
-    """PyTorch's dtype for Python data: floats -> default float, ints -> int64, bools -> bool."""
-    array = np.asarray(data)
+def _infer_numpy_dtype(data, numpy_dtype=None):
+    """An array of Python data and PyTorch's dtype for it: floats -> default float, ints -> int64,
+    bools -> bool. Data NumPy cannot read as numbers gets PyTorch's error (``_from_data.explain``)."""
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError, OverflowError):
+        explain(data, numpy_dtype)
     kind = array.dtype.kind
+    given = isinstance(data, (np.ndarray, np.generic))
     if kind == "f":
-        return array, (array.dtype if isinstance(data, (np.ndarray, np.generic)) else dtypes.default_float_numpy())
-    if kind in "iu":
-        return array, (array.dtype if isinstance(data, (np.ndarray, np.generic)) else np.dtype(np.int64))
+        return array, (array.dtype if given else dtypes.default_float_numpy())
+    if kind in "iu" and (given or array.dtype != np.uint64):  # uint64: a Python int past int64
+        return array, (array.dtype if given else np.dtype(np.int64))
     if kind == "b":
         return array, np.dtype(np.bool_)
-    if kind == "O":
-        raise TypeError(f"can't build a tensor from {type(data).__name__} holding objects (ragged lists or non-numbers)")
+    if not given:
+        explain(data, numpy_dtype)
     raise TypeError(f"can't convert np.ndarray of type {array.dtype}. The only supported types are: " + ", ".join(d.name for d in dtypes.ALL))
 
 
 def _leaf_values(data):
-    """Tensors nested in lists are read as their values (``tensor([t1, t2])``)."""
-    if isinstance(data, Tensor):
-        return backend.to_numpy(data._data)
-    if isinstance(data, (list, tuple)) and any(isinstance(x, (Tensor, list, tuple)) for x in data):
-        return [_leaf_values(x) for x in data]
-    return data
+    """Tensors nested in lists are read as their values. As in PyTorch, a tensor where the shape of
+    the first elements puts numbers must hold one element (``tensor([t1, t2])`` of 0-d tensors);
+    a tensor above that level gives its rows."""
+    leaf_depth = []
+
+    def values(x, depth):
+        if isinstance(x, Tensor):
+            array = backend.to_numpy(x._data)
+            if not leaf_depth:
+                leaf_depth.append(len(sizes_of(data)))
+            if depth < leaf_depth[0]:
+                return array
+            if array.size != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            return array.reshape(())
+        if isinstance(x, (list, tuple)) and any(isinstance(item, (Tensor, list, tuple)) for item in x):
+            return [values(item, depth + 1) for item in x]
+        return x
+
+    return values(data, 0)
+
+
+def _check_dtype_arg(name, dtype):
+    if dtype is not None and dtype.__class__ is not dtypes.dtype and dtype not in (builtins.float, builtins.int, builtins.bool):
+        raise TypeError(f"{name}(): argument 'dtype' must be tinytorch.dtype, not {type(dtype).__name__}")
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor (always a copy) from data: lists, numbers, NumPy arrays or tensors."""
+    _check_dtype_arg("tensor", dtype)
     if isinstance(data, Tensor):
         source = data._data
         target_device = backend.as_device(device) if device is not None else backend.device_of(source)
@@ -55,9 +83,12 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     if backend.is_cuda_array(data):
         array = backend.to_device(data, device or backend.device_of(data))
         return _finish(array.astype(dtypes.to_numpy_dtype(dtype) if dtype else array.dtype, copy=True), requires_grad)
-    array, inferred = _infer_numpy_dtype(_leaf_values(data))
-    numpy_dtype = dtypes.to_numpy_dtype(dtype) if dtype is not None else inferred
+    wanted = dtypes.to_numpy_dtype(dtype) if dtype is not None else None
+    array, inferred = _infer_numpy_dtype(_leaf_values(data), wanted)
+    numpy_dtype = wanted if wanted is not None else inferred
     dtypes.from_numpy_dtype(numpy_dtype)
+    if wanted is not None and not isinstance(data, np.ndarray):
+        check_fits(array, wanted)  # Python numbers past the dtype's range are refused, not wrapped
     array = np.array(array, dtype=numpy_dtype, copy=True)
     return _finish(backend.to_device(array, backend.as_device(device)), requires_grad)
 
@@ -83,17 +114,50 @@ def from_numpy(array):
     return _make(array)
 
 
-def _shape(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+def _type_name(value):
+    return type(value).__name__
+
+
+def _bad_size(name, size, packed):
+    """PyTorch's argument-parser message for a size that is not a tuple of ints."""
+    if not packed and len(size) == 1:
+        return TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {_type_name(size[0])}")
+    for position, s in enumerate(size):
+        if isinstance(s, builtins.bool) or not hasattr(s, "__index__"):
+            if position == 0:
+                return TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, but found element of type {_type_name(s)} at pos 0")
+            return TypeError(
+                f"{name}(): argument 'size' failed to unpack the object at pos {position + 1} with error "
+                f'"type must be tuple of ints,but got {_type_name(s)}"'
+            )
+    return TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints")
+
+
+def _shape(size, name="empty"):
+    """The shape from a factory's ``*size`` (ints, or one tuple/list/Size of ints), checked as
+    PyTorch checks it before anything is allocated."""
+    packed = len(size) == 1 and isinstance(size[0], (tuple, list))
+    if packed:
         size = size[0]
-    shape = tuple(builtins.int(s) for s in size)
+    if all(s.__class__ is builtins.int for s in size):
+        shape = tuple(size)
+    else:
+        try:
+            if any(isinstance(s, builtins.bool) for s in size):
+                raise TypeError
+            shape = tuple(operator.index(s) for s in size)
+        except TypeError:
+            raise _bad_size(name, size, packed) from None
     for s in shape:
         if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     return shape
 
 
-def _xp_dtype(dtype, device, default=None):
+def _xp_dtype(dtype, device, default=None, name="empty"):
+    _check_dtype_arg(name, dtype)
     xp = backend.array_module(backend.as_device(device))
     numpy_dtype = dtypes.to_numpy_dtype(dtype) if dtype is not None else (default or dtypes.default_float_numpy())
     return xp, numpy_dtype
@@ -104,19 +168,26 @@ def _on(device, make):
         return make()
 
 
+def _not_implemented(kernel, numpy_dtype):
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(numpy_dtype)}\'')
+
+
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    xp, d = _xp_dtype(dtype, device)
-    return _finish(_on(device, lambda: xp.zeros(_shape(size), dtype=d)), requires_grad)
+    shape = _shape(size, "zeros")
+    xp, d = _xp_dtype(dtype, device, name="zeros")
+    return _finish(_on(device, lambda: xp.zeros(shape, dtype=d)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    xp, d = _xp_dtype(dtype, device)
-    return _finish(_on(device, lambda: xp.ones(_shape(size), dtype=d)), requires_grad)
+    shape = _shape(size, "ones")
+    xp, d = _xp_dtype(dtype, device, name="ones")
+    return _finish(_on(device, lambda: xp.ones(shape, dtype=d)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None):
-    xp, d = _xp_dtype(dtype, device)
-    return _finish(_on(device, lambda: xp.empty(_shape(size), dtype=d)), requires_grad)
+    shape = _shape(size, "empty")
+    xp, d = _xp_dtype(dtype, device, name="empty")
+    return _finish(_on(device, lambda: xp.empty(shape, dtype=d)), requires_grad)
 
 
 def _fill_dtype(fill_value):
@@ -127,97 +198,182 @@ def _fill_dtype(fill_value):
     return dtypes.default_float_numpy()
 
 
+def _fill_number(name, fill_value):
+    """A fill value as PyTorch's ``Number`` argument: a number or a 0-d tensor."""
+    if isinstance(fill_value, Tensor) and fill_value._data.ndim == 0:
+        return fill_value.item()
+    if not isinstance(fill_value, numbers.Number):
+        raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not {_type_name(fill_value)}")
+    return fill_value
+
+
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    xp, d = _xp_dtype(dtype, device, _fill_dtype(fill_value))
-    return _finish(_on(device, lambda: xp.full(_shape((size,)), fill_value, dtype=d)), requires_grad)
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {_type_name(size)}")
+    shape = _shape((size,), "full")
+    fill_value = _fill_number("full", fill_value)
+    xp, d = _xp_dtype(dtype, device, _fill_dtype(fill_value), name="full")
+    return _finish(_on(device, lambda: xp.full(shape, fill_value, dtype=d)), requires_grad)
 
 
-def _like(input, dtype, device):
+def _like(input, dtype, device, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(input)}")
     return (dtype if dtype is not None else input.dtype), (device if device is not None else input.device)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
-    return zeros(input.shape, dtype=_like(input, dtype, device)[0], device=_like(input, dtype, device)[1], requires_grad=requires_grad)
+    d, dev = _like(input, dtype, device, "zeros_like")
+    return zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(input, dtype, device)
+    d, dev = _like(input, dtype, device, "ones_like")
     return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(input, dtype, device)
+    d, dev = _like(input, dtype, device, "empty_like")
     return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(input, dtype, device)
+    d, dev = _like(input, dtype, device, "full_like")
+    fill_value = _fill_number("full_like", fill_value)
     return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def _cpp_number(value):
+    """A bound as C++ streams print a double in PyTorch's messages: 0, 2.5, nan, inf."""
+    return str(builtins.int(value)) if isinstance(value, builtins.float) and value.is_integer() else str(value)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
     """Values from start to end (exclusive) by step; int64 unless a bound or step is a float."""
+    positions = {"start": 1, "end": 2, "step": 3}
     if end is None:
-        start, end = 0, start
+        start, end, positions = 0, start, {"start": 0, "end": 1, "step": 2}
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if values[2] == 0:
+    for value, argument in zip(values, positions):
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"arange(): argument '{argument}' (position {positions[argument]}) must be Number, not {_type_name(value)}")
+    low, high, step_value = values
+    if not step_value:  # also NaN, as PyTorch's check reads it
         raise RuntimeError("step must be nonzero")
-    if (values[1] - values[0]) / values[2] < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"unsupported range: {_cpp_number(low)} -> {_cpp_number(high)}")
+    if (high - low) / step_value < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     is_float = any(isinstance(v, builtins.float) for v in values)
-    xp, d = _xp_dtype(dtype, device, dtypes.default_float_numpy() if is_float else np.dtype(np.int64))
-    count = builtins.max(0, math.ceil((values[1] - values[0]) / values[2]))
-    array = _on(device, lambda: (xp.arange(count, dtype=np.float64) * values[2] + values[0]).astype(d))
+    xp, d = _xp_dtype(dtype, device, dtypes.default_float_numpy() if is_float else np.dtype(np.int64), name="arange")
+    if d.kind == "b":
+        raise _not_implemented("arange_cpu", d)
+    size = math.ceil((high - low) / step_value)
+    if size >= 2**63:
+        raise RuntimeError("invalid size, possible overflow?")
+    count = builtins.max(0, size)
+    array = _on(device, lambda: (xp.arange(count, dtype=np.float64) * step_value + low).astype(d))
     return _finish(array, requires_grad)
 
 
+def _check_steps(name, start, end, steps):
+    if isinstance(steps, builtins.bool) or not hasattr(steps, "__index__"):
+        got = ", ".join(_type_name(v) for v in (start, end, steps))
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+            f" * (Number start, Number end, int steps, ...)"
+        )
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return operator.index(steps)
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    xp, d = _xp_dtype(dtype, device)
+    steps = _check_steps("linspace", start, end, steps)
+    xp, d = _xp_dtype(dtype, device, name="linspace")
+    if d.kind == "b":
+        raise _not_implemented("linspace_cpu", d)
     return _finish(_on(device, lambda: xp.linspace(start, end, steps, dtype=np.float64).astype(d)), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    xp, d = _xp_dtype(dtype, device)
+    steps = _check_steps("logspace", start, end, steps)
+    xp, d = _xp_dtype(dtype, device, name="logspace")
+    if d.kind == "b":
+        raise _not_implemented("logspace_cpu", d)
     return _finish(_on(device, lambda: xp.logspace(start, end, steps, base=base).astype(d)), requires_grad)
 
 
+def _int_argument(function, name, position, value):
+    if isinstance(value, builtins.bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{function}(): argument '{name}' (position {position}) must be int, not {_type_name(value)}")
+    return operator.index(value)
+
+
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
-    xp, d = _xp_dtype(dtype, device)
-    return _finish(_on(device, lambda: xp.eye(n, m if m is not None else n, dtype=d)), requires_grad)
+    n = _int_argument("eye", "n", 1, n)
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    m = n if m is None else _int_argument("eye", "m", 2, m)
+    if m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    xp, d = _xp_dtype(dtype, device, name="eye")
+    return _finish(_on(device, lambda: xp.eye(n, m, dtype=d)), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
-    xp, d = _xp_dtype(dtype, device)
+    shape = _shape(size, "rand")
+    xp, d = _xp_dtype(dtype, device, name="rand")
+    if d.kind != "f":
+        raise _not_implemented("check_uniform_bounds", d)
     rng = generator_for(device, generator)
-    return _finish(_on(device, lambda: rng.random(_shape(size), dtype=d if d in (np.float32, np.float64) else np.float64).astype(d, copy=False)), requires_grad)
+    return _finish(_on(device, lambda: rng.random(shape, dtype=d if d in (np.float32, np.float64) else np.float64).astype(d, copy=False)), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
-    xp, d = _xp_dtype(dtype, device)
+    shape = _shape(size, "randn")
+    xp, d = _xp_dtype(dtype, device, name="randn")
+    if d.kind != "f":
+        raise _not_implemented("normal_kernel_cpu", d)
     rng = generator_for(device, generator)
-    return _finish(_on(device, lambda: rng.standard_normal(_shape(size), dtype=d if d in (np.float32, np.float64) else np.float64).astype(d, copy=False)), requires_grad)
+    return _finish(_on(device, lambda: rng.standard_normal(shape, dtype=d if d in (np.float32, np.float64) else np.float64).astype(d, copy=False)), requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers in [low, high); int64 by default."""
     if size is None:
         low, high, size = 0, low, high
-    if high is None or size is None:
-        raise TypeError("randint() missing required arguments: high and size")
+    if high is None or size is None or not isinstance(size, (tuple, list)) or not all(
+        hasattr(v, "__index__") and not isinstance(v, builtins.bool) for v in (low, high)
+    ):
+        got = ", ".join(_type_name(v) for v in (low, high, size) if v is not None)
+        raise TypeError(
+            f"randint() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+            " * (int high, tuple of ints size, *, tinytorch.Generator generator, tinytorch.dtype dtype = None, ...)\n"
+            " * (int low, int high, tuple of ints size, *, tinytorch.Generator generator, tinytorch.dtype dtype = None, ...)"
+        )
+    low, high = operator.index(low), operator.index(high)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    xp, d = _xp_dtype(dtype, device, np.dtype(np.int64))
+    shape = _shape((size,), "randint")
+    xp, d = _xp_dtype(dtype, device, np.dtype(np.int64), name="randint")
+    check_random_bounds(low, high, d)
     rng = generator_for(device, generator)
-    return _finish(_on(device, lambda: rng.integers(low, high, size=_shape((size,))).astype(d, copy=False)), requires_grad)
+    return _finish(_on(device, lambda: rng.integers(low, high, size=shape).astype(d, copy=False)), requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1 (int64)."""
-    xp, d = _xp_dtype(dtype, device, np.dtype(np.int64))
+    n = _int_argument("randperm", "n", 1, n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    xp, d = _xp_dtype(dtype, device, np.dtype(np.int64), name="randperm")
+    if d.kind == "b":
+        raise _not_implemented("randperm", d)
+    if d.kind in "iu" and n - 1 > np.iinfo(d).max:
+        raise RuntimeError(f"value cannot be converted to type {d.name}_t without overflow")
     rng = generator_for(device, generator)
     if xp is np:
         return _finish(rng.permutation(n).astype(d, copy=False), requires_grad)
@@ -226,18 +382,18 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(input, dtype, device)
+    d, dev = _like(input, dtype, device, "rand_like")
     return rand(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False):
-    d, dev = _like(input, dtype, device)
+    d, dev = _like(input, dtype, device, "randn_like")
     return randn(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None):
-    d, dev = _like(input, dtype, device)
+    """Integers in [low, high) shaped like ``input``; ``randint_like(input, high)`` starts at 0."""
+    d, dev = _like(input, dtype, device, "randint_like")
+    if high is None:
+        low, high = 0, low
     return randint(low, high, input.shape, dtype=d, device=dev)
-
-
-

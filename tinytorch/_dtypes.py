@@ -62,7 +62,7 @@ def to_numpy_dtype(d):
     if d.__class__ is dtype:
         return d.numpy
     if d is builtins.float:
-        return _default_float.numpy
+        return float64.numpy  # PyTorch reads the Python type float as double, whatever the default
     if d is builtins.int:
         return int64.numpy
     if d is builtins.bool:
@@ -80,6 +80,19 @@ _SCALAR_TYPE_NAMES = {
 def scalar_type_name(d):
     """PyTorch's name of a dtype (tinytorch's or NumPy's) in messages and type strings: "Float", "Long"..."""
     return _SCALAR_TYPE_NAMES.get(d.name, d.name)
+
+
+# The C++ element types some PyTorch messages print ("expected m1 and m2 to have the same dtype,
+# but got: float != long int").
+_CPP_TYPE_NAMES = {
+    "float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char", "int16": "short int",
+    "int32": "int", "int64": "long int", "uint8": "unsigned char", "bool": "bool",
+}
+
+
+def cpp_type_name(d):
+    """The C++ element type PyTorch's messages print for a dtype (tinytorch's or NumPy's): "float", "long int"..."""
+    return _CPP_TYPE_NAMES.get(d.name, d.name)
 
 
 def get_default_dtype():

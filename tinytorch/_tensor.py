@@ -34,7 +34,7 @@ class Tensor:
     """A multi-dimensional array with reverse-mode autograd, like ``torch.Tensor``."""
 
     __slots__ = (
-        "_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version", "_base",
+        "_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version", "_base",
         "_accumulator", "_hooks", "_post_accumulate_hooks", "_retains_grad", "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers ``ndarray + Tensor`` to our reflected operators.
@@ -46,14 +46,23 @@ class Tensor:
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         """``Tensor(data)`` copies data as float32; ``Tensor(2, 3)`` is uninitialized, as in PyTorch."""
+        numpy_dtype = dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype())
         if len(args) == 1 and not isinstance(args[0], int):
-            data = backend.array_module(backend.as_device(device)).asarray(
-                _to_array(args[0]), dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype())
-            )
+            if not isinstance(args[0], (list, tuple, range, np.ndarray, Tensor)) and not backend.is_cuda_array(args[0]):
+                raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+            try:
+                array = _to_array(args[0])
+            except (ValueError, TypeError, OverflowError):
+                array = None
+            if array is None or array.dtype.kind not in "fiub":
+                _from_data.explain(args[0], numpy_dtype)
+            data = backend.array_module(backend.as_device(device)).asarray(array, dtype=numpy_dtype)
         else:
-            shape = args[0] if len(args) == 1 and isinstance(args[0], tuple) else args
-            xp = backend.array_module(backend.as_device(device))
-            data = xp.empty(tuple(shape), dtype=dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype()))
+            shape = tuple(args[0] if len(args) == 1 and isinstance(args[0], tuple) else args)
+            for size in shape:
+                if size < 0:
+                    raise RuntimeError(f"Trying to create tensor with negative dimension {size}: {list(shape)}")
+            data = backend.array_module(backend.as_device(device)).empty(shape, dtype=numpy_dtype)
         _init(self, data, False, None, 0)
         if requires_grad:
             self.requires_grad = True
@@ -74,15 +83,33 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if value and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
-        if not value and self.grad_fn is not None:
+        if value is not True and value is not False:
+            raise RuntimeError("requires_grad must be a bool")
+        if self.grad_fn is not None:
             raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables." if value else
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        self._requires_grad = bool(value)
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = value
+
+    @property
+    def grad(self):
+        """The gradient backward accumulated into this leaf (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     @property
     def data(self):
@@ -91,7 +118,11 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        self._data = value._data if isinstance(value, Tensor) else _to_array(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and value._data.dtype.kind not in "fc":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
+        self._data = value._data
 
     @property
     def shape(self):
@@ -151,6 +182,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_ops.normalize_dim(dim, self._data.ndim)]
 
     def numel(self):
@@ -297,6 +330,8 @@ class Tensor:
         return self
 
     def requires_grad_(self, requires_grad=True):
+        if requires_grad is not True and requires_grad is not False:
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not {type(requires_grad).__name__}")
         self.requires_grad = requires_grad
         return self
 
@@ -1014,12 +1049,19 @@ class Tensor:
         return _ops.inplace(self, _ops.addcdiv, tensor1, tensor2, value=value)
 
     def copy_(self, src, non_blocking=False):
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
         return _ops.inplace(self, _ops.copy_from, src)
 
     def zero_(self):
         return _ops.fill_(self, 0)
 
     def fill_(self, value):
+        if not isinstance(value, (numbers.Number, Tensor)):
+            raise TypeError(
+                f"fill_() received an invalid combination of arguments - got ({type(value).__name__}), but expected one of:\n"
+                " * (Tensor value)\n * (Number value)"
+            )
         return _ops.fill_(self, value)
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
@@ -1034,14 +1076,14 @@ class Tensor:
     def exponential_(self, lambd=1.0, *, generator=None):
         return _random.exponential_(self, lambd, generator=generator)
 
-    def random_(self, low=0, high=None, *, generator=None):
+    def random_(self, low=None, high=None, *, generator=None):
         return _random.random_(self, low, high, generator=generator)
 
 
 def _init(t, data, requires_grad, grad_fn, output_nr):
     t._data = data
     t._requires_grad = requires_grad
-    t.grad = None
+    t._grad = None
     t.grad_fn = grad_fn
     t._output_nr = output_nr
     t._version = [0]
@@ -1076,6 +1118,37 @@ def _to_array(data):
     return data if isinstance(data, np.ndarray) or backend.is_cuda_array(data) else np.asarray(data)
 
 
+def _check_assigned_grad(tensor, grad):
+    """PyTorch's checks on ``tensor.grad = grad``: a tensor of the same dtype, device and size."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(grad).__name__}")
+    if grad is tensor:
+        raise RuntimeError("can't assign Variable as its own grad")
+    data, own = grad._data, tensor._data
+    if data.dtype != own.dtype:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{dtypes.cpp_type_name(data.dtype)}' to a tensor with dtype "
+            f"'{dtypes.scalar_type_name(own.dtype)}'. Please ensure that the gradient and the tensor have the same dtype"
+        )
+    if data.__class__ is not own.__class__ or backend.is_cuda_array(own):
+        grad_device, own_device = backend.device_of(data), backend.device_of(own)
+        if grad_device.type != own_device.type:
+            raise RuntimeError(
+                f"attempting to assign a gradient with device type '{grad_device.type}' to a tensor with device type "
+                f"'{own_device.type}'. Please ensure that the gradient and the tensor are on the same device"
+            )
+        if grad_device != own_device:
+            raise RuntimeError(
+                f"attempting to assign a gradient located on device with index '{grad_device.index}' to a tensor located "
+                f"on device with index '{own_device.index}'. Please ensure that the gradient and the tensor are on the same device"
+            )
+    if data.shape != own.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(data.shape)}' to a tensor of size '{list(own.shape)}'. "
+            "Please ensure that the gradient and the tensor are the same size"
+        )
+
+
 def _rebuild(array, requires_grad, device):
     out = Tensor._make(backend.to_device(array, device))
     if requires_grad:
@@ -1086,6 +1159,6 @@ def _rebuild(array, requires_grad, device):
 # Imported last (a cycle): these modules import Tensor from here, so the class must exist first
 # (_matrix_functions through tinytorch.linalg).
 from . import _ops as _ops, random as _random, _creation as _creation  # noqa: E402
-from . import _matrix_functions, _sparse_coo  # noqa: E402
+from . import _from_data, _matrix_functions, _sparse_coo  # noqa: E402
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

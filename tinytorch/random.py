@@ -74,6 +74,8 @@ def generator_for(device, generator=None):
     """The generator to draw from for ``device``: the one given, or that device's default."""
     device = backend.as_device(device)
     if generator is not None:
+        if not isinstance(generator, Generator):
+            raise TypeError(f"generator must be a tinytorch.Generator, but got {type(generator).__name__}")
         if generator.device.type != device.type:
             raise RuntimeError(f"Expected a '{device.type}' device type for generator but found '{generator.device.type}'")
         return generator._rng
@@ -111,6 +113,7 @@ def set_rng_state(new_state):
 
 
 # -- in-place samplers (nn.init and Dropout use these) --------------------------------------------
+# Each checks its arguments (PyTorch's exception and words) before it draws or writes anything.
 def _fill(tensor, sample):
     check_inplace(tensor)
     data = tensor._data
@@ -120,33 +123,122 @@ def _fill(tensor, sample):
 
 
 def _float_dtype(tensor):
+    """The dtype to draw in: the tensor's (float16 draws in float32)."""
     kind = tensor._data.dtype
-    return kind if kind.kind == "f" and kind != np.float16 else np.float32 if kind == np.float16 else dtypes.default_float_numpy()
+    return np.dtype(np.float32) if kind == np.float16 else kind
+
+
+def _not_implemented(kernel, tensor):
+    return NotImplementedError(f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(tensor._data.dtype)}\'')
+
+
+def _float_argument(function, name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{function}(): argument '{name}' must be float, not {type(value).__name__}")
+    return float(value)
+
+
+def check_uniform_bounds(tensor, a, b):
+    """PyTorch's checks for U(a, b) in a floating-point tensor."""
+    data = tensor._data
+    if data.dtype.kind != "f":
+        raise _not_implemented("check_uniform_bounds", tensor)
+    a, b = _float_argument("uniform_", "from", a), _float_argument("uniform_", "to", b)
+    info = np.finfo(data.dtype)
+    lowest, largest = float(info.min), float(info.max)
+    for value, name in ((a, "from"), (b, "to")):
+        if not lowest <= value <= largest:  # NaN and infinities included
+            raise RuntimeError(f"{name} is out of bounds for {dtypes.cpp_type_name(data.dtype)}")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+    if b - a > largest:
+        raise RuntimeError(
+            f"uniform_ expects to-from <= std::numeric_limits<{dtypes.scalar_type_name(data.dtype)}>::max(), "
+            f"but found to={b:g} and from={a:g} which result in to-from to exceed the limit"
+        )
+    return a, b
+
+
+def check_normal_args(tensor, mean, std):
+    """PyTorch's checks for N(mean, std^2) in a floating-point tensor."""
+    mean, std = _float_argument("normal_", "mean", mean), _float_argument("normal_", "std", std)
+    if not std >= 0.0:  # NaN too
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    if tensor._data.dtype.kind != "f":
+        raise _not_implemented("normal_kernel_cpu", tensor)
+    return mean, std
+
+
+def check_random_bounds(low, high, numpy_dtype):
+    """PyTorch's range check for random integers [low, high) stored in an integer or bool dtype."""
+    d = np.dtype(numpy_dtype)
+    if d.kind == "b":
+        smallest, largest = 0, 1
+    elif d.kind in "iu":
+        smallest, largest = int(np.iinfo(d).min), int(np.iinfo(d).max)
+    else:
+        return
+    if low < smallest:
+        raise RuntimeError(f"from is out of bounds for {dtypes.cpp_type_name(d)}")
+    if high - 1 > largest:
+        raise RuntimeError(f"to - 1 is out of bounds for {dtypes.cpp_type_name(d)}")
 
 
 def uniform_(tensor, a=0.0, b=1.0, *, generator=None):
+    a, b = check_uniform_bounds(tensor, a, b)
     rng = generator_for(tensor.device, generator)
     return _fill(tensor, rng.uniform(a, b, size=tensor._data.shape).astype(_float_dtype(tensor), copy=False))
 
 
 def normal_(tensor, mean=0.0, std=1.0, *, generator=None):
+    mean, std = check_normal_args(tensor, mean, std)
     rng = generator_for(tensor.device, generator)
     sample = rng.standard_normal(size=tensor._data.shape, dtype=_float_dtype(tensor))
     return _fill(tensor, sample * std + mean)
 
 
 def bernoulli_(tensor, p=0.5, *, generator=None):
+    if isinstance(p, Tensor):
+        p.expand(tensor.shape)  # PyTorch's error for a p that does not broadcast to the tensor
+        probabilities = p._data
+        if probabilities.size:
+            backend.check_later(~((probabilities >= 0) & (probabilities <= 1)).all(), _bernoulli_tensor_out_of_range)
+    else:
+        probabilities = _float_argument("bernoulli_", "p", p)
+        if not 0 <= probabilities <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={probabilities:g}")
     rng = generator_for(tensor.device, generator)
-    return _fill(tensor, rng.random(size=tensor._data.shape) < (p._data if hasattr(p, "_data") else p))
+    return _fill(tensor, rng.random(size=tensor._data.shape) < probabilities)
+
+
+def _bernoulli_tensor_out_of_range():
+    raise RuntimeError(
+        "Expected p_in >= 0 && p_in <= 1 to be true, but got false.  "
+        "(Could this error message be improved?  If so, please report an enhancement request to PyTorch.)"
+    )
 
 
 def exponential_(tensor, lambd=1.0, *, generator=None):
+    if tensor._data.dtype.kind != "f":
+        raise RuntimeError(
+            "Exponential distribution is a continuous probability distribution. dtype must be a floating point "
+            f"but you specified {dtypes.scalar_type_name(tensor._data.dtype)}"
+        )
+    lambd = _float_argument("exponential_", "lambd", lambd)
+    if not lambd > 0.0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
     rng = generator_for(tensor.device, generator)
     return _fill(tensor, rng.exponential(1.0 / lambd, size=tensor._data.shape))
 
 
-def random_(tensor, low=0, high=None, *, generator=None):
+def random_(tensor, low=None, high=None, *, generator=None):
+    """Integers in [low, high) (``random_(high)``: from 0; no bounds: [0, 2^24))."""
     if high is None:
-        low, high = 0, (low if low else 2**24)
+        low, high = 0, (2**24 if low is None else low)
+    elif low is None:
+        low = 0
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    check_random_bounds(low, high, tensor._data.dtype)
     rng = generator_for(tensor.device, generator)
     return _fill(tensor, rng.integers(low, high, size=tensor._data.shape))

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import secrets
+import stat
 import struct
 from collections import OrderedDict
 
@@ -19,6 +20,7 @@ import numpy as np
 import safetensors.numpy
 
 from . import _backend as backend
+from ._bounded_read import read_at_most
 from ._tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -166,8 +168,8 @@ def load(f, map_location=None, weights_only=True):
     ``weights_only`` is accepted for PyTorch compatibility: loading never runs code either way.
     Raises RuntimeError naming the file when it is truncated, corrupted or not a tinytorch file."""
     name = repr(os.fspath(f)) if not hasattr(f, "read") else repr(getattr(f, "name", "<file object>"))
-    raw = _read(f)
-    header, metadata = _parse(raw, name)
+    raw, trailing = _read(f)
+    header, metadata = _parse(raw, name, trailing)
     try:
         arrays = safetensors.numpy.load(raw) if header else {}
     except (KeyboardInterrupt, SystemExit):
@@ -187,19 +189,55 @@ def load(f, map_location=None, weights_only=True):
 
 
 def _read(f):
+    """The file's bytes up to the end of the data its header describes, and how many bytes follow
+    that (-1: some, in a stream of unknown length). Nothing is read, nor allocated, past that
+    point plus one byte, and no read asks for more than a regular file has left (or, from a stream,
+    than has already arrived): a header claiming terabytes costs only what the file holds."""
     if hasattr(f, "read"):
-        length_bytes = f.read(8)
-        if len(length_bytes) == 8:
-            (length,) = struct.unpack("<Q", length_bytes)
-            if length <= _MAX_HEADER:  # else _parse reports it; don't ask the stream for that much
-                return length_bytes + f.read()
-        return length_bytes
+        return _read_described(lambda count: read_at_most(f, count), None)
     with open(f, "rb") as file:
-        return file.read()  # at most the file's size: never more than the file could describe
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):  # a pipe or a device: a stream of unknown length
+            return _read_described(lambda count: read_at_most(file, count), None)
+        size = status.st_size
+        return _read_described(lambda count: file.read(max(0, min(count, size - file.tell()))), size)
 
 
-def _parse(raw, name):
-    """Check the header before any of it reaches safetensors; returns (tensor entries, metadata)."""
+def _read_described(read, size):
+    raw = read(8)
+    if len(raw) < 8:
+        return raw, 0
+    (length,) = struct.unpack("<Q", raw)
+    if length > _MAX_HEADER:  # _parse reports it; don't ask for that much
+        return raw, 0
+    raw += read(length)
+    if len(raw) < 8 + length:
+        return raw, 0
+    end = _described_end(raw[8:])
+    raw += read(end + (1 if size is None else 0))
+    if size is not None:
+        return raw, max(0, size - len(raw))
+    if len(raw) > 8 + length + end:  # the one byte more: the stream goes on past the data
+        return raw[:-1], -1
+    return raw, 0
+
+
+def _described_end(header_bytes):
+    """Where the data the header describes ends: the largest well-formed end offset (``_parse``
+    checks every entry properly; a malformed header only needs not to make us read more)."""
+    try:
+        header = json.loads(header_bytes)
+    except (ValueError, RecursionError):
+        return 0
+    if not isinstance(header, dict):
+        return 0
+    ends = (entry.get("data_offsets") for key, entry in header.items() if key != "__metadata__" and isinstance(entry, dict))
+    return max((offsets[1] for offsets in ends if isinstance(offsets, list) and len(offsets) == 2 and _is_size(offsets[1])), default=0)
+
+
+def _parse(raw, name, trailing=0):
+    """Check the header before any of it reaches safetensors (``trailing``: bytes past ``raw``,
+    -1 for some); returns (tensor entries, metadata)."""
 
     def fail(what):
         raise RuntimeError(f"tinytorch.load: {name} is not a valid tinytorch/safetensors file: {what}")
@@ -243,8 +281,9 @@ def _parse(raw, name):
         if begin != position:
             fail("tensor data overlaps or has gaps")
         position = end
-    if position != data_size:
-        fail(f"{data_size - position} bytes of data not covered by any tensor")
+    if position != data_size or trailing:
+        extra = "more" if trailing < 0 else data_size - position + trailing
+        fail(f"{extra} bytes of data not covered by any tensor")
     return header, metadata
 
 

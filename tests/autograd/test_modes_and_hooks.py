@@ -74,7 +74,7 @@ def test_detach_in_place():
 
 
 def test_requires_grad_rules():
-    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point"):
         tinytorch.tensor([1, 2], requires_grad=True)
     x = tinytorch.ones(2).requires_grad_()
     assert x.requires_grad and x.is_leaf

@@ -12,11 +12,13 @@ hostile header must be refused before anything is allocated for it).
 import gzip
 import io
 import json
+import math
 import pickle
 import struct
 import tracemalloc
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
@@ -224,6 +226,9 @@ LOADERS = [
     Misuse("collate samples of different sizes", lambda: {"samples": [tinytorch.ones(2), tinytorch.ones(3)]},
            lambda o: next(iter(DataLoader(o["samples"], batch_size=2))), RuntimeError,
            ("stack expects each tensor to be equal size", "[2]", "[3]")),
+    # PyTorch's argument parser words this "random_() received an invalid combination of arguments - got (generator=int, )".
+    Misuse("shuffling with a generator that is not one", data, lambda o: list(RandomSampler(o["data"], generator=5)), TypeError,
+           ("generator must be a tinytorch.Generator, but got int",)),
     Misuse("a worker's exception keeps its type", lambda: {},
            lambda o: list(DataLoader(BrokenAt3(), batch_size=2, num_workers=1)), KeyError,
            ("Caught KeyError in DataLoader worker process 0", "bad sample 3")),
@@ -526,15 +531,379 @@ FILES = [
            ("Error downloading train-images-idx3-ubyte.gz", "Checksum mismatch")),
 ]
 
-FAMILIES = MODULES + OPTIMIZERS + LOADERS + LOSSES + AROUND_CONV + RNG + FILES
+# -- rows written once for both libraries ----------------------------------------------------------
+# ``setup(lib)`` and ``act(lib, objects)`` take the library (tinytorch or torch), so each row also
+# runs on PyTorch: ``test_pytorch_raises_the_same`` checks that torch 2.13 raises exactly this
+# exception type with these words ("tinytorch." read as "torch.").
+@dataclass
+class Mirrored:
+    name: str
+    setup: Callable
+    act: Callable
+    error: type
+    words: tuple
+
+    def row(self):
+        return Misuse(self.name, lambda: self.setup(tinytorch), lambda o: self.act(tinytorch, o), self.error, self.words)
+
+
+def ones(L, *shape, dtype=None, grad=False):
+    return L.ones(*shape, dtype=dtype, requires_grad=grad)
+
+
+def nothing(L):
+    return {}
+
+
+def with_rng(L):
+    """Random factories must leave the generator where it was when they refuse."""
+    return {"rng": L.random.default_generator}
+
+
+def tensor_and_rng(*shape, dtype="float32"):
+    """A tensor (distinct values) to fill in place, and the generator a fill would draw from."""
+    return lambda L: {"t": L.arange(float(math.prod(shape))).reshape(shape).to(getattr(L, dtype)), "rng": L.random.default_generator}
+
+
+def leaf_with_grad(L):
+    """A leaf whose .grad already holds values: a refused assignment must keep them."""
+    w = L.ones(2, 3, requires_grad=True)
+    (w * L.arange(6.0).reshape(2, 3)).sum().backward()
+    return {"w": w}
+
+
+M = Mirrored
+Long, Float = "Long", "Float"
+
+FACTORIES = [
+    M("tensor of a ragged nested list", nothing, lambda L, o: L.tensor([[[1.0]], [[1.0, 2.0]]]), ValueError,
+      ("expected sequence of length 1 at dim 2 (got 2)",)),
+    M("tensor of a list holding None", nothing, lambda L, o: L.tensor([1.0, None]), RuntimeError, ("Could not infer dtype of NoneType",)),
+    M("tensor of strings", nothing, lambda L, o: L.tensor(["a", "b"]), ValueError, ("too many dimensions 'str'",)),
+    M("tensor of numbers and a string", nothing, lambda L, o: L.tensor([1.0, "2"]), TypeError, ("new(): invalid data type 'str'",)),
+    M("tensor with a number where a row belongs", nothing, lambda L, o: L.tensor([[1.0, 2.0], 3.0]), TypeError, ("not a sequence",)),
+    M("tensor with a row where a number belongs", nothing, lambda L, o: L.tensor([1.0, [2.0]]), TypeError, ("must be real number, not list",)),
+    M("tensor of an int past int64", nothing, lambda L, o: L.tensor([2**70]), ValueError, ("Overflow when unpacking long long",)),
+    M("tensor of a list of multi-element tensors", lambda L: {"a": ones(L, 2), "b": ones(L, 2)}, lambda L, o: L.tensor([o["a"], o["b"]]),
+      ValueError, ("only one element tensors can be converted to Python scalars",)),
+    M("tensor of 300 as uint8", nothing, lambda L, o: L.tensor([300], dtype=L.uint8), RuntimeError,
+      ("value cannot be converted to type uint8 without overflow",)),
+    M("tensor with a dtype string", nothing, lambda L, o: L.tensor([1.0], dtype="float32"), TypeError, ("tensor(): argument 'dtype' must be",)),
+    M("Tensor() of a float", nothing, lambda L, o: L.Tensor(2.5), TypeError, ("new(): data must be a sequence (got float)",)),
+    M("Tensor() of a negative size", nothing, lambda L, o: L.Tensor(2, -1), RuntimeError, ("Trying to create tensor with negative dimension -1: [2, -1]",)),
+    M("Tensor() of a ragged list", nothing, lambda L, o: L.Tensor([[1.0], [1.0, 2.0]]), ValueError, ("expected sequence of length 1 at dim 1 (got 2)",)),
+    M("zeros of a float size", nothing, lambda L, o: L.zeros(2.5), TypeError, ("zeros(): argument 'size' (position 1) must be tuple of ints, not float",)),
+    M("ones of a list holding a float", nothing, lambda L, o: L.ones([2, 1.5]), TypeError,
+      ("ones(): argument 'size' failed to unpack the object at pos 2 with error \"type must be tuple of ints,but got float\"",)),
+    M("empty of a float first size", nothing, lambda L, o: L.empty([1.5]), TypeError,
+      ("empty(): argument 'size' (position 1) must be tuple of ints, but found element of type float at pos 0",)),
+    M("zeros of a negative size", nothing, lambda L, o: L.zeros(2, -3), RuntimeError, ("zeros: Dimension size must be non-negative.",)),
+    M("full of an int size", nothing, lambda L, o: L.full(3, 1.0), TypeError, ("full(): argument 'size' (position 1) must be tuple of ints, not int",)),
+    M("full of a string", nothing, lambda L, o: L.full((2,), "a"), TypeError, ("full(): argument 'fill_value' (position 2) must be Number, not str",)),
+    M("full of None", nothing, lambda L, o: L.full((2,), None), TypeError, ("must be Number, not NoneType",)),
+    M("full_like of a string", lambda L: {"t": ones(L, 2)}, lambda L, o: L.full_like(o["t"], "a"), TypeError,
+      ("full_like(): argument 'fill_value' (position 2) must be Number, not str",)),
+    M("zeros_like of a list", nothing, lambda L, o: L.zeros_like([1, 2]), TypeError, ("zeros_like(): argument 'input' (position 1) must be Tensor, not list",)),
+    M("arange to NaN", nothing, lambda L, o: L.arange(0, float("nan")), RuntimeError, ("unsupported range: 0 -> nan",)),
+    M("arange from -inf", nothing, lambda L, o: L.arange(-float("inf"), 5), RuntimeError, ("unsupported range: -inf -> 5",)),
+    M("arange against its step", nothing, lambda L, o: L.arange(10, 0), RuntimeError, ("upper bound and lower bound inconsistent with step sign",)),
+    M("arange of 10^40 values", nothing, lambda L, o: L.arange(0, 1e20, 1e-20), RuntimeError, ("invalid size, possible overflow?",)),
+    M("arange of bools", nothing, lambda L, o: L.arange(5, dtype=L.bool), NotImplementedError, ('"arange_cpu" not implemented for \'Bool\'',)),
+    M("linspace of -1 steps", nothing, lambda L, o: L.linspace(0, 1, -1), RuntimeError, ("number of steps must be non-negative",)),
+    M("logspace of 2.5 steps", nothing, lambda L, o: L.logspace(0, 1, 2.5), TypeError,
+      ("logspace() received an invalid combination of arguments - got (int, int, float)",)),
+    M("linspace of bools", nothing, lambda L, o: L.linspace(0, 1, 3, dtype=L.bool), NotImplementedError, ('"linspace_cpu" not implemented for \'Bool\'',)),
+    M("eye of -1 rows", nothing, lambda L, o: L.eye(-1), RuntimeError, ("n must be greater or equal to 0, got -1",)),
+    M("eye of -1 columns", nothing, lambda L, o: L.eye(2, -1), RuntimeError, ("m must be greater or equal to 0, got -1",)),
+    M("eye of 2.5 rows", nothing, lambda L, o: L.eye(2.5), TypeError, ("eye(): argument 'n' (position 1) must be int, not float",)),
+    M("rand of integers", with_rng, lambda L, o: L.rand(2, dtype=L.int64), NotImplementedError, ('"check_uniform_bounds" not implemented for \'Long\'',)),
+    M("randn of integers", with_rng, lambda L, o: L.randn(2, dtype=L.int64), NotImplementedError, ('"normal_kernel_cpu" not implemented for \'Long\'',)),
+    M("randn_like of an integer tensor", lambda L: {"t": ones(L, 2, dtype=L.int64), **with_rng(L)}, lambda L, o: L.randn_like(o["t"]),
+      NotImplementedError, ('"normal_kernel_cpu" not implemented for \'Long\'',)),
+    M("randn of a float size", with_rng, lambda L, o: L.randn(2.5), TypeError, ("randn(): argument 'size' (position 1) must be tuple of ints, not float",)),
+    M("randint to 300 as uint8", with_rng, lambda L, o: L.randint(0, 300, (3,), dtype=L.uint8), RuntimeError, ("to - 1 is out of bounds for unsigned char",)),
+    M("randint to 5 as bool", with_rng, lambda L, o: L.randint(0, 5, (3,), dtype=L.bool), RuntimeError, ("to - 1 is out of bounds for bool",)),
+    M("randint of an int size", with_rng, lambda L, o: L.randint(0, 5, 3), TypeError,
+      ("randint() received an invalid combination of arguments - got (int, int, int)",)),
+    M("randint to a float", with_rng, lambda L, o: L.randint(0, 5.5, (3,)), TypeError,
+      ("randint() received an invalid combination of arguments - got (int, float, tuple)",)),
+    M("randperm of -1", with_rng, lambda L, o: L.randperm(-1), RuntimeError, ("Trying to create tensor with negative dimension -1: [-1]",)),
+    M("randperm of 2.5", with_rng, lambda L, o: L.randperm(2.5), TypeError, ("randperm(): argument 'n' (position 1) must be int, not float",)),
+    M("randperm of bools", with_rng, lambda L, o: L.randperm(3, dtype=L.bool), NotImplementedError, ('"randperm" not implemented for \'Bool\'',)),
+    M("randperm of 300 as uint8", with_rng, lambda L, o: L.randperm(300, dtype=L.uint8), RuntimeError,
+      ("value cannot be converted to type uint8_t without overflow",)),
+]
+
+SAMPLERS = [
+    M("normal_ with std < 0", tensor_and_rng(2, 3), lambda L, o: o["t"].normal_(std=-1), RuntimeError, ("normal expects std >= 0.0, but found std -1",)),
+    M("normal_ with std NaN", tensor_and_rng(2, 3), lambda L, o: o["t"].normal_(std=float("nan")), RuntimeError,
+      ("normal expects std >= 0.0, but found std nan",)),
+    M("normal_ of integers", tensor_and_rng(2, 3, dtype="int64"), lambda L, o: o["t"].normal_(), NotImplementedError,
+      ('"normal_kernel_cpu" not implemented for \'Long\'',)),
+    M("normal_ with a string mean", tensor_and_rng(2, 3), lambda L, o: o["t"].normal_(mean="a"), TypeError, ("normal_(): argument 'mean' must be float, not str",)),
+    M("uniform_ from above to", tensor_and_rng(2, 3), lambda L, o: o["t"].uniform_(1, 0), RuntimeError,
+      ("uniform_ expects to return a [from, to) range, but found from=1 > to=0",)),
+    M("uniform_ of integers", tensor_and_rng(2, 3, dtype="int64"), lambda L, o: o["t"].uniform_(), NotImplementedError,
+      ('"check_uniform_bounds" not implemented for \'Long\'',)),
+    M("uniform_ to infinity", tensor_and_rng(2, 3), lambda L, o: o["t"].uniform_(0, float("inf")), RuntimeError, ("to is out of bounds for float",)),
+    M("uniform_ past float32's range", tensor_and_rng(2, 3), lambda L, o: o["t"].uniform_(-3e38, 3e38), RuntimeError,
+      ("uniform_ expects to-from <= std::numeric_limits<Float>::max(), but found to=3e+38 and from=-3e+38",)),
+    M("exponential_ with lambda < 0", tensor_and_rng(2, 3), lambda L, o: o["t"].exponential_(-1), RuntimeError,
+      ("exponential_ expects lambda > 0.0, but found lambda=-1",)),
+    M("exponential_ of integers", tensor_and_rng(2, 3, dtype="int64"), lambda L, o: o["t"].exponential_(), RuntimeError,
+      ("Exponential distribution is a continuous probability distribution. dtype must be a floating point but you specified Long",)),
+    M("bernoulli_ with p = 1.5", tensor_and_rng(2, 3), lambda L, o: o["t"].bernoulli_(1.5), RuntimeError,
+      ("bernoulli_ expects p to be in [0, 1], but got p=1.5",)),
+    M("bernoulli_ with a tensor p outside [0, 1]", lambda L: {**tensor_and_rng(2, 3)(L), "p": L.full((2, 3), 2.0)},
+      lambda L, o: o["t"].bernoulli_(o["p"]), RuntimeError, ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.",)),
+    M("bernoulli_ with a p that does not broadcast", lambda L: {**tensor_and_rng(2, 3)(L), "p": L.full((4,), 0.5)},
+      lambda L, o: o["t"].bernoulli_(o["p"]), RuntimeError,
+      ("The expanded size of the tensor (3) must match the existing size (4) at non-singleton dimension 1.",)),
+    M("random_ from above to", tensor_and_rng(2, 3), lambda L, o: o["t"].random_(5, 2), RuntimeError,
+      ("random_ expects 'from' to be less than 'to', but got from=5 >= to=2",)),
+    M("random_ to 0", tensor_and_rng(2, 3), lambda L, o: o["t"].random_(0), RuntimeError,
+      ("random_ expects 'from' to be less than 'to', but got from=0 >= to=0",)),
+    M("random_ to 300 in uint8", tensor_and_rng(2, 3, dtype="uint8"), lambda L, o: o["t"].random_(0, 300), RuntimeError,
+      ("to - 1 is out of bounds for unsigned char",)),
+    M("random_ from -1 in uint8", tensor_and_rng(2, 3, dtype="uint8"), lambda L, o: o["t"].random_(-1, 3), RuntimeError,
+      ("from is out of bounds for unsigned char",)),
+    M("fill_ with a string", lambda L: {"t": ones(L, 3)}, lambda L, o: o["t"].fill_("a"), TypeError,
+      ("fill_() received an invalid combination of arguments - got (str)",)),
+    M("fill_ with None", lambda L: {"t": ones(L, 3)}, lambda L, o: o["t"].fill_(None), TypeError,
+      ("fill_() received an invalid combination of arguments - got (NoneType)",)),
+    M("copy_ from a list", lambda L: {"t": ones(L, 3)}, lambda L, o: o["t"].copy_([1.0, 2.0, 3.0]), TypeError,
+      ("copy_(): argument 'other' (position 1) must be Tensor, not list",)),
+    M("init.normal_ with std < 0", tensor_and_rng(2, 3), lambda L, o: L.nn.init.normal_(o["t"], std=-1), RuntimeError,
+      ("normal expects std >= 0.0, but found std -1",)),
+    M("init.uniform_ from above to", tensor_and_rng(2, 3), lambda L, o: L.nn.init.uniform_(o["t"], 1, 0), RuntimeError,
+      ("uniform_ expects to return a [from, to) range, but found from=1 > to=0",)),
+    M("init.trunc_normal_ with a > b", tensor_and_rng(2, 3), lambda L, o: L.nn.init.trunc_normal_(o["t"], a=2, b=-2), RuntimeError,
+      ("uniform_ expects to return a [from, to) range, but found from=2 > to=-2",)),
+    M("init.trunc_normal_ of integers", tensor_and_rng(2, 3, dtype="int64"), lambda L, o: L.nn.init.trunc_normal_(o["t"]), NotImplementedError,
+      ('"normal_kernel_cpu" not implemented for \'Long\'',)),
+    M("init.xavier_normal_ with a negative gain", tensor_and_rng(2, 3), lambda L, o: L.nn.init.xavier_normal_(o["t"], gain=-1), RuntimeError,
+      ("normal expects std >= 0.0, but found std -0.632456",)),
+    M("init.kaiming_uniform_ of integers", tensor_and_rng(2, 3, dtype="int64"), lambda L, o: L.nn.init.kaiming_uniform_(o["t"]), NotImplementedError,
+      ('"check_uniform_bounds" not implemented for \'Long\'',)),
+    M("init.orthogonal_ of integers", tensor_and_rng(2, 3, dtype="int64"), lambda L, o: L.nn.init.orthogonal_(o["t"]), NotImplementedError,
+      ('"normal_kernel_cpu" not implemented for \'Long\'',)),
+    M("init.constant_ with a string", lambda L: {"t": ones(L, 3)}, lambda L, o: L.nn.init.constant_(o["t"], "a"), TypeError,
+      ("fill_() received an invalid combination of arguments - got (str)",)),
+]
+
+SETTERS = [
+    M(".grad of another shape", leaf_with_grad, lambda L, o: setattr(o["w"], "grad", L.ones(3, 2)), RuntimeError,
+      ("attempting to assign a gradient of size '[3, 2]' to a tensor of size '[2, 3]'. Please ensure that the gradient and the tensor are the same size",)),
+    M(".grad of another dtype", leaf_with_grad, lambda L, o: setattr(o["w"], "grad", L.ones(2, 3, dtype=L.float64)), RuntimeError,
+      ("attempting to assign a gradient with dtype 'double' to a tensor with",)),
+    M(".grad of integers", leaf_with_grad, lambda L, o: setattr(o["w"], "grad", L.ones(2, 3, dtype=L.int64)), RuntimeError,
+      ("attempting to assign a gradient with dtype 'long int' to a tensor with",)),
+    M(".grad of a list", leaf_with_grad, lambda L, o: setattr(o["w"], "grad", [[0.0] * 3] * 2), TypeError,
+      ("assigned grad expected to be a Tensor or None but got grad of type list",)),
+    M(".grad of itself", leaf_with_grad, lambda L, o: setattr(o["w"], "grad", o["w"]), RuntimeError, ("can't assign Variable as its own grad",)),
+    M(".data of a list", leaf_with_grad, lambda L, o: setattr(o["w"], "data", [1.0, 2.0]), TypeError, ("Variable data has to be a tensor, but got list",)),
+    M(".data of integers on a leaf that requires grad", leaf_with_grad, lambda L, o: setattr(o["w"], "data", L.ones(2, 3, dtype=L.int64)),
+      RuntimeError, ("data set to a tensor that requires gradients must be floating point or complex dtype",)),
+    M(".requires_grad of a string", lambda L: {"t": ones(L, 3)}, lambda L, o: setattr(o["t"], "requires_grad", "yes"), RuntimeError,
+      ("requires_grad must be a bool",)),
+    M("requires_grad_ of None", lambda L: {"t": ones(L, 3)}, lambda L, o: o["t"].requires_grad_(None), TypeError,
+      ("requires_grad_(): argument 'requires_grad' (position 1) must be bool, not NoneType",)),
+    M(".requires_grad = True on a non-leaf", lambda L: {"w": ones(L, 3, grad=True)}, lambda L, o: setattr(o["w"] * 2, "requires_grad", True),
+      RuntimeError, ("you can only change requires_grad flags of leaf variables.",)),
+]
+
+
+def linear_model(L, **kwargs):
+    L.manual_seed(0)
+    return {"model": L.nn.Linear(5, 3, **kwargs), "x": L.randn(4, 5)}
+
+
+def loss_with(fn, target, **kwargs):
+    """The act of a loss row: the model's output, ``target(L)``, then backward (nothing may reach
+    the model's grads)."""
+    return lambda L, o: fn(L)(o["model"](o["x"]), target(L), **kwargs).backward()
+
+
+def functional_of(name):
+    return lambda L: getattr(L.nn.functional, name)
+
+
+def probabilities(L):
+    return L.sigmoid(L.randn(4, 3))
+
+
+LOSSES_MIRRORED = [
+    M("binary_cross_entropy target outside [0, 1]", linear_model,
+      lambda L, o: L.nn.functional.binary_cross_entropy(L.sigmoid(o["model"](o["x"])), L.full((4, 3), 2.0)).backward(), RuntimeError,
+      ("all elements of target should be between 0 and 1",)),
+    M("binary_cross_entropy input NaN", linear_model,
+      lambda L, o: L.nn.functional.binary_cross_entropy(o["model"](o["x"]) * float("nan"), L.full((4, 3), 0.5)).backward(), RuntimeError,
+      ("all elements of input should be between 0 and 1",)),
+    M("binary_cross_entropy target of another dtype", linear_model,
+      lambda L, o: L.nn.functional.binary_cross_entropy(L.sigmoid(o["model"](o["x"])), L.full((4, 3), 0.5, dtype=L.float64)).backward(),
+      RuntimeError, ("Found dtype Double but expected Float",)),
+    M("binary_cross_entropy of integers", nothing,
+      lambda L, o: L.nn.functional.binary_cross_entropy(L.ones(4, dtype=L.int64), L.ones(4, dtype=L.int64)), NotImplementedError,
+      ('"binary_cross_entropy" not implemented for \'Long\'',)),
+    M("binary_cross_entropy weight that does not broadcast", linear_model,
+      lambda L, o: L.nn.functional.binary_cross_entropy(L.sigmoid(o["model"](o["x"])), probabilities(L), weight=L.ones(5)).backward(),
+      RuntimeError, ("Attempting to broadcast a dimension of length 5 at -1! Mismatching argument at index 1 had tinytorch.Size([5]); "
+                     "but expected shape should be broadcastable to [4, 3]",)),
+    M("binary_cross_entropy weight larger than the input", linear_model,
+      lambda L, o: L.nn.functional.binary_cross_entropy(L.sigmoid(o["model"](o["x"])), probabilities(L), weight=L.ones(2, 4, 3)).backward(),
+      RuntimeError, ("output with shape [4, 3] doesn't match the broadcast shape [2, 4, 3]",)),
+    M("bce_with_logits integer target", linear_model, loss_with(functional_of("binary_cross_entropy_with_logits"), lambda L: L.ones(4, 3, dtype=L.int64)),
+      RuntimeError, ("result type Float can't be cast to the desired output type Long",)),
+    M("bce_with_logits integer logits", nothing,
+      lambda L, o: L.nn.functional.binary_cross_entropy_with_logits(L.ones(4, dtype=L.int64), L.ones(4)), NotImplementedError,
+      ('"log_sigmoid_cpu" not implemented for \'Long\'',)),
+    M("bce_with_logits pos_weight that does not broadcast", linear_model,
+      lambda L, o: L.nn.functional.binary_cross_entropy_with_logits(o["model"](o["x"]), probabilities(L), pos_weight=L.ones(5)).backward(),
+      RuntimeError,
+      ("The size of tensor a (5) must match the size of tensor b (3) at non-singleton dimension 1",)),
+    M("bce_with_logits weight that does not broadcast", linear_model,
+      lambda L, o: L.nn.functional.binary_cross_entropy_with_logits(o["model"](o["x"]), probabilities(L), weight=L.ones(5)).backward(),
+      RuntimeError, ("The size of tensor a (3) must match the size of tensor b (5) at non-singleton dimension 1",)),
+    M("mse_loss of integers", nothing, lambda L, o: L.nn.functional.mse_loss(L.ones(3, dtype=L.int64), L.ones(3, dtype=L.int64)),
+      NotImplementedError, ('"mse_cpu" not implemented for \'Long\'',)),
+    M("mse_loss weight of another size", linear_model, lambda L, o: L.nn.functional.mse_loss(o["model"](o["x"]), L.zeros(4, 3), weight=L.ones(3)).backward(),
+      ValueError, ("Weights and input must have the same size.",)),
+    M("l1_loss weight of another size", linear_model, lambda L, o: L.nn.functional.l1_loss(o["model"](o["x"]), L.zeros(4, 3), weight=L.ones(3)).backward(),
+      ValueError, ("Weights and input must have the same size.",)),
+    M("smooth_l1_loss of integers", nothing, lambda L, o: L.nn.functional.smooth_l1_loss(L.ones(3, dtype=L.int64), L.ones(3, dtype=L.int64)),
+      NotImplementedError, ('"smooth_l1_cpu" not implemented for \'Long\'',)),
+    M("huber_loss of integers", nothing, lambda L, o: L.nn.functional.huber_loss(L.ones(3, dtype=L.int64), L.ones(3, dtype=L.int64)),
+      NotImplementedError, ('"huber_cpu" not implemented for \'Long\'',)),
+    M("kl_div of integers", nothing, lambda L, o: L.nn.functional.kl_div(L.ones(3, dtype=L.int64), L.ones(3), reduction="sum"), RuntimeError,
+      ("kl_div: Integral inputs not supported.",)),
+    M("kl_div of a list target", linear_model, lambda L, o: L.nn.functional.kl_div(o["model"](o["x"]), [0.5] * 3, reduction="sum"), TypeError,
+      ("kl_div(): argument 'target' (position 2) must be Tensor, not list",)),
+    M("nll_loss of integer log-probabilities", nothing,
+      lambda L, o: L.nn.functional.nll_loss(L.ones(4, 3, dtype=L.int64), L.zeros(4, dtype=L.int64)), NotImplementedError,
+      ('"nll_loss_out_frame" not implemented for \'Long\'',)),
+    M("nll_loss 2-D weight", linear_model,
+      lambda L, o: L.nn.functional.nll_loss(o["model"](o["x"]), L.zeros(4, dtype=L.int64), weight=L.ones(3, 1)).backward(), RuntimeError,
+      ("weight tensor should be defined either for all 3 classes or no classes but got weight tensor of shape: [3, 1]",)),
+    M("cross_entropy of integer logits", nothing,
+      lambda L, o: L.nn.functional.cross_entropy(L.ones(4, 3, dtype=L.int64), L.zeros(4, dtype=L.int64)), NotImplementedError,
+      ('"log_softmax_lastdim_kernel_impl" not implemented for \'Long\'',)),
+    M("cross_entropy of a list target", linear_model, lambda L, o: L.nn.functional.cross_entropy(o["model"](o["x"]), [0, 1, 2, 0]), TypeError,
+      ("cross_entropy_loss(): argument 'target' (position 2) must be Tensor, not list",)),
+    M("cross_entropy probabilities with a 2-D weight", linear_model,
+      lambda L, o: L.nn.functional.cross_entropy(o["model"](o["x"]), L.full((4, 3), 1 / 3), weight=L.ones(3, 1)).backward(), RuntimeError,
+      ("cross_entropy: weight tensor should be defined either for all 3 classes or no classes but got weight tensor of shape: [3, 1]",)),
+]
+
+MATMUL = [
+    M("matmul of float32 and int64", lambda L: {"a": ones(L, 2, 3), "b": ones(L, 3, 2, dtype=L.int64)}, lambda L, o: o["a"] @ o["b"], RuntimeError,
+      ("expected m1 and m2 to have the same dtype, but got: float != long int",)),
+    M("mm of float32 and float64", lambda L: {"a": ones(L, 2, 3), "b": ones(L, 3, 2, dtype=L.float64)}, lambda L, o: L.mm(o["a"], o["b"]), RuntimeError,
+      ("expected m1 and m2 to have the same dtype, but got: float != double",)),
+    M("dot of float32 and float64", lambda L: {"a": ones(L, 3), "b": ones(L, 3, dtype=L.float64)}, lambda L, o: L.dot(o["a"], o["b"]), RuntimeError,
+      ("dot : expected both vectors to have same dtype, but found Float and Double",)),
+    M("matrix @ vector of another dtype", lambda L: {"a": ones(L, 2, 3), "b": ones(L, 3, dtype=L.int64)}, lambda L, o: o["a"] @ o["b"], RuntimeError,
+      ("addmv input tensors must have the same dtype, but got Long, Float, and Long",)),
+    M("bmm of float32 and float64", lambda L: {"a": ones(L, 2, 2, 3), "b": ones(L, 2, 3, 2, dtype=L.float64)}, lambda L, o: L.bmm(o["a"], o["b"]),
+      RuntimeError, ("expected scalar type Float but found Double",)),
+    M("matmul of bools", lambda L: {"a": ones(L, 2, 3, dtype=L.bool), "b": ones(L, 3, 2, dtype=L.bool)}, lambda L, o: o["a"] @ o["b"],
+      NotImplementedError, ('"addmm_impl_cpu_" not implemented for \'Bool\'',)),
+    M("linear bias of another dtype", lambda L: {"x": ones(L, 2, 3), "w": ones(L, 4, 3), "b": ones(L, 4, dtype=L.float64)},
+      lambda L, o: L.nn.functional.linear(o["x"], o["w"], o["b"]), RuntimeError, ("self and mat2 must have the same dtype, but got Double and Float",)),
+    M("Linear on float64 input", lambda L: {**linear_model(L), "x": L.ones(4, 5, dtype=L.float64)}, lambda L, o: o["model"](o["x"]), RuntimeError,
+      ("mat1 and mat2 must have the same dtype, but got Double and Float",)),
+]
+
+OPTIMIZERS_MIRRORED = [
+    M("SGD with a 2-element tensor lr", lambda L: {"p": ones(L, 2, grad=True)}, lambda L, o: L.optim.SGD([o["p"]], lr=L.ones(2)), ValueError,
+      ("Tensor lr must be 1-element",)),
+    M("Adam with a 2-element tensor lr", lambda L: {"p": ones(L, 2, grad=True)}, lambda L, o: L.optim.Adam([o["p"]], lr=L.ones(2)), ValueError,
+      ("Tensor lr must be 1-element",)),
+    M("Adam betas of a tensor and a float", lambda L: {"p": ones(L, 2, grad=True)},
+      lambda L, o: L.optim.Adam([o["p"]], betas=(L.tensor(0.9), 0.999)), ValueError, ("betas must be either both floats or both Tensors",)),
+    M("RMSprop with a 2-element tensor lr", lambda L: {"p": ones(L, 2, grad=True)}, lambda L, o: L.optim.RMSprop([o["p"]], lr=L.ones(2)),
+      ValueError, ("Tensor lr must be 1-element",)),
+    M("Adagrad with a 2-element tensor lr", lambda L: {"p": ones(L, 2, grad=True)}, lambda L, o: L.optim.Adagrad([o["p"]], lr=L.ones(2)),
+      ValueError, ("Tensor lr must be 1-element",)),
+]
+
+LOADERS_MIRRORED = [
+    M("TensorDataset of a 0-d tensor", lambda L: {"t": L.tensor(1.0)}, lambda L, o: L.utils.data.TensorDataset(o["t"]), IndexError,
+      ("Dimension specified as 0 but tensor has no dimensions",)),
+    M("weights holding NaN", lambda L: {"w": L.tensor([float("nan"), 1.0]), **with_rng(L)},
+      lambda L, o: list(L.utils.data.WeightedRandomSampler(o["w"], 2)), RuntimeError,
+      ("invalid multinomial distribution (encountering probability entry < 0)",)),
+    M("weights holding infinity", lambda L: {"w": L.tensor([float("inf"), 1.0]), **with_rng(L)},
+      lambda L, o: list(L.utils.data.WeightedRandomSampler(o["w"], 2)), RuntimeError,
+      ("invalid multinomial distribution (encountering probability entry = infinity or NaN)",)),
+    M("collate numbers and strings", nothing, lambda L, o: L.utils.data.default_collate([1, "a"]), TypeError, ("new(): invalid data type 'str'",)),
+]
+
+LAYERS = [
+    M("batch_norm running_mean of another size", lambda L: {"x": L.randn(2, 3), "mean": L.zeros(4), "var": L.ones(4)},
+      lambda L, o: L.nn.functional.batch_norm(o["x"], o["mean"], o["var"]), RuntimeError, ("running_mean should contain 3 elements not 4",)),
+    M("BatchNorm1d of other channels", lambda L: {"model": L.nn.BatchNorm1d(4), "x": L.randn(2, 3)}, lambda L, o: o["model"](o["x"]), RuntimeError,
+      ("running_mean should contain 3 elements not 4",)),
+    M("BatchNorm1d of integers", lambda L: {"model": L.nn.BatchNorm1d(3), "x": L.ones(2, 3, dtype=L.int64)}, lambda L, o: o["model"](o["x"]),
+      NotImplementedError, ('"batch_norm" not implemented for \'Long\'',)),
+    M("BatchNorm1d of one sample", lambda L: {"model": L.nn.BatchNorm1d(3), "x": L.randn(1, 3)}, lambda L, o: o["model"](o["x"]), ValueError,
+      ("Expected more than 1 value per channel when training, got input size tinytorch.Size([1, 3])",)),
+    M("layer_norm weight of another shape", lambda L: {"x": L.randn(2, 3), "w": L.ones(4)},
+      lambda L, o: L.nn.functional.layer_norm(o["x"], (3,), weight=o["w"]), RuntimeError,
+      ("Expected weight to be of same shape as normalized_shape, but got weight of shape [4] and normalized_shape = [3]",)),
+    M("LayerNorm of float64 input", lambda L: {"model": L.nn.LayerNorm(3), "x": L.randn(2, 3, dtype=L.float64)}, lambda L, o: o["model"](o["x"]),
+      RuntimeError, ("mixed dtype (CPU): all inputs must share same datatype.",)),
+    M("LayerNorm of another trailing shape", lambda L: {"model": L.nn.LayerNorm(4), "x": L.randn(2, 3)}, lambda L, o: o["model"](o["x"]),
+      RuntimeError, ("Given normalized_shape=[4], expected input with shape [*, 4], but got input of size[2, 3]",)),
+    M("Embedding index out of range", lambda L: {"model": L.nn.Embedding(5, 2), "i": L.tensor([1, 7])}, lambda L, o: o["model"](o["i"]),
+      IndexError, ("index out of range in self",)),
+    M("Embedding of float indices", lambda L: {"model": L.nn.Embedding(5, 2), "i": L.tensor([1.0])}, lambda L, o: o["model"](o["i"]),
+      RuntimeError, ("Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int",)),
+    M("Embedding padding_idx out of range", nothing, lambda L, o: L.nn.Embedding(5, 2, padding_idx=7), AssertionError,
+      ("Padding_idx must be within num_embeddings",)),
+    M("Dropout of p = 1.5", nothing, lambda L, o: L.nn.Dropout(1.5), ValueError, ("dropout probability has to be between 0 and 1, but got 1.5",)),
+    M("dropout of integers", lambda L: {"x": ones(L, 3, dtype=L.int64), **with_rng(L)}, lambda L, o: L.nn.functional.dropout(o["x"], 0.5),
+      RuntimeError, ("result type Float can't be cast to the desired output type Long",)),
+    M("leaky_relu of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.nn.functional.leaky_relu(o["x"]), NotImplementedError,
+      ('"leaky_relu_cpu" not implemented for \'Long\'',)),
+    M("gelu of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.nn.functional.gelu(o["x"]), NotImplementedError,
+      ('"GeluKernelImpl" not implemented for \'Long\'',)),
+    M("elu of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.nn.functional.elu(o["x"]), NotImplementedError,
+      ('"elu_cpu" not implemented for \'Long\'',)),
+    M("silu of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.nn.functional.silu(o["x"]), NotImplementedError,
+      ('"silu_cpu" not implemented for \'Long\'',)),
+    M("softplus of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.nn.functional.softplus(o["x"]), NotImplementedError,
+      ('"softplus_cpu" not implemented for \'Long\'',)),
+    M("logsigmoid of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.nn.functional.logsigmoid(o["x"]), NotImplementedError,
+      ('"log_sigmoid_cpu" not implemented for \'Long\'',)),
+    M("softmax of integers", lambda L: {"x": ones(L, 2, 3, dtype=L.int64)}, lambda L, o: L.softmax(o["x"], 1), NotImplementedError,
+      ('"softmax_lastdim_kernel_impl" not implemented for \'Long\'',)),
+    M("softmax of integers over a middle dim", lambda L: {"x": ones(L, 2, 3, 4, dtype=L.int64)}, lambda L, o: L.softmax(o["x"], 1),
+      NotImplementedError, ('"softmax_kernel_impl" not implemented for \'Long\'',)),
+    M("Softmax over a dim out of range", lambda L: {"model": L.nn.Softmax(dim=2), "x": L.randn(2, 3)}, lambda L, o: o["model"](o["x"]),
+      IndexError, ("Dimension out of range (expected to be in range of [-2, 1], but got 2)",)),
+    M("relu of bools", lambda L: {"x": ones(L, 3, dtype=L.bool)}, lambda L, o: L.relu(o["x"]), RuntimeError, ("Boolean inputs not supported for relu",)),
+    M("Hardtanh with max below min", nothing, lambda L, o: L.nn.Hardtanh(1.0, -1.0), AssertionError,
+      ("max_val (-1.0) must be greater than min_val (1.0)",)),
+    M("broadcast_shapes that do not broadcast", nothing, lambda L, o: L.broadcast_shapes((2, 3), (4,)), RuntimeError,
+      ("Attempting to broadcast a dimension of length 4 at -1! Mismatching argument at index 1 had (4,); "
+       "but expected shape should be broadcastable to [2, 3]",)),
+]
+
+MIRRORED = FACTORIES + SAMPLERS + SETTERS + LOSSES_MIRRORED + MATMUL + OPTIMIZERS_MIRRORED + LOADERS_MIRRORED + LAYERS
+
+
+MIRRORED_ROWS = [row.row() for row in MIRRORED]
+FAMILIES = MODULES + OPTIMIZERS + LOADERS + LOSSES + AROUND_CONV + RNG + FILES + MIRRORED_ROWS
 ALL_ROWS = CORE + FAMILIES
 
 
 def test_the_table_has_at_least_sixty_rows():
-    counts = {"core": len(CORE), "modules": len(MODULES), "optimizers": len(OPTIMIZERS), "DataLoader": len(LOADERS),
-              "losses": len(LOSSES), "around convolutions": len(AROUND_CONV), "RNG": len(RNG), "files": len(FILES)}
+    counts = {"core": len(CORE), "modules": len(MODULES), "optimizers": len(OPTIMIZERS) + len(OPTIMIZERS_MIRRORED),
+              "DataLoader": len(LOADERS) + len(LOADERS_MIRRORED), "losses": len(LOSSES) + len(LOSSES_MIRRORED), "around convolutions": len(AROUND_CONV), "RNG": len(RNG),
+              "files": len(FILES), "factories": len(FACTORIES), "in-place samplers and init": len(SAMPLERS), "setters": len(SETTERS),
+              "matmul": len(MATMUL), "layers": len(LAYERS)}
     print(f"\nmisuse table: {len(ALL_ROWS)} rows ({', '.join(f'{k} {v}' for k, v in counts.items())})")
-    assert len(ALL_ROWS) >= 60 and len({row.name for row in ALL_ROWS}) == len(ALL_ROWS)
+    assert len(ALL_ROWS) >= 250 and len({row.name for row in ALL_ROWS}) == len(ALL_ROWS)
     assert all(count >= 4 for count in counts.values())
 
 
@@ -558,6 +927,27 @@ def test_misuse(case, tmp_path, monkeypatch):
     assert not (tmp_path / "pwned").exists(), f"{case.name}: loading ran code"
     leftovers = [p.name for p in tmp_path.rglob("*") if p.name.endswith((".tmp", ".part"))]
     assert leftovers == [], f"{case.name}: left temporary files {leftovers}"
+
+
+def _raised(case, lib):
+    objects = case.setup(lib)
+    with pytest.raises(BaseException) as info:
+        case.act(lib, objects)
+    return info.value
+
+
+@pytest.mark.parametrize("case", MIRRORED, ids=[c.name for c in MIRRORED])
+def test_pytorch_raises_the_same(case):
+    """Each mirrored row, run on torch 2.13 and on tinytorch: the same exception type exactly
+    (not a subclass: NotImplementedError is a RuntimeError) and the row's words in both messages."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch.utils.data")  # the rows reach it as torch.utils.data
+    for lib, error in ((torch, _raised(case, torch)), (tinytorch, _raised(case, tinytorch))):
+        assert type(error) is case.error, f"{case.name}: {lib.__name__} raised {type(error).__name__}: {error}"
+        message = str(error)
+        for word in case.words:
+            word = word.replace("tinytorch.", "torch.") if lib is torch else word
+            assert word in message, f"{case.name}: {word!r} not in {lib.__name__}'s {message!r}"
 
 
 def test_freeze_sees_every_kind_of_change(tmp_path):

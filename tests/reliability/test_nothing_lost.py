@@ -161,3 +161,46 @@ def test_the_same_seed_gives_bit_identical_losses_in_two_processes():
     in_process = Run(0, "adam", loader_generator=False)
     in_process.train(40)
     assert [loss.hex() for loss in in_process.losses] == same_seed_a
+
+
+# -- (d) Ctrl-C in the middle of an epoch of the example -------------------------------------------
+def test_ctrl_c_mid_epoch_keeps_the_last_checkpoint_and_the_run_resumes_exactly(tmp_path):
+    """examples/mnist_mlp.py gets SIGINT while epoch 2 of 3 runs: it stops (exit code 130), its
+    checkpoint is epoch 1's, whole, and ``--resume`` finishes with weights bit-identical to a run
+    that was never interrupted."""
+    args = ["examples/mnist_mlp.py", "--epochs", "3", "--train-subset", "1200", "--test-subset", "100", "--no-progress", "--seed", "3"]
+    reference = python(*args, "--out", str(tmp_path / "reference"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run = tmp_path / "run"
+    interrupted = python(*args, "--out", str(run), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = []
+    for line in interrupted.stdout:
+        seen.append(line)
+        if line.startswith("epoch 2 starts"):
+            break
+    time.sleep(0.1)  # a few batches in (the assertions below hold for any moment inside the epoch)
+    interrupted.send_signal(signal.SIGINT)
+    out, err = interrupted.communicate(timeout=300)
+    out = "".join(seen) + out
+    assert interrupted.returncode == 130, err
+    assert "Traceback" not in err
+    assert "epoch 1 took" in out and "epoch 2 took" not in out, out
+    done = int(out.split("interrupted in epoch 2 after ")[1].split()[0])
+    assert done < 100, out  # 1200 images in batches of 12: the signal came mid-epoch
+    assert "rerun with --resume to continue" in out
+    checkpoint = tinytorch.load(run / "checkpoint.safetensors")
+    assert checkpoint["epoch"] == 1
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.safetensors"]  # no temporary file, no final weights
+
+    resumed = python(*args, "--out", str(run), "--resume", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert f"resumed from {run / 'checkpoint.safetensors'}: 1 epoch(s) done" in out
+    assert "epoch 1 starts" not in out and "epoch 2 starts" in out and "epoch 3 starts" in out
+    out, err = reference.communicate(timeout=300)
+    assert reference.returncode == 0, err
+    assert tinytorch.load(run / "checkpoint.safetensors")["epoch"] == 3
+    final = tinytorch.load(run / "mnist_mlp.safetensors")
+    expected = tinytorch.load(tmp_path / "reference" / "mnist_mlp.safetensors")
+    assert final.keys() == expected.keys()
+    for name in expected:
+        assert final[name].numpy().tobytes() == expected[name].numpy().tobytes(), f"{name} differs after resuming"

@@ -3,7 +3,8 @@
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
-from .. import _backend as backend
+from .. import _backend as backend, _dtypes as dtypes
+from .._tensor import Tensor
 from ._util import check_same_device, promote, wrap
 from .movement import Permute
 from .reduce import Sum
@@ -120,11 +121,50 @@ def _linear_backward_arrays(x, weight, grad, needs, has_bias):
     return grad_x, grad_weight, grad_bias
 
 
+def _kernel(ndim_a, ndim_b):
+    """Which of PyTorch's kernels a matmul of these ranks runs: its dtype errors are that kernel's."""
+    if ndim_a == 1 and ndim_b == 1:
+        return "dot"
+    if ndim_b == 1 and ndim_a >= 2:
+        return "mv"
+    if ndim_b == 2 and ndim_a >= 1:
+        return "mm"
+    return "bmm"
+
+
+def _check_matmul_dtypes(a, b):
+    """PyTorch multiplies matrices of one dtype only (no promotion), and no bool matrices."""
+    da, db = a._data.dtype, b._data.dtype
+    if da == db and da.kind != "b":
+        return
+    kernel = _kernel(a._data.ndim, b._data.ndim)
+    if da == db:
+        raise NotImplementedError(
+            f'"{ {"dot": "dot", "mv": "addmv_impl_cpu", "mm": "addmm_impl_cpu_", "bmm": "bmm"}[kernel]}" '
+            f"not implemented for '{dtypes.scalar_type_name(da)}'"
+        )
+    name_a, name_b = dtypes.scalar_type_name(da), dtypes.scalar_type_name(db)
+    if kernel == "dot":
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {name_a} and {name_b}")
+    if kernel == "mv":
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {name_b}, {name_a}, and {name_b}")
+    if kernel == "mm":
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {dtypes.cpp_type_name(da)} != {dtypes.cpp_type_name(db)}"
+        )
+    raise RuntimeError(f"expected scalar type {name_a} but found {name_b}")
+
+
 def matmul(input, other):
     """Matrix product with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
     if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
         return _sparse_coo.matmul(input, other)
-    a, b = promote(input, other)
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        check_same_device(input, other)
+        _check_matmul_dtypes(input, other)
+        a, b = input, other
+    else:
+        a, b = promote(input, other)
     _check_matmul(a, b)
     return MatMul.apply(a, b)
 
@@ -161,8 +201,18 @@ def linear(input, weight, bias=None):
     check_same_device(input, weight)
     if bias is not None:
         check_same_device(input, bias)
+    if bias is not None and bias._data.dtype != w.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {dtypes.scalar_type_name(bias._data.dtype)} and {dtypes.scalar_type_name(w.dtype)}"
+        )
     if data.dtype is not w.dtype and data.dtype != w.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {input.dtype} and {weight.dtype}")
+        if bias is None:  # PyTorch runs matmul (its mm's words), else addmm
+            raise RuntimeError(
+                f"expected m1 and m2 to have the same dtype, but got: {dtypes.cpp_type_name(data.dtype)} != {dtypes.cpp_type_name(w.dtype)}"
+            )
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {dtypes.scalar_type_name(data.dtype)} and {dtypes.scalar_type_name(w.dtype)}"
+        )
     if data.ndim == 0 or data.shape[-1] != w.shape[-1]:
         rows = 1
         for s in data.shape[:-1]:

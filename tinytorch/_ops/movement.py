@@ -309,17 +309,27 @@ def broadcast_to(input, size):
 
 
 def broadcast_shapes(*shapes):
-    result = []
+    """The shape that tensors of these shapes broadcast to (PyTorch's checks and words)."""
+    shapes = [(shape,) if isinstance(shape, int) else shape for shape in shapes if shape is not None]
     for shape in shapes:
-        shape = shape_arg((shape,)) if not isinstance(shape, int) else (shape,)
-        for i in range(1, len(shape) + 1):
-            if i > len(result):
-                result.insert(0, shape[-i])
-            elif result[-i] == 1:
-                result[-i] = shape[-i]
-            elif shape[-i] not in (1, result[-i]):
-                raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape.  Mismatch is between {result} and {list(shape)}")
-    return Size(result)
+        if not isinstance(shape, (tuple, list)):
+            raise RuntimeError(f"Input shapes should be of type ints, a tuple of ints, or a list of ints, got {shape}")
+    common = [1] * builtins.max((len(shape) for shape in shapes), default=0)
+    for position, shape in enumerate(shapes):
+        for i in range(-1, -1 - len(shape), -1):
+            size = shape[i]
+            if size == common[i]:
+                continue
+            if common[i] == 1:
+                if size < 0:
+                    raise ValueError("Attempting to broadcast a dimension with negative length!")
+                common[i] = size
+            elif size != 1:
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {size} at {i}! Mismatching argument at index "
+                    f"{position} had {shape}; but expected shape should be broadcastable to {common}"
+                )
+    return Size(common)
 
 
 def broadcast_tensors(*tensors):

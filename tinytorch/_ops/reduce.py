@@ -358,11 +358,13 @@ def logsumexp(input, dim, keepdim=False):
 def _softmax_input(input, dim, dtype, name):
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind not in "fc":
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for \'{dtypes.scalar_type_name(input._data.dtype)}\'')
     if dim is None:
         raise TypeError(f"{name}() missing required argument 'dim'")
-    return input, normalize_dim(dim, input._data.ndim)
+    d = normalize_dim(dim, input._data.ndim)
+    if input._data.dtype.kind not in "fc":
+        kernel = "lastdim_kernel_impl" if d == input._data.ndim - 1 or input._data.ndim == 0 else "kernel_impl"
+        raise NotImplementedError(f'"{name}_{kernel}" not implemented for \'{dtypes.scalar_type_name(input._data.dtype)}\'')
+    return input, d
 
 
 def softmax(input, dim, dtype=None):

@@ -5,9 +5,9 @@ import warnings
 
 import numpy as np
 
-from .. import _backend as backend, _creation as creation, _ops as ops
-from .._dtypes import scalar_type_name
-from .._ops import nn_ops
+from .. import _backend as backend, _creation as creation, _dtypes as dtypes, _ops as ops
+from .._ops import movement, nn_ops
+from .._tensor import Tensor
 from .._ops._util import promote
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -40,22 +40,77 @@ def _warn_if_broadcast(input, target):
         )
 
 
+def _require_tensors(function, **arguments):
+    """PyTorch's argument parser refuses a non-tensor input or target of its C++ losses."""
+    for position, (name, value) in enumerate(arguments.items(), 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{function}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
+
+
+def _floating_kernel(kernel, *tensors):
+    """PyTorch's kernels for these losses run on floating-point data only (after promotion)."""
+    numpy_dtype = tensors[0]._data.dtype
+    for t in tensors[1:]:
+        numpy_dtype = np.promote_types(numpy_dtype, t._data.dtype)
+    if numpy_dtype.kind not in "fc":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(numpy_dtype)}\'')
+
+
+def _check_weight_size(weight, input):
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+
+
+def _check_broadcast(shape_a, shape_b):
+    """PyTorch's error where an elementwise op meets shapes that do not broadcast."""
+    n = max(len(shape_a), len(shape_b))
+    for i in range(1, n + 1):
+        a = shape_a[-i] if i <= len(shape_a) else 1
+        b = shape_b[-i] if i <= len(shape_b) else 1
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {n - i}")
+
+
+def _check_weight_broadcasts(weight, input, target=None):
+    """A loss's weight broadcasts to the loss's shape, never past it. With a target, as PyTorch's
+    binary_cross_entropy: the weight is first expanded to ``broadcast_shapes(target, weight)``."""
+    shape = tuple(input._data.shape)
+    if target is not None:
+        full = tuple(movement.broadcast_shapes(target.shape, weight.shape))
+    else:
+        _check_broadcast(shape, weight._data.shape)
+        full = tuple(movement.broadcast_shapes(shape, weight._data.shape))
+    if full != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}")
+
+
 # -- regression ---------------------------------------------------------------------------------
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, reduced."""
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
+    _check_weight_size(weight, input)
+    if weight is None:
+        _floating_kernel("mse_cpu", input, target)
     diff = input - target
     losses = diff * diff
-    return _reduce(losses if weight is None else losses * weight, reduction)
+    return _reduce(losses, reduction) if weight is None else _weighted(losses * weight, weight, reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target|, reduced (the gradient at 0 is 0)."""
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
+    _check_weight_size(weight, input)
     losses = (input - target).abs()
-    return _reduce(losses if weight is None else losses * weight, reduction)
+    return _reduce(losses, reduction) if weight is None else _weighted(losses * weight, weight, reduction)
+
+
+def _weighted(losses, weight, reduction):
+    """PyTorch's weighted mse/l1 'mean' divides by the summed weights, not the element count."""
+    if reduction == "mean":
+        return losses.sum() / weight.sum()
+    return _reduce(losses, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -64,6 +119,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _warn_if_broadcast(input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _floating_kernel("smooth_l1_cpu", input, target)
     distance = (input - target).abs()
     if beta == 0:
         return _reduce(distance, reduction)
@@ -76,6 +132,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_if_broadcast(input, target)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_weight_size(weight, input)
+    _floating_kernel("huber_cpu", input, target)
     distance = (input - target).abs()
     losses = ops.where(distance < delta, distance * distance * 0.5, (distance - 0.5 * delta) * delta)
     return _reduce(losses if weight is None else losses * weight, reduction)
@@ -90,10 +148,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is deprecated. "
             "Please ensure they have the same size."
         )
-    data = input._data
-    if data.size:
-        backend.check_later(((data < 0) | (data > 1)).any(), _bce_input_out_of_range)
-    input, target = promote(input, target)
+    if weight is not None:
+        _check_weight_broadcasts(weight, input, target)
+    data, target_data = input._data, target._data
+    if target_data.dtype != data.dtype:
+        raise RuntimeError(f"Found dtype {dtypes.scalar_type_name(target._data.dtype)} but expected {dtypes.scalar_type_name(input._data.dtype)}")
+    _floating_kernel("binary_cross_entropy", input)
+    if data.size:  # NaN is outside [0, 1] too
+        backend.check_later(~((data >= 0) & (data <= 1)).all(), _bce_input_out_of_range)
+        backend.check_later(~((target_data >= 0) & (target_data <= 1)).all(), _bce_target_out_of_range)
     return nn_ops.binary_cross_entropy(input, target, weight, reduction)
 
 
@@ -102,6 +165,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    _floating_kernel("log_sigmoid_cpu", input)
+    if target._data.dtype.kind == "b" and input._data.dtype.kind == "b":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead."
+        )
+    if target._data.dtype.kind not in "fc":  # PyTorch computes into a tensor of the target's dtype
+        raise RuntimeError(
+            f"result type {dtypes.scalar_type_name(input._data.dtype)} can't be cast to the desired output type {dtypes.scalar_type_name(target._data.dtype)}"
+        )
+    if pos_weight is not None:
+        _check_broadcast(pos_weight._data.shape, target._data.shape)
+    if weight is not None:
+        _check_weight_broadcasts(weight, input)
     input, target = promote(input, target)
     return nn_ops.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
 
@@ -115,6 +191,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
             "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
             stacklevel=2,
         )
+    _require_tensors("kl_div", input=input, target=target)
+    if input._data.dtype.kind in "iub" or target._data.dtype.kind in "iub":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     batchmean = reduction == "batchmean"
     reduction = "sum" if batchmean else _reduction(reduction, size_average, reduce)
     if log_target:
@@ -149,9 +228,9 @@ def _check_class_targets(input, target, weight, ignore_index):
         if list(target_shape) != expected:
             raise RuntimeError(f"Expected target size {expected}, got {list(target_shape)}")
     if target._data.dtype not in _CLASS_INDEX_DTYPES:
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {scalar_type_name(target.dtype)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(target.dtype)}")
     classes = shape[1 if ndim > 1 else 0]
-    if weight is not None and weight.numel() != classes:
+    if weight is not None and (weight._data.ndim != 1 or weight._data.size != classes):
         raise RuntimeError(
             f"weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
         )
@@ -180,6 +259,10 @@ def _bce_input_out_of_range():
     raise RuntimeError("all elements of input should be between 0 and 1")
 
 
+def _bce_target_out_of_range():
+    raise RuntimeError("all elements of target should be between 0 and 1")
+
+
 def _target_out_of_bounds(data, outside):
     first = backend.to_numpy(data[outside]).reshape(-1)[0]
     raise IndexError(f"Target {int(first)} is out of bounds.")
@@ -196,14 +279,16 @@ def _matching_weight(weight, input):
     if weight is None:
         return None
     if weight._data.dtype != input._data.dtype:
-        raise RuntimeError(f"expected scalar type {scalar_type_name(input.dtype)} but found {scalar_type_name(weight.dtype)}")
+        raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(input.dtype)} but found {dtypes.scalar_type_name(weight.dtype)}")
     return weight.detach()
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-w[target] input[target] (input holds log-probabilities); 'mean' divides by the summed weights."""
     reduction = _reduction(reduction, size_average, reduce)
+    _require_tensors("nll_loss_nd", input=input, target=target)
     _check_class_targets(input, target, weight, ignore_index)
+    _floating_kernel("nll_loss_out_frame" if input.dim() <= 2 else "nll_loss2d_forward_out_frame", input)
     target = _unbatched(input, target)
     weight = _matching_weight(weight, input)
     dim = 1 if input.dim() > 1 else 0
@@ -223,21 +308,27 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     One fused, stable op (log_softmax and nll_loss together): see ``tinytorch._ops.nn_ops.CrossEntropy``.
     """
     reduction = _reduction(reduction, size_average, reduce)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    _require_tensors("cross_entropy_loss", input=input, target=target)
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing:g}")
+    if not label_smoothing > 0.0:  # PyTorch smooths only for a positive value (negative or NaN: none)
+        label_smoothing = 0.0
+    _floating_kernel("log_softmax_lastdim_kernel_impl" if input.dim() <= 2 else "log_softmax_kernel_impl", input)
     if target._data.shape == input._data.shape:  # class probabilities, as PyTorch decides it
         if target._data.dtype.kind != "f":
-            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {scalar_type_name(target.dtype)}")
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {dtypes.scalar_type_name(target.dtype)}")
         if input.dim() == 0:
             raise IndexError("Dimension specified as 1 but tensor has no dimensions")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         classes = input.shape[1 if input.dim() > 1 else 0]
-        if weight is not None and weight.numel() != classes:
+        if weight is not None and (weight._data.ndim != 1 or weight._data.size != classes):
             raise RuntimeError(
                 f"cross_entropy: weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {list(weight.shape)}"
             )
-        input, target = promote(input, target)
+        if input._data.dtype != target._data.dtype:  # the loss comes out in the promoted dtype, as PyTorch's
+            common = dtypes.from_numpy_dtype(np.promote_types(input._data.dtype, target._data.dtype))
+            input, target = input.to(common), target.to(common)
     else:
         if not _check_class_targets(input, target, weight, ignore_index):
             ignore_index = None  # no target is ignored: the op skips its masks

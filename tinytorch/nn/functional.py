@@ -33,6 +33,12 @@ __all__ = [
 ]
 
 
+def _floating_only(kernel, input):
+    """PyTorch's kernels for these activations and normalizations take floating-point input only."""
+    if input._data.dtype.kind not in "fc":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.scalar_type_name(input._data.dtype)}\'')
+
+
 def _maybe_inplace(input, inplace, fn, *args):
     """``fn(input, *args)``, written back into ``input`` when ``inplace`` (PyTorch's ``relu_`` etc.)."""
     if inplace:
@@ -69,6 +75,7 @@ def _leaky_relu(input, negative_slope):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x for x > 0, else negative_slope * x."""
+    _floating_only("leaky_relu_cpu", input)
     return _maybe_inplace(input, inplace, _leaky_relu, negative_slope)
 
 
@@ -79,11 +86,14 @@ def _elu(input, alpha):
 
 def elu(input, alpha=1.0, inplace=False):
     """x for x > 0, else alpha * (exp(x) - 1)."""
+    _floating_only("elu_cpu", input)
     return _maybe_inplace(input, inplace, _elu, alpha)
 
 
 def gelu(input, approximate="none"):
     """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation."""
+    if approximate in ("none", "tanh"):
+        _floating_only("GeluKernelImpl", input)
     if approximate == "none":
         return input * (_nn_ops.erf(input * (1 / math.sqrt(2))) + 1) * 0.5
     if approximate == "tanh":
@@ -94,11 +104,13 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     """x * sigmoid(x) (swish)."""
+    _floating_only("silu_cpu", input)
     return _maybe_inplace(input, inplace, lambda x: x * x.sigmoid())
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (for stability)."""
+    _floating_only("softplus_cpu", input)
     scaled = input * beta
     # Clamping before exp keeps the discarded branch finite, so its zero gradient is not nan.
     smooth = scaled.clamp(max=threshold).exp().log1p() / beta
@@ -107,6 +119,7 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 def logsigmoid(input):
     """log(sigmoid(x)) = -softplus(-x), computed without overflow."""
+    _floating_only("log_sigmoid_cpu", input)
     # Two branches, each clamped so exp never overflows; no |x|, whose kink would zero the
     # gradient at 0 (it is 1/2 there).
     negative = input - input.clamp(max=0).exp().log1p()
@@ -157,6 +170,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    if p < 1.0 and input._data.dtype.kind not in "fc":  # the kept values are scaled by a float
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_dtypes.scalar_type_name(input._data.dtype)}")
     mask = _creation.empty_like(input)
     if p == 1.0:
         mask.zero_()
@@ -269,6 +284,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     channels = shape[1] if input.dim() > 1 else 1
     _check_per_channel(channels, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    _floating_only("batch_norm", input)
     view = (1, channels) + (1,) * (input.dim() - 2)
     dims = (0,) + tuple(range(2, input.dim()))
     if training:
@@ -307,11 +323,20 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dims of each sample."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = len(normalized_shape)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t._data.shape) != normalized_shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                f"{list(t._data.shape)} and normalized_shape = {list(normalized_shape)}"
+            )
     if count == 0 or tuple(input.shape[input.dim() - count:]) != normalized_shape or input.dim() < count:
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{list(input.shape)}"
         )
+    if any(t is not None and t._data.dtype != input._data.dtype for t in (weight, bias)):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    _floating_only("LayerNormKernelImpl", input)
     dims = tuple(range(-count, 0))
     centered = input - input.mean(dims, keepdim=True)
     out = centered * ((centered * centered).mean(dims, keepdim=True) + eps).rsqrt()

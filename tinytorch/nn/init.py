@@ -3,7 +3,7 @@
 import math
 import warnings
 
-from .. import _backend
+from .. import _backend, _dtypes, random as _random
 from ..autograd.grad_mode import no_grad as _no_grad
 from ..random import generator_for as _generator_for
 
@@ -98,10 +98,16 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         )
     data = tensor._data
     xp = _backend.array_module(data)
+    wide = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3
+    # PyTorch draws with normal_ (wide window) or uniform_(a, b): their checks, before any draw.
+    if wide:
+        _random.check_normal_args(tensor, mean, std)
+    else:
+        _random.check_uniform_bounds(tensor, a, b)
     rng = _generator_for(tensor.device, generator)
     shape, dtype = data.shape, data.dtype
     with _no_grad():
-        if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+        if wide:
             # Most normal draws land inside: redraw the ones outside until none is.
             result = (rng.standard_normal(size=shape) * std + mean).astype(dtype)
             outside = (result < a) | (result > b)
@@ -170,6 +176,8 @@ def orthogonal_(tensor, gain=1, generator=None):
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     data = tensor._data
+    if data.dtype.kind != "f":  # PyTorch draws the matrix with normal_
+        raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{_dtypes.scalar_type_name(data.dtype)}\'')
     xp = _backend.array_module(data)
     flattened = _generator_for(tensor.device, generator).standard_normal(size=(rows, cols))
     if rows < cols:

@@ -13,6 +13,12 @@ from ..autograd.grad_mode import enable_grad
 from .._tensor import Tensor
 
 
+def _check_tensor_lr(lr):
+    """PyTorch takes a tensor learning rate only if it holds one element."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+
+
 class Optimizer:
     """Base class: ``param_groups`` (dicts of params and hyperparameters) and ``state`` (per param).
 

@@ -1,11 +1,16 @@
 """``DataLoader``: batches from a dataset, in the main process or in worker processes, with
 PyTorch's arguments, validation and semantics."""
 
+import contextlib
 import itertools
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
+import signal
+import threading
+import time
 import warnings
 import weakref
 
@@ -246,6 +251,7 @@ class _MultiProcessingIterator(_BaseIterator):
         context = loader.multiprocessing_context or multiprocessing.get_context()
         self._result_queue = context.Queue()
         self._done_event = context.Event()
+        self._worker_error = None
         self._index_queues, self._workers = [], []
         for worker_id in range(self._num_workers):
             index_queue = context.Queue()
@@ -335,19 +341,70 @@ class _MultiProcessingIterator(_BaseIterator):
         return data
 
     def _get_data(self):
-        """The next ``(task number, data)`` from any worker; raises if a worker died or on timeout."""
-        wait = self._timeout if self._timeout > 0 else _worker.POLL_INTERVAL
-        while True:
-            try:
-                return _worker.unpack(self._result_queue.get(timeout=wait))
-            except queue.Empty:
-                dead = [w.pid for w in self._workers if not w.is_alive()]
-                if dead:
-                    self._shutdown()
-                    pids = ", ".join(str(pid) for pid in dead)
-                    raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly") from None
-                if self._timeout > 0:
-                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
+        """The next ``(task number, data)`` from any worker; raises if a worker died or on timeout.
+
+        A worker killed while writing a batch leaves part of a message in the pipe, and reading it
+        would block forever. So the workers are checked before each read (``connection.wait``
+        returns when data arrives or a worker's process ends), and, in the main thread, a SIGCHLD
+        handler interrupts a read already under way when a worker dies (as PyTorch's does)."""
+        deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
+        reader = self._result_queue._reader
+        sentinels = [worker.sentinel for worker in self._workers]
+        with self._raise_on_worker_death():
+            while True:
+                wait = _worker.POLL_INTERVAL if deadline is None else max(0.0, deadline - time.monotonic())
+                ready = multiprocessing.connection.wait([reader, *sentinels], timeout=wait)
+                self._check_workers()
+                if reader in ready:
+                    try:
+                        return _worker.unpack(self._result_queue.get(timeout=wait))
+                    except queue.Empty:  # another reader took it (it cannot be: but never block here)
+                        continue
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+
+    def _check_workers(self, from_signal=False):
+        """Raise, naming the worker and how it died, if a worker process has ended. The shutdown
+        that follows ends the other workers (their SIGCHLDs find the error already made); every
+        later call raises the same error."""
+        if self._worker_error is not None:
+            if from_signal:
+                return
+            raise self._worker_error
+        for worker_id, worker in enumerate(self._workers):
+            code = worker.exitcode
+            if code is None:
+                continue
+            where = f"(worker {worker_id} of {self._num_workers})"
+            if code < 0:
+                message = f"DataLoader worker (pid {worker.pid}) is killed by signal: {signal.strsignal(-code)}. {where}"
+            else:
+                message = (
+                    f"DataLoader worker (pid {worker.pid}) exited unexpectedly with exit code {code}. Details are lost due to "
+                    f"multiprocessing. Rerunning with num_workers=0 may give better error trace. {where}"
+                )
+            self._worker_error = RuntimeError(message)
+            self._shutdown()
+            raise self._worker_error
+
+    @contextlib.contextmanager
+    def _raise_on_worker_death(self):
+        """While the main thread waits for a batch, a worker's death (SIGCHLD) raises at once."""
+        if not hasattr(signal, "SIGCHLD") or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.getsignal(signal.SIGCHLD)
+
+        def on_child_exit(signum, frame):
+            self._check_workers(from_signal=True)
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(signal.SIGCHLD, on_child_exit)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGCHLD, previous if previous is not None else signal.SIG_DFL)
 
 
 def _shutdown_workers(workers, index_queues, result_queue, done_event):

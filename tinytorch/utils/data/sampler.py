@@ -118,9 +118,12 @@ class WeightedRandomSampler(Sampler):
 
     def __iter__(self):
         weights = np.asarray(self.weights)
-        # Checked here, as torch.multinomial checks when sampling.
-        if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0 or inf or nan)")
+        # Checked here, as torch.multinomial checks when sampling: the first bad entry names the problem.
+        bad = ~((weights >= 0) & np.isfinite(weights))
+        if bad.any():
+            first = weights[np.argmax(bad)]
+            problem = "< 0" if not first >= 0 else "= infinity or NaN"  # NaN fails ">= 0" first, as in PyTorch
+            raise RuntimeError(f"invalid multinomial distribution (encountering probability entry {problem})")
         if weights.sum() <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
         if not self.replacement and self.num_samples > np.count_nonzero(weights):

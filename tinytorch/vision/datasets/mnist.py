@@ -13,6 +13,7 @@ import zlib
 
 import numpy as np
 
+from ..._bounded_read import read_at_most
 from ..._tensor import Tensor
 from ...utils.data import Dataset
 from ...utils.data._collate import SampleBatch
@@ -41,22 +42,8 @@ def read_idx_file(path):
             raise RuntimeError(f"{path}: not a valid gzip file ({error})") from None
 
 
-def _read_at_most(stream, count, keep=True):
-    """Up to ``count`` bytes of ``stream``, in chunks no larger than what was already read
-    (``read(count)`` would allocate ``count`` bytes up front); with ``keep=False`` only their number."""
-    chunks, total = [], 0
-    while total < count:
-        chunk = stream.read(min(count - total, max(total, 1 << 16) if keep else 1 << 16))
-        if not chunk:
-            break
-        total += len(chunk)
-        if keep:
-            chunks.append(chunk)
-    return b"".join(chunks) if keep else total
-
-
 def _parse_idx(path, stream):
-    raw = _read_at_most(stream, 4)
+    raw = read_at_most(stream, 4)
     if len(raw) < 4:
         raise RuntimeError(f"{path}: truncated IDX file ({len(raw)} bytes, shorter than the magic number)")
     magic = int.from_bytes(raw[:4], "big")
@@ -64,16 +51,16 @@ def _parse_idx(path, stream):
     if raw[:2] != b"\0\0" or type_code not in _IDX_TYPES or not 1 <= ndim <= 3:
         raise RuntimeError(f"{path}: not an IDX file (magic number {magic:#010x})")
     header = 4 + 4 * ndim
-    raw += _read_at_most(stream, header - 4)
+    raw += read_at_most(stream, header - 4)
     if len(raw) < header:
         raise RuntimeError(f"{path}: truncated IDX file ({len(raw)} bytes, shorter than its {header}-byte header)")
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(_IDX_TYPES[type_code])
     expected = header + math.prod(dims) * dtype.itemsize  # Python ints: a crafted header can't overflow
-    payload = _read_at_most(stream, expected - header + 1)  # one byte more reveals trailing data
+    payload = read_at_most(stream, expected - header + 1)  # one byte more reveals trailing data
     size = header + len(payload)
     if size > expected:  # count the rest for the message, keeping none of it
-        size += _read_at_most(stream, float("inf"), keep=False)
+        size += read_at_most(stream, float("inf"), keep=False)
     if size != expected:
         raise RuntimeError(
             f"{path}: the header says {'x'.join(map(str, dims))} values of {dtype.name} ({expected} bytes with the "
