@@ -12,8 +12,8 @@ import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import tinytorch  # noqa: E402
-from tinytorch import nn, optim# noqa: E402
+import tinytorch
+from tinytorch import nn, optim
 
 
 def audit(name, make_optimizer, steps=3, batch=128):

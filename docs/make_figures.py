@@ -10,12 +10,12 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import FancyBboxPatch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyBboxPatch
 
-import tinytorch  # noqa: E402
-import tinytorch.nn.functional as F  # noqa: E402
-from tinytorch import nn# noqa: E402
+import tinytorch
+import tinytorch.nn.functional as F
+from tinytorch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

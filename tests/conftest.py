@@ -10,9 +10,9 @@ if os.environ.get("TINYTORCH_FAKE_CUDA", "") not in ("", "0"):  # the CUDA path 
 
     fake_cupy.install()
 
-from hypothesis import Phase, settings  # noqa: E402
+from hypothesis import Phase, settings
 
-import tinytorch  # noqa: E402
+import tinytorch
 
 # The GPU check runs with --hypothesis-profile=noshrink: a failing case is reported as found, not
 # minimized (shrinking on a GPU costs minutes that a short device lease does not have).
@@ -31,11 +31,6 @@ def _seed():
     tinytorch.manual_seed(0)
     np.random.seed(0)
     yield
-
-
-def torch_or_skip():
-    """The torch module when it is installed (the oracle), else skip the calling test."""
-    return pytest.importorskip("torch")
 
 
 def pytest_runtest_logreport(report):

@@ -12,7 +12,7 @@ from ._sparse_coo import sparse_coo_tensor, mm as spmm
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
-from ._ops import *  # noqa: F401,F403 - the functional API (its __all__: PyTorch's top-level names)
+from ._ops import *  # the functional API (its __all__: PyTorch's top-level names)
 from ._creation import (
     arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     logspace, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
@@ -21,12 +21,13 @@ from ._creation import (
 from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
-from . import accelerator, autograd, cuda, random  # noqa: E402
+from . import accelerator, autograd, cuda, random
 from . import multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
 from . import linalg
 from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )
+from ._ops._util import promote as _promote
 from ._ops.nn_ops import erf
 from .serialization import save, load
 
@@ -34,11 +35,11 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-def numel(input):  # noqa: A002
+def numel(input):
     return input.numel()
 
 
-def is_floating_point(input):  # noqa: A002
+def is_floating_point(input):
     return input.is_floating_point()
 
 
@@ -47,9 +48,7 @@ def promote_types(type1, type2):
 
 
 def result_type(tensor1, tensor2):
-    from ._ops._util import promote
-
-    a, b = promote(tensor1, tensor2)
+    a, b = _promote(tensor1, tensor2)
     return (a if isinstance(a, Tensor) else b).dtype
 
 

@@ -216,28 +216,28 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     return _finish(_on(device, lambda: xp.full(shape, fill_value, dtype=d)), requires_grad)
 
 
-def _like(input, dtype, device, name):  # noqa: A002
+def _like(input, dtype, device, name):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {_type_name(input)}")
     return (dtype if dtype is not None else input.dtype), (device if device is not None else input.device)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device, "zeros_like")
     return zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def ones_like(input, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device, "ones_like")
     return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def empty_like(input, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device, "empty_like")
     return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device, "full_like")
     fill_value = _fill_number("full_like", fill_value)
     return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
@@ -381,17 +381,17 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _finish(_on(device, lambda: xp.argsort(rng.random(n)).astype(d, copy=False)), requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device, "rand_like")
     return rand(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):  # noqa: A002
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
     d, dev = _like(input, dtype, device, "randn_like")
     return randn(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None):  # noqa: A002
+def randint_like(input, low=0, high=None, *, dtype=None, device=None):
     """Integers in [low, high) shaped like ``input``; ``randint_like(input, high)`` starts at 0."""
     d, dev = _like(input, dtype, device, "randint_like")
     if high is None:

@@ -32,9 +32,9 @@ int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 uint8 = dtype("uint8", np.uint8)
-bool = dtype("bool", np.bool_)  # noqa: A001 - PyTorch's name
-half, float, double = float16, float32, float64  # noqa: A001
-short, int, long = int16, int32, int64  # noqa: A001
+bool = dtype("bool", np.bool_)
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
 
 ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
 _BY_NUMPY = {d.numpy: d for d in ALL}
@@ -110,6 +110,12 @@ def set_default_dtype(d):
 
 def default_float_numpy():
     return _default_float.numpy
+
+
+def category(numpy_dtype):
+    """PyTorch's promotion category of a NumPy dtype: bool 0 < integer 1 < floating 2."""
+    kind = numpy_dtype.kind
+    return 2 if kind in "fc" else (0 if kind == "b" else 1)
 
 
 def promote_types(a, b):

@@ -20,6 +20,11 @@ import numpy as np
 
 from . import _backend as backend, _dtypes as dtypes
 from ._layout import sparse_coo
+from ._creation import as_tensor
+from ._format import format_array
+from ._ops._util import normalize_dim, normalize_dims
+from ._ops.matmul import mm as dense_mm
+from ._ops.movement import cat
 from ._tensor import Tensor
 from .autograd.function import Function
 
@@ -421,8 +426,6 @@ class _SparseTensor(Tensor):
         return self.transpose(0, 1)
 
     def transpose(self, dim0, dim1):
-        from ._ops._util import normalize_dim
-
         dim0, dim1 = normalize_dim(dim0, self._data.ndim), normalize_dim(dim1, self._data.ndim)
         sparse_dim = self._data.sparse_dim
         if (dim0 < sparse_dim) != (dim1 < sparse_dim):
@@ -502,8 +505,6 @@ def _rebuild_sparse(indices, values, shape, coalesced, requires_grad, device):
 
 
 def _format(t):
-    from ._format import format_array
-
     data, indent = t._data, len("tensor(")
     indices_str = format_array(data.indices, indent + len("indices=tensor("))
     if data.indices.size == 0:
@@ -552,8 +553,6 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
                       requires_grad=False, check_invariants=None, is_coalesced=None):
     """A sparse COO tensor with ``values`` at ``indices`` (sparse_dim x nnz); ``size`` is inferred
     from the largest index when omitted. Duplicate indices are allowed (they add up)."""
-    from ._creation import as_tensor
-
     if not isinstance(values, Tensor):
         values = as_tensor(values, dtype=dtype, device=device)
     if dtype is not None and values.dtype != dtype:
@@ -658,12 +657,10 @@ def _product(a, b, masked, name):
         return SparseMm.apply(a, b, masked)
     if b.is_sparse:  # dense @ sparse = (sparse^T @ dense^T)^T
         return _product(b.t(), a.t(), masked, name).t()
-    from ._ops import mm as dense_mm
-
     return dense_mm(a, b)
 
 
-def mm(input, mat2):  # noqa: A002 - PyTorch's names
+def mm(input, mat2):
     """``torch.mm`` with a sparse operand: a dense result (a sparse input's gradient is dense)."""
     return _product(input, mat2, False, "mm")
 
@@ -676,14 +673,14 @@ def sparse_mm(mat1, mat2, reduce="sum"):
     return _product(mat1, mat2, True, "mm")
 
 
-def matmul(input, other):  # noqa: A002
+def matmul(input, other):
     """``matmul`` with a sparse operand: 2-D by 2-D, or a sparse matrix by a vector."""
     if input.is_sparse and isinstance(other, Tensor) and other.dim() == 1 and not other.is_sparse:
         return mm(input, other.unsqueeze(1)).squeeze(1)
     return mm(input, other)
 
 
-def add(input, other, *, alpha=1):  # noqa: A002
+def add(input, other, *, alpha=1):
     """dense + sparse -> dense; sparse + sparse -> sparse; sparse + dense is refused, as PyTorch."""
     if not isinstance(input, Tensor) or not input.is_sparse:
         if not isinstance(input, Tensor):
@@ -697,8 +694,6 @@ def add(input, other, *, alpha=1):  # noqa: A002
     if input.sparse_dim() != other.sparse_dim():
         raise RuntimeError(f"add: expected 'self' and 'other' to have same sparse dimensions, but got {input.sparse_dim()} and {other.sparse_dim()}")
     xp = backend.array_module(input._data.values)
-    from ._ops import cat
-
     indices, values = input._entries()
     other_indices, other_values = other._entries()
     if alpha != 1:
@@ -721,7 +716,7 @@ def mul(sparse, other):
     return sparse._rebuilt(values * other, indices)
 
 
-def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
+def sum(input, dim=None, dtype=None):
     """``torch.sparse.sum``: a dense scalar over every element, or over ``dim`` (a sparse result
     while sparse dimensions remain, else dense)."""
     indices, values = input._entries()
@@ -729,8 +724,6 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
         values = values.to(dtype)
     if dim is None:
         return values.sum()
-    from ._ops._util import normalize_dims
-
     dims = normalize_dims(dim, input._data.ndim)
     sparse_dim = input._data.sparse_dim
     summed_sparse = [d for d in dims if d < sparse_dim]

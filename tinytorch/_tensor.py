@@ -3,13 +3,18 @@ in the class, and calls the op that computes it; the ops live in ``tinytorch._op
 
 import functools
 import numbers
+import weakref
 
 import numpy as np
 
-from . import _backend as backend, _dtypes as dtypes
+from . import _backend as backend, _dtypes as dtypes, _shared_memory
+from ._format import format_tensor
+from ._hooks import add_hook
 from ._layout import strided
-from .autograd.function import grad_accumulator, _RemovableHandle
+from .autograd import _api as _autograd_api
+from .autograd.function import grad_accumulator
 from .autograd.grad_mode import state as _grad_state
+from .autograd.trace import traced_backward
 
 
 def _binary(method):
@@ -280,7 +285,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return _TYPE_NAMES.get(self._data.dtype.name, self._data.dtype.name)
+            return f"tinytorch.{'cuda.' if self.is_cuda else ''}{dtypes.scalar_type_name(self._data.dtype)}Tensor"
         return self.to(dtype)
 
     def type_as(self, other):
@@ -292,8 +297,6 @@ class Tensor:
     def share_memory_(self):
         """Move the data to shared memory, which forked and spawned processes map too (a no-op
         for CUDA tensors and tensors already shared)."""
-        from . import _shared_memory
-
         if not self.is_cuda and not _shared_memory.is_shared(self._data):
             _shared_memory.register_reductions()
             self._data = _shared_memory.share(self._data)
@@ -301,8 +304,6 @@ class Tensor:
 
     def is_shared(self):
         """Whether the data is in shared memory (always True for CUDA tensors, as PyTorch)."""
-        from . import _shared_memory
-
         return self.is_cuda or _shared_memory.is_shared(self._data)
 
     def to_dense(self, dtype=None, *, masked_grad=None):
@@ -310,9 +311,7 @@ class Tensor:
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         """The non-zero entries as a sparse COO tensor (the first ``sparse_dim`` dims sparse)."""
-        from ._sparse_coo import to_sparse
-
-        return to_sparse(self, sparse_dim, layout)
+        return _sparse_coo.to_sparse(self, sparse_dim, layout)
 
     def contiguous(self, memory_format=None):
         return self if self._data.flags.c_contiguous else _ops.clone(self)
@@ -337,29 +336,19 @@ class Tensor:
         return self
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        from ._creation import tensor
-
-        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return _creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from ._creation import zeros
-
-        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return _creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from ._creation import ones
-
-        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return _creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        from ._creation import full
-
-        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return _creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        from ._creation import empty
-
-        return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+        return _creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
     # -- autograd --------------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, trace=False):
@@ -368,8 +357,6 @@ class Tensor:
         ``trace=True`` (or a file) prints each node as it runs (``tinytorch.autograd.trace``).
         """
         if trace:
-            from .autograd.trace import traced_backward
-
             return traced_backward(self, gradient, retain_graph, create_graph, inputs, None if trace is True else trace)
         _autograd_api.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -382,8 +369,6 @@ class Tensor:
         if self._retains_grad:
             return
         self._retains_grad = True
-        import weakref
-
         ref, nr = weakref.ref(self), self._output_nr
 
         def store(grads):
@@ -404,10 +389,9 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
             if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
+                self._hooks = {}
             grad_accumulator(self)
-            return _RemovableHandle(self._hooks, hook)
+            return add_hook(self._hooks, hook)
         nr = self._output_nr
 
         def on_output(grads):
@@ -426,14 +410,11 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if self._post_accumulate_hooks is None:
-            self._post_accumulate_hooks = []
-        self._post_accumulate_hooks.append(hook)
-        return _RemovableHandle(self._post_accumulate_hooks, hook)
+            self._post_accumulate_hooks = {}
+        return add_hook(self._post_accumulate_hooks, hook)
 
     # -- Python protocol -------------------------------------------------------------------------
     def __repr__(self):
-        from ._format import format_tensor
-
         return format_tensor(self)
 
     def __len__(self):
@@ -1084,29 +1065,19 @@ class Tensor:
         return _ops.fill_(self, value)
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
-        from .random import uniform_
-
-        return uniform_(self, a, b, generator=generator)
+        return _random.uniform_(self, a, b, generator=generator)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
-        from .random import normal_
-
-        return normal_(self, mean, std, generator=generator)
+        return _random.normal_(self, mean, std, generator=generator)
 
     def bernoulli_(self, p=0.5, *, generator=None):
-        from .random import bernoulli_
-
-        return bernoulli_(self, p, generator=generator)
+        return _random.bernoulli_(self, p, generator=generator)
 
     def exponential_(self, lambd=1.0, *, generator=None):
-        from .random import exponential_
-
-        return exponential_(self, lambd, generator=generator)
+        return _random.exponential_(self, lambd, generator=generator)
 
     def random_(self, low=None, high=None, *, generator=None):
-        from .random import random_
-
-        return random_(self, low, high, generator=generator)
+        return _random.random_(self, low, high, generator=generator)
 
 
 def _init(t, data, requires_grad, grad_fn, output_nr):
@@ -1138,13 +1109,6 @@ class Size(tuple):
     def __getitem__(self, item):
         result = tuple.__getitem__(self, item)
         return Size(result) if isinstance(item, slice) else result
-
-
-_TYPE_NAMES = {
-    "float32": "tinytorch.FloatTensor", "float64": "tinytorch.DoubleTensor", "float16": "tinytorch.HalfTensor",
-    "int64": "tinytorch.LongTensor", "int32": "tinytorch.IntTensor", "int16": "tinytorch.ShortTensor",
-    "int8": "tinytorch.CharTensor", "uint8": "tinytorch.ByteTensor", "bool": "tinytorch.BoolTensor",
-}
 
 
 def _to_array(data):
@@ -1192,9 +1156,9 @@ def _rebuild(array, requires_grad, device):
     return out
 
 
-from . import _ops as _ops  # noqa: E402  (ops import Tensor; the class must exist first)
-from . import _from_data  # noqa: E402  (it reads tensors nested in data: the class must exist first)
-from .autograd import _api as _autograd_api  # noqa: E402
-from . import _matrix_functions  # noqa: E402  (it builds on tinytorch.linalg, which imports Tensor)
+# Imported last (a cycle): these modules import Tensor from here, so the class must exist first
+# (_matrix_functions through tinytorch.linalg).
+from . import _ops as _ops, random as _random, _creation as _creation  # noqa: E402
+from . import _from_data, _matrix_functions, _sparse_coo  # noqa: E402
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

@@ -1,6 +1,6 @@
 """``tinytorch.cuda``: whether CuPy sees a GPU, how many, and synchronization."""
 
-from . import _backend
+from . import _backend, random as _random
 
 
 def is_available():
@@ -36,9 +36,7 @@ def current_device():
 
 
 def manual_seed(seed):
-    from .random import manual_seed as seed_all
-
-    seed_all(seed)
+    _random.manual_seed(seed)
 
 
 manual_seed_all = manual_seed

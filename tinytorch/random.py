@@ -6,6 +6,7 @@ import json
 import numpy as np
 
 from . import _backend as backend, _dtypes as dtypes
+from ._ops.indexing import check_inplace
 from ._tensor import Tensor
 
 
@@ -114,8 +115,6 @@ def set_rng_state(new_state):
 # -- in-place samplers (nn.init and Dropout use these) --------------------------------------------
 # Each checks its arguments (PyTorch's exception and words) before it draws or writes anything.
 def _fill(tensor, sample):
-    from ._ops.indexing import check_inplace
-
     check_inplace(tensor)
     data = tensor._data
     backend.array_module(data).copyto(data, sample, casting="unsafe")

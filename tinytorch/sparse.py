@@ -2,7 +2,7 @@
 ``Tensor.to_sparse``). The products run on ``scipy.sparse`` on the CPU and on
 ``cupyx.scipy.sparse`` on a GPU."""
 
-from ._sparse_coo import sparse_mm as mm, sum  # noqa: A004 - PyTorch's names
+from ._sparse_coo import sparse_mm as mm, sum
 
 
 def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):

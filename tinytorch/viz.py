@@ -1,6 +1,6 @@
 """``make_dot``: draw the backward graph behind a tensor as Graphviz DOT (like torchviz)."""
 
-from .autograd.function import AccumulateGrad, _SavedOutput
+from .autograd.function import AccumulateGrad, _SavedOutput, grad_accumulator
 
 _INSTALL_HELP = (
     "rendering a graph needs the graphviz Python package and the Graphviz `dot` program: "
@@ -109,8 +109,6 @@ def make_dot(var, params=None, show_attrs=False):
 def _leaf_node(tensor):
     if not tensor.requires_grad:
         return None
-    from .autograd.function import grad_accumulator
-
     return grad_accumulator(tensor)
 
 

@@ -110,6 +110,36 @@ def test_hook_on_leaf_and_non_leaf_can_replace_the_gradient():
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
 
 
+@pytest.mark.parametrize("lib_name", ["tinytorch", "torch"])
+def test_a_leafs_accumulate_grad_node_takes_removable_pre_hooks(lib_name):
+    """The leaf's AccumulateGrad node runs its pre-hooks after the tensor's hooks, as PyTorch's."""
+    lib = pytest.importorskip(lib_name)
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.tolist()))
+    node = (x * 3).grad_fn.next_functions[0][0]
+    assert type(node).__name__ == "AccumulateGrad"
+    handle = node.register_prehook(lambda grads: (grads[0] * 2,))
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0] and seen == [[3.0, 3.0]]
+    handle.remove()
+    x.grad = None
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_every_hook_handle_is_one_class():
+    x = tinytorch.ones(2, requires_grad=True)
+    handles = [
+        x.register_hook(lambda g: None),
+        x.register_post_accumulate_grad_hook(lambda t: None),
+        (x * 2).grad_fn.register_prehook(lambda grads: None),
+        tinytorch.nn.Linear(2, 2).register_forward_hook(lambda *args: None),
+    ]
+    assert {type(h) for h in handles} == {tinytorch.nn.modules.module.RemovableHandle}
+    assert len({h.id for h in handles}) == len(handles)
+
+
 def test_retain_grad_keeps_a_non_leaf_gradient():
     x = tinytorch.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2

@@ -44,7 +44,7 @@ def raised(call):
     """(exception type name, normalized message) of what ``call()`` raises."""
     try:
         call()
-    except Exception as error:  # noqa: BLE001 - the point is to capture any error
+    except Exception as error:  # the point is to capture any error
         return type(error).__name__, normalized(error)
     raise AssertionError("expected an exception, none was raised")
 

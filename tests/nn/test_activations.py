@@ -1,9 +1,12 @@
 """Every activation against torch: values, gradients, extreme inputs, in-place forms and modules."""
 
+import math
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinytorch
 import tinytorch.nn.functional as F
@@ -103,11 +106,18 @@ def test_gelu_rejects_unknown_approximation():
 
 def test_gelu_exact_values_without_torch():
     """0.5 x (1 + erf(x / sqrt 2)) against math.erf, in float64."""
-    import math
-
     xs = np.linspace(-8, 8, 161)
     expected = [0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in xs]
     np.testing.assert_allclose(numpy_of(F.gelu(tinytorch.tensor(xs))), expected, rtol=1e-14, atol=1e-15)
+
+
+@settings(max_examples=30, deadline=None)
+@given(values=st.lists(st.floats(-30, 30, allow_nan=False), min_size=1, max_size=64))
+def test_erf_is_accurate_to_float64_precision(values):
+    """erf is a series and a continued fraction (tinytorch/_ops/nn_ops.py): the op table checks its
+    gradients and compares it with torch at the table's tolerance; this pins its accuracy."""
+    got = numpy_of(tinytorch.erf(tinytorch.tensor(values, dtype=tinytorch.float64)))
+    np.testing.assert_allclose(got, [math.erf(v) for v in values], rtol=2e-15, atol=2e-15)
 
 
 @pytest.mark.parametrize("ndim, expected_dim", [(0, 0), (1, 0), (2, 1), (3, 0), (4, 1)])

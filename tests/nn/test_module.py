@@ -65,7 +65,7 @@ def test_lecture_custom_module():
             self.weight = nn.Parameter(tinytorch.randn(in_features, out_features))
             self.bias = nn.Parameter(tinytorch.randn(out_features))
 
-        def forward(self, input):  # noqa: A002
+        def forward(self, input):
             return (input @ self.weight) + self.bias
 
     layer = MyLinear(4, 3)

@@ -447,7 +447,7 @@ def _inplace_chain(x, y):
     return z
 
 
-# -- nn: the fused Functions of tinytorch/ops/nn_ops.py -----------------------------------------
+# -- nn: the fused Functions of tinytorch/_ops/nn_ops.py ----------------------------------------
 def _class_logits(draw, rng, extra_dims=True):
     """Logits (C,), (N, C) or (N, C, d) and int64 class indices of the matching shape."""
     classes = draw(st.integers(1, 4))
@@ -460,7 +460,7 @@ def _class_logits(draw, rng, extra_dims=True):
 
 def _cross_entropy_indices(draw, rng):
     logits, target, classes = _class_logits(draw, rng)
-    kwargs = {"reduction": draw(st.sampled_from(["mean", "sum", "none"])), "label_smoothing": draw(st.sampled_from([0.0, 0.2]))}
+    kwargs = {"reduction": draw(st.sampled_from(["mean", "sum", "none"])), "label_smoothing": draw(st.sampled_from([0.0, 0.2, 1.0]))}
     if draw(st.booleans()):
         kwargs["weight"] = list(rng.uniform(0.5, 2.0, size=classes))
     if draw(st.booleans()) and target.size > 1:
@@ -503,6 +503,14 @@ def _bce_with_logits_sample(draw, rng):
     return args, kwargs
 
 
+def _bce_with_logits_weights_sample(draw, rng):
+    """weight and pos_weight as tensors that require grad: tinytorch's fused backward
+    differentiates them too (PyTorch refuses them), so finite differences are the only oracle."""
+    shape = draw(SHAPES)
+    weight, pos_weight = values(rng, broadcastable(draw, shape), 0.5, 2.0), values(rng, broadcastable(draw, shape), 0.5, 3.0)
+    return [values(rng, shape, -4.0, 4.0), values(rng, shape, 0.0, 1.0), weight, pos_weight], {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
 def _as_weights(lib, x, kwargs):
     return {k: (lib.tensor(v, dtype=x.dtype, device=x.device) if k in ("weight", "pos_weight") else v) for k, v in kwargs.items()}
 
@@ -514,6 +522,10 @@ OPS += [
            _bce_with_logits_sample, differentiable=(0, 1)),
     OpInfo("binary_cross_entropy", lambda lib, x, t, **kw: lib.nn.functional.binary_cross_entropy(x, t, **_as_weights(lib, x, kw)),
            _binary_sample(0.05, 0.95), differentiable=(0, 1)),
+    OpInfo("binary_cross_entropy_with_logits_weights",
+           lambda lib, x, t, w, p, **kw: lib.nn.functional.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=p, **kw),
+           _bce_with_logits_weights_sample, differentiable=(0, 1, 2, 3), torch=False),
+    OpInfo("erf", lambda lib, x: lib.erf(x), unary(-3.0, 3.0)),
     OpInfo("gelu_erf", lambda lib, x: lib.nn.functional.gelu(x), unary(-4.0, 4.0)),
 ]
 

@@ -76,6 +76,31 @@ def test_fixed_shapes_and_kinks():
         check_op(relu, shapes=[(2,), (3,)])
 
 
+def test_the_number_of_inputs_comes_from_the_signature():
+    calls = []
+
+    def three(a, b, c, scale=2.0):  # a parameter with a default is not an input
+        calls.append((a, b, c))
+        return a * b + c * scale
+
+    check_op(lambda a, b: a * b + a.exp(), max_examples=10, seed=0)
+    check_op(three, max_examples=5, seed=0)
+    check_op(Mul.apply, max_examples=5, seed=0)  # Function.apply: forward's inputs after ctx
+    check_op(lambda *xs: xs[0] * xs[1], shapes=[(2,), (2,)], max_examples=5, seed=0)  # from shapes
+    check_op(lambda *xs: xs[0].exp(), n_inputs=1, max_examples=3, seed=0)  # given
+    assert calls and all(isinstance(t, tinytorch.Tensor) for args in calls for t in args)
+
+
+@pytest.mark.parametrize("fn, reason", [
+    (lambda *xs: xs[0].exp(), "it takes \\*args"),
+    (max, "Python cannot read its signature"),
+    (lambda a=None: a, "it has no required positional parameter"),
+])
+def test_an_unknown_number_of_inputs_asks_for_n_inputs(fn, reason):
+    with pytest.raises(TypeError, match=f"cannot tell how many inputs .* takes \\({reason}\\): pass n_inputs"):
+        check_op(fn)
+
+
 def test_drawn_shapes_include_broadcasting_and_empty_dims():
     pairs = []
 

@@ -1,5 +1,8 @@
-"""Every op of tinytorch. Differentiable primitives are ``Function`` subclasses in the modules
-below; ``primitives()`` lists them all, and the test op table must cover each one.
+"""The ops. Each differentiable primitive is one ``Function`` subclass, forward and backward side
+by side, in the module of its family (``binary``, ``elementwise``, ``indexing``, ``matmul``,
+``movement``, ``reduce``, ``linalg``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
+``primitives()`` lists every Function subclass defined in tinytorch, and the op table
+(tests/ops/op_table.py) must exercise each one.
 
 ``__all__`` holds the functions PyTorch has at its top level (``torch.add``...): ``tinytorch``
 re-exports exactly those. The rest (``getitem``, ``inplace``, ``view``...) serve the Tensor

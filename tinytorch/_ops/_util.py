@@ -8,15 +8,14 @@ from .._tensor import Tensor
 _make = Tensor._make
 _NUMBER = (int, float, bool)
 
+# ``wrap(array)``: a new tensor around an op's result array (no graph; Function.apply attaches
+# it). It is the fast constructor itself, so an op's output costs no extra Python frame.
+wrap = _make
+
 
 def quiet():
     """NumPy warns on overflow, 0/0 and log(0); PyTorch returns inf/nan silently, and so do we."""
     return np.errstate(all="ignore")
-
-
-def wrap(array):
-    """A new tensor around an op's result array (no graph; Function.apply attaches it)."""
-    return _make(array)
 
 
 def value(x):
@@ -61,17 +60,13 @@ def shape_arg(shape):
         raise TypeError(f"shape must be a sequence of ints, got {shape!r}") from None
 
 
-def _category(kind):
-    return 2 if kind in "fc" else (0 if kind == "b" else 1)
-
-
 def result_dtype(a, b):
     """PyTorch's result type for two tensors: category first (bool < int < float), and a 0-d
     tensor does not widen a dimensioned tensor of its own category."""
     da, db = a._data.dtype, b._data.dtype
     if da == db:
         return da
-    ca, cb = _category(da.kind), _category(db.kind)
+    ca, cb = dtypes.category(da), dtypes.category(db)
     if ca != cb:
         return da if ca > cb else db
     a0, b0 = a._data.ndim == 0, b._data.ndim == 0

@@ -208,14 +208,14 @@ def _float_division(a, b):
     return a, b
 
 
-def add(input, other, *, alpha=1):  # noqa: A002 - PyTorch's names
+def add(input, other, *, alpha=1):
     """input + alpha * other, broadcasting as PyTorch."""
     if alpha != 1:
         other = other * alpha
     return Add.apply(*promote(input, other))
 
 
-def sub(input, other, *, alpha=1):  # noqa: A002
+def sub(input, other, *, alpha=1):
     if isinstance(input, Tensor) and input._data.dtype.kind == "b" and isinstance(other, Tensor) and other._data.dtype.kind == "b":
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
@@ -223,11 +223,11 @@ def sub(input, other, *, alpha=1):  # noqa: A002
     return Sub.apply(*promote(input, other))
 
 
-def mul(input, other):  # noqa: A002
+def mul(input, other):
     return Mul.apply(*promote(input, other))
 
 
-def div(input, other, *, rounding_mode=None):  # noqa: A002
+def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         return Div.apply(*_float_division(*promote(input, other)))
     if rounding_mode == "trunc":
@@ -237,12 +237,12 @@ def div(input, other, *, rounding_mode=None):  # noqa: A002
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-def floor_divide(input, other):  # noqa: A002
+def floor_divide(input, other):
     a, b = promote(input, other)
     return wrap(_compute(lambda x, y: x // y, a, b))
 
 
-def trunc_divide(input, other):  # noqa: A002
+def trunc_divide(input, other):
     a, b = promote(input, other)
     xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
     result = xp.trunc(_compute(lambda x, y: x / y, a, b))
@@ -250,7 +250,7 @@ def trunc_divide(input, other):  # noqa: A002
     return wrap(result.astype(like._data.dtype, copy=False))
 
 
-def remainder(input, other):  # noqa: A002
+def remainder(input, other):
     a, b = promote(input, other)
     return wrap(_compute(lambda x, y: x % y, a, b))
 
@@ -258,7 +258,7 @@ def remainder(input, other):  # noqa: A002
 fmod = remainder
 
 
-def pow(input, exponent):  # noqa: A001, A002
+def pow(input, exponent):
     base, exponent = promote(input, exponent)
     if isinstance(base, Tensor) and base._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -277,15 +277,15 @@ def _tensor_pair(a, b, name):
     return promote(a, b)
 
 
-def maximum(input, other):  # noqa: A002
+def maximum(input, other):
     return Maximum.apply(*_tensor_pair(input, other, "maximum"))
 
 
-def minimum(input, other):  # noqa: A002
+def minimum(input, other):
     return Minimum.apply(*_tensor_pair(input, other, "minimum"))
 
 
-def where(condition, input=None, other=None):  # noqa: A002
+def where(condition, input=None, other=None):
     """Elements of input where condition holds, else of other (numbers allowed for either)."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
@@ -298,16 +298,16 @@ def where(condition, input=None, other=None):  # noqa: A002
     return Where.apply(condition, a, b)
 
 
-def lerp(input, end, weight):  # noqa: A002
+def lerp(input, end, weight):
     start, end = promote(input, end)
     return Lerp.apply(start, end, weight)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):  # noqa: A002
+def addcmul(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 * tensor2
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
+def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 / tensor2
 
 
@@ -317,27 +317,27 @@ def _compare(fn, a, b):
     return wrap(_compute(fn, a, b))
 
 
-def eq(input, other):  # noqa: A002
+def eq(input, other):
     return _compare(lambda x, y: x == y, input, other)
 
 
-def ne(input, other):  # noqa: A002
+def ne(input, other):
     return _compare(lambda x, y: x != y, input, other)
 
 
-def lt(input, other):  # noqa: A002
+def lt(input, other):
     return _compare(lambda x, y: x < y, input, other)
 
 
-def le(input, other):  # noqa: A002
+def le(input, other):
     return _compare(lambda x, y: x <= y, input, other)
 
 
-def gt(input, other):  # noqa: A002
+def gt(input, other):
     return _compare(lambda x, y: x > y, input, other)
 
 
-def ge(input, other):  # noqa: A002
+def ge(input, other):
     return _compare(lambda x, y: x >= y, input, other)
 
 
@@ -345,7 +345,7 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def _logical(name):
-    def op(input, other):  # noqa: A002
+    def op(input, other):
         a, b = promote(input, other)
         xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
         return wrap(_compute(getattr(xp, name), a, b))
@@ -360,11 +360,11 @@ logical_xor = _logical("logical_xor")
 
 
 def _bitwise(name):
-    def op(input, other):  # noqa: A002
+    def op(input, other):
         a, b = promote(input, other)
         like = a if isinstance(a, Tensor) else b
         if like._data.dtype.kind == "f":
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{dtypes.scalar_type_name(like._data.dtype)}\'')
         return wrap(_compute(getattr(backend.array_module(like._data), name), a, b))
 
     return op
@@ -375,39 +375,39 @@ bitwise_or = _bitwise("bitwise_or")
 bitwise_xor = _bitwise("bitwise_xor")
 
 
-def bitwise_not(input):  # noqa: A002
+def bitwise_not(input):
     if input._data.dtype.kind == "f":
         raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
     return wrap(~input._data)
 
 
-def logical_not(input):  # noqa: A002
+def logical_not(input):
     return wrap(backend.array_module(input._data).logical_not(input._data))
 
 
-def isnan(input):  # noqa: A002
+def isnan(input):
     return wrap(backend.array_module(input._data).isnan(input._data))
 
 
-def isinf(input):  # noqa: A002
+def isinf(input):
     return wrap(backend.array_module(input._data).isinf(input._data))
 
 
-def isfinite(input):  # noqa: A002
+def isfinite(input):
     return wrap(backend.array_module(input._data).isfinite(input._data))
 
 
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     a, b = promote(input, other)
     xp = backend.array_module(a._data)
     return wrap(xp.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
-def equal(input, other):  # noqa: A002
+def equal(input, other):
     """True when both tensors have the same shape and elements."""
     check_same_device(input, other)
     return input._data.shape == other._data.shape and bool((input._data == other._data).all())

@@ -6,7 +6,7 @@ from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .._tensor import Tensor
-from ._util import quiet, value, wrap
+from ._util import promote, quiet, value, wrap
 from .binary import Mul
 
 
@@ -321,7 +321,7 @@ def neg(x):
     return Neg.apply(x)
 
 
-def abs(x):  # noqa: A001 - PyTorch's name
+def abs(x):
     return Abs.apply(x)
 
 
@@ -399,7 +399,7 @@ def trunc(x):
     return Trunc.apply(x) if x._data.dtype.kind == "f" else x.clone()
 
 
-def round(x, *, decimals=0):  # noqa: A001
+def round(x, *, decimals=0):
     return Round.apply(x, decimals)
 
 
@@ -411,12 +411,10 @@ def reciprocal(x):
     return 1 / x if x._data.dtype.kind in "fc" else 1.0 / x
 
 
-def clamp(x, min=None, max=None):  # noqa: A002
+def clamp(x, min=None, max=None):
     """Limit x to [min, max]; either bound may be None, a number or a tensor."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    from ._util import promote
-
     for bound in (min, max):
         if isinstance(bound, Tensor):
             x, _ = promote(x, bound)

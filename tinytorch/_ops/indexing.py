@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .._tensor import Tensor
 from ._util import check_same_device, normalize_dim, wrap
+from .movement import _view_of
 
 
 # -- index normalization ------------------------------------------------------------------------
@@ -89,8 +90,6 @@ class GetItem(Function):
         out = x._data[index]
         if advanced:
             return wrap(out)
-        from .movement import _view_of
-
         return _view_of(wrap(out), x)
 
     @staticmethod
@@ -314,14 +313,14 @@ def setitem(tensor, index, value):
     tensor._version[0] += 1
 
 
-def index_select(input, dim, index):  # noqa: A002
+def index_select(input, dim, index):
     if not isinstance(index, Tensor) or index._data.ndim > 1 or index._data.dtype.kind not in "iu":
         raise IndexError("index_select(): Index is supposed to be a vector of integers")
     d = normalize_dim(dim, input._data.ndim)
     return getitem(input, (builtins.slice(None),) * d + (index.reshape(-1),))
 
 
-def gather(input, dim, index):  # noqa: A002
+def gather(input, dim, index):
     """out[i][j] = input[i][index[i][j]] along ``dim`` (for dim=1), as PyTorch."""
     d = _check_along(input, dim, index, "gather")
     x = input
@@ -330,13 +329,13 @@ def gather(input, dim, index):  # noqa: A002
     return Gather.apply(x, d, index)
 
 
-def scatter_add(input, dim, index, src):  # noqa: A002
+def scatter_add(input, dim, index, src):
     d = _check_along(input, dim, index, "scatter_add", src)
     check_same_device(input, src)
     return ScatterAdd.apply(input, d, index, src)
 
 
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A002
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if reduce == "add":
         return scatter_add(input, dim, index, src if src is not None else value)
     if reduce is not None:
@@ -350,7 +349,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A
     return Scatter.apply(input, d, index, src.to(input.dtype))
 
 
-def masked_fill(input, mask, value):  # noqa: A002
+def masked_fill(input, mask, value):
     """input with ``value`` where the boolean ``mask`` (broadcastable to input) is True."""
     if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
         found = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
@@ -369,12 +368,12 @@ def masked_fill(input, mask, value):  # noqa: A002
     return MaskedFill.apply(input, mask, value)
 
 
-def masked_select(input, mask):  # noqa: A002
+def masked_select(input, mask):
     shape = np.broadcast_shapes(mask._data.shape, input._data.shape)
     return getitem(input.expand(shape), mask.expand(shape))
 
 
-def nonzero(input, *, as_tuple=False):  # noqa: A002
+def nonzero(input, *, as_tuple=False):
     indices = input._data.nonzero()
     if as_tuple:
         return tuple(wrap(i.astype(dtypes.int64.numpy)) for i in indices)
@@ -382,7 +381,7 @@ def nonzero(input, *, as_tuple=False):  # noqa: A002
     return wrap(xp.stack(indices, axis=-1).astype(dtypes.int64.numpy) if indices else xp.zeros((0, 0), dtype=dtypes.int64.numpy))
 
 
-def copy_from(input, src):  # noqa: A002
+def copy_from(input, src):
     return CopyFrom.apply(input, src)
 
 
@@ -426,23 +425,15 @@ def _store(tensor, result):
     data, new = tensor._data, result._data
     if new.shape != data.shape:
         raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the broadcast shape {list(new.shape)}")
-    if new.dtype != data.dtype and _category(new.dtype) > _category(data.dtype):
+    if new.dtype != data.dtype and dtypes.category(new.dtype) > dtypes.category(data.dtype):
         raise RuntimeError(
-            f"result type {_title(new.dtype)} can't be cast to the desired output type {_title(data.dtype)}"
+            f"result type {dtypes.scalar_type_name(new.dtype)} can't be cast to the desired output type {dtypes.scalar_type_name(data.dtype)}"
         )
     if not backend.is_writeable(data):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
         )
     backend.array_module(data).copyto(data, new, casting="unsafe")
-
-
-def _category(dtype):
-    return 2 if dtype.kind in "fc" else (0 if dtype.kind == "b" else 1)
-
-
-def _title(dtype):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int", "bool": "Bool", "uint8": "Byte"}.get(dtype.name, dtype.name)
 
 
 def fill_(tensor, value):

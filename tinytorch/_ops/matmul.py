@@ -155,12 +155,10 @@ def _check_matmul_dtypes(a, b):
     raise RuntimeError(f"expected scalar type {name_a} but found {name_b}")
 
 
-def matmul(input, other):  # noqa: A002
+def matmul(input, other):
     """Matrix product with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
     if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
-        from .._sparse_coo import matmul as sparse_matmul
-
-        return sparse_matmul(input, other)
+        return _sparse_coo.matmul(input, other)
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         check_same_device(input, other)
         _check_matmul_dtypes(input, other)
@@ -171,17 +169,15 @@ def matmul(input, other):  # noqa: A002
     return MatMul.apply(a, b)
 
 
-def mm(input, mat2):  # noqa: A002
+def mm(input, mat2):
     if getattr(input, "is_sparse", False) or getattr(mat2, "is_sparse", False):
-        from .._sparse_coo import mm as sparse_mm
-
-        return sparse_mm(input, mat2)
+        return _sparse_coo.mm(input, mat2)
     if input.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError(f"{'self' if input.dim() != 2 else 'mat2'} must be a matrix")
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):  # noqa: A002
+def bmm(input, mat2):
     if input.dim() != 3 or mat2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0]:
@@ -189,17 +185,17 @@ def bmm(input, mat2):  # noqa: A002
     return matmul(input, mat2)
 
 
-def dot(input, other):  # noqa: A002
+def dot(input, other):
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
     return matmul(input, other)
 
 
-def outer(input, vec2):  # noqa: A002
+def outer(input, vec2):
     return input.unsqueeze(-1) * vec2
 
 
-def linear(input, weight, bias=None):  # noqa: A002
+def linear(input, weight, bias=None):
     """input @ weight.T + bias (PyTorch's F.linear)."""
     data, w = input._data, weight._data
     check_same_device(input, weight)
@@ -228,3 +224,7 @@ def linear(input, weight, bias=None):  # noqa: A002
     if w.ndim == 1:
         return matmul(input, weight) + (bias if bias is not None else 0)
     return Linear.apply(input, weight, bias)
+
+
+# Imported last (a cycle): _sparse_coo imports mm from here (and Tensor, the ops it builds on).
+from .. import _sparse_coo  # noqa: E402

@@ -3,7 +3,8 @@ Tril/Triu are primitives; view, flatten, squeeze, unsqueeze, stack and friends a
 
 import builtins
 
-from .. import _backend as backend
+from .. import _backend as backend, _dtypes as dtypes
+from ..autograd._engine import summed_axes
 from ..autograd.function import Function
 from .._tensor import Size
 from ._util import check_same_device, normalize_dim, normalize_dims, result_dtype, shape_arg, wrap
@@ -93,12 +94,9 @@ class SumTo(Function):
     def forward(ctx, x, shape):
         data = x._data
         ctx.shape = data.shape
-        lead = data.ndim - len(shape)
-        dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and data.shape[i + lead] != 1)
+        dims = summed_axes(data.shape, shape)
         if dims:
-            data = data.sum(axis=dims, keepdims=True)
-            if lead:
-                data = data.reshape(data.shape[lead:])
+            data = data.sum(axis=dims, keepdims=True).reshape(shape)
         return wrap(data)
 
     @staticmethod
@@ -190,7 +188,7 @@ class Triangle(Function):
 
 
 # -- public functions ---------------------------------------------------------------------------
-def reshape(input, *shape):  # noqa: A002
+def reshape(input, *shape):
     """The same elements in a new shape (a view when possible, else a copy)."""
     shape = _infer_shape(shape_arg(shape), input._data.size)
     if shape == input._data.shape:
@@ -198,18 +196,16 @@ def reshape(input, *shape):  # noqa: A002
     return Reshape.apply(input, shape, False)
 
 
-def view(input, *shape):  # noqa: A002
+def view(input, *shape):
     """A view with a new shape; RuntimeError where the memory layout does not allow one, as PyTorch."""
     return Reshape.apply(input, _infer_shape(shape_arg(shape), input._data.size), True)
 
 
-def view_dtype(input, dtype):  # noqa: A002
-    from .. import _dtypes as dtypes
-
+def view_dtype(input, dtype):
     return wrap(input._data.view(dtypes.to_numpy_dtype(dtype)))
 
 
-def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
+def flatten(input, start_dim=0, end_dim=-1):
     shape = input._data.shape
     if not shape:
         return reshape(input, 1)
@@ -222,26 +218,26 @@ def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
     return reshape(input, shape[:start] + (middle,) + shape[end + 1 :])
 
 
-def unflatten(input, dim, sizes):  # noqa: A002
+def unflatten(input, dim, sizes):
     shape = input._data.shape
     d = normalize_dim(dim, len(shape))
     sizes = _infer_shape(tuple(sizes), shape[d])
     return reshape(input, shape[:d] + sizes + shape[d + 1 :])
 
 
-def squeeze(input, dim=None):  # noqa: A002
+def squeeze(input, dim=None):
     shape = input._data.shape
     dims = normalize_dims(dim, len(shape)) if dim is not None else tuple(range(len(shape)))
     return reshape(input, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
 
 
-def unsqueeze(input, dim):  # noqa: A002
+def unsqueeze(input, dim):
     shape = input._data.shape
     d = normalize_dim(dim, len(shape) + 1)
     return reshape(input, shape[:d] + (1,) + shape[d:])
 
 
-def permute(input, *dims):  # noqa: A002
+def permute(input, *dims):
     dims = shape_arg(dims)
     ndim = input._data.ndim
     if len(dims) != ndim:
@@ -251,7 +247,7 @@ def permute(input, *dims):  # noqa: A002
     return Permute.apply(input, normalize_dims(dims, ndim))
 
 
-def transpose(input, dim0, dim1):  # noqa: A002
+def transpose(input, dim0, dim1):
     ndim = input._data.ndim
     if ndim == 0:
         return Reshape.apply(input, (), True)
@@ -264,13 +260,13 @@ def transpose(input, dim0, dim1):  # noqa: A002
 swapaxes = swapdims = transpose
 
 
-def t(input):  # noqa: A002
+def t(input):
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
     return transpose(input, 0, 1) if input._data.ndim == 2 else Reshape.apply(input, input._data.shape, True)
 
 
-def movedim(input, source, destination):  # noqa: A002
+def movedim(input, source, destination):
     ndim = input._data.ndim
     source = normalize_dims(source if isinstance(source, (tuple, list)) else (source,), ndim)
     destination = normalize_dims(destination if isinstance(destination, (tuple, list)) else (destination,), ndim)
@@ -280,13 +276,13 @@ def movedim(input, source, destination):  # noqa: A002
     return Permute.apply(input, tuple(order))
 
 
-def expand(input, *sizes):  # noqa: A002
+def expand(input, *sizes):
     """A broadcast view: -1 keeps a size; new dims may be added in front."""
     sizes = shape_arg(sizes)
     shape = input._data.shape
     if len(sizes) < len(shape):
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{{list(shape)}}}, size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})"
+            f"expand(torch.{dtypes.scalar_type_name(input._data.dtype)}Tensor{{{list(shape)}}}, size=[{', '.join(map(str, sizes))}]): the number of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})"
         )
     lead = len(sizes) - len(shape)
     target = []
@@ -308,7 +304,7 @@ def expand(input, *sizes):  # noqa: A002
     return Expand.apply(input, target)
 
 
-def broadcast_to(input, size):  # noqa: A002
+def broadcast_to(input, size):
     return expand(input, *shape_arg((size,)))
 
 
@@ -341,7 +337,7 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t, shape) for t in tensors)
 
 
-def sum_to_size(input, *size):  # noqa: A002
+def sum_to_size(input, *size):
     size = shape_arg(size)
     shape = input._data.shape
     if size == shape:
@@ -387,8 +383,6 @@ concat = concatenate = cat
 
 
 def _dtype(numpy_dtype):
-    from .. import _dtypes as dtypes
-
     return dtypes.from_numpy_dtype(numpy_dtype)
 
 
@@ -428,7 +422,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return Split.apply(tensor, tuple(sizes), d) if len(sizes) != 1 else (Reshape.apply(tensor, tensor._data.shape, True),)
 
 
-def chunk(input, chunks, dim=0):  # noqa: A002
+def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
     length = input._data.shape[normalize_dim(dim, input._data.ndim)]
@@ -436,18 +430,18 @@ def chunk(input, chunks, dim=0):  # noqa: A002
     return split(input, size, dim)
 
 
-def tensor_split(input, sections, dim=0):  # noqa: A002
+def tensor_split(input, sections, dim=0):
     length = input._data.shape[normalize_dim(dim, input._data.ndim)]
     base, extra = divmod(length, sections)
     return split(input, [base + 1] * extra + [base] * (sections - extra), dim)
 
 
-def unbind(input, dim=0):  # noqa: A002
+def unbind(input, dim=0):
     d = normalize_dim(dim, input._data.ndim)
     return tuple(piece.squeeze(d) for piece in split(input, 1, d))
 
 
-def narrow(input, dim, start, length):  # noqa: A002
+def narrow(input, dim, start, length):
     d = normalize_dim(dim, input._data.ndim)
     start = start + input._data.shape[d] if start < 0 else start
     index = [builtins.slice(None)] * input._data.ndim
@@ -455,19 +449,19 @@ def narrow(input, dim, start, length):  # noqa: A002
     return input[tuple(index)]
 
 
-def repeat(input, *sizes):  # noqa: A002
+def repeat(input, *sizes):
     sizes = shape_arg(sizes)
     if len(sizes) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     return Repeat.apply(input, sizes)
 
 
-def flip(input, dims):  # noqa: A002
+def flip(input, dims):
     dims = normalize_dims(dims if isinstance(dims, (tuple, list)) else (dims,), input._data.ndim)
     return Flip.apply(input, dims)
 
 
-def roll(input, shifts, dims=None):  # noqa: A002
+def roll(input, shifts, dims=None):
     if dims is None:
         return Roll.apply(input.flatten(), shifts, None).reshape(input.shape)
     dims = normalize_dims(dims if isinstance(dims, (tuple, list)) else (dims,), input._data.ndim)
@@ -475,15 +469,15 @@ def roll(input, shifts, dims=None):  # noqa: A002
     return Roll.apply(input, shifts, dims)
 
 
-def tril(input, diagonal=0):  # noqa: A002
+def tril(input, diagonal=0):
     return Triangle.apply(input, diagonal, False)
 
 
-def triu(input, diagonal=0):  # noqa: A002
+def triu(input, diagonal=0):
     return Triangle.apply(input, diagonal, True)
 
 
-def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002
+def diagonal(input, offset=0, dim1=0, dim2=1):
     n = input._data.ndim
     d1, d2 = normalize_dim(dim1, n), normalize_dim(dim2, n)
     moved = movedim(input, (d1, d2), (n - 2, n - 1))

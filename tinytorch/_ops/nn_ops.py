@@ -83,13 +83,13 @@ class CrossEntropy(Function):
     """
 
     @staticmethod
-    def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):  # noqa: A002
+    def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):
         with quiet():  # all targets ignored: 0/0 = nan, silently, as PyTorch
             return _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing)
 
     @staticmethod
     def backward(ctx, grad_output):
-        input, target, weight = ctx.saved_tensors  # noqa: A001
+        input, target, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
         if not grad_state.enabled:
             grad_input = wrap(_cross_entropy_grad(ctx, target, weight, grad_output._data)) if needs[0] else None
@@ -116,7 +116,7 @@ def _loss_scale(ctx, grad_output):
     return grad_output / ctx.denominator if ctx.reduction == "mean" else grad_output
 
 
-def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):  # noqa: A002
+def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):
     """The loss from arrays; keeps the softmax (and the shifted logits) on ``ctx`` for backward."""
     data = input._data
     xp = backend.array_module(data)
@@ -210,7 +210,7 @@ def _cross_entropy_grad(ctx, target, weight, grad_output):
     return grad.astype(probs.dtype, copy=False)
 
 
-def _target_coefficients(ctx, input, target, weight):  # noqa: A002
+def _target_coefficients(ctx, input, target, weight):
     """``a`` with loss = -sum_c a_c log p_c per element: the weighted, smoothed target distribution."""
     dim, smoothing = ctx.dim, ctx.label_smoothing
     shape = input.shape
@@ -231,7 +231,7 @@ def _target_coefficients(ctx, input, target, weight):  # noqa: A002
     return wrap(coefficients.astype(data.dtype, copy=False))
 
 
-def cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):  # noqa: A002
+def cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
     return CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
@@ -260,7 +260,7 @@ class BinaryCrossEntropyWithLogits(Function):
     """
 
     @staticmethod
-    def forward(ctx, input, target, weight, pos_weight, reduction):  # noqa: A002
+    def forward(ctx, input, target, weight, pos_weight, reduction):
         x, t = input._data, target._data
         xp = backend.array_module(x)
         softplus = xp.log1p(xp.exp(-abs(x))) + xp.maximum(-x, 0)
@@ -276,7 +276,7 @@ class BinaryCrossEntropyWithLogits(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        input, target, weight, pos_weight = ctx.saved_tensors  # noqa: A001
+        input, target, weight, pos_weight = ctx.saved_tensors
         unweighted = _scale(grad_output, ctx.reduction, ctx.count, ctx.shape)
         scale = unweighted if weight is None else unweighted * weight
         needs = ctx.needs_input_grad
@@ -313,7 +313,7 @@ class BinaryCrossEntropy(Function):
     """
 
     @staticmethod
-    def forward(ctx, input, target, weight, reduction):  # noqa: A002
+    def forward(ctx, input, target, weight, reduction):
         x, t = input._data, target._data
         xp = backend.array_module(x)
         with quiet():  # log(0) = -inf before the clamp, silently
@@ -328,7 +328,7 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        input, target, weight = ctx.saved_tensors  # noqa: A001
+        input, target, weight = ctx.saved_tensors
         scale = _scale(grad_output, ctx.reduction, ctx.count, ctx.shape)
         if weight is not None:
             scale = scale * weight
@@ -340,11 +340,11 @@ class BinaryCrossEntropy(Function):
         return grad_input, grad_target, None, None
 
 
-def binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction):  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction):
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction)
 
 
-def binary_cross_entropy(input, target, weight, reduction):  # noqa: A002
+def binary_cross_entropy(input, target, weight, reduction):
     return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 

@@ -8,6 +8,8 @@ from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._tensor import Tensor
 from ._util import normalize_dim, normalize_dims, wrap
+from .binary import maximum, minimum
+from .indexing import ScatterAdd
 from .movement import Expand, Reshape
 
 def _return_type(name):
@@ -133,8 +135,6 @@ class Max(Function):
     def backward(ctx, grad_values, grad_indices):
         if ctx.index is None:  # a 0-d input is its own maximum
             return grad_values, None, None
-        from .indexing import ScatterAdd  # indexing imports this module
-
         grad = grad_values if ctx.keepdim else grad_values.unsqueeze(ctx.dim)
         zeros = wrap(backend.array_module(grad._data).zeros(ctx.shape, dtype=grad._data.dtype))
         return ScatterAdd.apply(zeros, ctx.dim, wrap(ctx.index), grad), None, None
@@ -236,19 +236,19 @@ def _float_dtype(dtype):
     return None if dtype is None else dtypes.to_numpy_dtype(dtype)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
+def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (None: all dims; int or tuple; negative allowed)."""
     dims = normalize_dims(dim, input._data.ndim)
     return Sum.apply(input, dims, keepdim, _float_dtype(dtype))
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {_dtype_title(input)}"
+            f"complex dtype. Got: {dtypes.scalar_type_name(input._data.dtype)}"
         )
     dims = normalize_dims(dim, input._data.ndim)
     count = 1
@@ -257,17 +257,13 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return Sum.apply(input, dims, keepdim, None) * (1.0 / count if count else float("nan"))
 
 
-def _dtype_title(t):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(t._data.dtype.name, t._data.dtype.name)
-
-
 def _correction(unbiased, correction):
     if correction is not None:
         return correction
     return 1 if unbiased is None or unbiased else 0
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance with Bessel's correction by default (``correction=1``), as PyTorch."""
     if isinstance(unbiased, (tuple, list, int)) and not isinstance(unbiased, bool) and dim is None:
         dim, unbiased = unbiased, None
@@ -280,36 +276,34 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # n
     return Sum.apply(centered * centered, dims, keepdim, None) * (1.0 / denominator if denominator else float("inf"))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return Prod.apply(input, normalize_dims(dim, input._data.ndim), keepdim)
 
 
-def amax(input, dim=(), keepdim=False):  # noqa: A002
+def amax(input, dim=(), keepdim=False):
     return Amax.apply(input, normalize_dims(dim, input._data.ndim), keepdim, True)
 
 
-def amin(input, dim=(), keepdim=False):  # noqa: A002
+def amin(input, dim=(), keepdim=False):
     return Amax.apply(input, normalize_dims(dim, input._data.ndim), keepdim, False)
 
 
-def _extreme(input, dim, keepdim, largest, name):  # noqa: A002
+def _extreme(input, dim, keepdim, largest, name):
     if isinstance(dim, Tensor):
-        from .binary import maximum, minimum
-
         return maximum(input, dim) if largest else minimum(input, dim)
     if dim is None:
         if input._data.size == 0:
@@ -322,16 +316,16 @@ def _extreme(input, dim, keepdim, largest, name):  # noqa: A002
     return (max_type if largest else min_type)(values, indices)
 
 
-def max(input, dim=None, keepdim=False):  # noqa: A001, A002
+def max(input, dim=None, keepdim=False):
     """The largest element, or (values, indices) along ``dim``, or the elementwise maximum with a tensor."""
     return _extreme(input, dim, keepdim, True, "max")
 
 
-def min(input, dim=None, keepdim=False):  # noqa: A001, A002
+def min(input, dim=None, keepdim=False):
     return _extreme(input, dim, keepdim, False, "min")
 
 
-def _arg(input, dim, keepdim, largest):  # noqa: A002
+def _arg(input, dim, keepdim, largest):
     data = input._data
     if dim is None:
         index = data.argmax() if largest else data.argmin()
@@ -344,15 +338,15 @@ def _arg(input, dim, keepdim, largest):  # noqa: A002
     return wrap(index.astype(dtypes.int64.numpy, copy=False))
 
 
-def argmax(input, dim=None, keepdim=False):  # noqa: A002
+def argmax(input, dim=None, keepdim=False):
     return _arg(input, dim, keepdim, True)
 
 
-def argmin(input, dim=None, keepdim=False):  # noqa: A002
+def argmin(input, dim=None, keepdim=False):
     return _arg(input, dim, keepdim, False)
 
 
-def logsumexp(input, dim, keepdim=False):  # noqa: A002
+def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(x))) over ``dim``, shifted by the max so it never overflows."""
     dims = normalize_dims(dim, input._data.ndim)
     shift = amax(input.detach(), dims, keepdim=True)
@@ -361,7 +355,7 @@ def logsumexp(input, dim, keepdim=False):  # noqa: A002
     return out if keepdim else out.squeeze(dims)
 
 
-def _softmax_input(input, dim, dtype, name):  # noqa: A002
+def _softmax_input(input, dim, dtype, name):
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
@@ -369,32 +363,32 @@ def _softmax_input(input, dim, dtype, name):  # noqa: A002
     d = normalize_dim(dim, input._data.ndim)
     if input._data.dtype.kind not in "fc":
         kernel = "lastdim_kernel_impl" if d == input._data.ndim - 1 or input._data.ndim == 0 else "kernel_impl"
-        raise NotImplementedError(f'"{name}_{kernel}" not implemented for \'{_dtype_title(input)}\'')
+        raise NotImplementedError(f'"{name}_{kernel}" not implemented for \'{dtypes.scalar_type_name(input._data.dtype)}\'')
     return input, d
 
 
-def softmax(input, dim, dtype=None):  # noqa: A002
+def softmax(input, dim, dtype=None):
     input, d = _softmax_input(input, dim, dtype, "softmax")
     return Softmax.apply(input, d)
 
 
-def log_softmax(input, dim, dtype=None):  # noqa: A002
+def log_softmax(input, dim, dtype=None):
     input, d = _softmax_input(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(input, d)
 
 
-def cumsum(input, dim, *, dtype=None):  # noqa: A002
+def cumsum(input, dim, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return CumSum.apply(input, normalize_dim(dim, input._data.ndim))
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm over ``dim`` ('fro' and 2 are the same; inf, -inf, 0 and 1 supported)."""
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind not in "fc":
-        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_dtype_title(input)}")
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {dtypes.scalar_type_name(input._data.dtype)}")
     dims = normalize_dims(dim, input._data.ndim)
     if p in ("fro", None):
         p = 2
@@ -409,22 +403,22 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
     return Norm.apply(input, float(p), dims, keepdim)
 
 
-def all(input, dim=None, keepdim=False):  # noqa: A001, A002
+def all(input, dim=None, keepdim=False):
     dims = normalize_dims(dim, input._data.ndim)
     return wrap(input._data.astype(bool, copy=False).all(axis=dims, keepdims=keepdim))
 
 
-def any(input, dim=None, keepdim=False):  # noqa: A001, A002
+def any(input, dim=None, keepdim=False):
     dims = normalize_dims(dim, input._data.ndim)
     return wrap(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim))
 
 
-def count_nonzero(input, dim=None):  # noqa: A002
+def count_nonzero(input, dim=None):
     dims = normalize_dims(dim, input._data.ndim)
     return wrap((input._data != 0).sum(axis=dims).astype(dtypes.int64.numpy))
 
 
-def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim``; values carry the gradient through gather."""
     d = normalize_dim(dim, input._data.ndim)
     data = input._data
@@ -435,11 +429,11 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     return sort_type(input.gather(d, indices), indices)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(input, k, dim=-1, largest=True, sorted=True):
     d = normalize_dim(dim, input._data.ndim)
     size = input._data.shape[d] if input._data.ndim else 1
     if not 0 <= k <= size:

@@ -60,7 +60,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if g is not None:
                 node = grad_accumulator(t) if t.grad_fn is None else None
                 if node is not None:
-                    engine._accumulate(node, g, create_graph, set())
+                    node.accumulate(g, create_graph, set())
                 else:
                     t.grad = g if t.grad is None else t.grad + g
         return
@@ -90,9 +90,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = captured[capture[_node_of(t)]]
         if g is None:
             if materialize_grads:
-                from .._creation import zeros_like
-
-                g = zeros_like(t)
+                g = _tensor.Tensor._make(array_module(t._data).zeros_like(t._data))
             elif not allow_unused:
                 raise RuntimeError(
                     "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior."
@@ -103,5 +101,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-# Imported last: tensor.py imports the autograd package, and Tensor is looked up at call time.
+# Imported last (a cycle): _tensor imports the autograd package, and Tensor is looked up at call time.
 from .. import _tensor as _tensor  # noqa: E402

@@ -1,6 +1,6 @@
 """The backward engine: iterative topological order, gradient accumulation, hooks, freeing."""
 
-from .. import _backend as backend
+from .._dtypes import from_numpy_dtype
 from . import _observe as observe, anomaly_mode as anomaly
 from .function import AccumulateGrad
 from .grad_mode import state
@@ -52,7 +52,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     direct_leaves = accumulate and not capture
     useful = _nodes_leading_to(order, {node for node, _ in capture}) if capture else None
     captured = [None] * len(capture) if capture else None
-    given = set()  # ids of the arrays handed to leaves' .grad in this run
+    handed_out = set()  # ids of the arrays handed to leaves' .grad in this run
 
     observed, anomaly_mode = observe.state, anomaly.state
     previous = state.enabled
@@ -69,10 +69,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                         captured[slot] = grad if captured[slot] is None else captured[slot] + grad
             if node.__class__ is AccumulateGrad:
                 if accumulate:
-                    _accumulate(node, grads[0], create_graph, given)
+                    node.accumulate(grads[0], create_graph, handed_out)
                 continue
             if node._pre_hooks:
-                grads = _run_pre_hooks(node, grads)
+                grads = node._run_pre_hooks(grads)
             if node._outputs > 1 and getattr(node, "materialize_grads", True):
                 grads = _materialize(node, grads)
             if observed.active:
@@ -95,9 +95,9 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                 if data.shape != shape:
                     grad = _reduce_to_shape(node, grad, shape)
                 if data.dtype is not dtype and data.dtype != dtype:
-                    grad = grad.to(_dtype_of(dtype))
+                    grad = grad.to(from_numpy_dtype(dtype))
                 if direct_leaves and child.__class__ is AccumulateGrad and producers[child] == 1:
-                    _accumulate(child, grad, create_graph, given)
+                    child.accumulate(grad, create_graph, handed_out)
                 else:
                     _add_to_buffer(buffers, child, nr, grad)
             if not retain_graph:
@@ -115,6 +115,16 @@ def _add_to_buffer(buffers, node, nr, grad):
     slots[nr] = grad if slots[nr] is None else slots[nr] + grad
 
 
+def summed_axes(grad_shape, input_shape):
+    """The axes summed to bring a gradient of ``grad_shape`` back to a broadcast input of
+    ``input_shape``: the leading ones, and those where the input has size 1 (SumTo sums them,
+    the trace shows them)."""
+    lead = len(grad_shape) - len(input_shape)
+    if lead < 0:
+        return ()
+    return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(input_shape) if s == 1 and grad_shape[i + lead] != 1)
+
+
 def _reduce_to_shape(node, grad, shape):
     """Undo broadcasting: the one place where a gradient is summed back to its input's shape."""
     try:
@@ -126,65 +136,15 @@ def _reduce_to_shape(node, grad, shape):
         ) from None
 
 
-def _dtype_of(numpy_dtype):
-    from .._dtypes import from_numpy_dtype
-
-    return from_numpy_dtype(numpy_dtype)
-
-
 def _materialize(node, grads):
-    from .._tensor import Tensor
-
     if all(g is not None for g in grads):
         return grads
     # Zeros for outputs nobody used, shaped like the outputs recorded at forward.
     specs = node.__dict__["_output_specs"]
     return [
-        g if g is not None else Tensor._make(xp.zeros(shape, dtype), False, None, 0)
+        g if g is not None else _tensor.Tensor._make(xp.zeros(shape, dtype), False, None, 0)
         for g, (shape, dtype, xp) in zip(grads, specs)
     ]
-
-
-def _run_pre_hooks(node, grads):
-    grads = list(grads)
-    for hook in list(node._pre_hooks):
-        result = hook(grads)
-        if result is not None:
-            grads = list(result)
-    return grads
-
-
-def _accumulate(node, grad, create_graph, given):
-    tensor = node.variable
-    if node._pre_hooks:
-        grad = _run_pre_hooks(node, [grad])[0]
-    if tensor._hooks:
-        for hook in list(tensor._hooks):
-            result = hook(grad)
-            if result is not None:
-                grad = result
-    if tensor.grad is None:
-        if not create_graph and not grad.is_sparse:
-            data = grad._data
-            # .grad must own writable, contiguous memory that no other leaf's .grad shares (Add's
-            # backward hands one array to both inputs): optimizers write to it in place.
-            if id(data) in given or data.base is not None or not (data.flags.c_contiguous and backend.is_writeable(data)):
-                data = data.copy()
-            given.add(id(data))
-            grad = grad.__class__._make(data) if grad.grad_fn is not None or grad._base is not None or data is not grad._data else grad
-        tensor.grad = grad
-    elif create_graph or state.enabled or grad.is_sparse or tensor.grad.is_sparse:
-        tensor.grad = tensor.grad + grad  # a sparse sum is a new tensor: nothing to add into
-    else:
-        # PyTorch accumulates into an existing .grad in place.
-        existing = tensor.grad._data
-        if existing.shape == grad._data.shape and backend.is_writeable(existing):
-            existing += grad._data
-            tensor.grad._version[0] += 1
-        else:
-            tensor.grad = tensor.grad + grad
-    for hook in tensor._post_accumulate_hooks or ():
-        hook(tensor)
 
 
 def _check_anomaly(node, input_grads):
@@ -199,3 +159,7 @@ def _check_anomaly(node, input_grads):
                 f"Function '{node.name()}' returned {kind} values in its {i}th output.\n"
                 f"The forward call that created it:\n{where}"
             )
+
+
+# Imported last (a cycle): _tensor imports the autograd package, and Tensor is looked up at call time.
+from .. import _tensor as _tensor  # noqa: E402

@@ -4,6 +4,7 @@
 call to each observer, which must run it and may time or print it.
 """
 
+import linecache
 import os
 import sys
 
@@ -58,7 +59,5 @@ def user_source_line():
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
-    import linecache
-
     code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
     return f"{frame.f_code.co_filename}:{frame.f_lineno}: {code}"

@@ -9,7 +9,8 @@ import itertools
 import traceback
 import weakref
 
-from .._backend import array_module
+from .._backend import array_module, is_writeable
+from .._hooks import add_hook
 from . import _observe as observe, anomaly_mode as anomaly
 from .grad_mode import state
 
@@ -89,9 +90,16 @@ class Node:
     def register_prehook(self, hook):
         """hook(grad_outputs) -> new grad_outputs or None, called before this node's backward."""
         if self._pre_hooks is None:
-            self._pre_hooks = []
-        self._pre_hooks.append(hook)
-        return _RemovableHandle(self._pre_hooks, hook)
+            self._pre_hooks = {}
+        return add_hook(self._pre_hooks, hook)
+
+    def _run_pre_hooks(self, grads):
+        grads = list(grads)
+        for hook in list(self._pre_hooks.values()):
+            result = hook(grads)
+            if result is not None:
+                grads = list(result)
+        return grads
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
@@ -120,6 +128,58 @@ class AccumulateGrad:
     def __repr__(self):
         return f"<AccumulateGrad object at {id(self):#x}>"
 
+    register_prehook = Node.register_prehook
+    _run_pre_hooks = Node._run_pre_hooks
+
+    def accumulate(self, grad, create_graph, handed_out):
+        """Run the hooks on ``grad`` and add it into ``variable.grad``: the last step of a backward.
+
+        ``handed_out`` holds the ids of the arrays given to a ``.grad`` in this backward run.
+        """
+        tensor = self.variable
+        # The tensor's hooks first, then the node's pre-hooks, in PyTorch's order.
+        if tensor._hooks:
+            for hook in list(tensor._hooks.values()):
+                result = hook(grad)
+                if result is not None:
+                    grad = result
+        if self._pre_hooks:
+            grad = self._run_pre_hooks([grad])[0]
+        if tensor.grad is None:
+            if not create_graph and not grad.is_sparse:
+                data = grad._data
+                if not _ownable_as_grad(data, handed_out):
+                    data = data.copy()
+                handed_out.add(id(data))
+                if grad.grad_fn is not None or grad._base is not None or data is not grad._data:
+                    grad = grad.__class__._make(data)
+            tensor.grad = grad
+        elif create_graph or state.enabled or grad.is_sparse or tensor.grad.is_sparse:
+            tensor.grad = tensor.grad + grad  # a sparse sum is a new tensor: nothing to add into
+        else:
+            # PyTorch accumulates into an existing .grad in place.
+            existing = tensor.grad._data
+            if existing.shape == grad._data.shape and is_writeable(existing):
+                existing += grad._data
+                tensor.grad._version[0] += 1
+            else:
+                tensor.grad = tensor.grad + grad
+        if tensor._post_accumulate_hooks:
+            for hook in list(tensor._post_accumulate_hooks.values()):
+                hook(tensor)
+
+
+def _ownable_as_grad(array, handed_out):
+    """Whether ``array`` can become a ``.grad`` as it is: a ``.grad`` owns writable, contiguous
+    memory that no other leaf's ``.grad`` shares (Add's backward hands one array to both inputs),
+    because optimizers write into it in place."""
+    return (
+        id(array) not in handed_out
+        and array.base is None
+        and array.flags.c_contiguous
+        and is_writeable(array)
+    )
+
 
 class _SavedOutput:
     """An output saved for backward, kept as its array so that output -> node -> output is no cycle."""
@@ -133,15 +193,6 @@ class _SavedOutput:
         t = _tensor.Tensor._make(self.data, True, node, self.output_nr)
         t._version = self._version
         return t
-
-
-class _RemovableHandle:
-    def __init__(self, container, item):
-        self._container, self._item = container, item
-
-    def remove(self):
-        if self._item in self._container:
-            self._container.remove(self._item)
 
 
 class _NoGradContext:
@@ -282,5 +333,5 @@ class once_differentiable:
         return fn
 
 
-# Imported last: tensor.py imports this module, and Tensor is looked up at call time.
+# Imported last (a cycle): _tensor imports this module, and Tensor is looked up at call time.
 from .. import _tensor as _tensor  # noqa: E402

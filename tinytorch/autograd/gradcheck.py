@@ -1,5 +1,7 @@
 """Check analytical gradients against float64 central finite differences."""
 
+import warnings
+
 import numpy as np
 
 from .._backend import to_numpy
@@ -12,9 +14,7 @@ class GradcheckError(RuntimeError):
 
 
 def _differentiable(inputs):
-    from .._tensor import Tensor
-
-    return [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    return [i for i, x in enumerate(inputs) if isinstance(x, _tensor.Tensor) and x.requires_grad]
 
 
 def _outputs(fn, inputs):
@@ -22,34 +22,41 @@ def _outputs(fn, inputs):
     return out if isinstance(out, (tuple, list)) else (out,)
 
 
+def _central_differences(evaluate, flat, eps, out):
+    """``out[k] = (evaluate() at flat[k] + eps - evaluate() at flat[k] - eps) / (2 eps)`` for each
+    element k of ``flat`` (an array changed in place and restored); returns ``out``. The one
+    finite-difference loop: gradcheck and tinytorch.testing both use it."""
+    for k in range(flat.size):
+        original = flat[k].item()
+        flat[k] = original + eps
+        plus = evaluate()
+        flat[k] = original - eps
+        minus = evaluate()
+        flat[k] = original
+        out[k] = (plus - minus) / (2 * eps)
+    return out
+
+
 def numerical_jacobian(fn, inputs, index, output_index, eps):
     """d outputs[output_index] / d inputs[index], by central differences on each element."""
-    x = inputs[index]
-    flat = x._data.reshape(-1)
+    flat = inputs[index]._data.reshape(-1)
+
+    def output():
+        return to_numpy(_outputs(fn, inputs)[output_index]._data).astype(np.float64).ravel()
+
     with no_grad():
         size = _outputs(fn, inputs)[output_index]._data.size
-        columns = np.zeros((flat.size, size))
-        for k in range(flat.size):
-            original = flat[k].item()
-            flat[k] = original + eps
-            plus = to_numpy(_outputs(fn, inputs)[output_index]._data).astype(np.float64).ravel()
-            flat[k] = original - eps
-            minus = to_numpy(_outputs(fn, inputs)[output_index]._data).astype(np.float64).ravel()
-            flat[k] = original
-            columns[k] = (plus - minus) / (2 * eps)
-    return columns
+        return _central_differences(output, flat, eps, np.zeros((flat.size, size)))
 
 
 def analytical_jacobian(fn, inputs, index, output_index):
-    from .._tensor import Tensor
-
     out = _outputs(fn, inputs)[output_index]
     rows = np.zeros((inputs[index]._data.size, out._data.size))
     xp_zeros = np.zeros(out._data.shape, dtype=out._data.dtype)
     for j in range(out._data.size):
         seed = xp_zeros.copy()
         seed.reshape(-1)[j] = 1
-        seed_t = Tensor._make(seed)
+        seed_t = _tensor.Tensor._make(seed)
         if out.device.type != "cpu":
             seed_t = seed_t.to(out.device)
         (g,) = autograd_grad(out, inputs[index], seed_t, retain_graph=True, allow_unused=True)
@@ -60,17 +67,13 @@ def analytical_jacobian(fn, inputs, index, output_index):
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **_ignored):
     """True when ``func``'s gradients match central differences; inputs should be float64."""
-    from .._tensor import Tensor
-
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     for x in inputs:
-        if isinstance(x, Tensor) and x.requires_grad and x._data.dtype != np.float64:
-            import warnings
-
+        if isinstance(x, _tensor.Tensor) and x.requires_grad and x._data.dtype != np.float64:
             warnings.warn("Input is not a double precision floating point tensor: gradcheck may fail with float32 precision.", UserWarning, stacklevel=2)
     outputs = _outputs(func, inputs)
     for output_index, out in enumerate(outputs):
-        if not isinstance(out, Tensor) or not out.requires_grad:
+        if not isinstance(out, _tensor.Tensor) or not out.requires_grad:
             continue
         for index in _differentiable(inputs):
             numerical = numerical_jacobian(func, inputs, index, output_index, eps)
@@ -87,8 +90,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """gradcheck of the gradient itself (second derivatives through create_graph=True)."""
-    from .._tensor import Tensor
-
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     diff = _differentiable(inputs)
 
@@ -98,8 +99,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def _first_derivative(*xs):
         outs = _outputs(func, xs)
-        seeds = grad_outputs or tuple(Tensor._make(np.ones(o._data.shape, dtype=o._data.dtype)) for o in outs)
+        seeds = grad_outputs or tuple(_tensor.Tensor._make(np.ones(o._data.shape, dtype=o._data.dtype)) for o in outs)
         grads = autograd_grad(outs, [xs[i] for i in diff], seeds, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
+
+
+# Imported last (a cycle): _tensor imports the autograd package, and Tensor is looked up at call time.
+from .. import _tensor as _tensor  # noqa: E402

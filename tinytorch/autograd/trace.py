@@ -11,6 +11,8 @@ import weakref
 
 from .._backend import array_module
 from . import _observe as observe
+from ._api import backward
+from ._engine import summed_axes
 from .function import AccumulateGrad
 
 _NOT_RECORDED = "(source line not recorded: build the graph inside `with tinytorch.autograd.trace():`)"
@@ -91,7 +93,7 @@ class trace:
                 lines.append(f"    grad_input[{i}]: None (no gradient flows to {self._target(child, shape)})")
                 continue
             array = grad._data
-            summed = _summed_axes(array.shape, shape)
+            summed = summed_axes(array.shape, shape)
             note = ""
             if summed:
                 array = array.sum(axis=summed).reshape(shape)
@@ -123,16 +125,6 @@ def _source(node):
     return f"at {path}:{rest}"
 
 
-def _summed_axes(grad_shape, input_shape):
-    """The axes the engine sums to bring a gradient of ``grad_shape`` back to ``input_shape``."""
-    lead = len(grad_shape) - len(input_shape)
-    if lead < 0:
-        return ()
-    axes = list(range(lead))
-    axes += [lead + i for i, size in enumerate(input_shape) if size == 1 and grad_shape[lead + i] != 1]
-    return tuple(axes)
-
-
 def _describe(array):
     xp = array_module(array)
     text = f"shape {tuple(array.shape)}"
@@ -148,12 +140,13 @@ def _describe(array):
 
 def traced_backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None, file=None):
     """``tensor.backward(...)`` printing the trace (what ``Tensor.backward(trace=True)`` calls)."""
-    from .._tensor import Tensor
-    from ._api import backward
-
     # The graph exists already: only lines recorded at forward (inside trace()) can be shown.
     with trace(file=file, record_source=False) as tracer:
         if tensor.grad_fn is not None:
-            seed = gradient._data if isinstance(gradient, Tensor) else array_module(tensor._data).ones_like(tensor._data)
+            seed = gradient._data if isinstance(gradient, _tensor.Tensor) else array_module(tensor._data).ones_like(tensor._data)
             tracer.seed(tensor.grad_fn, tensor._output_nr, seed)
         backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+# Imported last (a cycle): _tensor imports the autograd package, and Tensor is looked up at call time.
+from .. import _tensor as _tensor  # noqa: E402

@@ -31,17 +31,13 @@ def _reduce(losses, reduction):
     return losses.mean() if reduction == "mean" else losses.sum()
 
 
-def _warn_if_broadcast(input, target):  # noqa: A002
+def _warn_if_broadcast(input, target):
     if target.shape != input.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
             "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
             stacklevel=3,
         )
-
-
-def _dtype_title(t):
-    return dtypes.scalar_type_name(t._data.dtype)
 
 
 def _require_tensors(function, **arguments):
@@ -60,7 +56,7 @@ def _floating_kernel(kernel, *tensors):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(numpy_dtype)}\'')
 
 
-def _check_weight_size(weight, input):  # noqa: A002
+def _check_weight_size(weight, input):
     if weight is not None and weight.shape != input.shape:
         raise ValueError("Weights and input must have the same size.")
 
@@ -75,7 +71,7 @@ def _check_broadcast(shape_a, shape_b):
             raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {n - i}")
 
 
-def _check_weight_broadcasts(weight, input, target=None):  # noqa: A002
+def _check_weight_broadcasts(weight, input, target=None):
     """A loss's weight broadcasts to the loss's shape, never past it. With a target, as PyTorch's
     binary_cross_entropy: the weight is first expanded to ``broadcast_shapes(target, weight)``."""
     shape = tuple(input._data.shape)
@@ -89,7 +85,7 @@ def _check_weight_broadcasts(weight, input, target=None):  # noqa: A002
 
 
 # -- regression ---------------------------------------------------------------------------------
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, reduced."""
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
@@ -101,7 +97,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce(losses, reduction) if weight is None else _weighted(losses * weight, weight, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target|, reduced (the gradient at 0 is 0)."""
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
@@ -117,7 +113,7 @@ def _weighted(losses, weight, reduction):
     return _reduce(losses, reduction)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
@@ -130,7 +126,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(ops.where(distance < beta, distance * distance * (0.5 / beta), distance - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     reduction = _reduction(reduction)
     _warn_if_broadcast(input, target)
@@ -144,7 +140,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
 
 
 # -- binary classification ----------------------------------------------------------------------
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w [t log x + (1 - t) log(1 - x)] for probabilities x (log clamped at -100, as PyTorch)."""
     reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
@@ -156,7 +152,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         _check_weight_broadcasts(weight, input, target)
     data, target_data = input._data, target._data
     if target_data.dtype != data.dtype:
-        raise RuntimeError(f"Found dtype {_dtype_title(target)} but expected {_dtype_title(input)}")
+        raise RuntimeError(f"Found dtype {dtypes.scalar_type_name(target._data.dtype)} but expected {dtypes.scalar_type_name(input._data.dtype)}")
     _floating_kernel("binary_cross_entropy", input)
     if data.size:  # NaN is outside [0, 1] too
         backend.check_later(~((data >= 0) & (data <= 1)).all(), _bce_input_out_of_range)
@@ -164,7 +160,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return nn_ops.binary_cross_entropy(input, target, weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
     """Binary cross-entropy of sigmoid(input), computed stably from the logits in one fused op."""
     reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
@@ -176,17 +172,17 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         )
     if target._data.dtype.kind not in "fc":  # PyTorch computes into a tensor of the target's dtype
         raise RuntimeError(
-            f"result type {_dtype_title(input)} can't be cast to the desired output type {_dtype_title(target)}"
+            f"result type {dtypes.scalar_type_name(input._data.dtype)} can't be cast to the desired output type {dtypes.scalar_type_name(target._data.dtype)}"
         )
     if pos_weight is not None:
         _check_broadcast(pos_weight._data.shape, target._data.shape)
     if weight is not None:
         _check_weight_broadcasts(weight, input)
-    input, target = promote(input, target)  # noqa: A001
+    input, target = promote(input, target)
     return nn_ops.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):  # noqa: A002
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """target (log target - input), pointwise, with ``input`` log-probabilities; 'batchmean' divides by the batch size."""
     if reduction == "mean":
         warnings.warn(
@@ -214,7 +210,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 # -- multi-class classification -----------------------------------------------------------------
 _CLASS_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
-def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
+def _check_class_targets(input, target, weight, ignore_index):
     """PyTorch's checks for class-index targets: shape, dtype, weight size and index range.
     Returns whether some target may be ignored."""
     shape, target_shape = input._data.shape, target._data.shape  # arrays' shapes: no Size objects
@@ -232,7 +228,7 @@ def _check_class_targets(input, target, weight, ignore_index):  # noqa: A002
         if list(target_shape) != expected:
             raise RuntimeError(f"Expected target size {expected}, got {list(target_shape)}")
     if target._data.dtype not in _CLASS_INDEX_DTYPES:
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_title(target)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {dtypes.scalar_type_name(target.dtype)}")
     classes = shape[1 if ndim > 1 else 0]
     if weight is not None and (weight._data.ndim != 1 or weight._data.size != classes):
         raise RuntimeError(
@@ -272,22 +268,22 @@ def _target_out_of_bounds(data, outside):
     raise IndexError(f"Target {int(first)} is out of bounds.")
 
 
-def _unbatched(input, target):  # noqa: A002
+def _unbatched(input, target):
     """PyTorch accepts a 1-element 1-D class target for an unbatched (C,) input."""
     if input.dim() == 1 and target.dim() == 1 and target.shape[0] == 1 and target._data.dtype.kind != "f":
         return target.reshape(())
     return target
 
 
-def _matching_weight(weight, input):  # noqa: A002
+def _matching_weight(weight, input):
     if weight is None:
         return None
     if weight._data.dtype != input._data.dtype:
-        raise RuntimeError(f"expected scalar type {_dtype_title(input)} but found {_dtype_title(weight)}")
+        raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(input.dtype)} but found {dtypes.scalar_type_name(weight.dtype)}")
     return weight.detach()
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):  # noqa: A002
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-w[target] input[target] (input holds log-probabilities); 'mean' divides by the summed weights."""
     reduction = _reduction(reduction, size_average, reduce)
     _require_tensors("nll_loss_nd", input=input, target=target)
@@ -306,7 +302,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return losses.sum() / target_weight.sum() if reduction == "mean" else losses.sum()
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):  # noqa: A002
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits (N, C) or (N, C, d1, ...) and class indices or class probabilities.
 
     One fused, stable op (log_softmax and nll_loss together): see ``tinytorch._ops.nn_ops.CrossEntropy``.
@@ -320,7 +316,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _floating_kernel("log_softmax_lastdim_kernel_impl" if input.dim() <= 2 else "log_softmax_kernel_impl", input)
     if target._data.shape == input._data.shape:  # class probabilities, as PyTorch decides it
         if target._data.dtype.kind != "f":
-            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {_dtype_title(target)}")
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got {dtypes.scalar_type_name(target.dtype)}")
         if input.dim() == 0:
             raise IndexError("Dimension specified as 1 but tensor has no dimensions")
         if ignore_index >= 0:
@@ -332,7 +328,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             )
         if input._data.dtype != target._data.dtype:  # the loss comes out in the promoted dtype, as PyTorch's
             common = dtypes.from_numpy_dtype(np.promote_types(input._data.dtype, target._data.dtype))
-            input, target = input.to(common), target.to(common)  # noqa: A001
+            input, target = input.to(common), target.to(common)
     else:
         if not _check_class_targets(input, target, weight, ignore_index):
             ignore_index = None  # no target is ignored: the op skips its masks

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from .._dtypes import scalar_type_name
 from .._ops.resample import axis_taps, resample
 
 _LINEAR_MODES = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
@@ -20,7 +21,7 @@ def _is_integer(x):
         hasattr(x, "dim") and x.dim() == 0 and not x.is_floating_point())
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,  # noqa: A002
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims of an (N, C, ...) tensor to ``size`` or by ``scale_factor``.
 
@@ -102,7 +103,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return resample(input, tuple(plan))
 
 
-def _check_mode(input, mode):  # noqa: A002
+def _check_mode(input, mode):
     ndim = input.dim()
     supported = ("nearest", "nearest-exact", "area") + tuple(_LINEAR_MODES)
     if mode in supported and 3 <= ndim <= 5:
@@ -119,7 +120,7 @@ def _check_mode(input, mode):  # noqa: A002
     )
 
 
-def _check_sizes(input, spatial, output_size):  # noqa: A002
+def _check_sizes(input, spatial, output_size):
     names = _AXIS_NAMES[len(spatial)]
     if any(s <= 0 for s in spatial) or any(s <= 0 for s in output_size):
         given = ", ".join(f"{n}: {s}" for n, s in zip(names, spatial))
@@ -131,7 +132,7 @@ def _check_sizes(input, spatial, output_size):  # noqa: A002
         )
 
 
-def _check_area_sizes(input, spatial, output_size):  # noqa: A002
+def _check_area_sizes(input, spatial, output_size):
     """'area' is adaptive average pooling, with its checks: an empty output is fine."""
     name = f"adaptive_avg_pool{max(len(spatial), 2)}d"
     if any(s < 0 for s in output_size):
@@ -158,10 +159,7 @@ def _kernel_name(mode, dim):
         mode, "compute_indices_weights_linear")
 
 
-_TYPE_NAMES = {"uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
-
-
-def _check_dtype(input, mode, dim):  # noqa: A002
+def _check_dtype(input, mode, dim):
     """Floating inputs for every mode; uint8 images for the nearest modes too (as PyTorch's CPU kernels)."""
     dtype = input._data.dtype
     if dtype.kind == "f" or (dtype == np.uint8 and mode in ("nearest", "nearest-exact")):
@@ -169,22 +167,22 @@ def _check_dtype(input, mode, dim):  # noqa: A002
     kernel = _kernel_name(mode, dim)
     # NOTE: PyTorch also resamples uint8 images in the linear and cubic modes, with its own
     # fixed-point rounding; tinytorch asks for a float image there (docs/differences.md).
-    raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE_NAMES.get(dtype.name, dtype.name)}\'')
+    raise NotImplementedError(f'"{kernel}" not implemented for \'{scalar_type_name(dtype)}\'')
 
 
-def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):  # noqa: A002
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Deprecated: ``interpolate`` with the same arguments."""
     warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-def upsample_nearest(input, size=None, scale_factor=None):  # noqa: A002
+def upsample_nearest(input, size=None, scale_factor=None):
     """Deprecated: ``interpolate(..., mode='nearest')``."""
     warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
-def upsample_bilinear(input, size=None, scale_factor=None):  # noqa: A002
+def upsample_bilinear(input, size=None, scale_factor=None):
     """Deprecated: ``interpolate(..., mode='bilinear', align_corners=True)``."""
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
@@ -198,7 +196,7 @@ def _check_factor(name, argument, factor):
         raise RuntimeError(f"{name} expects a positive {argument}, but got {factor}")
 
 
-def pixel_shuffle(input, upscale_factor):  # noqa: A002
+def pixel_shuffle(input, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block."""
     _check_factor("pixel_shuffle", "upscale_factor", upscale_factor)
     if input.dim() < 3:
@@ -218,7 +216,7 @@ def pixel_shuffle(input, upscale_factor):  # noqa: A002
     return blocks.reshape(*batch, channels // (r * r), height * r, width * r)
 
 
-def pixel_unshuffle(input, downscale_factor):  # noqa: A002
+def pixel_unshuffle(input, downscale_factor):
     """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of ``pixel_shuffle``."""
     _check_factor("pixel_unshuffle", "downscale_factor", downscale_factor)
     if input.dim() < 3:

@@ -33,13 +33,13 @@ __all__ = [
 ]
 
 
-def _floating_only(kernel, input):  # noqa: A002
+def _floating_only(kernel, input):
     """PyTorch's kernels for these activations and normalizations take floating-point input only."""
     if input._data.dtype.kind not in "fc":
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtypes.scalar_type_name(input._data.dtype)}\'')
 
 
-def _maybe_inplace(input, inplace, fn, *args):  # noqa: A002
+def _maybe_inplace(input, inplace, fn, *args):
     """``fn(input, *args)``, written back into ``input`` when ``inplace`` (PyTorch's ``relu_`` etc.)."""
     if inplace:
         return _inplace(input, fn, *args)
@@ -47,50 +47,50 @@ def _maybe_inplace(input, inplace, fn, *args):  # noqa: A002
 
 
 # -- activations --------------------------------------------------------------------------------
-def relu(input, inplace=False):  # noqa: A002
+def relu(input, inplace=False):
     """max(x, 0); the gradient at 0 is 0."""
     return input.relu_() if inplace else _ops.relu(input)
 
 
-def _hardtanh(input, min_val, max_val):  # noqa: A002
+def _hardtanh(input, min_val, max_val):
     # NOTE: PyTorch's gradient is 1 only strictly inside (min, max); clamp's would be 1 at the ends.
     inside = (input > min_val) & (input < max_val)
     return _ops.where(inside, input, input.detach().clamp(min_val, max_val))
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return _maybe_inplace(input, inplace, _hardtanh, min_val, max_val)
 
 
-def relu6(input, inplace=False):  # noqa: A002
+def relu6(input, inplace=False):
     """min(max(x, 0), 6)."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def _leaky_relu(input, negative_slope):  # noqa: A002
+def _leaky_relu(input, negative_slope):
     return _ops.where(input > 0, input, input * negative_slope)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x for x > 0, else negative_slope * x."""
     _floating_only("leaky_relu_cpu", input)
     return _maybe_inplace(input, inplace, _leaky_relu, negative_slope)
 
 
-def _elu(input, alpha):  # noqa: A002
+def _elu(input, alpha):
     # clamp(max=0) keeps expm1 from overflowing on the branch that where() discards.
     return _ops.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
 
 
-def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+def elu(input, alpha=1.0, inplace=False):
     """x for x > 0, else alpha * (exp(x) - 1)."""
     _floating_only("elu_cpu", input)
     return _maybe_inplace(input, inplace, _elu, alpha)
 
 
-def gelu(input, approximate="none"):  # noqa: A002
+def gelu(input, approximate="none"):
     """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation."""
     if approximate in ("none", "tanh"):
         _floating_only("GeluKernelImpl", input)
@@ -102,13 +102,13 @@ def gelu(input, approximate="none"):  # noqa: A002
     raise RuntimeError("approximate argument must be either none or tanh.")
 
 
-def silu(input, inplace=False):  # noqa: A002
+def silu(input, inplace=False):
     """x * sigmoid(x) (swish)."""
     _floating_only("silu_cpu", input)
     return _maybe_inplace(input, inplace, lambda x: x * x.sigmoid())
 
 
-def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (for stability)."""
     _floating_only("softplus_cpu", input)
     scaled = input * beta
@@ -117,7 +117,7 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     return _ops.where(scaled > threshold, input, smooth)
 
 
-def logsigmoid(input):  # noqa: A002
+def logsigmoid(input):
     """log(sigmoid(x)) = -softplus(-x), computed without overflow."""
     _floating_only("log_sigmoid_cpu", input)
     # Two branches, each clamped so exp never overflows; no |x|, whose kink would zero the
@@ -127,11 +127,11 @@ def logsigmoid(input):  # noqa: A002
     return _ops.where(input < 0, negative, positive)
 
 
-def sigmoid(input):  # noqa: A002
+def sigmoid(input):
     return _ops.sigmoid(input)
 
 
-def tanh(input):  # noqa: A002
+def tanh(input):
     return _ops.tanh(input)
 
 
@@ -143,20 +143,20 @@ def _get_softmax_dim(name, ndim, stacklevel):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``."""
     if dim is None:
         dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
     return _ops.softmax(input, dim, dtype=dtype)
 
 
-def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _get_softmax_dim("softmin", input.dim(), _stacklevel)
     return _ops.softmax(-input, dim, dtype=dtype)
 
 
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably in one op."""
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
@@ -164,7 +164,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
 
 
 # -- dropout ------------------------------------------------------------------------------------
-def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p); identity when not training."""
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
@@ -181,7 +181,7 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
     return input.mul_(mask) if inplace else input * mask
 
 
-def _feature_dropout(input, p, training, inplace, batched=True):  # noqa: A002
+def _feature_dropout(input, p, training, inplace, batched=True):
     """Zero whole channels: one draw per (sample, channel), broadcast over the spatial dims
     (PyTorch's feature_dropout); ``batched=False`` for (C, *) inputs without a batch dim."""
     if input.dim() + (0 if batched else 1) < 2:
@@ -203,7 +203,7 @@ def _check_probability(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of an (N, C, L) or (C, L) input with probability p, scaling the rest by 1/(1-p)."""
     _check_probability(p)
     if input.dim() not in (2, 3):
@@ -215,7 +215,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     return _feature_dropout(input, p, training, inplace, batched=input.dim() == 3)
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of an (N, C, H, W) input with probability p, scaling the rest by 1/(1-p).
 
     A 3-D input is taken as (N, C, L), as PyTorch does (with its warning)."""
@@ -239,7 +239,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     return _feature_dropout(input, p, training, inplace)
 
 
-def dropout3d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability p."""
     _check_probability(p)
     if input.dim() not in (4, 5):
@@ -269,7 +269,7 @@ def _check_per_channel(channels, **vectors):
             raise RuntimeError(f"{name} should contain {channels} elements not {vector.numel()}")
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):  # noqa: A002
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalize over the batch (and spatial) dims per channel (dim 1).
 
     Training uses the batch's statistics and moves the running ones towards them (the variance
@@ -319,7 +319,7 @@ def _update_running_stats(running_mean, running_var, mean, var, momentum, count)
     running_var._version[0] += 1
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dims of each sample."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = len(normalized_shape)
@@ -347,7 +347,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     return out
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A002
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over groups of ``C / num_groups`` channels (and all spatial dims),
     then scale and shift per channel."""
     if input.dim() < 2:
@@ -387,7 +387,7 @@ def _verify_spatial_size(size):
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,  # noqa: A002
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalize each (sample, channel) over its spatial dims, then scale and shift per channel.
 
@@ -426,22 +426,17 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return out
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p along dim, eps)."""
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
 # -- embeddings and indices ---------------------------------------------------------------------
-def _dtype_title(t):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
-            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}[t._data.dtype.name]
-
-
 def _embedding_index_out_of_range():
     raise IndexError("index out of range in self")
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):  # noqa: A002
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` picked by the integer ``input``; the ``padding_idx`` row gets no gradient."""
     if input._data.dtype.kind not in "iu" or input._data.dtype.itemsize < 4:
         raise RuntimeError(
@@ -468,7 +463,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return out
 
 
-def _embedding_renorm_(weight, input, max_norm, norm_type):  # noqa: A002
+def _embedding_renorm_(weight, input, max_norm, norm_type):
     """Rescale, in place, the looked-up rows whose norm exceeds max_norm (PyTorch's embedding_renorm_)."""
     xp = _backend.array_module(weight._data)
     rows = xp.unique(input._data.reshape(-1))
@@ -507,7 +502,7 @@ _PAD_SUPPORT = (
 )
 
 
-def pad(input, pad, mode="constant", value=None):  # noqa: A002
+def pad(input, pad, mode="constant", value=None):
     """Pad the last len(pad)/2 dims: ``pad = (left, right, top, bottom, ...)``, the last dim first.
 
     Modes: 'constant' (negative sizes crop), 'reflect', 'replicate', 'circular'; all differentiable.
@@ -555,7 +550,7 @@ def _pad_index(mode, size, before, after, like):
     return Tensor._make(index.astype(_dtypes.int64.numpy))
 
 
-def _pad_constant(input, pad, value):  # noqa: A002
+def _pad_constant(input, pad, value):
     out = input
     for i in range(len(pad) // 2):
         dim = input.dim() - 1 - i

@@ -5,6 +5,7 @@ import numpy as np
 from .. import autograd
 from .._backend import to_numpy
 from .._tensor import Tensor
+from ..autograd.gradcheck import _central_differences
 
 
 def _as_tuple(x):
@@ -35,16 +36,7 @@ def finite_difference_gradients(fn, arrays, kwargs, differentiable, weights, eps
     grads = []
     for i in differentiable:
         flat = arrays[i].reshape(-1)
-        g = np.zeros(flat.size)
-        for k in range(flat.size):
-            original = flat[k]
-            flat[k] = original + eps
-            plus = loss_value()
-            flat[k] = original - eps
-            minus = loss_value()
-            flat[k] = original
-            g[k] = (plus - minus) / (2 * eps)
-        grads.append(g.reshape(arrays[i].shape))
+        grads.append(_central_differences(loss_value, flat, eps, np.zeros(flat.size)).reshape(arrays[i].shape))
     return grads
 
 

@@ -1,20 +1,27 @@
 """``check_op`` (property-based gradient checks) and ``assert_close`` (like torch.testing's)."""
 
+import inspect
+
 import numpy as np
 
+from .. import autograd
 from .._backend import to_numpy
 from .._tensor import Tensor
+from ..autograd.function import Function
 from ._gradients import analytical_gradients, check_gradients, output_weights
 
 # torch.testing.assert_close's defaults: (rtol, atol) by dtype; exact for everything else.
 _TOLERANCES = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
 
 
-def check_op(fn, torch_fn=None, *, n_inputs=1, domain=(-2.0, 2.0), shapes=None, max_examples=50, atol=1e-5,
+def check_op(fn, torch_fn=None, *, n_inputs=None, domain=(-2.0, 2.0), shapes=None, max_examples=50, atol=1e-5,
              rtol=1e-3, broadcast=True, away_from=(), differentiable=None, max_side=4, seed=None):
     """Check ``fn``'s gradients (and values) on inputs that hypothesis draws, shrinking a failure.
 
     ``fn(*tensors)`` is called on ``n_inputs`` float64 tensors and returns a tensor (or a tuple).
+    ``n_inputs`` defaults to the number of ``fn``'s required positional parameters (for
+    ``SomeFunction.apply``, those of its ``forward`` after ``ctx``), else to the number of fixed
+    ``shapes``; a TypeError asks for it when neither tells (``*args``, no readable signature).
     Its gradients are compared with central finite differences and, when ``torch_fn`` is given
     and torch is installed, ``torch_fn(*torch_tensors)``'s values and gradients. ``shapes`` is
     None (draw shapes: 0 to 3 dims of size 0 to ``max_side``; with ``broadcast`` the others
@@ -29,6 +36,8 @@ def check_op(fn, torch_fn=None, *, n_inputs=1, domain=(-2.0, 2.0), shapes=None, 
         from hypothesis import strategies as st
     except ImportError:
         raise ImportError("check_op needs hypothesis: pip install hypothesis") from None
+    if n_inputs is None:
+        n_inputs = _count_inputs(fn, shapes)
     shape_strategy = _shape_strategy(st, shapes, n_inputs, broadcast, max_side)
     indices = tuple(range(n_inputs)) if differentiable is None else tuple(differentiable)
 
@@ -48,6 +57,30 @@ def check_op(fn, torch_fn=None, *, n_inputs=1, domain=(-2.0, 2.0), shapes=None, 
     if seed is not None:
         run = hypothesis_seed(seed)(run)
     run()
+
+
+def _count_inputs(fn, shapes):
+    """How many tensors ``fn`` takes: its required positional parameters, else len(shapes)."""
+    target, skip = fn, 0
+    owner = getattr(fn, "__self__", None)
+    if getattr(fn, "__name__", None) == "apply" and isinstance(owner, type) and issubclass(owner, Function):
+        target, skip = owner.forward, 1  # apply(*args) passes them on to forward(ctx, *args)
+    try:
+        parameters = list(inspect.signature(target).parameters.values())[skip:]
+    except (TypeError, ValueError):  # builtins and C functions may have no signature
+        parameters, reason = None, "Python cannot read its signature"
+    if parameters is not None:
+        count = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in parameters)
+        if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+            reason = "it takes *args"
+        elif count == 0:
+            reason = "it has no required positional parameter"
+        else:
+            return count
+    if shapes is not None and not hasattr(shapes, "example"):
+        return len(shapes)
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    raise TypeError(f"check_op cannot tell how many inputs {name} takes ({reason}): pass n_inputs")
 
 
 def _shape_strategy(st, shapes, n_inputs, broadcast, max_side):
@@ -99,8 +132,6 @@ def _compare_with_torch(fn, torch_fn, arrays, indices, atol, rtol):
     theirs_in = [torch.tensor(a, requires_grad=i in indices) for i, a in enumerate(arrays)]
     outputs = torch_fn(*theirs_in)
     outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
-    from .. import autograd
-
     with autograd.no_grad():
         mine = fn(*[Tensor._make(a) for a in arrays])
     mine = mine if isinstance(mine, (tuple, list)) else (mine,)

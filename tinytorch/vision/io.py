@@ -52,7 +52,7 @@ def read_image(path, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=False)
     return decode_image(read_file(path), mode, apply_exif_orientation=apply_exif_orientation)
 
 
-def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=False):  # noqa: A002 - torchvision's name
+def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=False):
     """Decode a JPEG, PNG, WEBP or GIF image (its bytes as a 1-D uint8 tensor, or a path) into a
     uint8 ``C x H x W`` tensor."""
     if not isinstance(input, Tensor):

@@ -25,6 +25,8 @@ import warnings
 import numpy as np
 
 from .. import _backend as backend, _dtypes as dtypes
+from .._creation import as_tensor
+from ..nn.functional import interpolate
 from ..random import generator_for
 from .._tensor import Tensor
 
@@ -97,8 +99,6 @@ def _check_image_tensor(tensor):
 
 def _normalize_constants(mean, std, tensor):
     """mean and std as (C, 1, 1) tensors of the image's dtype and device."""
-    from .._creation import as_tensor
-
     mean = as_tensor(mean, dtype=tensor.dtype, device=tensor.device)
     std = as_tensor(std, dtype=tensor.dtype, device=tensor.device)
     if (std == 0).any():
@@ -616,8 +616,6 @@ def _resized_size(height, width, size, max_size):
 
 def _resize_tensor(array, size, mode, antialias):
     """torchvision's tensor resize: interpolate in float (integer images rounded back)."""
-    from ..nn.functional import interpolate
-
     if antialias and mode not in ("bilinear", "bicubic"):
         antialias = False
     shape = array.shape

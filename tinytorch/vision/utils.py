@@ -6,7 +6,9 @@ import math
 import numpy as np
 
 from .. import _backend as backend
+from .._ops import stack
 from .._tensor import Tensor
+from .transforms import _pil_image_module
 
 
 def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False, pad_value=0.0):
@@ -22,8 +24,6 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
         else:
             raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
     if isinstance(tensor, list):
-        from .._ops import stack
-
         tensor = stack(tensor, 0)
     array = tensor._data
     xp = backend.array_module(array)
@@ -67,14 +67,12 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     return Tensor._make(grid)
 
 
-def save_image(tensor, fp, format=None, **kwargs):  # noqa: A002 - torchvision's argument name
+def save_image(tensor, fp, format=None, **kwargs):
     """Save a tensor (or a batch, as ``make_grid(tensor, **kwargs)``) as an image file (PNG by name)."""
     grid = make_grid(tensor, **kwargs)
     # Scale to [0, 255] and add 0.5 so the cast to uint8 rounds to nearest, as torchvision does.
     values = backend.to_numpy(grid._data) * 255 + 0.5
     pixels = np.clip(values, 0, 255).transpose(1, 2, 0).astype(np.uint8)
-    from .transforms import _pil_image_module
-
     Image = _pil_image_module()
     if Image is None:  # Pillow is optional; matplotlib writes PNGs too
         import matplotlib.image

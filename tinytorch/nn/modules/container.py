@@ -115,7 +115,7 @@ class Sequential(Module):
             self.append(layer)
         return self
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input
@@ -438,5 +438,5 @@ class ParameterDict(Module):
     def extra_repr(self):
         return "\n".join(f"  ({k}): {_describe(p, type_name=True)}" for k, p in self.items())
 
-    def __call__(self, input):  # noqa: A002
+    def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")

@@ -20,26 +20,26 @@ class _DropoutNd(Module):
 class Dropout(_DropoutNd):
     """Randomly zeroes elements in training mode; the identity in eval mode."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):
     """Randomly zeroes whole channels of (N, C, L) or (C, L) inputs in training mode."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
     """Randomly zeroes whole channels of (N, C, H, W) inputs in training mode."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(_DropoutNd):
     """Randomly zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) inputs in training mode."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.dropout3d(input, self.p, self.training, self.inplace)

@@ -7,6 +7,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from ... import _backend as backend, _dtypes as dtypes
+from ..._hooks import RemovableHandle
 from ...autograd.grad_mode import no_grad
 from ..._tensor import Tensor
 from ..parameter import Buffer, Parameter
@@ -24,28 +25,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
-class RemovableHandle:
-    """Returned by the register_*_hook methods; ``remove()`` unregisters the hook."""
-
-    next_id = 0
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict = hooks_dict
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-        self.extra_dicts = [] if extra_dict is None else (extra_dict if isinstance(extra_dict, list) else [extra_dict])
-
-    def remove(self):
-        for d in [self.hooks_dict, *self.extra_dicts]:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
 def _typename(obj):
     if isinstance(obj, Tensor):
         return obj.type()
@@ -59,7 +38,7 @@ def _addindent(text, spaces):
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-def _forward_unimplemented(self, *input):  # noqa: A002
+def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
 

@@ -49,7 +49,7 @@ class _NormBase(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def _check_input_dim(self, input):  # noqa: A002
+    def _check_input_dim(self, input):
         raise NotImplementedError
 
     def extra_repr(self):
@@ -69,7 +69,7 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     """Shared by BatchNorm1d/2d/3d: the batch statistics in training, the running ones in eval."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         counting = self.training and self.track_running_stats and self.num_batches_tracked is not None
@@ -92,7 +92,7 @@ class _BatchNorm(_NormBase):
 class BatchNorm1d(_BatchNorm):
     """Batch normalization over (N, C) or (N, C, L) inputs."""
 
-    def _check_input_dim(self, input):  # noqa: A002
+    def _check_input_dim(self, input):
         if input.dim() not in (2, 3):
             raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
 
@@ -100,7 +100,7 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Batch normalization over (N, C, H, W) inputs."""
 
-    def _check_input_dim(self, input):  # noqa: A002
+    def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
 
@@ -108,7 +108,7 @@ class BatchNorm2d(_BatchNorm):
 class BatchNorm3d(_BatchNorm):
     """Batch normalization over (N, C, D, H, W) inputs."""
 
-    def _check_input_dim(self, input):  # noqa: A002
+    def _check_input_dim(self, input):
         if input.dim() != 5:
             raise ValueError(f"expected 5D input (got {input.dim()}D input)")
 
@@ -139,7 +139,7 @@ class GroupNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -171,7 +171,7 @@ class LayerNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 
+from ... import _creation, _ops
 from ..._tensor import Tensor
 
 _STRING_OR_OBJECT_DTYPE = re.compile(r"[SaUO]")
@@ -57,9 +58,7 @@ def default_convert(data):
     if elem_type.__module__ == "numpy" and elem_type.__name__ not in ("str_", "bytes_", "string_"):
         if elem_type.__name__ == "ndarray" and _STRING_OR_OBJECT_DTYPE.search(data.dtype.str) is not None:
             return data
-        from ..._creation import as_tensor
-
-        return as_tensor(data)
+        return _creation.as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         return _rebuild_mapping(data, {key: default_convert(data[key]) for key in data})
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
@@ -130,23 +129,17 @@ def collate_tensor_fn(batch, *, collate_fn_map=None):
         t._requires_grad for t in batch
     ):
         return Tensor._make(np.stack(arrays))
-    from ..._ops import stack
-
-    return stack(list(batch), 0)
+    return _ops.stack(list(batch), 0)
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None):
     if _STRING_OR_OBJECT_DTYPE.search(batch[0].dtype.str) is not None:
         raise TypeError(default_collate_err_msg_format.format(batch[0].dtype))
-    from ..._creation import as_tensor
-
-    return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+    return collate([_creation.as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
-    from ..._creation import as_tensor
-
-    return as_tensor(np.asarray(batch))  # keeps the scalars' dtype (np.float32 stays float32)
+    return _creation.as_tensor(np.asarray(batch))  # keeps the scalars' dtype (np.float32 stays float32)
 
 
 def collate_float_fn(batch, *, collate_fn_map=None):
@@ -157,9 +150,7 @@ def collate_int_fn(batch, *, collate_fn_map=None):
     array = np.array(batch)
     if array.dtype == np.int64 or array.dtype == np.bool_:  # int64 (bool for a batch of bools)
         return Tensor._make(array)
-    from ..._creation import tensor
-
-    return tensor(batch)  # raises PyTorch's error for values outside int64
+    return _creation.tensor(batch)  # raises PyTorch's error for values outside int64
 
 
 def collate_str_fn(batch, *, collate_fn_map=None):

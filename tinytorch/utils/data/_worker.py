@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ... import random as tinytorch_random
+
 # How often a waiting worker checks that its parent is still alive (seconds).
 POLL_INTERVAL = 1.0
 
@@ -129,8 +131,6 @@ class ResumeIteration:
 
 # -- the loop ------------------------------------------------------------------------------------
 def _seed_worker(base_seed, worker_id):
-    from ... import random as tinytorch_random
-
     seed = base_seed + worker_id
     random.seed(seed)
     tinytorch_random.manual_seed(seed)

@@ -14,6 +14,7 @@ import time
 import warnings
 import weakref
 
+from ... import cuda as _cuda
 from . import _worker
 from ._collate import default_collate, default_convert
 from .dataset import IterableDataset
@@ -201,9 +202,7 @@ class _BaseIterator:
         # Drawn in both modes, so the random stream (and shuffling) is the same with and without workers.
         self._base_seed = _draw_seed(loader.generator)
         if loader.pin_memory:
-            from ... import cuda
-
-            if not cuda.is_available():
+            if not _cuda.is_available():
                 warnings.warn(
                     "'pin_memory' argument is set as true but no accelerator is found, then device pinned memory won't be used.",
                     stacklevel=3,

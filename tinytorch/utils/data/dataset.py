@@ -8,7 +8,7 @@ import math
 import typing
 import warnings
 
-from ... import random as _random
+from ... import _creation, random as _random
 
 
 _T_co = typing.TypeVar("_T_co", covariant=True)
@@ -174,9 +174,7 @@ def random_split(dataset, lengths, generator=_random.default_generator):
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.", stacklevel=2)
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    from ..._creation import randperm
-
-    indices = randperm(sum(lengths), generator=generator).tolist()
+    indices = _creation.randperm(sum(lengths), generator=generator).tolist()
     return [
         Subset(dataset, indices[offset - length : offset])
         for offset, length in zip(itertools.accumulate(lengths), lengths)

@@ -8,7 +8,7 @@ import typing
 
 import numpy as np
 
-from ... import random as _random
+from ... import _creation, _dtypes as dtypes, random as _random
 
 
 def _draw_seed(generator=None):
@@ -108,10 +108,7 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
-        from ..._creation import as_tensor
-        from ..._dtypes import float64
-
-        weights = as_tensor(weights, dtype=float64)
+        weights = _creation.as_tensor(weights, dtype=dtypes.float64)
         if len(weights.shape) != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(weights.shape)}")
         self.weights = weights

@@ -2,11 +2,15 @@
 download goes to a temporary file that is renamed only once it is complete and verified)."""
 
 import contextlib
+import gzip
 import hashlib
 import os
+import shutil
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 
 USER_AGENT = "tinytorch"
 
@@ -114,11 +118,6 @@ def extract_archive(from_path, to_path=None, remove_finished=False):
     """Extract a .tar(.gz/.bz2/.xz), .tgz or .zip archive (or decompress a .gz file) into
     ``to_path`` (default: its folder); returns ``to_path``. Members that would land outside it
     are refused."""
-    import gzip
-    import shutil
-    import tarfile
-    import zipfile
-
     from_path = os.fspath(from_path)
     to_path = os.path.dirname(from_path) if to_path is None else os.fspath(to_path)
     if tarfile.is_tarfile(from_path):

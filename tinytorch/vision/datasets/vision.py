@@ -12,7 +12,7 @@ class StandardTransform:
         self.transform = transform
         self.target_transform = target_transform
 
-    def __call__(self, input, target):  # noqa: A002 - torchvision's name
+    def __call__(self, input, target):
         if self.transform is not None:
             input = self.transform(input)
         if self.target_transform is not None:
