@@ -1,0 +1,106 @@
+"""The convolutional layers of PyTorch's MNIST CNN, forward and backward at batch 64, tinytorch and
+PyTorch each in its own process (as a user runs them).
+
+    python benchmarks/conv_layers.py                 # both, alternating, 3 processes each
+    python benchmarks/conv_layers.py --only tinytorch --steps 30
+    python benchmarks/conv_layers.py --parts         # also time each piece (conv2 forward, ...)
+
+The case: Conv2d(1, 32, 3) -> ReLU -> Conv2d(32, 64, 3) -> ReLU -> max_pool2d(2) on (64, 1, 28, 28)
+float32, then backward of the pooled output's sum (conv1 gets a weight gradient only, as the data
+batch needs none). Each process warms up, then reports the median and minimum of its steps in
+milliseconds; the parent prints the pooled medians and the ratio.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def child(name, steps, parts):
+    if name == "torch":
+        import torch as lib
+    else:
+        sys.path.insert(0, os.path.dirname(HERE))
+        import tinytorch as lib
+    nn, F = lib.nn, lib.nn.functional
+    lib.manual_seed(0)
+    conv1, conv2 = nn.Conv2d(1, 32, 3, 1), nn.Conv2d(32, 64, 3, 1)
+    x = lib.randn(64, 1, 28, 28)
+
+    def step():
+        y = F.max_pool2d(F.relu(conv2(F.relu(conv1(x)))), 2)
+        y.sum().backward()
+
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    result = {"median": statistics.median(times) * 1e3, "min": min(times) * 1e3}
+    if parts:
+        result["parts"] = _parts(lib, F, conv1, conv2, x, steps)
+    print(json.dumps(result))
+
+
+def _parts(lib, F, conv1, conv2, x, steps):
+    """Minimum over steps of each piece alone (ms)."""
+    best = {}
+
+    def timed(key, fn):
+        start = time.perf_counter()
+        out = fn()
+        best[key] = min(best.get(key, float("inf")), (time.perf_counter() - start) * 1e3)
+        return out
+
+    for _ in range(steps):
+        a = timed("conv1 forward", lambda: conv1(x))
+        b = F.relu(a)
+        c = timed("conv2 forward", lambda: conv2(b))
+        d = F.relu(c)
+        p = timed("max_pool2d forward", lambda: F.max_pool2d(d, 2))
+        grad = lib.ones_like(p)
+        (gd,) = timed("max_pool2d backward", lambda: lib.autograd.grad(p, d, grad, retain_graph=True))
+        gc = gd * (c > 0)
+        timed("conv2 backward", lambda: lib.autograd.grad(c, [b, conv2.weight, conv2.bias], gc, retain_graph=True))
+        timed("conv1 backward", lambda: lib.autograd.grad(a, [conv1.weight, conv1.bias], lib.ones_like(a)))
+    return best
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=["tinytorch", "torch"])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--parts", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child, args.steps, args.parts)
+    names = [args.only] if args.only else ["tinytorch", "torch"]
+    runs = {name: [] for name in names}
+    for _ in range(args.processes):
+        for name in names:  # alternate, so that machine drift hits both alike
+            command = [sys.executable, __file__, "--child", name, "--steps", str(args.steps)] + (["--parts"] if args.parts else [])
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            runs[name].append(json.loads(out.strip().splitlines()[-1]))
+    for name in names:
+        medians = [r["median"] for r in runs[name]]
+        print(f"{name:10s} step median {statistics.median(medians):7.1f} ms  (min {min(r['min'] for r in runs[name]):.1f})")
+        if args.parts:
+            keys = runs[name][0]["parts"]
+            print("    " + ", ".join(f"{k} {min(r['parts'][k] for r in runs[name]):.1f}" for k in keys))
+    if len(names) == 2:
+        ratio = statistics.median(r["median"] for r in runs["tinytorch"]) / statistics.median(r["median"] for r in runs["torch"])
+        print(f"tinytorch / torch: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
