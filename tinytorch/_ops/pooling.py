@@ -124,6 +124,9 @@ class AdaptiveWindows:
     def scan(self, images):
         xp = backend.array_module(images)
         kh, kw = self.widths
+        if not kh * kw:  # an output size of 0: no window
+            shape = images.shape[:2] + self.out
+            return xp.empty(shape, dtype=images.dtype), xp.empty(shape, dtype=_offset_dtype(1))
         rows = [self._positions(0, i, xp)[:, None] for i in range(kh)]
         cols = [self._positions(1, j, xp)[None, :] for j in range(kw)]
         best = images[:, :, rows[0], cols[0]]

@@ -60,10 +60,12 @@ def _check_circular(shape, widths):
         kept = size - max(-before, 0) - max(-after, 0)
         # PyTorch checks the widths against the size; past the kept part (cut by a negative width
         # on the other side) its copies read memory not yet written, so tinytorch refuses that too.
-        if before > size or after > size or max(before, 0) > kept or max(after, 0) > kept:
+        if before > size or after > size:
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if size + before + after < 0:
             raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        if max(before, 0) > kept or max(after, 0) > kept:
+            raise RuntimeError("Padding value causes wrapping around more than once (around the part left after cropping).")
 
 
 def _check_mirror(shape, widths, mode):

@@ -398,7 +398,7 @@ def _invalid_index(indices, height, width):
     def fail():
         data = backend.to_numpy(indices._data)
         bad = data[(data < 0) | (data >= height * width)]
-        raise RuntimeError(f"Found an invalid max index: {int(bad.flat[0])} (output volumes are of size {height}x{width}")
+        raise RuntimeError(f"Found an invalid max index: {int(bad.flat[0])} (output volumes are of size {height}x{width})")
     return fail
 
 
