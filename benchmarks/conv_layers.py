@@ -4,6 +4,7 @@ PyTorch each in its own process (as a user runs them).
     python benchmarks/conv_layers.py                 # both, alternating, 3 processes each
     python benchmarks/conv_layers.py --only tinytorch --steps 30
     python benchmarks/conv_layers.py --parts         # also time each piece (conv2 forward, ...)
+    python benchmarks/conv_layers.py --threads 1 --cpu-time  # one thread each, CPU time (a busy machine)
 
 The case: Conv2d(1, 32, 3) -> ReLU -> Conv2d(32, 64, 3) -> ReLU -> max_pool2d(2) on (64, 1, 28, 28)
 float32, then backward of the pooled output's sum (conv1 gets a weight gradient only, as the data
@@ -22,7 +23,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def child(name, steps, parts):
+def child(name, steps, parts, clock):
     if name == "torch":
         import torch as lib
     else:
@@ -41,23 +42,23 @@ def child(name, steps, parts):
         step()
     times = []
     for _ in range(steps):
-        start = time.perf_counter()
+        start = clock()
         step()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     result = {"median": statistics.median(times) * 1e3, "min": min(times) * 1e3}
     if parts:
-        result["parts"] = _parts(lib, F, conv1, conv2, x, steps)
+        result["parts"] = _parts(lib, F, conv1, conv2, x, steps, clock)
     print(json.dumps(result))
 
 
-def _parts(lib, F, conv1, conv2, x, steps):
+def _parts(lib, F, conv1, conv2, x, steps, clock):
     """Minimum over steps of each piece alone (ms)."""
     best = {}
 
     def timed(key, fn):
-        start = time.perf_counter()
+        start = clock()
         out = fn()
-        best[key] = min(best.get(key, float("inf")), (time.perf_counter() - start) * 1e3)
+        best[key] = min(best.get(key, float("inf")), (clock() - start) * 1e3)
         return out
 
     for _ in range(steps):
@@ -80,16 +81,24 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--parts", action="store_true")
+    parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads of each contender (default: the library's)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with the process's CPU clock: with --threads 1, what the step costs even when other "
+                             "programs take turns on the cores")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.steps, args.parts)
+        return child(args.child, args.steps, args.parts, time.process_time if args.cpu_time else time.perf_counter)
     names = [args.only] if args.only else ["tinytorch", "torch"]
     runs = {name: [] for name in names}
     for _ in range(args.processes):
         for name in names:  # alternate, so that machine drift hits both alike
-            command = [sys.executable, __file__, "--child", name, "--steps", str(args.steps)] + (["--parts"] if args.parts else [])
-            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            command = [sys.executable, __file__, "--child", name, "--steps", str(args.steps)]
+            command += (["--parts"] if args.parts else []) + (["--cpu-time"] if args.cpu_time else [])
+            env = dict(os.environ)
+            if args.threads:  # read at import by OpenBLAS and PyTorch alike
+                env.update(OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+            out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
             runs[name].append(json.loads(out.strip().splitlines()[-1]))
     for name in names:
         medians = [r["median"] for r in runs[name]]

@@ -28,6 +28,29 @@ def _offset_dtype(count):
     return np.min_scalar_type(max(count - 1, 0))
 
 
+def _scan_slabs(slabs, best, arg, first, xp):
+    """Fold the slabs (one per kernel offset, in scan order) into the running max ``best`` and
+    the offset ``arg`` that holds it: a strictly greater value moves it, so ties keep the first.
+
+    NaN: PyTorch's kernels take a NaN and then every later NaN (``val > max || isnan(val)``).
+    The loop leaves NaN aside (``>`` is false for it; ``maximum`` still propagates it into
+    ``best``); windows whose max came out NaN then get the offset of their last NaN.
+    """
+    for offset in range(first, len(slabs)):
+        values = slabs[offset]
+        better = values > best
+        # arg = offset where better: wrap-around unsigned arithmetic, several times cheaper than
+        # copyto(where=) or a boolean-mask assignment (measured: 0.2 against 2.6 ms for 590k).
+        step = (arg.dtype.type(offset) - arg) * better
+        arg += step
+        xp.maximum(best, values, out=best)
+    if best.dtype.kind == "f" and (xp is not np or np.isnan(best).any()):  # on a GPU: no read-back
+        for offset, values in enumerate(slabs):
+            nan = values != values
+            arg += (arg.dtype.type(offset) - arg) * nan
+    return best, arg
+
+
 class FixedWindows:
     """The windows of max_pool: a ``Geometry`` (kernel, stride, dilation, padding; ceil_mode's
     overhang is extra padding after) over images (N, C, H, W)."""
@@ -41,28 +64,21 @@ class FixedWindows:
         xp = backend.array_module(images)
         (kh, kw), (oh, ow) = geometry.kernel, geometry.out
         shape = images.shape[:2] + (oh, ow)
-        arg = xp.empty(shape, dtype=_offset_dtype(kh * kw))
         if geometry.has_padding:
             padded = xp.full(images.shape[:2] + geometry.padded, _lowest(images.dtype), dtype=images.dtype)
             padded[geometry.center()] = images
             best = xp.full(shape, _lowest(images.dtype), dtype=images.dtype)
             # Padding never wins: a window whose real elements are all -inf keeps its first real one.
+            arg = xp.empty(shape, dtype=_offset_dtype(kh * kw))
             arg[...] = xp.asarray(self._first_real_offsets())
             first = 0
         else:
             padded = images
             best = padded[geometry.slab(0, 0)].copy()
-            arg[...] = 0
+            arg = xp.zeros(shape, dtype=_offset_dtype(kh * kw))
             first = 1
-        floating = images.dtype.kind == "f"
-        for offset in range(first, kh * kw):
-            values = padded[geometry.slab(*divmod(offset, kw))]
-            better = values > best
-            if floating:  # NaN wins, and a later NaN wins again (PyTorch's `val > max || isnan(val)`)
-                better |= values != values
-            xp.copyto(arg, offset, where=better)
-            xp.maximum(best, values, out=best)
-        return best, arg
+        slabs = [padded[geometry.slab(*divmod(offset, kw))] for offset in range(kh * kw)]
+        return _scan_slabs(slabs, best, arg, first, xp)
 
     def _first_real_offsets(self):
         """(OH, OW): the offset of each window's first element inside the image."""
@@ -88,17 +104,22 @@ class FixedWindows:
         """The max's gradient: each window's gradient added where its winning offset lies."""
         geometry = self.geometry
         xp = backend.array_module(grad)
-        kh, kw = geometry.kernel
-        target = xp.zeros(images_shape[:2] + geometry.padded, dtype=grad.dtype)
-        # Windows that never overlap own their elements: plain assignment, no read of the target.
-        disjoint = all((k - 1) * d + 1 <= s for k, d, s in zip(geometry.kernel, geometry.dilation, geometry.stride))
+        (kh, kw), (oh, ow) = geometry.kernel, geometry.out
+        strides, dilations, padded = geometry.stride, geometry.dilation, geometry.padded
+        # Windows that never overlap own their elements: each offset's product is written
+        # straight into its slab (no temporary, no read of the target); if they also tile the
+        # image, nothing needs zeroing first.
+        disjoint = all((k - 1) * d + 1 <= s for k, d, s in zip(geometry.kernel, dilations, strides))
+        tiled = disjoint and not geometry.has_padding and all(
+            k == s and o * s == p for k, s, o, p in zip(geometry.kernel, strides, (oh, ow), padded))
+        target = (xp.empty if tiled else xp.zeros)(images_shape[:2] + padded, dtype=grad.dtype)
         for offset in range(kh * kw):
-            won = xp.where(arg == offset, grad, 0)
-            slab = geometry.slab(*divmod(offset, kw))
+            slab = target[geometry.slab(*divmod(offset, kw))]
+            won = arg == offset
             if disjoint:
-                target[slab] = won
+                xp.multiply(grad, won, out=slab)
             else:
-                target[slab] += won
+                slab += grad * won
         return target[geometry.center()] if geometry.has_padding else target
 
 
@@ -129,18 +150,10 @@ class AdaptiveWindows:
             return xp.empty(shape, dtype=images.dtype), xp.empty(shape, dtype=_offset_dtype(1))
         rows = [self._positions(0, i, xp)[:, None] for i in range(kh)]
         cols = [self._positions(1, j, xp)[None, :] for j in range(kw)]
-        best = images[:, :, rows[0], cols[0]]
+        slabs = [images[:, :, rows[i], cols[j]] for i in range(kh) for j in range(kw)]
+        best = slabs[0].copy()
         arg = xp.zeros(best.shape, dtype=_offset_dtype(kh * kw))
-        floating = images.dtype.kind == "f"
-        for offset in range(1, kh * kw):
-            i, j = divmod(offset, kw)
-            values = images[:, :, rows[i], cols[j]]
-            better = values > best
-            if floating:
-                better |= values != values
-            xp.copyto(arg, offset, where=better)
-            xp.maximum(best, values, out=best)
-        return best, arg
+        return _scan_slabs(slabs, best, arg, 1, xp)
 
     def indices(self, arg):
         xp = backend.array_module(arg)
