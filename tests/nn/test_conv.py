@@ -80,8 +80,8 @@ def test_conv_transpose_output_size_picks_the_output_padding(output_size):
 def test_conv_transpose_output_size_errors_match_torch():
     torch = pytest.importorskip("torch")
     for size in [(20, 20), (9,)]:
-        assert_same_error(lambda: nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)(tinytorch.zeros(1, 3, 5, 6), size),
-                          lambda: torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)(torch.zeros(1, 3, 5, 6), size))
+        assert_same_error(lambda size=size: nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)(tinytorch.zeros(1, 3, 5, 6), size),
+                          lambda size=size: torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)(torch.zeros(1, 3, 5, 6), size))
 
 
 @pytest.mark.parametrize("make, fan_in", [
@@ -234,8 +234,11 @@ def test_dtype_and_device_mismatches_name_the_types():
     with pytest.raises(RuntimeError, match=r"Input type \(float\) and bias type \(double\) should be the same"):
         F.conv2d(x, tinytorch.zeros(3, 2, 2, 2), tinytorch.zeros(3, dtype=tinytorch.float64))
     torch = pytest.importorskip("torch")
-    for call in (lambda lib, dtype: lib.nn.functional.conv2d(lib.zeros(1, 2, 4, 4), lib.zeros(3, 2, 2, 2, dtype=dtype)),):
-        assert raised(lambda: call(tinytorch, tinytorch.float64))[0] == raised(lambda: call(torch, torch.float64))[0]
+
+    def call(lib):
+        return lib.nn.functional.conv2d(lib.zeros(1, 2, 4, 4), lib.zeros(3, 2, 2, 2, dtype=lib.float64))
+
+    assert raised(lambda: call(tinytorch))[0] == raised(lambda: call(torch))[0]
 
 
 def test_bad_arguments_change_nothing():

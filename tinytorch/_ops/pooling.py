@@ -84,7 +84,7 @@ class FixedWindows:
         """(OH, OW): the offset of each window's first element inside the image."""
         geometry = self.geometry
         firsts = []
-        for size, out, stride, dilation, before in zip(geometry.image, geometry.out, geometry.stride, geometry.dilation, geometry.pad_before):
+        for out, stride, dilation, before in zip(geometry.out, geometry.stride, geometry.dilation, geometry.pad_before):
             start = np.arange(out) * stride - before
             firsts.append(np.where(start < 0, (-start + dilation - 1) // dilation, 0))
         return (firsts[0][:, None] * geometry.kernel[1] + firsts[1][None, :]).astype(_offset_dtype(geometry.kernel[0] * geometry.kernel[1]))
@@ -93,7 +93,7 @@ class FixedWindows:
         """Flat positions (row * W + col) in the unpadded image of the offsets in ``arg``."""
         geometry = self.geometry
         xp = backend.array_module(arg)
-        (kh, kw), (oh, ow) = geometry.kernel, geometry.out
+        kw, (oh, ow) = geometry.kernel[1], geometry.out
         (sh, sw), (dh, dw), (ph, pw) = geometry.stride, geometry.dilation, geometry.pad_before
         offset = arg.astype(np.int64)
         rows = (xp.arange(oh, dtype=np.int64) * sh - ph)[:, None] + (offset // kw) * dh
