@@ -276,3 +276,22 @@ def test_im2col_memory_stays_within_a_chunk():
     output_and_gradients = (64 * 64 * 24 * 24 + 64 * 32 * 26 * 26 + 64 * 32 * 9) * 4
     assert peak - output_and_gradients < whole_batch_columns / 2
     assert current < 1.5 * 64 * 32 * 26 * 26 * 4  # x.grad and small change; no column buffer kept
+
+
+def test_an_empty_batch_gives_empty_outputs_and_gradients_as_torch():
+    torch = pytest.importorskip("torch")
+    calls = [
+        lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1),
+        lambda lib, x, w: lib.nn.functional.conv_transpose2d(x[:, :, :, :].repeat(1, 4, 1, 1)[:, :4], w, stride=2),
+        lambda lib, x, w: lib.nn.functional.max_pool2d(x, 2),
+        lambda lib, x, w: lib.nn.functional.avg_pool2d(x, 2, padding=1),
+    ]
+    for call in calls:
+        results = []
+        for lib in (tinytorch, torch):
+            x = lib.zeros(0, 3, 5, 5, requires_grad=True)
+            w = lib.ones(4, 3, 3, 3, requires_grad=True)
+            out = call(lib, x, w)
+            out.sum().backward()
+            results.append((tuple(out.shape), tuple(x.grad.shape), None if w.grad is None else float(w.grad.abs().sum())))
+        assert results[0] == results[1]

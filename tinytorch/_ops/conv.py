@@ -173,7 +173,8 @@ class _Adjoint:
         self.kernel_t = weight.reshape(groups, out_channels // groups, self.rows).transpose(0, 2, 1)
         self.grad = grad.reshape(count, groups, out_channels // groups, oh, ow)
         self.geometry, self.count, self.groups = geometry, count, groups
-        self.step = step = min(count, _chunk(count, groups * self.rows * self.length * grad.itemsize, xp))
+        self.step = _chunk(count, groups * self.rows * self.length * grad.itemsize, xp)
+        step = min(self.step, count)  # the buffers' samples (none for an empty batch)
         self.result = xp.zeros((count, self.channels) + geometry.image, dtype=grad.dtype)
         self.buffer = xp.empty((step, groups, self.rows, self.length), dtype=grad.dtype)
         self.padded = xp.empty((step, self.channels) + geometry.padded, dtype=grad.dtype) if geometry.has_padding else None
