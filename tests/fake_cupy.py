@@ -536,6 +536,16 @@ linalg = types.SimpleNamespace(
 )
 
 
+# -- cupy.lib.stride_tricks: as_strided(x, shape=None, strides=None), a view of a device array --
+def _as_strided(x, shape=None, strides=None):
+    if not isinstance(x, ndarray):
+        _unsupported(x)
+    return _wrap(np.lib.stride_tricks.as_strided(x._a, shape, strides), x)
+
+
+lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(as_strided=_as_strided))
+
+
 # -- kernels: nothing compiles on the fake ----------------------------------------------------
 class ElementwiseKernel:
     def __init__(self, *args, **kwargs):

@@ -25,6 +25,9 @@ def _same_on(device, fn, *arrays, atol=1e-5):
 
 RNG = np.random.default_rng(0)
 LOGITS = RNG.standard_normal((6, 4, 3)).astype(np.float32)
+IMAGES = RNG.standard_normal((2, 4, 5, 6)).astype(np.float32)
+KERNEL = RNG.standard_normal((4, 2, 3, 3)).astype(np.float32)
+BIAS = RNG.standard_normal(4).astype(np.float32)
 
 
 @pytest.mark.parametrize("name, fn, arrays", [
@@ -40,6 +43,19 @@ LOGITS = RNG.standard_normal((6, 4, 3)).astype(np.float32)
     ("pad_constant", lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), (LOGITS,)),
     ("embedding", lambda w, i: F.embedding(i, w, padding_idx=1), (LOGITS[0], RNG.integers(0, 4, (5, 2)))),
     ("normalize", lambda x: F.normalize(x), (LOGITS,)),
+    ("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2), (IMAGES, KERNEL, BIAS)),
+    ("conv2d_same", lambda x, w: F.conv2d(x, w, padding="same", groups=2), (IMAGES, KERNEL[:, :, :2])),
+    ("conv_transpose2d", lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1, groups=2), (IMAGES, KERNEL)),
+    ("conv1d", lambda x, w: F.conv1d(x, w, padding=2, stride=2, groups=2), (IMAGES[:, :, 0], KERNEL[:, :, 0])),
+    ("unfold_fold", lambda x: F.fold(F.unfold(x, 2, padding=1) * 2, (5, 6), 2, padding=1), (IMAGES,)),
+    ("max_pool2d", lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), (IMAGES,)),
+    ("max_pool2d_ties", lambda x: F.max_pool2d(x.round(), 2, 1), (IMAGES,)),
+    ("avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), (IMAGES,)),
+    ("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (3, 4)), (IMAGES,)),
+    ("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 4)), (IMAGES,)),
+    ("max_unpool2d", lambda x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2), (IMAGES,)),
+    ("pad_modes", lambda x: F.pad(x, (1, 2, 2, 1), mode="replicate") .sum() + F.pad(x, (2, 1, 0, 1), mode="circular").sum()
+     + F.pad(x, (1, 2, 1, 0), mode="reflect").sum(), (IMAGES,)),
 ])
 def test_functional_on_device(device, name, fn, arrays):
     _same_on(device, fn, *arrays)
@@ -60,6 +76,22 @@ def test_model_on_device_trains_like_on_cpu(device):
         np.testing.assert_allclose(numpy_of(p), numpy_of(q), atol=1e-6, err_msg=name)
         if isinstance(p, nn.Parameter):
             np.testing.assert_allclose(numpy_of(p.grad), numpy_of(q.grad), atol=1e-5, err_msg=name)
+
+
+def test_cnn_on_device_trains_like_on_cpu(device):
+    """PyTorch's MNIST CNN (smaller images): conv, relu, max-pool, linear; every gradient matches the CPU's."""
+    def cnn():
+        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 6, 3, padding=1, padding_mode="reflect"), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 5 * 5, 3))
+    cpu_model, model = cnn(), cnn()
+    model.load_state_dict(cpu_model.state_dict())
+    model.to(device)
+    x, y = RNG.standard_normal((4, 1, 12, 12)).astype(np.float32), RNG.integers(0, 3, 4)
+    for m, where in ((cpu_model, "cpu"), (model, device)):
+        F.cross_entropy(m(tinytorch.tensor(x, device=where)), tinytorch.tensor(y, device=where)).backward()
+    for (name, p), q in zip(model.named_parameters(), cpu_model.parameters()):
+        assert p.grad.device.type == device, name
+        np.testing.assert_allclose(numpy_of(p.grad), numpy_of(q.grad), atol=1e-5, rtol=1e-4, err_msg=name)
 
 
 def test_init_and_dropout_on_device(device):
@@ -86,6 +118,8 @@ def test_clip_grad_norm_on_device(device):
     ("getitem", lambda d: tinytorch.zeros(3, device=d)[tinytorch.tensor([0, 3], device=d)], IndexError, "index 3 is out of bounds for dimension 0 with size 3"),
     ("gather", lambda d: tinytorch.zeros(2, 2, device=d).gather(1, tinytorch.tensor([[0], [-3]], device=d)), RuntimeError, "index -3 is out of bounds for dimension 1 with size 2"),
     ("binary_cross_entropy", lambda d: F.binary_cross_entropy(tinytorch.tensor([0.5, 1.5], device=d), tinytorch.zeros(2, device=d)), RuntimeError, "between 0 and 1"),
+    ("max_unpool2d", lambda d: F.max_unpool2d(tinytorch.ones(1, 1, 2, 2, device=d), tinytorch.full((1, 1, 2, 2), 16, device=d), 2),
+     RuntimeError, "Found an invalid max index: 16"),
 ])
 def test_bad_indices_are_reported_by_the_next_synchronization(device, name, make, error, message):
     with pytest.raises(error, match=message):
@@ -100,7 +134,8 @@ CUDA = [d for d in ("cuda",) if tinytorch.cuda.is_available()]
 @pytest.mark.parametrize("device", CUDA)
 def test_a_training_step_does_not_synchronize(device):
     """Nothing in forward, loss, backward or the optimizer step reads the device back."""
-    model = nn.Sequential(nn.Embedding(10, 8), nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)
+    model = nn.Sequential(nn.Embedding(10, 8), nn.Unflatten(2, (1, 8)), nn.Conv2d(2, 3, (1, 3), padding=(0, 1)), nn.ReLU(),
+                          nn.MaxPool2d((1, 2)), nn.Flatten(), nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)
     optimizers = [tinytorch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), tinytorch.optim.Adam(model.parameters())]
     tokens = tinytorch.randint(0, 10, (5, 2), device=device)
     target = tinytorch.randint(0, 3, (5,), device=device)

@@ -821,6 +821,49 @@ def _interpolate_sample(mode, antialias=False):
     return sample
 
 
+# -- convolution, pooling, padding: the Functions of tinytorch/_ops/conv.py, pooling.py, padding.py --
+def _conv_sample(spatial, transposed=False):
+    """Input, weight and maybe bias, with drawn stride, padding (ints, per-dim, 'same'/'valid'),
+    dilation, groups (depthwise included) and, for transposed ones, output_padding; the sizes are
+    kept small (finite differences perturb every element) but always valid."""
+    def sample(draw, rng):
+        groups = draw(st.sampled_from([1, 1, 2, 3]))
+        per_group_in, per_group_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+        c_in, c_out = groups * per_group_in, groups * per_group_out
+        kernel = tuple(draw(st.integers(1, 3)) for _ in range(spatial))
+        stride = tuple(draw(st.integers(1, 2)) for _ in range(spatial))
+        dilation = tuple(draw(st.integers(1, 2)) for _ in range(spatial))
+        kwargs = {"groups": groups}
+        if transposed:
+            padding = tuple(draw(st.integers(0, (d * (k - 1)) // 2 + 1)) for k, d in zip(kernel, dilation))
+            output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+            sizes = tuple(draw(st.integers(1, 3)) for _ in range(spatial))
+            # The output size must stay positive: (L - 1) s - 2 p + d (k - 1) + op + 1 >= 1.
+            sizes = tuple(max(size, -(-(2 * p - d * (k - 1) - op) // s) + 1)
+                          for size, s, p, d, k, op in zip(sizes, stride, padding, dilation, kernel, output_padding))
+            kwargs.update(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
+            weight_shape = (c_in, per_group_out) + kernel
+        else:
+            mode = draw(st.sampled_from(["ints", "ints", "same", "valid"]))
+            if mode == "same":
+                stride = (1,) * spatial
+                padding = "same"
+                sizes = tuple(draw(st.integers(1, 4)) for _ in range(spatial))
+            else:
+                padding = (0,) * spatial if mode == "valid" else tuple(draw(st.integers(0, 2)) for _ in range(spatial))
+                sizes = tuple(max(draw(st.integers(1, 5)), d * (k - 1) + 1 - 2 * p) for k, d, p in zip(kernel, dilation, padding))
+                padding = "valid" if mode == "valid" else (padding[0] if draw(st.booleans()) and len(set(padding)) == 1 else padding)
+            kwargs.update(stride=stride, padding=padding, dilation=dilation)
+            weight_shape = (c_out, per_group_in) + kernel
+        batch = draw(st.sampled_from([(), (1,), (2,)]))
+        args = [values(rng, batch + (c_in,) + sizes), values(rng, weight_shape)]
+        if draw(st.booleans()):
+            args.append(values(rng, (c_out,)))
+        return args, kwargs
+
+    return sample
+
+
 def _interpolate(lib, x, **kwargs):
     return lib.nn.functional.interpolate(x, **kwargs)
 
@@ -856,6 +899,74 @@ def _pixel_sample(unshuffle):
     return sample
 
 
+def _conv(name):
+    def call(lib, x, weight, bias=None, **kwargs):
+        return getattr(lib.nn.functional, name)(x, weight, bias, **kwargs)
+
+    return call
+
+
+def _unfold_sample(draw, rng):
+    kernel, dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3))), (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding, stride = (draw(st.integers(0, 1)), draw(st.integers(0, 1))), (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    sizes = tuple(max(draw(st.integers(1, 5)), d * (k - 1) + 1 - 2 * p) for k, d, p in zip(kernel, dilation, padding))
+    batch = draw(st.sampled_from([(), (2,)]))
+    kwargs = {"kernel_size": kernel, "dilation": dilation, "padding": padding, "stride": stride}
+    return [values(rng, batch + (draw(st.integers(1, 2)),) + sizes)], kwargs
+
+
+def _fold_sample(draw, rng):
+    (x,), kwargs = _unfold_sample(draw, rng)
+    image = x.shape[-2:]
+    blocks = [(s + 2 * p - (d * (k - 1) + 1)) // t + 1
+              for s, k, d, p, t in zip(image, kwargs["kernel_size"], kwargs["dilation"], kwargs["padding"], kwargs["stride"])]
+    columns = x.shape[-3] * kwargs["kernel_size"][0] * kwargs["kernel_size"][1]
+    return [values(rng, x.shape[:-3] + (columns, blocks[0] * blocks[1]))], {"output_size": tuple(image), **kwargs}
+
+
+def _distinct(rng, shape, step=0.1):
+    """Values at least ``step`` apart: the max's kink never falls inside a finite difference."""
+    count = int(np.prod(shape))
+    return (rng.permutation(count) * step - count * step / 2).reshape(shape).astype(np.float64)
+
+
+def _every_window_real(size, kernel, stride, pad, dilation, ceil_mode):
+    """Whether each pooling window (PyTorch's output size) holds an element of the input."""
+    out = (size + 2 * pad - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return all(any(0 <= o * stride - pad + a * dilation < size for a in range(kernel)) for o in range(out))
+
+
+def _pool_sample(spatial, kind):
+    """Input and pooling arguments: kernel, stride (or None), padding <= kernel/2, dilation (max),
+    ceil_mode, count_include_pad and divisor_override (avg), return_indices (max)."""
+    def sample(draw, rng):
+        kernel = tuple(draw(st.integers(1, 3)) for _ in range(spatial))
+        stride = None if draw(st.booleans()) else tuple(draw(st.integers(1, 3)) for _ in range(spatial))
+        dilation = tuple(draw(st.integers(1, 2)) for _ in range(spatial)) if kind == "max" else (1,) * spatial
+        padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+        sizes = tuple(max(draw(st.integers(1, 6)), d * (k - 1) + 1 - 2 * p) for k, d, p in zip(kernel, dilation, padding))
+        ceil_mode = draw(st.booleans())
+        strides = kernel if stride is None else stride
+        if not all(_every_window_real(*a, ceil_mode) for a in zip(sizes, kernel, strides, padding, dilation)):
+            padding = (0,) * spatial  # a window of padding alone: -inf (max) / nothing to differentiate
+            sizes = tuple(max(size, d * (k - 1) + 1) for size, k, d in zip(sizes, kernel, dilation))
+        kwargs = {"kernel_size": kernel if spatial == 2 else kernel[0], "stride": stride if stride is None or spatial == 2 else stride[0],
+                  "padding": padding if spatial == 2 else padding[0], "ceil_mode": ceil_mode}
+        if kind == "max":
+            kwargs["dilation"] = dilation if spatial == 2 else dilation[0]
+            kwargs["return_indices"] = draw(st.booleans())
+        else:
+            kwargs["count_include_pad"] = draw(st.booleans())
+            if spatial == 2 and draw(st.booleans()):
+                kwargs["divisor_override"] = draw(st.integers(1, 5))
+        shape = draw(st.sampled_from([(), (2,)])) + (draw(st.integers(1, 2)),) + sizes
+        return [_distinct(rng, shape) if kind == "max" else values(rng, shape)], kwargs
+
+    return sample
+
+
 OPS += [
     OpInfo("interpolate_nearest", _interpolate, _interpolate_sample("nearest"), gradgrad=False),
     OpInfo("interpolate_nearest_exact", _interpolate, _interpolate_sample("nearest-exact"), gradgrad=False),
@@ -876,4 +987,74 @@ OPS += [
            _group_norm_sample, differentiable=(0, 1, 2)),
     OpInfo("instance_norm", lambda lib, x, w, b: lib.nn.functional.instance_norm(x, weight=w, bias=b),
            _instance_norm_sample, differentiable=(0, 1, 2)),
+]
+
+
+def _adaptive_sample(spatial, kind):
+    """Output sizes that divide the input or not, bigger than it, and None (2-D: keep that size)."""
+    def sample(draw, rng):
+        sizes = tuple(draw(st.integers(1, 6)) for _ in range(spatial))
+        out = tuple(draw(st.integers(1, 7)) for _ in range(spatial))
+        if spatial == 2 and draw(st.booleans()):
+            out = (None, out[1]) if draw(st.booleans()) else (out[0], None)
+        shape = draw(st.sampled_from([(), (2,)])) + (draw(st.integers(1, 2)),) + sizes
+        kwargs = {"output_size": out if spatial == 2 else out[0]}
+        if kind == "max":
+            kwargs["return_indices"] = draw(st.booleans())
+        return [_distinct(rng, shape) if kind == "max" else values(rng, shape)], kwargs
+
+    return sample
+
+
+def _unpool_sample(draw, rng):
+    """Values and the flat indices max_pool2d (kernel = stride) could have produced: one position
+    per window, so no two values land on the same output element."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    windows = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    lead = draw(st.sampled_from([(1,), (2, 1), (2, 2)]))
+    rows = np.arange(windows[0])[:, None] * kernel[0] + rng.integers(0, kernel[0], size=lead + windows)
+    cols = np.arange(windows[1])[None, :] * kernel[1] + rng.integers(0, kernel[1], size=lead + windows)
+    width = windows[1] * kernel[1]
+    return [values(rng, lead + windows)], {"indices": rows * width + cols, "kernel_size": kernel}
+
+
+def _pad_sample(draw, rng):
+    """Every mode, with widths that PyTorch accepts for it (negative ones crop)."""
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    padded = draw(st.integers(1, 2))
+    sizes = tuple(draw(st.integers(2, 4)) for _ in range(padded))
+    shape = (draw(st.integers(1, 2)),) * draw(st.integers(1, 2)) + sizes
+    pad = []
+    for size in reversed(sizes):
+        high = {"constant": 3, "reflect": size - 1, "replicate": 3, "circular": size - 1}[mode]
+        before, after = draw(st.integers(-1, high)), draw(st.integers(-1, high))
+        after = max(after, 1 - size - before)  # cropping may not leave an empty output (PyTorch refuses it)
+        pad += [before, after]
+    kwargs = {"pad": tuple(pad), "mode": mode}
+    if mode == "constant" and draw(st.booleans()):
+        kwargs["value"] = 0.5
+    return [values(rng, shape)], kwargs
+
+
+def _unpool(lib, x, indices, **kwargs):
+    return lib.nn.functional.max_unpool2d(x, _i64(lib, indices, x), **kwargs)
+
+
+OPS += [
+    OpInfo("conv1d", _conv("conv1d"), _conv_sample(1), differentiable=(0, 1, 2)),
+    OpInfo("conv2d", _conv("conv2d"), _conv_sample(2), differentiable=(0, 1, 2)),
+    OpInfo("conv_transpose1d", _conv("conv_transpose1d"), _conv_sample(1, transposed=True), differentiable=(0, 1, 2)),
+    OpInfo("conv_transpose2d", _conv("conv_transpose2d"), _conv_sample(2, transposed=True), differentiable=(0, 1, 2)),
+    OpInfo("unfold", lambda lib, x, **kw: lib.nn.functional.unfold(x, **kw), _unfold_sample),
+    OpInfo("fold", lambda lib, x, **kw: lib.nn.functional.fold(x, **kw), _fold_sample),
+    OpInfo("max_pool1d", lambda lib, x, **kw: lib.nn.functional.max_pool1d(x, **kw), _pool_sample(1, "max")),
+    OpInfo("max_pool2d", lambda lib, x, **kw: lib.nn.functional.max_pool2d(x, **kw), _pool_sample(2, "max")),
+    OpInfo("avg_pool1d", lambda lib, x, **kw: lib.nn.functional.avg_pool1d(x, **kw), _pool_sample(1, "avg")),
+    OpInfo("avg_pool2d", lambda lib, x, **kw: lib.nn.functional.avg_pool2d(x, **kw), _pool_sample(2, "avg")),
+    OpInfo("adaptive_avg_pool1d", lambda lib, x, **kw: lib.nn.functional.adaptive_avg_pool1d(x, **kw), _adaptive_sample(1, "avg")),
+    OpInfo("adaptive_avg_pool2d", lambda lib, x, **kw: lib.nn.functional.adaptive_avg_pool2d(x, **kw), _adaptive_sample(2, "avg")),
+    OpInfo("adaptive_max_pool1d", lambda lib, x, **kw: lib.nn.functional.adaptive_max_pool1d(x, **kw), _adaptive_sample(1, "max")),
+    OpInfo("adaptive_max_pool2d", lambda lib, x, **kw: lib.nn.functional.adaptive_max_pool2d(x, **kw), _adaptive_sample(2, "max")),
+    OpInfo("max_unpool2d", _unpool, _unpool_sample),
+    OpInfo("pad", lambda lib, x, **kw: lib.nn.functional.pad(x, **kw), _pad_sample),
 ]

@@ -323,6 +323,61 @@ AROUND_CONV = [
 ]
 
 
+# -- convolution, pooling, padding --------------------------------------------------------------
+def cnn(in_channels=1, **kwargs):
+    """A conv model and an input batch the user owns (a failed call must leave both untouched)."""
+    model = nn.Sequential(nn.Conv2d(in_channels, 4, 3, **kwargs), nn.ReLU(), nn.MaxPool2d(2))
+    return {"model": model, "w": tinytorch.randn(4, in_channels, 3, 3, requires_grad=True)}
+
+
+def with_input(*shape, **kwargs):
+    return lambda: {**cnn(**kwargs), "x": tinytorch.randn(*shape, requires_grad=True)}
+
+
+def forward_backward(o):
+    o["model"](o["x"]).sum().backward()
+
+
+CONV = [
+    Misuse("Conv2d fed the wrong channel count", with_input(2, 3, 8, 8), forward_backward, RuntimeError,
+           ("Given groups=1, weight of size [4, 1, 3, 3], expected input[2, 3, 8, 8] to have 1 channels, but got 3 channels instead",)),
+    Misuse("Conv2d kernel larger than the padded input", with_input(2, 1, 2, 2), forward_backward, RuntimeError,
+           ("Calculated padded input size per channel: (2 x 2). Kernel size: (3 x 3).", "Kernel size can't be greater than actual input size")),
+    Misuse("conv2d zero stride", with_input(2, 1, 8, 8), lambda o: F.conv2d(o["x"], o["w"], stride=0).sum().backward(), RuntimeError,
+           ("non-positive stride is not supported",)),
+    Misuse("conv2d negative stride", with_input(2, 1, 8, 8), lambda o: F.conv2d(o["x"], o["w"], stride=(1, -2)).sum().backward(),
+           RuntimeError, ("non-positive stride is not supported",)),
+    Misuse("conv2d groups that do not divide the weight", with_input(2, 4, 8, 8),
+           lambda o: F.conv2d(o["x"], tinytorch.ones(3, 2, 3, 3), groups=2), RuntimeError,
+           ("Given groups=2, expected weight to be divisible by 2 at dimension 0", "[3, 2, 3, 3]")),
+    Misuse("Conv2d groups that do not divide the channels", lambda: {}, lambda o: nn.Conv2d(3, 4, 3, groups=2), ValueError,
+           ("in_channels must be divisible by groups",)),
+    Misuse("Conv1d fed a 4-D batch", with_input(2, 1, 8, 8), lambda o: nn.Conv1d(1, 4, 3)(o["x"]), RuntimeError,
+           ("Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: [2, 1, 8, 8]",)),
+    Misuse("conv_transpose2d output that comes out empty", with_input(1, 4, 1, 1),
+           lambda o: F.conv_transpose2d(o["x"], o["w"], padding=2).sum().backward(), RuntimeError,
+           ("Given input size per channel: (1 x 1). Calculated output size per channel: (-1 x -1). Output size is too small",)),
+    Misuse("ConvTranspose2d output_size out of range", with_input(1, 4, 5, 5),
+           lambda o: nn.ConvTranspose2d(4, 2, 3, stride=2)(o["x"], output_size=(20, 20)), ValueError,
+           ("requested an output size of (20, 20), but valid sizes range from [11, 11] to [12, 12]",)),
+    Misuse("max_pool2d output that comes out empty", with_input(2, 1, 5, 5), lambda o: F.max_pool2d(o["model"][0](o["x"]), 4).sum().backward(),
+           RuntimeError, ("Given input size: (4x3x3). Calculated output size: (4x0x0). Output size is too small",)),
+    Misuse("max_pool2d padding above half the kernel", with_input(2, 1, 8, 8), lambda o: F.max_pool2d(o["x"], 2, padding=2), RuntimeError,
+           ("pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1",)),
+    Misuse("avg_pool2d zero stride", with_input(2, 1, 8, 8), lambda o: F.avg_pool2d(o["x"], 2, stride=0), RuntimeError,
+           ("stride should not be zero",)),
+    Misuse("adaptive_avg_pool2d negative size", with_input(2, 1, 8, 8), lambda o: F.adaptive_avg_pool2d(o["x"], (2, -1)), RuntimeError,
+           ("elements of output_size must be greater than or equal to 0 but received {2, -1}",)),
+    Misuse("max_unpool2d index out of range", with_input(1, 1, 4, 4),
+           lambda o: F.max_unpool2d(o["x"][:, :, :2, :2], tinytorch.full((1, 1, 2, 2), 17), 2).sum().backward(), RuntimeError,
+           ("Found an invalid max index: 17 (output volumes are of size 4x4)",)),
+    Misuse("reflection padding as wide as the input", with_input(2, 1, 3, 3, padding=3, padding_mode="reflect"), forward_backward,
+           RuntimeError, ("Padding size should be less than the corresponding input dimension", "padding (3, 3) at dimension 3 of input [2, 1, 3, 3]")),
+    Misuse("unfold kernel larger than the input", with_input(2, 1, 4, 4), lambda o: F.unfold(o["x"], 5), RuntimeError,
+           ("Given input with spatial size (4, 4), kernel_size=(5, 5)", "calculated shape of the array of sliding blocks as (0, 0)")),
+]
+
+
 # -- RNG state -----------------------------------------------------------------------------------
 def rng():
     return {"rng": tinytorch.random.default_generator}
@@ -893,13 +948,13 @@ MIRRORED = FACTORIES + SAMPLERS + SETTERS + LOSSES_MIRRORED + MATMUL + OPTIMIZER
 
 
 MIRRORED_ROWS = [row.row() for row in MIRRORED]
-FAMILIES = MODULES + OPTIMIZERS + LOADERS + LOSSES + AROUND_CONV + RNG + FILES + MIRRORED_ROWS
+FAMILIES = MODULES + OPTIMIZERS + LOADERS + LOSSES + AROUND_CONV + CONV + RNG + FILES + MIRRORED_ROWS
 ALL_ROWS = CORE + FAMILIES
 
 
 def test_the_table_has_at_least_sixty_rows():
     counts = {"core": len(CORE), "modules": len(MODULES), "optimizers": len(OPTIMIZERS) + len(OPTIMIZERS_MIRRORED),
-              "DataLoader": len(LOADERS) + len(LOADERS_MIRRORED), "losses": len(LOSSES) + len(LOSSES_MIRRORED), "around convolutions": len(AROUND_CONV), "RNG": len(RNG),
+              "DataLoader": len(LOADERS) + len(LOADERS_MIRRORED), "losses": len(LOSSES) + len(LOSSES_MIRRORED), "around convolutions": len(AROUND_CONV), "convolution": len(CONV), "RNG": len(RNG),
               "files": len(FILES), "factories": len(FACTORIES), "in-place samplers and init": len(SAMPLERS), "setters": len(SETTERS),
               "matmul": len(MATMUL), "layers": len(LAYERS)}
     print(f"\nmisuse table: {len(ALL_ROWS)} rows ({', '.join(f'{k} {v}' for k, v in counts.items())})")

@@ -14,22 +14,33 @@ from .._ops import nn_ops as _nn_ops
 from .._ops.indexing import inplace as _inplace
 from .._ops.matmul import linear
 from .._tensor import Tensor
+from ._functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
 from ._functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,
+)
+from ._functional_padding import pad
+from ._functional_pooling import (
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d, adaptive_max_pool2d_with_indices, avg_pool1d, avg_pool2d, max_pool1d,
+    max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices, max_unpool1d, max_unpool2d,
 )
 from ._functional_vision import (
     interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear, upsample_nearest,
 )
 
 __all__ = [
-    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "dropout", "elu", "embedding", "gelu", "hardtanh", "huber_loss", "kl_div", "l1_loss",
-    "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "mse_loss", "nll_loss",
-    "normalize", "one_hot", "pad", "relu", "relu6", "sigmoid", "silu", "smooth_l1_loss",
-    "softmax", "softmin", "softplus", "tanh",
-    "dropout1d", "dropout2d", "dropout3d", "group_norm", "instance_norm", "interpolate", "pixel_shuffle",
-    "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
+    "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding", "fold",
+    "gelu", "group_norm", "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div",
+    "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "max_pool1d",
+    "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "max_unpool1d",
+    "max_unpool2d", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pixel_shuffle",
+    "pixel_unshuffle", "relu", "relu6", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin",
+    "softplus", "tanh", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
 ]
 
 
@@ -491,80 +502,3 @@ def one_hot(tensor, num_classes=-1):
         if int(data.max()) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
     return Tensor._make((data[..., None] == xp.arange(num_classes)).astype(_dtypes.int64.numpy))
-
-
-# -- padding ------------------------------------------------------------------------------------
-_PAD_SUPPORT = (
-    "\nSupported combinations for non-constant padding:\n"
-    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
-    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
-    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
-)
-
-
-def pad(input, pad, mode="constant", value=None):
-    """Pad the last len(pad)/2 dims: ``pad = (left, right, top, bottom, ...)``, the last dim first.
-
-    Modes: 'constant' (negative sizes crop), 'reflect', 'replicate', 'circular'; all differentiable.
-    """
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2:
-        raise RuntimeError("Padding length must be divisible by 2")
-    if len(pad) // 2 > input.dim():
-        raise RuntimeError(
-            "Padding length should be less than or equal to two times the input dimension but got "
-            f"padding length {len(pad)} and input of dimension {input.dim()}"
-        )
-    if mode == "constant":
-        return _pad_constant(input, pad, 0 if value is None else value)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    if input.dim() not in (len(pad) // 2 + 1, len(pad) // 2 + 2):
-        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor." + _PAD_SUPPORT)
-    out = input
-    for i in range(len(pad) // 2):
-        dim = input.dim() - 1 - i
-        before, after = pad[2 * i], pad[2 * i + 1]
-        size = out.shape[dim]
-        if mode == "reflect" and (before >= size or after >= size):
-            raise RuntimeError(
-                f"Argument #4: Padding size should be less than the corresponding input dimension, but got: "
-                f"padding ({before}, {after}) at dimension {dim} of input {list(input.shape)}"
-            )
-        out = out.index_select(dim, _pad_index(mode, size, before, after, out))
-    return out
-
-
-def _pad_index(mode, size, before, after, like):
-    """The source position of every output position along one padded dim."""
-    xp = _backend.array_module(like._data)
-    positions = xp.arange(-before, size + after)
-    if mode == "replicate":
-        index = xp.clip(positions, 0, size - 1)
-    elif mode == "circular":
-        index = positions % size
-    else:  # reflect about the first and last elements, which are not repeated
-        period = 2 * (size - 1)
-        folded = abs(positions) % period if period else positions * 0
-        index = xp.where(folded >= size, period - folded, folded)
-    return Tensor._make(index.astype(_dtypes.int64.numpy))
-
-
-def _pad_constant(input, pad, value):
-    out = input
-    for i in range(len(pad) // 2):
-        dim = input.dim() - 1 - i
-        before, after = pad[2 * i], pad[2 * i + 1]
-        for amount, start in ((before, True), (after, False)):
-            if amount < 0:  # negative padding crops
-                length = out.shape[dim] + amount
-                if length < 0:
-                    raise RuntimeError("narrow(): length must be non-negative.")
-                out = out.narrow(dim, -amount if start else 0, length)
-        pieces = []
-        for amount in (before, after):
-            shape = list(out.shape)
-            shape[dim] = max(amount, 0)
-            pieces.append(_creation.full(tuple(shape), value, dtype=out.dtype, device=out.device))
-        out = _ops.cat([pieces[0], out, pieces[1]], dim) if before > 0 or after > 0 else out
-    return out
