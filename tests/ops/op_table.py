@@ -516,3 +516,67 @@ OPS += [
            _binary_sample(0.05, 0.95), differentiable=(0, 1)),
     OpInfo("gelu_erf", lambda lib, x: lib.nn.functional.gelu(x), unary(-4.0, 4.0)),
 ]
+
+
+# -- sequence models' ops: cumprod, einsum, repeat_interleave, addmm/baddbmm, gelu (tanh) -------
+def _cumprod_sample(draw, rng):
+    """Values away from 0, sometimes with zeros planted (cumprod's backward has a case for them)."""
+    (x,), kwargs = along_dim(0.3, 1.5, min_dims=1)(draw, rng)
+    x = x * rng.choice([-1.0, 1.0], size=x.shape)
+    if draw(st.booleans()):
+        x.reshape(-1)[rng.integers(0, x.size, size=draw(st.integers(1, 2)))] = 0.0
+    return [x], kwargs
+
+
+_EINSUM_CASES = [
+    ("ij,jk->ik", ((3, 4), (4, 2))), ("bij,bjk->bik", ((2, 3, 4), (2, 4, 2))), ("ii->i", ((3, 3),)),
+    ("ii", ((3, 3),)), ("ij->", ((2, 3),)), ("i,i", ((4,), (4,))), ("i,j->ij", ((3,), (2,))),
+    ("...ij,...jk", ((2, 3, 4), (4, 2))), ("ij,ij->ij", ((3, 1), (3, 4))), ("iij->j", ((2, 2, 3),)),
+    ("bhqd,bhkd->bhqk", ((2, 2, 3, 4), (2, 2, 2, 4))), ("ijk,jl,lk->il", ((2, 3, 4), (3, 2), (2, 4))),
+    ("ba", ((2, 3),)), ("...,...", ((2,), (3, 1))),
+]
+
+
+def _einsum_sample(draw, rng):
+    equation, shapes = draw(st.sampled_from(_EINSUM_CASES))
+    return [values(rng, shape) for shape in shapes], {"equation": equation}
+
+
+def _repeat_interleave_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    size = int(np.prod(shape)) if dim is None else shape[dim]
+    repeats = draw(st.integers(0, 3)) if draw(st.booleans()) else rng.integers(0, 3, size=size)
+    return [values(rng, shape)], {"repeats": repeats, "dim": dim}
+
+
+def _repeat_interleave(lib, x, repeats, dim):
+    if isinstance(repeats, np.ndarray):
+        repeats = _i64(lib, repeats, x)
+    return x.repeat_interleave(repeats, dim=dim)
+
+
+def _addmm_sample(draw, rng):
+    n, m, p = (draw(st.integers(1, 4)) for _ in range(3))
+    shape = draw(st.sampled_from([(n, p), (p,), (1, p), (n, 1), ()]))
+    scale = {"beta": draw(st.sampled_from([1, 0.5, 0])), "alpha": draw(st.sampled_from([1, -2.0]))}
+    return [values(rng, shape), values(rng, (n, m)), values(rng, (m, p))], scale
+
+
+def _baddbmm_sample(draw, rng):
+    b, n, m, p = (draw(st.integers(1, 3)) for _ in range(4))
+    shape = draw(st.sampled_from([(b, n, p), (n, p), (p,), (b, 1, 1)]))
+    scale = {"beta": draw(st.sampled_from([1, 0.5])), "alpha": draw(st.sampled_from([1, 0.7]))}
+    return [values(rng, shape), values(rng, (b, n, m)), values(rng, (b, m, p))], scale
+
+
+OPS += [
+    OpInfo("cumprod", lambda lib, x, dim: x.cumprod(dim), _cumprod_sample),
+    OpInfo("cumprod_0d", lambda lib, x: lib.cumprod(x, 0), unary(0.5, 1.5)),
+    OpInfo("einsum", lambda lib, *xs, equation: lib.einsum(equation, *xs), _einsum_sample, differentiable=(0, 1, 2)),
+    OpInfo("repeat_interleave", _repeat_interleave, _repeat_interleave_sample),
+    OpInfo("addmm", lambda lib, x, a, b, **kw: lib.addmm(x, a, b, **kw), _addmm_sample, differentiable=(0, 1, 2)),
+    OpInfo("baddbmm", lambda lib, x, a, b, **kw: x.baddbmm(a, b, **kw) if x.dim() == 3 else lib.baddbmm(x, a, b, **kw),
+           _baddbmm_sample, differentiable=(0, 1, 2)),
+    OpInfo("gelu_tanh", lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"), unary(-4.0, 4.0)),
+]

@@ -3,7 +3,7 @@
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
-from .. import _backend as backend
+from .. import _backend as backend, _dtypes as dtypes
 from ._util import check_same_device, promote, wrap
 from .movement import Permute
 from .reduce import Sum
@@ -139,6 +139,49 @@ def bmm(input, mat2):  # noqa: A002
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     return matmul(input, mat2)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * (mat1 @ mat2); with beta=0 ``input`` is ignored (nan and inf too)."""
+    for name, matrix in (("mat1", mat1), ("mat2", mat2)):
+        if matrix.dim() != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {matrix.dim()}-D tensor")
+    return _scaled_sum(input, matmul(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    """beta * input + alpha * (batch1 @ batch2) for batches of matrices (batch1: (b, n, m), batch2: (b, m, p))."""
+    if batch1.dim() != 3 or batch2.dim() != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if batch1.dim() != 3 else "batch2 must be a 3D tensor")
+    b, n, m = batch1.shape
+    if tuple(batch2.shape[:2]) != (b, m):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but got: [{batch2.shape[0]}, {batch2.shape[1]}]."
+        )
+    return _scaled_sum(input, matmul(batch1, batch2), beta, alpha)
+
+
+def _scaled_sum(input, product, beta, alpha):  # noqa: A002
+    """beta * input + alpha * product, input broadcast to the product's shape (never the reverse)."""
+    shape = tuple(product.shape)
+    if input.dim() > len(shape):
+        raise RuntimeError(
+            f"expand({input.type()}{{{list(input.shape)}}}, size={list(shape)}): the number of sizes provided ({len(shape)}) "
+            f"must be greater or equal to the number of dimensions in the tensor ({input.dim()})"
+        )
+    for offset in range(1, input.dim() + 1):
+        have, want = input.shape[-offset], shape[-offset]
+        if have not in (1, want):
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want}) must match the existing size ({have}) at non-singleton dimension "
+                f"{len(shape) - offset}.  Target sizes: {list(shape)}.  Tensor sizes: {list(input.shape)}"
+            )
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:  # PyTorch ignores input then, so nan or inf in it do not propagate
+        if input.requires_grad:  # ... and its gradient is zeros, not None
+            return scaled + input.masked_fill(input.new_ones((), dtype=dtypes.bool), 0.0)
+        return scaled
+    return scaled + (input if beta == 1 else input * beta)
 
 
 def dot(input, other):  # noqa: A002
