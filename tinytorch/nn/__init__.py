@@ -15,5 +15,6 @@ from .modules.loss import (
 )
 from .modules.module import Module
 from .modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .parameter import Buffer, Parameter
 from .modules.sparse import Embedding
