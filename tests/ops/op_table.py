@@ -580,3 +580,32 @@ OPS += [
            _baddbmm_sample, differentiable=(0, 1, 2)),
     OpInfo("gelu_tanh", lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"), unary(-4.0, 4.0)),
 ]
+
+
+# -- fused recurrent cells (torch.lstm_cell & co.; the layers loop over these) -------------------
+def _cell_sample(gates, states):
+    """input (B, I), states (B, H) each, w_ih (G H, I), w_hh (G H, H), and maybe both biases."""
+    def sample(draw, rng):
+        batch, size, hidden = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        arrays = [values(rng, (batch, size))] + [values(rng, (batch, hidden)) for _ in range(states)]
+        arrays += [values(rng, (gates * hidden, size), -1.0, 1.0), values(rng, (gates * hidden, hidden), -1.0, 1.0)]
+        if draw(st.booleans()):
+            arrays += [values(rng, (gates * hidden,), -1.0, 1.0), values(rng, (gates * hidden,), -1.0, 1.0)]
+        return arrays, {}
+
+    return sample
+
+
+def _lstm_cell(lib, x, h, c, *weights):
+    return lib.lstm_cell(x, (h, c), *weights)
+
+
+OPS += [
+    OpInfo("lstm_cell", _lstm_cell, _cell_sample(4, 2), differentiable=(0, 1, 2, 3, 4, 5, 6)),
+    OpInfo("gru_cell", lambda lib, x, h, *w: lib.gru_cell(x, h, *w), _cell_sample(3, 1), differentiable=(0, 1, 2, 3, 4, 5)),
+    OpInfo("rnn_tanh_cell", lambda lib, x, h, *w: lib.rnn_tanh_cell(x, h, *w), _cell_sample(1, 1), differentiable=(0, 1, 2, 3, 4, 5)),
+    # relu's kink: the pre-activations are kept away from 0 by the sampled values only rarely, so
+    # finite differences are skipped; the comparison with torch covers it.
+    OpInfo("rnn_relu_cell", lambda lib, x, h, *w: lib.rnn_relu_cell(x, h, *w), _cell_sample(1, 1),
+           differentiable=(0, 1, 2, 3, 4, 5), finite_differences=False, gradgrad=False),
+]

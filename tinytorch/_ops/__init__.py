@@ -34,6 +34,7 @@ from .reduce import (
     logsumexp, max, mean, min, norm, prod, softmax, sort, std, std_mean, sum, topk, var,
     var_mean,
 )
+from .rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from .sampling import bernoulli, multinomial
 
 subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs, div, div
@@ -44,13 +45,13 @@ __all__ = [
     "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "ceil", "chunk", "clamp",
     "clip", "clone", "concat", "concatenate", "cos", "count_nonzero", "cumprod", "cumsum", "diagonal", "div",
     "divide", "dot", "einsum", "eq", "equal", "exp", "expm1", "fill_", "flatten", "flip", "floor",
-    "floor_divide", "fmod", "gather", "ge", "greater", "greater_equal", "gt", "hstack",
+    "floor_divide", "fmod", "gather", "ge", "greater", "greater_equal", "gru_cell", "gt", "hstack",
     "index_select", "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal",
     "log", "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum",
+    "logical_xor", "logsumexp", "lstm_cell", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mm", "movedim", "mul", "multinomial", "multiply", "narrow", "ne", "neg", "negative",
     "nonzero", "norm", "not_equal", "outer", "permute", "pow", "prod", "reciprocal", "relu",
-    "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign",
+    "remainder", "repeat_interleave", "reshape", "rnn_relu_cell", "rnn_tanh_cell", "roll", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign",
     "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "std_mean",
     "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tan", "tanh", "tensor_split", "topk",
     "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten", "unsqueeze", "var",

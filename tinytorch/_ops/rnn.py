@@ -21,6 +21,7 @@ from .. import _backend as backend
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from ._util import wrap
+from .matmul import linear
 from .movement import cat
 
 
@@ -236,3 +237,24 @@ class RNNCell(Function):
         grad_h_prev, grad_weight, grad_bias = _weight_grads(ctx, grad_pre, h_prev._data, weight_hh._data, 2)
         return wrap(grad_pre), grad_h_prev, grad_weight, grad_bias, None
 
+
+
+# -- PyTorch's functional cells (torch.lstm_cell, ...): one step from the input and the weights ----
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+    """(h', c') of one LSTM step; ``hx`` is (h, c)."""
+    return LSTMCell.apply(linear(input, w_ih, b_ih), hx[0], hx[1], w_hh, b_hh)
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+    """h' of one GRU step."""
+    return GRUCell.apply(linear(input, w_ih, b_ih), hx, w_hh, b_hh)
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+    return RNNCell.apply(linear(input, w_ih, b_ih), hx, w_hh, b_hh, "tanh")
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+    """h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+    return RNNCell.apply(linear(input, w_ih, b_ih), hx, w_hh, b_hh, "relu")

@@ -477,8 +477,8 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check(input, (hx,))
-        gates = F.linear(input, self.weight_ih, self.bias_ih)
-        h = cells.RNNCell.apply(gates, hx, self.weight_hh, self.bias_hh, self.nonlinearity)
+        cell = cells.rnn_tanh_cell if self.nonlinearity == "tanh" else cells.rnn_relu_cell
+        h = cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return h if is_batched else h.squeeze(0)
 
 
@@ -504,8 +504,7 @@ class LSTMCell(RNNCellBase):
         elif not is_batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
         self._check(input, hx)
-        gates = F.linear(input, self.weight_ih, self.bias_ih)
-        h, c = cells.LSTMCell.apply(gates, hx[0], hx[1], self.weight_hh, self.bias_hh)
+        h, c = cells.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -526,6 +525,5 @@ class GRUCell(RNNCellBase):
         hx = creation.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device) if hx is None else (
             hx if is_batched else hx.unsqueeze(0))
         self._check(input, (hx,))
-        gates = F.linear(input, self.weight_ih, self.bias_ih)
-        h = cells.GRUCell.apply(gates, hx, self.weight_hh, self.bias_hh)
+        h = cells.gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return h if is_batched else h.squeeze(0)
