@@ -7,7 +7,7 @@ from collections import namedtuple
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._tensor import Tensor
-from ._util import normalize_dim, normalize_dims, wrap
+from ._util import normalize_dim, normalize_dims, quiet, wrap
 from .movement import Expand, Reshape
 
 def _return_type(name):
@@ -231,8 +231,9 @@ class Softmax(Function):
         data = x._data
         xp = backend.array_module(data)
         axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
-        e = xp.exp(data - data.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)
+        with quiet():  # a row of -inf gives nan, silently, as in PyTorch
+            e = xp.exp(data - data.max(axis=axis, keepdims=True))
+            e /= e.sum(axis=axis, keepdims=True)
         result = wrap(e)
         ctx.dim = dim
         ctx.save_for_backward(result)

@@ -2,8 +2,8 @@
 
 from . import functional, init, utils
 from .modules.activation import (
-    ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax,
-    Softmin, Softplus, Tanh,
+    ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, MultiheadAttention, ReLU, ReLU6, Sigmoid,
+    SiLU, Softmax, Softmin, Softplus, Tanh,
 )
 from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .modules.dropout import Dropout
@@ -18,3 +18,6 @@ from .modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .parameter import Buffer, Parameter
 from .modules.sparse import Embedding
+from .modules.transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
+)

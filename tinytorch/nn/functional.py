@@ -14,6 +14,7 @@ from .._ops import nn_ops as _nn_ops
 from .._ops.indexing import inplace as _inplace
 from .._ops.matmul import linear
 from .._tensor import Tensor
+from ._functional_attention import multi_head_attention_forward, scaled_dot_product_attention
 from ._functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,
@@ -22,9 +23,10 @@ from ._functional_losses import (
 __all__ = [
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "dropout", "elu", "embedding", "gelu", "hardtanh", "huber_loss", "kl_div", "l1_loss",
-    "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "mse_loss", "nll_loss",
-    "normalize", "one_hot", "pad", "relu", "relu6", "sigmoid", "silu", "smooth_l1_loss",
-    "softmax", "softmin", "softplus", "tanh",
+    "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "mse_loss",
+    "multi_head_attention_forward", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu6",
+    "scaled_dot_product_attention", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin",
+    "softplus", "tanh",
 ]
 
 
