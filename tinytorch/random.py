@@ -141,7 +141,10 @@ def normal_(tensor, mean=0.0, std=1.0, *, generator=None):
 
 def bernoulli_(tensor, p=0.5, *, generator=None):
     rng = generator_for(tensor.device, generator)
-    return _fill(tensor, rng.random(size=tensor._data.shape) < (p._data if hasattr(p, "_data") else p))
+    # float32 draws: half the random bits of float64 and ~2x faster (dropout's masks); a
+    # probability given as a tensor keeps full precision.
+    draws = rng.random(size=tensor._data.shape, dtype=np.float32 if not hasattr(p, "_data") else np.float64)
+    return _fill(tensor, draws < (p._data if hasattr(p, "_data") else p))
 
 
 def exponential_(tensor, lambd=1.0, *, generator=None):

@@ -609,3 +609,35 @@ OPS += [
     OpInfo("rnn_relu_cell", lambda lib, x, h, *w: lib.rnn_relu_cell(x, h, *w), _cell_sample(1, 1),
            differentiable=(0, 1, 2, 3, 4, 5), finite_differences=False, gradgrad=False),
 ]
+
+
+# -- attention (one fused node) ------------------------------------------------------------------
+def _attention_sample(draw, rng):
+    batch = draw(st.sampled_from([(), (2,), (2, 1), (1, 2)]))
+    length, source, width, value_width = (draw(st.integers(1, 4)) for _ in range(4))
+    q = values(rng, batch + (length, width))
+    k = values(rng, (2,) * (len(batch) > 0) + (source, width))
+    v = values(rng, (2,) * (len(batch) > 0) + (source, value_width))
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal", "scale"]))
+    kwargs = {}
+    if kind == "bool":
+        mask = rng.random((length, source)) < 0.7
+        mask[:, 0] = True  # no fully masked row: finite differences need a smooth function
+        kwargs["mask"] = mask
+    elif kind == "float":
+        return [q, k, v, values(rng, (length, source))], {}
+    elif kind == "causal":
+        kwargs["is_causal"] = True
+    elif kind == "scale":
+        kwargs["scale"] = 0.7
+    return [q, k, v], kwargs
+
+
+def _attention(lib, q, k, v, float_mask=None, mask=None, **kwargs):
+    attn_mask = float_mask if float_mask is not None else (None if mask is None else _bool(lib, mask, q))
+    return lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, **kwargs)
+
+
+OPS += [
+    OpInfo("scaled_dot_product_attention", _attention, _attention_sample, differentiable=(0, 1, 2, 3)),
+]

@@ -10,6 +10,8 @@ itself, when weights are not returned, is the fused ``ScaledDotProductAttention`
 import math
 import warnings
 
+import numpy as np
+
 from .. import _creation as creation, _dtypes as dtypes, _ops as ops
 from .._ops.attention import ScaledDotProductAttention
 from .._ops.matmul import linear
@@ -29,7 +31,7 @@ def _dropout_mask(like_shape, p, reference):
     if p == 0.0:
         return None
     rng = generator_for(reference.device)
-    draws = rng.random(like_shape)
+    draws = rng.random(like_shape, dtype=np.float32)
     dtype = reference._data.dtype
     keep = (draws >= p).astype(dtype) * dtype.type(1.0 / (1.0 - p)) if p < 1.0 else draws.astype(dtype) * 0
     return Tensor._make(keep)
