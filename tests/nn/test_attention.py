@@ -140,7 +140,10 @@ def test_multihead_attention_matches_torch(options, masks, need_weights, average
     rng = np.random.default_rng(2)
     L, S, N = 4, 5, 3
     first = options.get("batch_first", False)
-    shape = (lambda length, width: (N, length, width) if first else (length, N, width))
+
+    def shape(length, width):
+        return (N, length, width) if first else (length, N, width)
+
     arrays = [rng.standard_normal(shape(L, 8)), rng.standard_normal(shape(S, options.get("kdim", 8))),
               rng.standard_normal(shape(S, options.get("vdim", 8)))]
     (qt, kt, vt), (qo, ko, vo) = leaves(torch, arrays, "float64", device)
@@ -315,11 +318,23 @@ def test_encoder_warns_about_nested_tensors_as_torch():
 
 
 # -- errors, as torch ---------------------------------------------------------------------------
+def sdpa(lib, **kwargs):
+    """scaled_dot_product_attention of q (1, 2, 3, 4), k (1, 2, 5, 4), v (1, 2, 5, 6) unless replaced."""
+    q = kwargs.pop("q", lib.ones(1, 2, 3, 4))
+    k = kwargs.pop("k", lib.ones(1, 2, 5, 4))
+    v = kwargs.pop("v", lib.ones(1, 2, 5, 6))
+    return lib.nn.functional.scaled_dot_product_attention(q, k, v, **kwargs)
+
+
+def mha(lib, **kwargs):
+    return lib.nn.MultiheadAttention(8, 2, **kwargs)
+
+
+def x(lib, *shape):
+    return lib.ones(*shape)
+
+
 def error_cases():
-    q, k, v = (lambda lib: lib.ones(1, 2, 3, 4)), (lambda lib: lib.ones(1, 2, 5, 4)), (lambda lib: lib.ones(1, 2, 5, 6))
-    sdpa = (lambda lib, **kw: lib.nn.functional.scaled_dot_product_attention(kw.pop("q", q(lib)), kw.pop("k", k(lib)), kw.pop("v", v(lib)), **kw))
-    mha = (lambda lib, **kw: lib.nn.MultiheadAttention(8, 2, **kw))
-    x = (lambda lib, *shape: lib.ones(*shape))
     return [
         ("sdpa causal with a mask", lambda lib: sdpa(lib, attn_mask=lib.ones(3, 5, dtype=lib.bool), is_causal=True)),
         ("sdpa key width", lambda lib: sdpa(lib, k=lib.ones(1, 2, 5, 3))),
