@@ -117,7 +117,7 @@ class MLP(nn.Module):
 class RNNLM(nn.Module):
     """Embeddings through a GRU or LSTM; each step's hidden state predicts the next token."""
 
-    def __init__(self, vocab_size, cell="gru", n_embd=64, n_hidden=256):
+    def __init__(self, vocab_size, cell="gru", n_embd=32, n_hidden=128):
         super().__init__()
         self.wte = nn.Embedding(vocab_size, n_embd)
         self.rnn = (nn.GRU if cell == "gru" else nn.LSTM)(n_embd, n_hidden, batch_first=True)
