@@ -641,3 +641,24 @@ def _attention(lib, q, k, v, float_mask=None, mask=None, **kwargs):
 OPS += [
     OpInfo("scaled_dot_product_attention", _attention, _attention_sample, differentiable=(0, 1, 2, 3)),
 ]
+
+
+def _layer_norm_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    count = draw(st.integers(1, len(shape)))
+    affine = draw(st.sampled_from(["both", "weight", "none"]))
+    arrays = [values(rng, shape)]
+    if affine != "none":
+        arrays.append(values(rng, shape[len(shape) - count:]))
+    if affine == "both":
+        arrays.append(values(rng, shape[len(shape) - count:]))
+    return arrays, {"count": count, "eps": draw(st.sampled_from([1e-5, 0.1]))}
+
+
+def _layer_norm(lib, x, weight=None, bias=None, count=1, eps=1e-5):
+    return lib.nn.functional.layer_norm(x, tuple(x.shape[x.dim() - count:]), weight, bias, eps)
+
+
+OPS += [
+    OpInfo("layer_norm", _layer_norm, _layer_norm_sample, differentiable=(0, 1, 2)),
+]

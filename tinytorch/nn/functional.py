@@ -210,7 +210,8 @@ def _update_running_stats(running_mean, running_var, mean, var, momentum, count)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
-    """Normalize over the trailing ``normalized_shape`` dims of each sample."""
+    """Normalize over the trailing ``normalized_shape`` dims of each sample (one fused node,
+    ``tinytorch._ops.nn_ops.LayerNorm``), then scale by ``weight`` and shift by ``bias``."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = len(normalized_shape)
     if count == 0 or tuple(input.shape[input.dim() - count:]) != normalized_shape or input.dim() < count:
@@ -218,14 +219,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{list(input.shape)}"
         )
-    dims = tuple(range(-count, 0))
-    centered = input - input.mean(dims, keepdim=True)
-    out = centered * ((centered * centered).mean(dims, keepdim=True) + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return _nn_ops.layer_norm(input, count, weight, bias, eps)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002
