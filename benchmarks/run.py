@@ -31,8 +31,9 @@ import tinytorch  # noqa: E402
 import sequence_models  # noqa: E402
 from numpy_mlp import SIZES, NumpyMLP  # noqa: E402
 
-# A peak-RSS child measures one contender alone: it must not import torch unless it is torch's turn.
-_RSS_CHILD_WITHOUT_TORCH = "--rss-child" in sys.argv and "pytorch" not in sys.argv
+# A peak-RSS or sequence child measures one contender alone: it must not import torch unless it
+# is torch's turn.
+_RSS_CHILD_WITHOUT_TORCH = ("--rss-child" in sys.argv or "--sequence-child" in sys.argv) and "pytorch" not in " ".join(sys.argv)
 try:
     if _RSS_CHILD_WITHOUT_TORCH:
         raise ImportError
@@ -194,8 +195,9 @@ def step_child(spec):
 
 
 def sequence_case(name):
-    """A sequence model's train step (benchmarks/sequence_models.py), tinytorch and PyTorch each in
-    fresh processes (``--processes`` of them, the order rotated), the samples pooled."""
+    """A sequence model's train step (benchmarks/sequence_models.py): tinytorch and PyTorch each
+    alone in a fresh process, ``--processes`` pairs run back to back (the order rotated), the
+    samples pooled; a ratio pairs the k-th repeat of each."""
 
     def case(args, rows, device="cpu"):
         names = ["tinytorch"]
@@ -204,11 +206,12 @@ def sequence_case(name):
         steps = 3 if args.quick else 20
         samples = {n: [] for n in names}
         for k in range(args.processes):
-            order = names[k % len(names):] + names[: k % len(names)]
-            spec = json.dumps({"model": name, "device": device, "steps": steps, "repeats": args.repeats, "order": order})
-            out = subprocess.run([sys.executable, __file__, "--sequence-child", spec], capture_output=True, text=True, check=True)
-            for contender, values in json.loads(out.stdout.strip().splitlines()[-1]).items():
-                samples[contender].extend(values)
+            # One library per process: PyTorch's OpenMP threads and OpenBLAS's spinning threads
+            # in one process slow each other down (seen as 2-10x on this 2-core machine).
+            for contender in names[k % len(names):] + names[: k % len(names)]:
+                spec = json.dumps({"model": name, "device": device, "steps": steps, "repeats": args.repeats, "order": [contender]})
+                out = subprocess.run([sys.executable, __file__, "--sequence-child", spec], capture_output=True, text=True, check=True)
+                samples[contender].extend(json.loads(out.stdout.strip().splitlines()[-1])[contender])
         label = sequence_models.CASE_NAMES[name] + ("" if device == "cpu" else f" ({device})")
         rows.append({"case": label, "unit": "ms/step", "scale": 1e3, **summarize(samples)})
         print(format_table(rows[-1:]).splitlines()[-1], flush=True)
