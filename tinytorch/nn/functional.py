@@ -5,7 +5,6 @@ fused Function of ``tinytorch._ops.nn_ops`` for stability. Losses live in ``_fun
 re-exported here, so ``F.cross_entropy`` is where PyTorch users expect it.
 """
 
-import math
 import warnings
 
 from .. import _backend, _creation, _dtypes, _ops
@@ -80,13 +79,10 @@ def elu(input, alpha=1.0, inplace=False):  # noqa: A002
 
 
 def gelu(input, approximate="none"):  # noqa: A002
-    """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation."""
-    if approximate == "none":
-        return input * (_nn_ops.erf(input * (1 / math.sqrt(2))) + 1) * 0.5
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
-        return input * (inner.tanh() + 1) * 0.5
-    raise RuntimeError("approximate argument must be either none or tanh.")
+    """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation (one fused node)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _nn_ops.gelu(input, approximate)
 
 
 def silu(input, inplace=False):  # noqa: A002
