@@ -28,10 +28,12 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import tinytorch  # noqa: E402
+import sequence_models  # noqa: E402
 from numpy_mlp import SIZES, NumpyMLP  # noqa: E402
 
-# A peak-RSS child measures one contender alone: it must not import torch unless it is torch's turn.
-_RSS_CHILD_WITHOUT_TORCH = "--rss-child" in sys.argv and "pytorch" not in sys.argv
+# A peak-RSS or sequence child measures one contender alone: it must not import torch unless it
+# is torch's turn.
+_RSS_CHILD_WITHOUT_TORCH = ("--rss-child" in sys.argv or "--sequence-child" in sys.argv) and "pytorch" not in " ".join(sys.argv)
 try:
     if _RSS_CHILD_WITHOUT_TORCH:
         raise ImportError
@@ -190,6 +192,40 @@ def step_child(spec):
     contenders = {name: (lambda m=makers[name]: m(spec["batch"], spec["optimizer"], spec["device"])) for name in spec["order"]}
     samples = measure(contenders, spec["steps"], spec["repeats"], raw=True)
     print(json.dumps(samples))
+
+
+def sequence_case(name):
+    """A sequence model's train step (benchmarks/sequence_models.py): tinytorch and PyTorch each
+    alone in a fresh process, ``--processes`` pairs run back to back (the order rotated), the
+    samples pooled; a ratio pairs the k-th repeat of each."""
+
+    def case(args, rows, device="cpu"):
+        names = ["tinytorch"]
+        if torch is not None and (device == "cpu" or torch.cuda.is_available()):
+            names.append("pytorch")
+        steps = 3 if args.quick else 20
+        samples = {n: [] for n in names}
+        for k in range(args.processes):
+            # One library per process: PyTorch's OpenMP threads and OpenBLAS's spinning threads
+            # in one process slow each other down (seen as 2-10x on this 2-core machine).
+            for contender in names[k % len(names):] + names[: k % len(names)]:
+                spec = json.dumps({"model": name, "device": device, "steps": steps, "repeats": args.repeats, "order": [contender]})
+                out = subprocess.run([sys.executable, __file__, "--sequence-child", spec], capture_output=True, text=True, check=True)
+                samples[contender].extend(json.loads(out.stdout.strip().splitlines()[-1])[contender])
+        label = sequence_models.CASE_NAMES[name] + ("" if device == "cpu" else f" ({device})")
+        rows.append({"case": label, "unit": "ms/step", "scale": 1e3, **summarize(samples)})
+        print(format_table(rows[-1:]).splitlines()[-1], flush=True)
+
+    return case
+
+
+def sequence_child(spec):
+    """One process of a sequence case: each contender's seconds per step, one per repeat."""
+    spec = json.loads(spec)
+    make = sequence_models.MODELS[spec["model"]]
+    libraries = {"tinytorch": tinytorch, "pytorch": torch}
+    contenders = {name: (lambda lib=libraries[name]: make(lib, spec["device"])) for name in spec["order"]}
+    print(json.dumps(measure(contenders, spec["steps"], spec["repeats"], warmup=2, raw=True)))
 
 
 def op_cases(args, rows):
@@ -480,7 +516,8 @@ def plot(rows, path):
     return True
 
 
-CASES = {"step": step_cases, "ops": op_cases, "epoch": epoch_cases, "inference": inference_cases, "rss": rss_cases}
+CASES = {"step": step_cases, "ops": op_cases, "epoch": epoch_cases, "inference": inference_cases, "rss": rss_cases,
+         "lstm": sequence_case("lstm"), "transformer": sequence_case("transformer")}
 
 
 def main(argv=None):
@@ -493,20 +530,23 @@ def main(argv=None):
     parser.add_argument("--output", default=RESULTS)
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     parser.add_argument("--step-child", help=argparse.SUPPRESS)
+    parser.add_argument("--sequence-child", help=argparse.SUPPRESS)
     parser.add_argument("--rss-steps", type=int, default=2000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rss_child:
         return rss_child(args.rss_child, args.rss_steps)
     if args.step_child:
         return step_child(args.step_child)
+    if args.sequence_child:
+        return sequence_child(args.sequence_child)
     args.repeats = args.repeats or (3 if args.quick else 7)
     args.processes = args.processes or (1 if args.quick else 3)
     rows = []
     for name in args.cases.split(","):
-        if args.device != "cpu" and name in ("step", "epoch"):
+        if args.device != "cpu" and name in ("step", "epoch", "lstm", "transformer"):
             CASES[name](args, rows, args.device)
         elif args.device != "cpu":
-            parser.error(f"case {name!r} runs on the CPU only; on {args.device}: step, epoch")
+            parser.error(f"case {name!r} runs on the CPU only; on {args.device}: step, epoch, lstm, transformer")
         else:
             CASES[name](args, rows)
     table = format_table(rows)

@@ -637,6 +637,12 @@ class Tensor:
     def mm(self, other):
         return _ops.mm(self, other)
 
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
     def bmm(self, other):
         return _ops.bmm(self, other)
 
@@ -778,6 +784,9 @@ class Tensor:
     def cumsum(self, dim, *, dtype=None):
         return _ops.cumsum(self, dim, dtype=dtype)
 
+    def cumprod(self, dim, *, dtype=None):
+        return _ops.cumprod(self, dim, dtype=dtype)
+
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _ops.norm(self, p, dim, keepdim, dtype=dtype)
 
@@ -902,6 +911,9 @@ class Tensor:
 
     def broadcast_to(self, size):
         return _ops.broadcast_to(self, size)
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return _ops.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def repeat(self, *sizes):
         return _ops.repeat(self, *sizes)
@@ -1069,6 +1081,12 @@ class Tensor:
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         return _random.normal_(self, mean, std, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return _ops.multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None):
+        return _ops.bernoulli(self, p, generator=generator)
 
     def bernoulli_(self, p=0.5, *, generator=None):
         return _random.bernoulli_(self, p, generator=generator)

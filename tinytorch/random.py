@@ -208,7 +208,10 @@ def bernoulli_(tensor, p=0.5, *, generator=None):
         if not 0 <= probabilities <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={probabilities:g}")
     rng = generator_for(tensor.device, generator)
-    return _fill(tensor, rng.random(size=tensor._data.shape) < probabilities)
+    # float32 draws for a number p: half the random bits of float64 and ~2x faster (dropout's masks);
+    # a probability given as a tensor keeps full precision.
+    draws = rng.random(size=tensor._data.shape, dtype=np.float64 if isinstance(p, Tensor) else np.float32)
+    return _fill(tensor, draws < probabilities)
 
 
 def _bernoulli_tensor_out_of_range():

@@ -114,10 +114,15 @@ def test_gelu_exact_values_without_torch():
 @settings(max_examples=30, deadline=None)
 @given(values=st.lists(st.floats(-30, 30, allow_nan=False), min_size=1, max_size=64))
 def test_erf_is_accurate_to_float64_precision(values):
-    """erf is a series and a continued fraction (tinytorch/_ops/nn_ops.py): the op table checks its
-    gradients and compares it with torch at the table's tolerance; this pins its accuracy."""
+    """erf is SciPy's on the CPU when installed, else a series and a continued fraction
+    (tinytorch/_ops/nn_ops.py, CuPy's path too): the op table checks its gradients and compares it
+    with torch at the table's tolerance; this pins the accuracy of both forms."""
+    from tinytorch._ops import nn_ops
+
+    expected = [math.erf(v) for v in values]
     got = numpy_of(tinytorch.erf(tinytorch.tensor(values, dtype=tinytorch.float64)))
-    np.testing.assert_allclose(got, [math.erf(v) for v in values], rtol=2e-15, atol=2e-15)
+    np.testing.assert_allclose(got, expected, rtol=2e-15, atol=2e-15)
+    np.testing.assert_allclose(nn_ops._erf_series(np.array(values)), expected, rtol=2e-15, atol=2e-15)
 
 
 @pytest.mark.parametrize("ndim, expected_dim", [(0, 0), (1, 0), (2, 1), (3, 0), (4, 1)])

@@ -864,6 +864,84 @@ def _conv_sample(spatial, transposed=False):
     return sample
 
 
+# -- sequence models' ops: cumprod, einsum, repeat_interleave, addmm/baddbmm, gelu (tanh) -------
+def _cumprod_sample(draw, rng):
+    """Values away from 0, sometimes with zeros planted (cumprod's backward has a case for them)."""
+    (x,), kwargs = along_dim(0.3, 1.5, min_dims=1)(draw, rng)
+    x = x * rng.choice([-1.0, 1.0], size=x.shape)
+    if draw(st.booleans()):
+        x.reshape(-1)[rng.integers(0, x.size, size=draw(st.integers(1, 2)))] = 0.0
+    return [x], kwargs
+
+
+_EINSUM_CASES = [
+    ("ij,jk->ik", ((3, 4), (4, 2))), ("bij,bjk->bik", ((2, 3, 4), (2, 4, 2))), ("ii->i", ((3, 3),)),
+    ("ii", ((3, 3),)), ("ij->", ((2, 3),)), ("i,i", ((4,), (4,))), ("i,j->ij", ((3,), (2,))),
+    ("...ij,...jk", ((2, 3, 4), (4, 2))), ("ij,ij->ij", ((3, 1), (3, 4))), ("iij->j", ((2, 2, 3),)),
+    ("bhqd,bhkd->bhqk", ((2, 2, 3, 4), (2, 2, 2, 4))), ("ijk,jl,lk->il", ((2, 3, 4), (3, 2), (2, 4))),
+    ("ba", ((2, 3),)), ("...,...", ((2,), (3, 1))),
+]
+
+
+def _einsum_sample(draw, rng):
+    equation, shapes = draw(st.sampled_from(_EINSUM_CASES))
+    return [values(rng, shape) for shape in shapes], {"equation": equation}
+
+
+def _repeat_interleave_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    size = int(np.prod(shape)) if dim is None else shape[dim]
+    repeats = draw(st.integers(0, 3)) if draw(st.booleans()) else rng.integers(0, 3, size=size)
+    return [values(rng, shape)], {"repeats": repeats, "dim": dim}
+
+
+def _repeat_interleave(lib, x, repeats, dim):
+    if isinstance(repeats, np.ndarray):
+        repeats = _i64(lib, repeats, x)
+    return x.repeat_interleave(repeats, dim=dim)
+
+
+def _addmm_sample(draw, rng):
+    n, m, p = (draw(st.integers(1, 4)) for _ in range(3))
+    shape = draw(st.sampled_from([(n, p), (p,), (1, p), (n, 1), ()]))
+    scale = {"beta": draw(st.sampled_from([1, 0.5, 0])), "alpha": draw(st.sampled_from([1, -2.0]))}
+    return [values(rng, shape), values(rng, (n, m)), values(rng, (m, p))], scale
+
+
+def _baddbmm_sample(draw, rng):
+    b, n, m, p = (draw(st.integers(1, 3)) for _ in range(4))
+    shape = draw(st.sampled_from([(b, n, p), (n, p), (p,), (b, 1, 1)]))
+    scale = {"beta": draw(st.sampled_from([1, 0.5])), "alpha": draw(st.sampled_from([1, 0.7]))}
+    return [values(rng, shape), values(rng, (b, n, m)), values(rng, (b, m, p))], scale
+
+
+OPS += [
+    OpInfo("cumprod", lambda lib, x, dim: x.cumprod(dim), _cumprod_sample),
+    OpInfo("cumprod_0d", lambda lib, x: lib.cumprod(x, 0), unary(0.5, 1.5)),
+    OpInfo("einsum", lambda lib, *xs, equation: lib.einsum(equation, *xs), _einsum_sample, differentiable=(0, 1, 2)),
+    OpInfo("repeat_interleave", _repeat_interleave, _repeat_interleave_sample),
+    OpInfo("addmm", lambda lib, x, a, b, **kw: lib.addmm(x, a, b, **kw), _addmm_sample, differentiable=(0, 1, 2)),
+    OpInfo("baddbmm", lambda lib, x, a, b, **kw: x.baddbmm(a, b, **kw) if x.dim() == 3 else lib.baddbmm(x, a, b, **kw),
+           _baddbmm_sample, differentiable=(0, 1, 2)),
+    OpInfo("gelu_tanh", lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"), unary(-4.0, 4.0)),
+]
+
+
+# -- fused recurrent cells (torch.lstm_cell & co.; the layers loop over these) -------------------
+def _cell_sample(gates, states):
+    """input (B, I), states (B, H) each, w_ih (G H, I), w_hh (G H, H), and maybe both biases."""
+    def sample(draw, rng):
+        batch, size, hidden = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        arrays = [values(rng, (batch, size))] + [values(rng, (batch, hidden)) for _ in range(states)]
+        arrays += [values(rng, (gates * hidden, size), -1.0, 1.0), values(rng, (gates * hidden, hidden), -1.0, 1.0)]
+        if draw(st.booleans()):
+            arrays += [values(rng, (gates * hidden,), -1.0, 1.0), values(rng, (gates * hidden,), -1.0, 1.0)]
+        return arrays, {}
+
+    return sample
+
+
 def _interpolate(lib, x, **kwargs):
     return lib.nn.functional.interpolate(x, **kwargs)
 
@@ -1057,4 +1135,72 @@ OPS += [
     OpInfo("adaptive_max_pool2d", lambda lib, x, **kw: lib.nn.functional.adaptive_max_pool2d(x, **kw), _adaptive_sample(2, "max")),
     OpInfo("max_unpool2d", _unpool, _unpool_sample),
     OpInfo("pad", lambda lib, x, **kw: lib.nn.functional.pad(x, **kw), _pad_sample),
+]
+
+
+def _lstm_cell(lib, x, h, c, *weights):
+    return lib.lstm_cell(x, (h, c), *weights)
+
+
+OPS += [
+    OpInfo("lstm_cell", _lstm_cell, _cell_sample(4, 2), differentiable=(0, 1, 2, 3, 4, 5, 6)),
+    OpInfo("gru_cell", lambda lib, x, h, *w: lib.gru_cell(x, h, *w), _cell_sample(3, 1), differentiable=(0, 1, 2, 3, 4, 5)),
+    OpInfo("rnn_tanh_cell", lambda lib, x, h, *w: lib.rnn_tanh_cell(x, h, *w), _cell_sample(1, 1), differentiable=(0, 1, 2, 3, 4, 5)),
+    # relu's kink: the pre-activations are kept away from 0 by the sampled values only rarely, so
+    # finite differences are skipped; the comparison with torch covers it.
+    OpInfo("rnn_relu_cell", lambda lib, x, h, *w: lib.rnn_relu_cell(x, h, *w), _cell_sample(1, 1),
+           differentiable=(0, 1, 2, 3, 4, 5), finite_differences=False, gradgrad=False),
+]
+
+
+# -- attention (one fused node) ------------------------------------------------------------------
+def _attention_sample(draw, rng):
+    batch = draw(st.sampled_from([(), (2,), (2, 1), (1, 2)]))
+    length, source, width, value_width = (draw(st.integers(1, 4)) for _ in range(4))
+    q = values(rng, batch + (length, width))
+    k = values(rng, (2,) * (len(batch) > 0) + (source, width))
+    v = values(rng, (2,) * (len(batch) > 0) + (source, value_width))
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal", "scale"]))
+    kwargs = {}
+    if kind == "bool":
+        mask = rng.random((length, source)) < 0.7
+        mask[:, 0] = True  # no fully masked row: finite differences need a smooth function
+        kwargs["mask"] = mask
+    elif kind == "float":
+        return [q, k, v, values(rng, (length, source))], {}
+    elif kind == "causal":
+        kwargs["is_causal"] = True
+    elif kind == "scale":
+        kwargs["scale"] = 0.7
+    return [q, k, v], kwargs
+
+
+def _attention(lib, q, k, v, float_mask=None, mask=None, **kwargs):
+    attn_mask = float_mask if float_mask is not None else (None if mask is None else _bool(lib, mask, q))
+    return lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, **kwargs)
+
+
+OPS += [
+    OpInfo("scaled_dot_product_attention", _attention, _attention_sample, differentiable=(0, 1, 2, 3)),
+]
+
+
+def _layer_norm_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    count = draw(st.integers(1, len(shape)))
+    affine = draw(st.sampled_from(["both", "weight", "none"]))
+    arrays = [values(rng, shape)]
+    if affine != "none":
+        arrays.append(values(rng, shape[len(shape) - count:]))
+    if affine == "both":
+        arrays.append(values(rng, shape[len(shape) - count:]))
+    return arrays, {"count": count, "eps": draw(st.sampled_from([1e-5, 0.1]))}
+
+
+def _layer_norm(lib, x, weight=None, bias=None, count=1, eps=1e-5):
+    return lib.nn.functional.layer_norm(x, tuple(x.shape[x.dim() - count:]), weight, bias, eps)
+
+
+OPS += [
+    OpInfo("layer_norm", _layer_norm, _layer_norm_sample, differentiable=(0, 1, 2)),
 ]

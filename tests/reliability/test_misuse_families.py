@@ -378,6 +378,54 @@ CONV = [
 ]
 
 
+# -- sequence models: recurrent layers, packing, attention ----------------------------------------
+def lstm_and_input(*shape):
+    """An LSTM the user trains (grads present, so a half-run forward or backward would show) and an input."""
+    model = nn.LSTM(4, 5, num_layers=2)
+    model(tinytorch.randn(3, 2, 4))[0].sum().backward()
+    return {"model": model, "x": tinytorch.randn(*shape)}
+
+
+def attention_and_input(**mask):
+    model = nn.MultiheadAttention(8, 2)
+    return {"model": model, "x": tinytorch.randn(3, 2, 8), **mask}
+
+
+def attend(o):
+    return o["model"](o["x"], o["x"], o["x"], attn_mask=o.get("mask"), key_padding_mask=o.get("padding"))
+
+
+SEQUENCE = [
+    Misuse("LSTM input size", lambda: lstm_and_input(3, 2, 6), lambda o: o["model"](o["x"]), RuntimeError,
+           ("input.size(-1) must be equal to input_size. Expected 4, got 6",)),
+    Misuse("LSTM hidden state shape", lambda: {**lstm_and_input(3, 2, 4), "h": tinytorch.zeros(2, 3, 5), "c": tinytorch.zeros(2, 2, 5)},
+           lambda o: o["model"](o["x"], (o["h"], o["c"])), RuntimeError, ("Expected hidden[0] size (2, 2, 5), got [2, 3, 5]",)),
+    Misuse("GRU input of 4 dims", lambda: {"model": nn.GRU(4, 5), "x": tinytorch.randn(3, 2, 4, 1)}, lambda o: o["model"](o["x"]),
+           ValueError, ("GRU: Expected input to be 2D or 3D, got 4D instead",)),
+    Misuse("RNN input dtype", lambda: {"model": nn.RNN(4, 5), "x": tinytorch.randn(3, 2, 4, dtype=tinytorch.float64)},
+           lambda o: o["model"](o["x"]), ValueError, ("RNN input dtype", "does not match weight dtype")),
+    Misuse("LSTMCell hidden batch", lambda: {"model": nn.LSTMCell(4, 5), "x": tinytorch.randn(2, 4), "h": tinytorch.zeros(3, 5)},
+           lambda o: o["model"](o["x"], (o["h"], o["h"])), RuntimeError, ("Input batch size 2 doesn't match hidden0 batch size 3",)),
+    Misuse("pack unsorted lengths with enforce_sorted", lambda: {"x": tinytorch.randn(4, 3, 2)},
+           lambda o: nn.utils.rnn.pack_padded_sequence(o["x"], [2, 4, 3]), RuntimeError,
+           ("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True",)),
+    Misuse("pack more lengths than sequences", lambda: {"x": tinytorch.randn(4, 3, 2)},
+           lambda o: nn.utils.rnn.pack_padded_sequence(o["x"], [4, 3, 2, 1]), RuntimeError,
+           ("Expected `len(lengths)` to be equal to batch_size, but got 4 (batch_size=3)",)),
+    Misuse("attention mask of the wrong shape", lambda: attention_and_input(mask=tinytorch.zeros(3, 4, dtype=tinytorch.bool)), attend,
+           RuntimeError, ("The shape of the 2D attn_mask is", "[3, 4]", "but should be (3, 3)")),
+    Misuse("attention mask of an integer dtype", lambda: attention_and_input(mask=tinytorch.zeros(3, 3, dtype=tinytorch.int64)), attend,
+           AssertionError, ("only bool and floating types of attn_mask are supported",)),
+    Misuse("key padding mask of the wrong batch", lambda: attention_and_input(padding=tinytorch.zeros(4, 3, dtype=tinytorch.bool)), attend,
+           AssertionError, ("Expected key_padded_mask.shape[0] to be 2, but got 4",)),
+    Misuse("embed_dim not divisible by num_heads", lambda: {}, lambda o: nn.MultiheadAttention(10, 4), AssertionError,
+           ("embed_dim must be divisible by num_heads",)),
+    Misuse("sdpa key and query widths", lambda: {"q": tinytorch.randn(2, 3, 4), "k": tinytorch.randn(2, 5, 6)},
+           lambda o: F.scaled_dot_product_attention(o["q"], o["k"], o["k"]), RuntimeError,
+           ("Expected size for first two dimensions of batch2 tensor",)),
+]
+
+
 # -- RNG state -----------------------------------------------------------------------------------
 def rng():
     return {"rng": tinytorch.random.default_generator}
@@ -948,13 +996,13 @@ MIRRORED = FACTORIES + SAMPLERS + SETTERS + LOSSES_MIRRORED + MATMUL + OPTIMIZER
 
 
 MIRRORED_ROWS = [row.row() for row in MIRRORED]
-FAMILIES = MODULES + OPTIMIZERS + LOADERS + LOSSES + AROUND_CONV + CONV + RNG + FILES + MIRRORED_ROWS
+FAMILIES = MODULES + OPTIMIZERS + LOADERS + LOSSES + AROUND_CONV + CONV + SEQUENCE + RNG + FILES + MIRRORED_ROWS
 ALL_ROWS = CORE + FAMILIES
 
 
 def test_the_table_has_at_least_sixty_rows():
     counts = {"core": len(CORE), "modules": len(MODULES), "optimizers": len(OPTIMIZERS) + len(OPTIMIZERS_MIRRORED),
-              "DataLoader": len(LOADERS) + len(LOADERS_MIRRORED), "losses": len(LOSSES) + len(LOSSES_MIRRORED), "around convolutions": len(AROUND_CONV), "convolution": len(CONV), "RNG": len(RNG),
+              "DataLoader": len(LOADERS) + len(LOADERS_MIRRORED), "losses": len(LOSSES) + len(LOSSES_MIRRORED), "around convolutions": len(AROUND_CONV), "convolution": len(CONV), "sequence": len(SEQUENCE), "RNG": len(RNG),
               "files": len(FILES), "factories": len(FACTORIES), "in-place samplers and init": len(SAMPLERS), "setters": len(SETTERS),
               "matmul": len(MATMUL), "layers": len(LAYERS)}
     print(f"\nmisuse table: {len(ALL_ROWS)} rows ({', '.join(f'{k} {v}' for k, v in counts.items())})")

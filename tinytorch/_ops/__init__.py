@@ -24,34 +24,37 @@ from .indexing import (
     copy_from, fill_, gather, getitem, index_select, inplace, masked_fill, masked_select,
     nonzero, scatter, scatter_add, setitem,
 )
-from .matmul import bmm, dot, linear, matmul, mm, outer
+from .einsum import einsum
+from .matmul import addmm, baddbmm, bmm, dot, linear, matmul, mm, outer
 from .movement import (
     broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
-    diagonal, expand, flatten, flip, hstack, movedim, narrow, permute, repeat, reshape, roll,
+    diagonal, expand, flatten, flip, hstack, movedim, narrow, permute, repeat, repeat_interleave, reshape, roll,
     split, squeeze, stack, sum_to_size, swapaxes, swapdims, t, tensor_split, transpose, tril,
     triu, unbind, unflatten, unsqueeze, view, view_dtype, vstack,
 )
 from .reduce import (
-    all, amax, amin, any, argmax, argmin, argsort, count_nonzero, cumsum, log_softmax,
+    all, amax, amin, any, argmax, argmin, argsort, count_nonzero, cumprod, cumsum, log_softmax,
     logsumexp, max, mean, min, norm, prod, softmax, sort, std, std_mean, sum, topk, var,
     var_mean,
 )
+from .rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
+from .sampling import bernoulli, multinomial
 
 subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs, div, div
 
 __all__ = [
-    "abs", "absolute", "add", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "any",
-    "argmax", "argmin", "argsort", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm",
+    "abs", "absolute", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax", "amin", "any",
+    "argmax", "argmin", "argsort", "baddbmm", "bernoulli", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm",
     "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "ceil", "chunk", "clamp",
-    "clip", "clone", "concat", "concatenate", "cos", "count_nonzero", "cumsum", "diagonal", "div",
-    "divide", "dot", "eq", "equal", "exp", "expm1", "fill_", "flatten", "flip", "floor",
-    "floor_divide", "fmod", "gather", "ge", "greater", "greater_equal", "gt", "hstack",
+    "clip", "clone", "concat", "concatenate", "cos", "count_nonzero", "cumprod", "cumsum", "diagonal", "div",
+    "divide", "dot", "einsum", "eq", "equal", "exp", "expm1", "fill_", "flatten", "flip", "floor",
+    "floor_divide", "fmod", "gather", "ge", "greater", "greater_equal", "gru_cell", "gt", "hstack",
     "index_select", "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal",
     "log", "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "mm", "movedim", "mul", "multiply", "narrow", "ne", "neg", "negative",
+    "logical_xor", "logsumexp", "lstm_cell", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "mm", "movedim", "mul", "multinomial", "multiply", "narrow", "ne", "neg", "negative",
     "nonzero", "norm", "not_equal", "outer", "permute", "pow", "prod", "reciprocal", "relu",
-    "remainder", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign",
+    "remainder", "repeat_interleave", "reshape", "rnn_relu_cell", "rnn_tanh_cell", "roll", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign",
     "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "std_mean",
     "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tan", "tanh", "tensor_split", "topk",
     "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten", "unsqueeze", "var",

@@ -3,10 +3,12 @@ Tril/Triu are primitives; view, flatten, squeeze, unsqueeze, stack and friends a
 
 import builtins
 
+import numpy as np
+
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd._engine import summed_axes
 from ..autograd.function import Function
-from .._tensor import Size
+from .._tensor import Size, Tensor
 from ._util import check_same_device, normalize_dim, normalize_dims, result_dtype, shape_arg, wrap
 
 
@@ -489,3 +491,61 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     c = wrap(xp.arange(start_col, start_col + length))
     return moved[..., r, c]
 
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place, as PyTorch:
+    ``repeats`` is an int or a tensor with one count per slice; ``repeat_interleave(counts)``
+    alone gives ``arange(len(counts))`` repeated by ``counts``.
+
+    A tensor of counts decides the output's size, so it is read on the host (PyTorch syncs too).
+    """
+    if repeats is None:  # repeat_interleave(repeats): indices repeated by the counts in input
+        counts = input
+        if counts._data.dtype.kind not in "iu":
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{_title(counts._data.dtype)}'")
+        if counts._data.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        host = backend.to_numpy(counts._data).reshape(-1)
+        if (host < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        index = np.repeat(np.arange(host.size, dtype=np.int64), host)
+        return wrap(backend.to_device(index, counts.device))
+    if dim is None:
+        input, d = input.reshape(-1), 0
+    else:
+        d = normalize_dim(dim, input._data.ndim)
+        if input._data.ndim == 0:
+            input = input.reshape(1)
+    size = input._data.shape[d]
+    if isinstance(repeats, Tensor):
+        if repeats._data.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        if repeats._data.ndim == 0 or repeats._data.size == 1:
+            repeats = int(repeats.reshape(-1)[0].item())
+        else:
+            if repeats._data.shape[0] != size:
+                raise RuntimeError(
+                    "repeats must have the same size as input along dim, but got "
+                    f"repeats.size(0) = {repeats._data.shape[0]} and input.size({d}) = {size}"
+                )
+            host = backend.to_numpy(repeats._data)
+            if (host < 0).any():
+                raise RuntimeError("repeats can not be negative")
+            if output_size is not None and int(host.sum()) != output_size:
+                raise RuntimeError("allocated size does not match required size")
+            index = np.repeat(np.arange(size, dtype=np.int64), host)
+            return input.index_select(d, wrap(backend.to_device(index, input.device)))
+    repeats = int(repeats)
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+    if output_size is not None and output_size != size * repeats:
+        raise RuntimeError("allocated size does not match required size")
+    # An int count: a broadcast view then a reshape, no gather.
+    shape = input._data.shape
+    spread = unsqueeze(input, d + 1).expand(*shape[: d + 1], repeats, *shape[d + 1 :])
+    return spread.reshape(*shape[:d], size * repeats, *shape[d + 1 :])
+
+
+def _title(dtype):
+    return dtypes.scalar_type_name(dtype)

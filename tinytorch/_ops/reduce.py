@@ -1,4 +1,4 @@
-"""Reductions. Sum, Prod, Amax/Amin, Max/Min along a dim, CumSum, LogSoftmax/Softmax and Norm are
+"""Reductions. Sum, Prod, Amax/Amin, Max/Min along a dim, CumSum, CumProd, LogSoftmax/Softmax and Norm are
 primitives; mean, var, std and logsumexp are composites of primitives."""
 
 import builtins
@@ -7,7 +7,7 @@ from collections import namedtuple
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._tensor import Tensor
-from ._util import normalize_dim, normalize_dims, wrap
+from ._util import normalize_dim, normalize_dims, quiet, wrap
 from .binary import maximum, minimum
 from .indexing import ScatterAdd
 from .movement import Expand, Reshape
@@ -160,6 +160,48 @@ class CumSum(Function):
         return grad_output.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim), None
 
 
+class CumProd(Function):
+    """Running product along ``dim``; its backward is exact where the input has zeros.
+
+    NOTE: the textbook gradient, reverse_cumsum(g * out) / x, divides by zero at a zero of x.
+    Along each line only the positions up to the first zero get a gradient: before it the
+    textbook formula holds (x is non-zero there), at it the gradient is reverse_cumsum of g times
+    the running product with that one factor left out, and after it every product holds the zero.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        data = x._data
+        ctx.dim = dim
+        out = data.cumprod(axis=dim if data.ndim else None, dtype=dtypes.int64.numpy if data.dtype.kind in "biu" else None)
+        result = wrap(out.reshape(data.shape))
+        ctx.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, out = ctx.saved_tensors
+        dim = ctx.dim
+        if x.dim() == 0:
+            return grad_output, None
+        is_zero = x == 0
+        zeros_so_far = is_zero.cumsum(dim)
+        before = zeros_so_far == 0
+        first_zero = is_zero & (zeros_so_far == 1)
+        # Before the first zero: sum_{j >= k} g_j out_j / x_k.
+        safe_x = x.masked_fill(~before, 1.0)
+        grad = _reverse_cumsum(grad_output * out, dim) / safe_x
+        # At the first zero: the products with that factor replaced by 1.
+        without_zero = x.masked_fill(first_zero, 1.0).cumprod(dim)
+        at_zero = _reverse_cumsum(grad_output * without_zero, dim)
+        grad = grad.masked_fill(~before, 0.0) + at_zero.masked_fill(~first_zero, 0.0)
+        return grad, None
+
+
+def _reverse_cumsum(x, dim):
+    return x.flip(dim).cumsum(dim).flip(dim)
+
+
 class LogSoftmax(Function):
     """Fused for stability: x - max - log(sum(exp(x - max))) in one node, never overflowing."""
 
@@ -189,8 +231,9 @@ class Softmax(Function):
         data = x._data
         xp = backend.array_module(data)
         axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
-        e = xp.exp(data - data.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)
+        with quiet():  # a row of -inf gives nan, silently, as in PyTorch
+            e = xp.exp(data - data.max(axis=axis, keepdims=True))
+            e /= e.sum(axis=axis, keepdims=True)
         result = wrap(e)
         ctx.dim = dim
         ctx.save_for_backward(result)
@@ -381,6 +424,13 @@ def cumsum(input, dim, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return CumSum.apply(input, normalize_dim(dim, input._data.ndim))
+
+
+def cumprod(input, dim, *, dtype=None):
+    """The running product along ``dim`` (integers and bools multiply as int64, as PyTorch)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return CumProd.apply(input, normalize_dim(dim, input._data.ndim))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):

@@ -5,7 +5,7 @@ checked here, in PyTorch's order and with its messages; the work is done by
 
 import numpy as np
 
-from .. import _backend as backend
+from .. import _backend as backend, _dtypes
 from .._ops.conv import Geometry
 from .._ops.pooling import AdaptiveWindows, AvgPool, FixedWindows, MaxPool, adaptive_bounds
 from .._tensor import Tensor
@@ -433,8 +433,7 @@ def _max_unpool(input, indices, size):
 
 
 def _scalar_name(tensor):
-    names = {"float32": "Float", "float64": "Double", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-    return names.get(tensor._data.dtype.name, tensor._data.dtype.name)
+    return _dtypes.scalar_type_name(tensor._data.dtype)
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

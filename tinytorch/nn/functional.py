@@ -5,7 +5,6 @@ fused Function of ``tinytorch._ops.nn_ops`` for stability. Losses live in ``_fun
 re-exported here, so ``F.cross_entropy`` is where PyTorch users expect it.
 """
 
-import math
 import warnings
 
 from .. import _backend, _creation, _dtypes, _ops
@@ -15,6 +14,7 @@ from .._ops.indexing import inplace as _inplace
 from .._ops.matmul import linear
 from .._tensor import Tensor
 from ._functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
+from ._functional_attention import multi_head_attention_forward, scaled_dot_product_attention
 from ._functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, smooth_l1_loss,
@@ -38,9 +38,10 @@ __all__ = [
     "gelu", "group_norm", "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div",
     "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "max_pool1d",
     "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "max_unpool1d",
-    "max_unpool2d", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pixel_shuffle",
-    "pixel_unshuffle", "relu", "relu6", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin",
-    "softplus", "tanh", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
+    "max_unpool2d", "mse_loss", "multi_head_attention_forward", "nll_loss", "normalize", "one_hot",
+    "pad", "pixel_shuffle", "pixel_unshuffle", "relu", "relu6", "scaled_dot_product_attention",
+    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "tanh", "unfold",
+    "upsample", "upsample_bilinear", "upsample_nearest",
 ]
 
 
@@ -102,15 +103,11 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 def gelu(input, approximate="none"):
-    """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation."""
-    if approximate in ("none", "tanh"):
-        _floating_only("GeluKernelImpl", input)
-    if approximate == "none":
-        return input * (_nn_ops.erf(input * (1 / math.sqrt(2))) + 1) * 0.5
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
-        return input * (inner.tanh() + 1) * 0.5
-    raise RuntimeError("approximate argument must be either none or tanh.")
+    """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation (one fused node)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    _floating_only("GeluKernelImpl", input)
+    return _nn_ops.gelu(input, approximate)
 
 
 def silu(input, inplace=False):
@@ -331,7 +328,8 @@ def _update_running_stats(running_mean, running_var, mean, var, momentum, count)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalize over the trailing ``normalized_shape`` dims of each sample."""
+    """Normalize over the trailing ``normalized_shape`` dims of each sample (one fused node,
+    ``tinytorch._ops.nn_ops.LayerNorm``), then scale by ``weight`` and shift by ``bias``."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = len(normalized_shape)
     for name, t in (("weight", weight), ("bias", bias)):
@@ -348,14 +346,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if any(t is not None and t._data.dtype != input._data.dtype for t in (weight, bias)):
         raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     _floating_only("LayerNormKernelImpl", input)
-    dims = tuple(range(-count, 0))
-    centered = input - input.mean(dims, keepdim=True)
-    out = centered * ((centered * centered).mean(dims, keepdim=True) + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return _nn_ops.layer_norm(input, count, weight, bias, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
