@@ -28,12 +28,12 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import tinytorch  # noqa: E402
-import sequence_models  # noqa: E402
+import model_steps  # noqa: E402
 from numpy_mlp import SIZES, NumpyMLP  # noqa: E402
 
-# A peak-RSS or sequence child measures one contender alone: it must not import torch unless it
+# A peak-RSS or model child measures one contender alone: it must not import torch unless it
 # is torch's turn.
-_RSS_CHILD_WITHOUT_TORCH = ("--rss-child" in sys.argv or "--sequence-child" in sys.argv) and "pytorch" not in " ".join(sys.argv)
+_RSS_CHILD_WITHOUT_TORCH = ("--rss-child" in sys.argv or "--model-child" in sys.argv) and "pytorch" not in " ".join(sys.argv)
 try:
     if _RSS_CHILD_WITHOUT_TORCH:
         raise ImportError
@@ -194,8 +194,8 @@ def step_child(spec):
     print(json.dumps(samples))
 
 
-def sequence_case(name):
-    """A sequence model's train step (benchmarks/sequence_models.py): tinytorch and PyTorch each
+def model_case(name):
+    """A whole model's train step (benchmarks/model_steps.py): tinytorch and PyTorch each
     alone in a fresh process, ``--processes`` pairs run back to back (the order rotated), the
     samples pooled; a ratio pairs the k-th repeat of each."""
 
@@ -210,19 +210,19 @@ def sequence_case(name):
             # in one process slow each other down (seen as 2-10x on this 2-core machine).
             for contender in names[k % len(names):] + names[: k % len(names)]:
                 spec = json.dumps({"model": name, "device": device, "steps": steps, "repeats": args.repeats, "order": [contender]})
-                out = subprocess.run([sys.executable, __file__, "--sequence-child", spec], capture_output=True, text=True, check=True)
+                out = subprocess.run([sys.executable, __file__, "--model-child", spec], capture_output=True, text=True, check=True)
                 samples[contender].extend(json.loads(out.stdout.strip().splitlines()[-1])[contender])
-        label = sequence_models.CASE_NAMES[name] + ("" if device == "cpu" else f" ({device})")
+        label = model_steps.CASE_NAMES[name] + ("" if device == "cpu" else f" ({device})")
         rows.append({"case": label, "unit": "ms/step", "scale": 1e3, **summarize(samples)})
         print(format_table(rows[-1:]).splitlines()[-1], flush=True)
 
     return case
 
 
-def sequence_child(spec):
-    """One process of a sequence case: each contender's seconds per step, one per repeat."""
+def model_child(spec):
+    """One process of a model case: each contender's seconds per step, one per repeat."""
     spec = json.loads(spec)
-    make = sequence_models.MODELS[spec["model"]]
+    make = model_steps.MODELS[spec["model"]]
     libraries = {"tinytorch": tinytorch, "pytorch": torch}
     contenders = {name: (lambda lib=libraries[name]: make(lib, spec["device"])) for name in spec["order"]}
     print(json.dumps(measure(contenders, spec["steps"], spec["repeats"], warmup=2, raw=True)))
@@ -517,7 +517,7 @@ def plot(rows, path):
 
 
 CASES = {"step": step_cases, "ops": op_cases, "epoch": epoch_cases, "inference": inference_cases, "rss": rss_cases,
-         "lstm": sequence_case("lstm"), "transformer": sequence_case("transformer")}
+         "lstm": model_case("lstm"), "transformer": model_case("transformer"), "mnist_cnn": model_case("mnist_cnn")}
 
 
 def main(argv=None):
@@ -530,23 +530,23 @@ def main(argv=None):
     parser.add_argument("--output", default=RESULTS)
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
     parser.add_argument("--step-child", help=argparse.SUPPRESS)
-    parser.add_argument("--sequence-child", help=argparse.SUPPRESS)
+    parser.add_argument("--model-child", help=argparse.SUPPRESS)
     parser.add_argument("--rss-steps", type=int, default=2000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rss_child:
         return rss_child(args.rss_child, args.rss_steps)
     if args.step_child:
         return step_child(args.step_child)
-    if args.sequence_child:
-        return sequence_child(args.sequence_child)
+    if args.model_child:
+        return model_child(args.model_child)
     args.repeats = args.repeats or (3 if args.quick else 7)
     args.processes = args.processes or (1 if args.quick else 3)
     rows = []
     for name in args.cases.split(","):
-        if args.device != "cpu" and name in ("step", "epoch", "lstm", "transformer"):
+        if args.device != "cpu" and name in ("step", "epoch", "lstm", "transformer", "mnist_cnn"):
             CASES[name](args, rows, args.device)
         elif args.device != "cpu":
-            parser.error(f"case {name!r} runs on the CPU only; on {args.device}: step, epoch, lstm, transformer")
+            parser.error(f"case {name!r} runs on the CPU only; on {args.device}: step, epoch, lstm, transformer, mnist_cnn")
         else:
             CASES[name](args, rows)
     table = format_table(rows)

@@ -1,5 +1,9 @@
-"""The sequence-model train steps of the benchmarks, written once for both libraries (``lib`` is
+"""The whole-model train steps of the benchmarks, written once for both libraries (``lib`` is
 ``tinytorch`` or ``torch``: the code is the same, as it is for a user who switches).
+
+- ``mnist_cnn``: PyTorch's MNIST example (examples/mnist_cnn.py): two 3x3 convolutions, max-pooling,
+  dropout, two linear layers, log_softmax + nll_loss, Adadelta(lr=1.0), batch 64 of real-sized
+  (1, 28, 28) inputs.
 
 - ``lstm_lm``: PyTorch's word_language_model example in its small setting: Embedding(10000, 200),
   a 2-layer LSTM(200, 200) with dropout 0.2, a Linear decoder to 10000 words, sequences of 35
@@ -14,6 +18,7 @@ import numpy as np
 
 VOCAB_LSTM, BPTT, BATCH_LSTM, HIDDEN = 10000, 35, 20, 200
 VOCAB_TRANSFORMER, SEQ, BATCH_TRANSFORMER, D_MODEL, HEADS = 1000, 64, 32, 128, 4
+CNN_BATCH = 64
 
 
 def _tokens(shape, vocab, seed):
@@ -103,8 +108,49 @@ def transformer(lib, device="cpu"):
     return run
 
 
-MODELS = {"lstm": lstm_lm, "transformer": transformer}
+def mnist_cnn(lib, device="cpu"):
+    """A function running n train steps of PyTorch's MNIST example network at batch 64."""
+    nn, F = lib.nn, lib.nn.functional
+    lib.manual_seed(0)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 3, 1)
+            self.conv2 = nn.Conv2d(32, 64, 3, 1)
+            self.dropout1 = nn.Dropout(0.25)
+            self.dropout2 = nn.Dropout(0.5)
+            self.fc1 = nn.Linear(9216, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
+            x = lib.flatten(self.dropout1(x), 1)
+            x = self.dropout2(F.relu(self.fc1(x)))
+            return F.log_softmax(self.fc2(x), dim=1)
+
+    model = Net().to(device)
+    model.train()
+    optimizer = lib.optim.Adadelta(model.parameters(), lr=1.0)
+    rng = np.random.default_rng(2)
+    x = lib.tensor(rng.standard_normal((CNN_BATCH, 1, 28, 28)).astype(np.float32), device=device)
+    y = lib.tensor(rng.integers(0, 10, size=CNN_BATCH), device=device)
+
+    def run(n):
+        for _ in range(n):
+            optimizer.zero_grad()
+            loss = F.nll_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+        if device != "cpu":
+            lib.cuda.synchronize()
+
+    return run
+
+
+MODELS = {"lstm": lstm_lm, "transformer": transformer, "mnist_cnn": mnist_cnn}
 CASE_NAMES = {
     "lstm": "LSTM LM step (word_language_model small: seq 35, batch 20, 2x200, vocab 10000)",
     "transformer": "Transformer encoder LM step (2 layers, d_model 128, 4 heads, seq 64, batch 32)",
+    "mnist_cnn": "MNIST CNN step (PyTorch's mnist example: 2 conv, max-pool, 2 linear, Adadelta; batch 64)",
 }
