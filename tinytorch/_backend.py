@@ -11,6 +11,8 @@ import warnings
 
 import numpy as np
 
+from . import _blas
+
 try:  # CuPy is optional: the cuda12/cuda13 extras install it.
     import cupy
 
@@ -328,14 +330,36 @@ def reduce_max(array, axis=None, keepdims=False):
     return array.max(axis=axis, keepdims=keepdims)
 
 
+# A product goes to MKL (when installed: tinytorch/_blas.py) from this many multiply-adds on:
+# below it, ctypes' argument conversion and MKL's dispatch cost more than OpenBLAS's whole product
+# (measured in docs/performance.md, "Matrix products").
+MKL_MIN_MACS = 1 << 16
+
+
+def mm(a, b):
+    """``a @ b``: for 2-D arrays through MKL where it is installed and the product is large enough
+    for it to win, else the array module's matmul. Operands may be transposed views (no copy)."""
+    if _blas.PATH is not None and a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.ndim == 2 == b.ndim:
+        m, k = a.shape
+        if m * k * b.shape[1] >= MKL_MIN_MACS:
+            out = _blas.gemm(a, b)
+            if out is not None:
+                return out
+    return a @ b
+
+
 def matmul_transposed(a, b):
     """``a @ b.T`` for 2-D ``a`` (rows, in) and ``b`` (out, in), returned C-contiguous.
 
-    For few rows and a large ``b``, OpenBLAS is much faster at ``(b @ a.T).T`` (measured with
-    NumPy 2.4 / OpenBLAS 0.3.31 on 2 cores: 110 against 187 us for 12 x 784 by 512 x 784,
-    36 against 60 us for 12 x 512 by 256 x 512); from ~128 rows on, or for small ``b``, the
-    plain order is as fast or faster (1024 rows: 4.1 against 7.8 ms). CuPy takes the plain order.
+    With MKL, ``b.T`` is passed as a transposed operand. Without it: for few rows and a large
+    ``b``, OpenBLAS is much faster at ``(b @ a.T).T`` (measured with NumPy 2.4 / OpenBLAS 0.3.31
+    on 2 cores: 110 against 187 us for 12 x 784 by 512 x 784, 36 against 60 us for 12 x 512 by
+    256 x 512); from ~128 rows on, or for small ``b``, the plain order is as fast or faster (1024
+    rows: 4.1 against 7.8 ms). CuPy takes the plain order.
     """
-    if a.__class__ is np.ndarray and a.shape[0] <= 32 and b.size >= 32768:
-        return np.ascontiguousarray(np.matmul(b, a.T).T)
+    if a.__class__ is np.ndarray:
+        if _blas.PATH is not None:
+            return mm(a, b.T)
+        if a.shape[0] <= 32 and b.size >= 32768:
+            return np.ascontiguousarray(np.matmul(b, a.T).T)
     return a @ b.T

@@ -1,0 +1,98 @@
+"""The optional MKL path of the CPU's matrix products (tinytorch/_blas.py): the same products as
+NumPy for every operand layout it accepts, and NumPy's matmul wherever it declines."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinytorch
+from tinytorch import _backend, _blas
+
+needs_mkl = pytest.mark.skipif(_blas.PATH is None, reason="MKL is not installed (pip install 'tinytorch[mkl]')")
+
+
+def _layout(array, kind):
+    """The same values in another memory layout: C order, Fortran order, or a strided view."""
+    if kind == "C":
+        return np.ascontiguousarray(array)
+    if kind == "F":
+        return np.asfortranarray(array)
+    padded = np.zeros((array.shape[0], array.shape[1] + 3), array.dtype)  # rows with a gap after them
+    padded[:, : array.shape[1]] = array
+    return padded[:, : array.shape[1]]
+
+
+@needs_mkl
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(1, 40), k=st.integers(1, 40), n=st.integers(1, 40), dtype=st.sampled_from([np.float32, np.float64]),
+       layout_a=st.sampled_from("CFS"), layout_b=st.sampled_from("CFS"))
+def test_gemm_matches_numpy_for_every_layout(m, k, n, dtype, layout_a, layout_b):
+    rng = np.random.default_rng(m * 10000 + k * 100 + n)
+    a = _layout(rng.standard_normal((m, k)).astype(dtype), layout_a)
+    b = _layout(rng.standard_normal((k, n)).astype(dtype), layout_b)
+    out = _blas.gemm(a, b)
+    assert out.dtype == dtype and out.shape == (m, n) and out.flags.c_contiguous
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, a @ b, rtol=tol, atol=tol)
+
+
+@needs_mkl
+def test_gemm_declines_what_it_cannot_take():
+    a = np.ones((4, 6), np.float32)
+    assert _blas.gemm(a, np.ones((6, 3), np.float64)) is None  # mixed dtypes: NumPy promotes
+    assert _blas.gemm(a.astype(np.int64), np.ones((6, 3), np.int64)) is None
+    assert _blas.gemm(np.ones((8, 12), np.float32)[::2, ::2], np.ones((6, 3), np.float32)) is None  # no unit stride
+    assert _blas.gemm(np.ones((0, 6), np.float32), np.ones((6, 3), np.float32)) is None
+    assert _blas.gemm(a.astype(">f4"), np.ones((6, 3), ">f4")) is None  # not native byte order
+
+
+def test_backend_products_equal_numpy_on_either_path():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((12, 784)).astype(np.float32)
+    w = rng.standard_normal((512, 784)).astype(np.float32)
+    np.testing.assert_allclose(_backend.matmul_transposed(a, w), a @ w.T, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(_backend.mm(w, a.T), w @ a.T, rtol=1e-4, atol=1e-3)
+    np.testing.assert_array_equal(_backend.mm(np.arange(6).reshape(2, 3), np.arange(6).reshape(3, 2)),
+                                  np.arange(6).reshape(2, 3) @ np.arange(6).reshape(3, 2))
+
+
+def test_the_environment_variable_turns_mkl_off():
+    code = "from tinytorch import _blas; print(_blas.PATH)"
+    env = dict(os.environ, TINYTORCH_BLAS="numpy")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "None"
+
+
+@needs_mkl
+def test_mkl_agrees_when_pytorch_was_imported_first():
+    """PyTorch's libgomp in the process must not make MKL's threads compute wrong products."""
+    pytest.importorskip("torch")
+    code = (
+        "import torch, numpy as np\n"
+        "from tinytorch import _blas\n"
+        "rng = np.random.default_rng(0)\n"
+        "a = rng.standard_normal((32, 784)).astype(np.float32); w = rng.standard_normal((512, 784)).astype(np.float32)\n"
+        "out = _blas.gemm(a, w.T) if _blas.PATH else a @ w.T\n"
+        "print(float(np.abs(out - a @ w.T).max()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout.strip()) < 1e-3
+
+
+def test_linear_layer_gradients_do_not_depend_on_the_blas():
+    """The lecture's first layer through whichever path is active, against float64 NumPy."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((12, 784)).astype(np.float32)
+    layer = tinytorch.nn.Linear(784, 512)
+    inputs = tinytorch.tensor(x, requires_grad=True)
+    out = layer(inputs)
+    out.backward(tinytorch.ones_like(out))
+    w = layer.weight.detach().numpy().astype(np.float64)
+    np.testing.assert_allclose(out.detach().numpy(), x @ w.T + layer.bias.detach().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(inputs.grad.numpy(), np.ones((12, 512)) @ w, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(layer.weight.grad.numpy(), np.ones((512, 12)) @ x, rtol=1e-4, atol=1e-3)

@@ -1,0 +1,135 @@
+"""An optional faster BLAS for the CPU's matrix products: MKL's ``cblas_?gemm`` through ctypes.
+
+NumPy's wheels multiply matrices with their bundled OpenBLAS, which is slow on the thin products
+of small-batch training: 12 x 784 by 784 x 512 (the lecture MLP's first layer at batch 12) takes
+OpenBLAS about twice as long as MKL on the same arrays (docs/performance.md has the table). When
+the ``mkl`` wheel is installed (``pip install 'tinytorch[mkl]'``) its ``libmkl_rt`` is loaded here
+and called on the NumPy arrays' memory directly, without a copy; without it, or with
+``TINYTORCH_BLAS=numpy`` in the environment, every product stays ``numpy.matmul``.
+
+Only ``_backend.py`` imports this module: it decides, per call, which products come here.
+"""
+
+import ctypes
+import glob
+import os
+import sys
+import warnings
+
+import numpy as np
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_THREADING_LAYERS = {"INTEL": 0, "SEQUENTIAL": 1, "PGI": 2, "GNU": 3, "TBB": 4}
+
+
+def _candidates():
+    """Where the ``mkl`` wheel puts ``libmkl_rt``: ``<prefix>/lib`` (Linux) or
+    ``<prefix>/Library/bin`` (Windows), for this environment and a ``--user`` install."""
+    import site
+    import sysconfig
+
+    prefixes = [sys.prefix, sys.base_prefix, sysconfig.get_config_var("userbase") or "", site.getuserbase()]
+    names = ["libmkl_rt.so*", "mkl_rt*.dll", "libmkl_rt*.dylib"]
+    found = []
+    for prefix in dict.fromkeys(p for p in prefixes if p):
+        for folder in ("lib", os.path.join("Library", "bin")):
+            for name in names:
+                found.extend(sorted(glob.glob(os.path.join(prefix, folder, name)), reverse=True))
+    return found
+
+
+def _load():
+    """``libmkl_rt`` set up for this process, or None when MKL is absent or turned off."""
+    if os.environ.get("TINYTORCH_BLAS", "auto").lower() not in ("auto", "mkl"):
+        return None
+    for path in _candidates():
+        try:
+            # RTLD_DEEPBIND: MKL's own libraries, loaded by libmkl_rt, must bind to each other.
+            # PyTorch links its own MKL into libtorch_cpu and exports it; imported first, its
+            # symbols would otherwise be picked up by this MKL's and give wrong products.
+            lib = ctypes.CDLL(path, mode=os.RTLD_LOCAL | getattr(os, "RTLD_DEEPBIND", 0))
+        except OSError:
+            continue
+        # The threading layer must be chosen before MKL's first call; a user's
+        # MKL_THREADING_LAYER wins, as MKL documents.
+        if "MKL_THREADING_LAYER" not in os.environ:
+            lib.MKL_Set_Threading_Layer.argtypes = [ctypes.c_int]
+            lib.MKL_Set_Threading_Layer(_THREADING_LAYERS[_threading_layer()])
+        gemms = {}
+        for dtype, name, scalar in ((np.float32, "cblas_sgemm", ctypes.c_float), (np.float64, "cblas_dgemm", ctypes.c_double)):
+            fn = getattr(lib, name)
+            fn.restype = None
+            fn.argtypes = [ctypes.c_int] * 6 + [scalar, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                                                scalar, ctypes.c_void_p, ctypes.c_int]
+            gemms[np.dtype(dtype)] = fn
+        if not _agrees(gemms[np.dtype(np.float32)]):
+            warnings.warn(f"tinytorch: {path} gave a wrong matrix product in this process; using NumPy's matmul", RuntimeWarning, stacklevel=2)
+            return None
+        return path, gemms
+    return None
+
+
+def _threading_layer():
+    """Intel's OpenMP (the intel-openmp wheel) unless GNU's is already in the process.
+
+    PyTorch's CPU wheel loads GNU's libgomp. MKL's Intel threading layer, loaded after it, binds
+    its ``omp_*`` calls to libgomp and its threads then compute wrong products (seen with torch
+    2.13 imported first); MKL's GNU layer runs on that libgomp instead.
+    """
+    try:
+        with open("/proc/self/maps") as maps:
+            return "GNU" if "libgomp" in maps.read() else "INTEL"
+    except OSError:  # not Linux: no libgomp to clash with
+        return "INTEL"
+
+
+def _agrees(sgemm):
+    """One threaded product checked against NumPy before MKL is trusted with any."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((256, 192)).astype(np.float32)
+    b = rng.standard_normal((192, 160)).astype(np.float32)
+    out = np.empty((256, 160), np.float32)
+    sgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, 256, 160, 192, 1.0, a.ctypes.data, 192, b.ctypes.data, 160, 0.0, out.ctypes.data, 160)
+    return np.allclose(out, a @ b, rtol=1e-4, atol=1e-3)
+
+
+_LOADED = _load()
+PATH = _LOADED[0] if _LOADED else None
+_GEMMS = _LOADED[1] if _LOADED else {}
+
+
+def _operand(array):
+    """(transpose flag, leading dimension) that describe a 2-D array's memory to BLAS without a
+    copy, or None when its strides are not a row-major or column-major matrix."""
+    itemsize = array.itemsize
+    rows, cols = array.shape
+    s0, s1 = array.strides
+    if s1 == itemsize and s0 % itemsize == 0 and s0 // itemsize >= max(cols, 1):
+        return _NO_TRANS, s0 // itemsize
+    if s0 == itemsize and s1 % itemsize == 0 and s1 // itemsize >= max(rows, 1):
+        return _TRANS, s1 // itemsize
+    return None
+
+
+def gemm(a, b):
+    """``a @ b`` for 2-D float32/float64 NumPy arrays of one dtype through MKL, as a new
+    C-contiguous array; None when MKL cannot take these operands (the caller uses NumPy)."""
+    fn = _GEMMS.get(a.dtype)
+    if fn is None or b.dtype != a.dtype:
+        return None
+    m, k = a.shape
+    n = b.shape[1]
+    if m == 0 or n == 0 or k == 0:
+        return None
+    # Size-1 dims have arbitrary strides: give them a contiguous copy's description.
+    op_a = _operand(a) if m > 1 and k > 1 else (_NO_TRANS, k)
+    op_b = _operand(b) if k > 1 and n > 1 else (_NO_TRANS, n)
+    if op_a is None or op_b is None:
+        return None
+    if m == 1 or k == 1:
+        a = np.ascontiguousarray(a)
+    if k == 1 or n == 1:
+        b = np.ascontiguousarray(b)
+    out = np.empty((m, n), dtype=a.dtype)
+    fn(_ROW_MAJOR, op_a[0], op_b[0], m, n, k, 1.0, a.ctypes.data, op_a[1], b.ctypes.data, op_b[1], 0.0, out.ctypes.data, n)
+    return out
