@@ -1,15 +1,19 @@
-"""Side-by-side benchmarks: tinytorch vs PyTorch vs a hand-written NumPy loop, in one process.
+"""Benchmarks: tinytorch vs PyTorch vs a hand-written NumPy loop, each library in its own process.
 
     python benchmarks/run.py            # everything (a few minutes)
     python benchmarks/run.py --quick    # a smoke run (CI runs this so the harness cannot rot)
     python benchmarks/run.py --cases step,ops --repeats 7 --processes 3
 
-Contenders alternate within each repeat so that machine drift hits all of them alike; each number
-is the median over repeats with the spread (min-max), and each ratio the median over repeats of
-the ratio within the repeat. The train-step cases run that in several
-fresh processes (``--processes``) and pool the samples: where arrays land in memory changes a
-step's time by up to ~10%, differently in each process. Results: a Markdown table on stdout and in
-benchmarks/results/latest.md, raw numbers in results/latest.json, a bar chart in results/latest.png.
+As a user measures: the train-step cases (``step``), the whole lecture program (``lecture``), the
+models (``lstm``, ``transformer``, ``mnist_cnn``) and peak RSS (``rss``) run every library alone
+in its own fresh process, the libraries alternating over ``--processes`` rounds (A B C, B C A,
+...); a figure is the median of per-process medians, a ratio the median over rounds of the ratio
+within a round. PyTorch's OpenMP threads and OpenBLAS's threads spin against each other when they
+share a process on two cores, which flatters whichever is measured second: the cases that still
+put every library in one process (``step-shared``, ``epoch``, ``ops``, ``inference``) say so in
+their label and are a secondary view. The command and the BLAS libraries in use (threadpoolctl)
+are printed first. Results: a Markdown table on stdout and in benchmarks/results/latest.md, raw
+numbers in results/latest.json, a bar chart in results/latest.png.
 """
 
 import argparse
@@ -33,7 +37,7 @@ from numpy_mlp import SIZES, NumpyMLP  # noqa: E402
 
 # A peak-RSS or model child measures one contender alone: it must not import torch unless it
 # is torch's turn.
-_RSS_CHILD_WITHOUT_TORCH = ("--rss-child" in sys.argv or "--model-child" in sys.argv) and "pytorch" not in " ".join(sys.argv)
+_RSS_CHILD_WITHOUT_TORCH = any(flag in sys.argv for flag in ("--rss-child", "--model-child", "--step-child")) and "pytorch" not in " ".join(sys.argv)
 try:
     if _RSS_CHILD_WITHOUT_TORCH:
         raise ImportError
@@ -152,37 +156,67 @@ def measure(contenders, steps, repeats, warmup=3, raw=False):
     return summarize(samples)
 
 
-def step_cases(args, rows, device="cpu"):
-    """Train steps, each case measured in ``--processes`` fresh processes.
-
-    Where a process's arrays land in memory moves a step's time by up to ~10% on this kind of
-    machine, for every contender and differently in each process (seen as bimodal ratios between
-    runs). Each process alternates the contenders; the processes rotate the order in which the
-    contenders are built; the samples of all processes are pooled.
-    """
-    batches = [12, 128] if args.quick else [12, 64, 128, 1024]
-    if device != "cpu":
-        batches = [128, 1024] if args.quick else [12, 128, 1024, 8192]
-    cases = [(b, "sgd") for b in batches] + [(128, "adam")]
+def _step_contenders(device):
     names = ["tinytorch"]
     if torch is not None and (device == "cpu" or torch.cuda.is_available()):
         names.append("pytorch")
     if device == "cpu":
         names.append("numpy")
-    for batch, optimizer in cases:
-        steps = max(2, int((20 if args.quick else 400) * 12 / max(batch, 12) ** 0.8))
+    return names
+
+
+def _step_batches(args, device):
+    batches = [12, 128] if args.quick else [12, 64, 128, 1024]
+    if device != "cpu":
+        batches = [128, 1024] if args.quick else [12, 128, 1024, 8192]
+    return [(b, "sgd") for b in batches] + [(128, "adam")]
+
+
+def _steps_per_sample(args, batch):
+    return max(2, int((20 if args.quick else 400) * 12 / max(batch, 12) ** 0.8))
+
+
+def step_cases(args, rows, device="cpu"):
+    """Train steps as a user measures them: each library alone in its own fresh process.
+
+    A round starts one process per contender, one after the other (the order rotates from round
+    to round: A B C, B C A, ...); each process warms up for 30 steps, then times ``--repeats``
+    samples of n steps and reports their median. A contender's figure is the median of its
+    per-process medians (the spread: their min-max), and a ratio is the median over rounds of
+    the ratio within the round. Where arrays land in memory moves a step by up to ~10%,
+    differently in each process, so several rounds (``--processes``) are needed.
+    """
+    names = _step_contenders(device)
+    for batch, optimizer in _step_batches(args, device):
+        samples = {name: [] for name in names}
+        for k in range(args.processes):
+            for name in names[k % len(names):] + names[: k % len(names)]:
+                spec = json.dumps({"batch": batch, "optimizer": optimizer, "device": device, "steps": _steps_per_sample(args, batch),
+                                   "repeats": args.repeats, "order": [name], "warmup": 5 if args.quick else 30})
+                out = subprocess.run([sys.executable, __file__, "--step-child", spec], capture_output=True, text=True, check=True)
+                samples[name].append(statistics.median(json.loads(out.stdout.strip().splitlines()[-1])[name]))
+        rows.append({"case": f"train step, batch {batch}, {optimizer.upper()}" + ("" if device == "cpu" else f" ({device})"),
+                     "unit": "ms/step", "scale": 1e3, **summarize(samples)})
+        print(format_table(rows[-1:]).splitlines()[-1], flush=True)  # each case as it finishes
+
+
+def shared_step_cases(args, rows, device="cpu"):
+    """Secondary view: every contender in ONE process, alternating within it. On two cores
+    PyTorch's OpenMP threads and OpenBLAS's threads then spin against each other and slow
+    whichever runs next; this is not what a user sees (``step`` is), kept to show the effect."""
+    names = _step_contenders(device)
+    for batch, optimizer in _step_batches(args, device):
         samples = {name: [] for name in names}
         for k in range(args.processes):
             order = names[k % len(names):] + names[: k % len(names)]
-            spec = json.dumps({"batch": batch, "optimizer": optimizer, "device": device, "steps": steps,
-                               "repeats": args.repeats, "order": order})
+            spec = json.dumps({"batch": batch, "optimizer": optimizer, "device": device, "steps": _steps_per_sample(args, batch),
+                               "repeats": args.repeats, "order": order, "warmup": 3})
             out = subprocess.run([sys.executable, __file__, "--step-child", spec], capture_output=True, text=True, check=True)
             for name, values in json.loads(out.stdout.strip().splitlines()[-1]).items():
                 samples[name].extend(values)
-        result = summarize(samples)
-        rows.append({"case": f"train step, batch {batch}, {optimizer.upper()}" + ("" if device == "cpu" else f" ({device})"),
-                     "unit": "ms/step", "scale": 1e3, **result})
-        print(format_table(rows[-1:]).splitlines()[-1], flush=True)  # each case as it finishes
+        rows.append({"case": f"train step, batch {batch}, {optimizer.upper()}, all in one process (secondary view)",
+                     "unit": "ms/step", "scale": 1e3, **summarize(samples)})
+        print(format_table(rows[-1:]).splitlines()[-1], flush=True)
 
 
 def step_child(spec):
@@ -190,8 +224,36 @@ def step_child(spec):
     spec = json.loads(spec)
     makers = {"tinytorch": tinytorch_step, "pytorch": torch_step, "numpy": lambda b, o, d: numpy_step(b, o)}
     contenders = {name: (lambda m=makers[name]: m(spec["batch"], spec["optimizer"], spec["device"])) for name in spec["order"]}
-    samples = measure(contenders, spec["steps"], spec["repeats"], raw=True)
+    samples = measure(contenders, spec["steps"], spec["repeats"], warmup=spec["warmup"], raw=True)
     print(json.dumps(samples))
+
+
+def lecture_cases(args, rows):
+    """The lecture's whole program (benchmarks/lecture_program.py) per library, each run a fresh
+    process, the libraries alternating over ``--processes`` rounds: wall time of the whole
+    process (start-up, imports, data, training, test), and its peak RSS."""
+    names = ["tinytorch"] + (["pytorch"] if torch is not None else []) + ["numpy"]
+    for epochs in [1] if args.quick else [1, 10]:
+        seconds = {name: [] for name in names}
+        rss = {name: [] for name in names}
+        rounds = 1 if args.quick or epochs > 1 else args.processes
+        for k in range(rounds):
+            for name in names[k % len(names):] + names[: k % len(names)]:
+                command = [sys.executable, os.path.join(HERE, "lecture_program.py"), "--library", name, "--epochs", str(epochs)]
+                command += ["--limit", "3000"] if args.quick else []
+                start = time.perf_counter()
+                out = subprocess.run(command, capture_output=True, text=True, check=True)
+                seconds[name].append(time.perf_counter() - start)
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                rss[name].append(result["peak_rss_mib"])
+                print(f"  {name}: {epochs} epoch(s) {seconds[name][-1]:.1f} s, test accuracy {result['accuracy']:.4f}, "
+                      f"peak RSS {result['peak_rss_mib']:.0f} MiB", flush=True)
+        images = "3000 training images" if args.quick else "60000 images"
+        rows.append({"case": f"the lecture's whole program, {epochs} epoch{'s' if epochs > 1 else ''} of {images} (one process each: start-up, data, training, test)",
+                     "unit": "s", "scale": 1, **summarize(seconds)})
+        rows.append({"case": f"peak RSS of the lecture's whole program, {epochs} epoch{'s' if epochs > 1 else ''}",
+                     "unit": "MiB", "scale": 1, **summarize(rss)})
+        print("\n".join(format_table(rows[-2:]).splitlines()[-2:]), flush=True)
 
 
 def model_case(name):
@@ -262,7 +324,7 @@ def op_cases(args, rows):
         if torch is not None:
             contenders["pytorch"] = theirs
         result = measure(contenders, 200 if args.quick else 3000, args.repeats)
-        rows.append({"case": f"op {name} (4x4) forward+sum+backward", "unit": "µs/op", "scale": 1e6, **result})
+        rows.append({"case": f"op {name} (4x4) forward+sum+backward, one process", "unit": "µs/op", "scale": 1e6, **result})
 
 
 def mnist_arrays(train=True, limit=None):
@@ -370,7 +432,7 @@ def epoch_cases(args, rows, device="cpu"):
         for name, seconds in spent.items():
             samples[name].append(seconds)
     result = summarize(samples)
-    rows.append({"case": f"epoch of the lecture's program ({limit or 60000} images, batch 12)" + ("" if device == "cpu" else f" ({device})"),
+    rows.append({"case": f"epoch of the lecture's program ({limit or 60000} images, batch 12), all in one process (secondary view)" + ("" if device == "cpu" else f" ({device})"),
                  "unit": "s/epoch", "scale": 1, **result})
 
 
@@ -415,7 +477,7 @@ def inference_cases(args, rows):
     if torch is not None:
         contenders["pytorch"] = theirs
     result = measure(contenders, 1 if args.quick else 3, args.repeats)
-    rows.append({"case": f"inference over {len(images)} test images (batch 1000)", "unit": "ms", "scale": 1e3, **result})
+    rows.append({"case": f"inference over {len(images)} test images (batch 1000), one process", "unit": "ms", "scale": 1e3, **result})
 
 
 def rss_child(contender, steps):
@@ -516,7 +578,7 @@ def plot(rows, path):
     return True
 
 
-CASES = {"step": step_cases, "ops": op_cases, "epoch": epoch_cases, "inference": inference_cases, "rss": rss_cases,
+CASES = {"step": step_cases, "lecture": lecture_cases, "step-shared": shared_step_cases, "ops": op_cases, "epoch": epoch_cases, "inference": inference_cases, "rss": rss_cases,
          "lstm": model_case("lstm"), "transformer": model_case("transformer"), "mnist_cnn": model_case("mnist_cnn")}
 
 
@@ -541,9 +603,11 @@ def main(argv=None):
         return model_child(args.model_child)
     args.repeats = args.repeats or (3 if args.quick else 7)
     args.processes = args.processes or (1 if args.quick else 3)
+    print(f"Command: python benchmarks/run.py {' '.join(sys.argv[1:] if argv is None else argv)}")
+    print(f"Machine: {json.dumps(machine())}", flush=True)
     rows = []
     for name in args.cases.split(","):
-        if args.device != "cpu" and name in ("step", "epoch", "lstm", "transformer", "mnist_cnn"):
+        if args.device != "cpu" and name in ("step", "step-shared", "epoch", "lstm", "transformer", "mnist_cnn"):
             CASES[name](args, rows, args.device)
         elif args.device != "cpu":
             parser.error(f"case {name!r} runs on the CPU only; on {args.device}: step, epoch, lstm, transformer, mnist_cnn")

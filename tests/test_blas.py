@@ -96,3 +96,18 @@ def test_linear_layer_gradients_do_not_depend_on_the_blas():
     np.testing.assert_allclose(out.detach().numpy(), x @ w.T + layer.bias.detach().numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(inputs.grad.numpy(), np.ones((12, 512)) @ w, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(layer.weight.grad.numpy(), np.ones((512, 12)) @ x, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_add_scaled_updates_in_place_on_either_path(dtype):
+    rng = np.random.default_rng(2)
+    y = rng.standard_normal((512, 784)).astype(dtype)
+    x = rng.standard_normal((512, 784)).astype(dtype)
+    expected = y.astype(np.float64) - 0.01 * x.astype(np.float64)
+    before = y.ctypes.data
+    _backend.add_scaled_(y, x, -0.01)
+    assert y.ctypes.data == before  # the parameter's own memory, as optimizers need
+    np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
+    strided = np.zeros((4, 6), dtype)[:, ::2]  # not contiguous: the NumPy fallback
+    _backend.add_scaled_(strided, np.ones((4, 3), dtype), 2.0)
+    np.testing.assert_array_equal(strided, np.full((4, 3), 2.0, dtype))
