@@ -11,6 +11,7 @@ from . import _backend as backend, _dtypes as dtypes, _shared_memory
 from ._format import format_tensor
 from ._hooks import add_hook
 from ._layout import strided
+from ._numpy_names import numpy_names
 from .autograd import _api as _autograd_api
 from .autograd.function import grad_accumulator
 from .autograd.grad_mode import state as _grad_state
@@ -739,69 +740,90 @@ class Tensor:
     def lerp(self, end, weight):
         return _ops.lerp(self, end, weight)
 
+    @numpy_names
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.sum(self, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.mean(self, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _ops.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_names
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _ops.std(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_names
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.prod(self, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def max(self, dim=None, keepdim=False):
         return _ops.max(self, dim, keepdim)
 
+    @numpy_names
     def min(self, dim=None, keepdim=False):
         return _ops.min(self, dim, keepdim)
 
+    @numpy_names
     def amax(self, dim=(), keepdim=False):
         return _ops.amax(self, dim, keepdim)
 
+    @numpy_names
     def amin(self, dim=(), keepdim=False):
         return _ops.amin(self, dim, keepdim)
 
+    @numpy_names
     def argmax(self, dim=None, keepdim=False):
         return _ops.argmax(self, dim, keepdim)
 
+    @numpy_names
     def argmin(self, dim=None, keepdim=False):
         return _ops.argmin(self, dim, keepdim)
 
+    @numpy_names
     def logsumexp(self, dim, keepdim=False):
         return _ops.logsumexp(self, dim, keepdim)
 
+    @numpy_names
     def softmax(self, dim, dtype=None):
         return _ops.softmax(self, dim, dtype=dtype)
 
+    @numpy_names
     def log_softmax(self, dim, dtype=None):
         return _ops.log_softmax(self, dim, dtype=dtype)
 
+    @numpy_names
     def cumsum(self, dim, *, dtype=None):
         return _ops.cumsum(self, dim, dtype=dtype)
 
+    @numpy_names
     def cumprod(self, dim, *, dtype=None):
         return _ops.cumprod(self, dim, dtype=dtype)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _ops.norm(self, p, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def all(self, dim=None, keepdim=False):
         return _ops.all(self, dim, keepdim)
 
+    @numpy_names
     def any(self, dim=None, keepdim=False):
         return _ops.any(self, dim, keepdim)
 
+    @numpy_names
     def sort(self, dim=-1, descending=False, stable=False):
         return _ops.sort(self, dim, descending, stable=stable)
 
+    @numpy_names
     def argsort(self, dim=-1, descending=False, stable=False):
         return _ops.argsort(self, dim, descending, stable=stable)
 
+    @numpy_names
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return _ops.topk(self, k, dim, largest, sorted)
 
@@ -856,6 +878,7 @@ class Tensor:
     def nonzero(self, *, as_tuple=False):
         return _ops.nonzero(self, as_tuple=as_tuple)
 
+    @numpy_names
     def count_nonzero(self, dim=None):
         return _ops.count_nonzero(self, dim)
 
@@ -883,9 +906,11 @@ class Tensor:
     def ravel(self):
         return _ops.reshape(self, -1)
 
+    @numpy_names
     def squeeze(self, dim=None):
         return _ops.squeeze(self, dim)
 
+    @numpy_names
     def unsqueeze(self, dim):
         return _ops.unsqueeze(self, dim)
 
@@ -948,9 +973,11 @@ class Tensor:
     def diagonal(self, offset=0, dim1=0, dim2=1):
         return _ops.diagonal(self, offset, dim1, dim2)
 
+    @numpy_names
     def index_select(self, dim, index):
         return _ops.index_select(self, dim, index)
 
+    @numpy_names
     def gather(self, dim, index):
         return _ops.gather(self, dim, index)
 
