@@ -41,6 +41,9 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers ``ndarray + Tensor`` to our reflected operators.
     is_sparse = False  # a sparse COO tensor is a subclass (tinytorch/_sparse_coo.py)
     layout = strided
+    # The devices and layouts tinytorch never has (PyTorch's flags, read-only here as there).
+    is_xpu = is_mps = is_meta = is_mkldnn = is_quantized = is_nested = is_sparse_csr = False
+    is_vulkan = is_xla = is_ipu = is_maia = is_mtia = False
 
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
@@ -48,7 +51,7 @@ class Tensor:
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         """``Tensor(data)`` copies data as float32; ``Tensor(2, 3)`` is uninitialized, as in PyTorch."""
         numpy_dtype = dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype())
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             if not isinstance(args[0], (list, tuple, range, np.ndarray, Tensor)) and not backend.is_cuda_array(args[0]):
                 raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
             try:
@@ -142,6 +145,10 @@ class Tensor:
         return backend.is_cuda_array(self._data)
 
     @property
+    def is_cpu(self):
+        return not backend.is_cuda_array(self._data)
+
+    @property
     def is_leaf(self):
         return self.grad_fn is None
 
@@ -204,6 +211,32 @@ class Tensor:
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return False  # tinytorch has no complex dtypes
+
+    def is_signed(self):
+        return self._data.dtype.kind in "fi"
+
+    def is_conj(self):
+        return False
+
+    def is_neg(self):
+        return False
+
+    def is_pinned(self, device=None):
+        return False  # pin_memory is accepted and ignored (docs/differences.md)
+
+    def is_same_size(self, other):
+        return self._data.shape == other._data.shape
+
+    def is_nonzero(self):
+        """The truth of a one-element tensor (PyTorch's errors for other sizes)."""
+        if self._data.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if self._data.size > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
 
     def get_device(self):
         return -1 if not self.is_cuda else self._data.device.id
@@ -284,9 +317,17 @@ class Tensor:
     def bool(self):
         return self.to(dtypes.bool)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
+        """The type's name (``"tinytorch.FloatTensor"``) without an argument; else this tensor as
+        ``dtype``: a dtype, a legacy type (``tinytorch.LongTensor``) or its name (``"torch.LongTensor"``,
+        ``"tinytorch.cuda.FloatTensor"``). Returns ``self`` when it already has that type."""
         if dtype is None:
             return f"tinytorch.{'cuda.' if self.is_cuda else ''}{dtypes.scalar_type_name(self._data.dtype)}Tensor"
+        if isinstance(dtype, dtypes.dtype):
+            return self.to(dtype)
+        dtype, cuda = _tensor_types.parse(dtype)
+        if self.is_cuda != cuda:
+            return self.to(dtype=dtype, device="cuda" if cuda else "cpu")
         return self.to(dtype)
 
     def type_as(self, other):
@@ -970,6 +1011,24 @@ class Tensor:
     def triu(self, diagonal=0):
         return _ops.triu(self, diagonal)
 
+    def diag(self, diagonal=0):
+        return _ops.diag(self, diagonal)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _ops.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _ops.bincount(self, weights, minlength)
+
+    def histc(self, bins=100, min=0, max=0):
+        return _ops.histc(self, bins, min, max)
+
+    def histogram(self, bins, *, range=None, weight=None, density=False):
+        return _ops.histogram(self, bins, range=range, weight=weight, density=density)
+
     def diagonal(self, offset=0, dim1=0, dim2=1):
         return _ops.diagonal(self, offset, dim1, dim2)
 
@@ -1204,6 +1263,6 @@ def _rebuild(array, requires_grad, device):
 # Imported last (a cycle): these modules import Tensor from here, so the class must exist first
 # (_matrix_functions through tinytorch.linalg).
 from . import _ops as _ops, random as _random, _creation as _creation  # noqa: E402
-from . import _from_data, _matrix_functions, _sparse_coo  # noqa: E402
+from . import _from_data, _matrix_functions, _sparse_coo, _tensor_types  # noqa: E402
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

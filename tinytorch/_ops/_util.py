@@ -157,17 +157,21 @@ def _requires_grad_anywhere(values):
 def write_out(out, name, op, *args, **kwargs):
     """``name(*args, out=out)``: ``op(*args, **kwargs)`` stored into ``out``, as PyTorch's ``out=``.
 
-    Not differentiable (PyTorch's error when grad mode is on and a tensor involved requires
-    grad). The result is cast to ``out``'s dtype where PyTorch's in-place rule allows it (never
+    Not differentiable: PyTorch's error when grad mode is on, a tensor involved requires grad and
+    the result is floating point. The result is cast to ``out``'s dtype where PyTorch's in-place rule allows it (never
     float into integer, nor number into bool); ``out`` of another shape is resized, with PyTorch's
     warning unless it was empty."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if grad_state.enabled and (out._requires_grad or _requires_grad_anywhere(args) or _requires_grad_anywhere(kwargs.values())):
+    result = op(*args, **kwargs)
+    # A result that can carry a gradient (floating point) cannot go into ``out`` while autograd
+    # watches; comparisons, argmax and other integer or bool results can, as in PyTorch.
+    if grad_state.enabled and result._data.dtype.kind == "f" and (
+        out._requires_grad or _requires_grad_anywhere(args) or _requires_grad_anywhere(kwargs.values())
+    ):
         raise RuntimeError(
             f"{name}(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."
         )
-    result = op(*args, **kwargs)
     if result.device != out.device:
         raise RuntimeError(f"Expected out tensor to have device {result.device}, but got {out.device} instead")
     data = out._data

@@ -33,7 +33,7 @@ def normalize_index(x, index):
         index = (index,)
     items, advanced = [], False
     for item in index:
-        if isinstance(item, (Tensor, list, np.ndarray)) or backend.is_cuda_array(item):
+        if isinstance(item, (Tensor, list, range, np.ndarray)) or backend.is_cuda_array(item):
             array = _index_array(item, x)
             if array.ndim == 0 and array.dtype.kind != "b":
                 item = int(array)

@@ -488,6 +488,26 @@ def triu(input, diagonal=0):
     return Triangle.apply(input, diagonal, True)
 
 
+class Diag(Function):
+    """A vector onto the ``offset`` diagonal of a square matrix of zeros; the gradient reads that
+    diagonal back."""
+
+    @staticmethod
+    def forward(ctx, x, offset):
+        n = x._data.shape[0]
+        size = n + builtins.abs(offset)
+        xp = backend.array_module(x._data)
+        result = xp.zeros((size, size), dtype=x._data.dtype)
+        positions = xp.arange(n)
+        result[positions + builtins.max(0, -offset), positions + builtins.max(0, offset)] = x._data
+        ctx.offset = offset
+        return wrap(result)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return diagonal(grad_output, ctx.offset), None
+
+
 def diagonal(input, offset=0, dim1=0, dim2=1):
     n = input._data.ndim
     d1, d2 = normalize_dim(dim1, n), normalize_dim(dim2, n)
@@ -500,6 +520,21 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     c = wrap(xp.arange(start_col, start_col + length))
     return moved[..., r, c]
 
+
+_diagonal = diagonal  # diag's argument named ``diagonal`` hides the function
+
+
+def diag(input, diagonal=0, *, out=None):
+    """A vector's entries on a square matrix's ``diagonal`` (0: the main one, > 0 above it), or
+    a matrix's ``diagonal`` as a vector (a copy, not a view); differentiable both ways."""
+    if out is not None:
+        return write_out(out, "diag", diag, input, diagonal)
+    ndim = input._data.ndim
+    if ndim == 1:
+        return Diag.apply(input, diagonal)
+    if ndim == 2:
+        return _diagonal(input, diagonal).clone()
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
