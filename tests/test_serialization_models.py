@@ -267,3 +267,19 @@ def test_an_explicit_pickle_module_is_refused_for_weights_only_loads():
         tinytorch.load(buffer, pickle_module=pickle)
     buffer.seek(0)
     assert tinytorch.load(buffer, pickle_module=pickle, weights_only=False)["x"].item() == 1.0
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True), (5, 2, 3)),
+    (lambda: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), (5, 2, 8)),
+    (lambda: nn.Sequential(nn.Conv2d(2, 3, 3, padding="same"), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(48, 2)), (2, 2, 4, 4)),
+    (lambda: nn.Embedding(10, 4), None),
+])
+def test_built_in_layers_come_back_working(make, shape):
+    model = make().eval()
+    loaded = _round_trip(model, weights_only=False)
+    x = tinytorch.randint(0, 10, (3, 2)) if shape is None else tinytorch.randn(*shape)
+    ours, theirs = loaded(x), model(x)
+    ours, theirs = (ours[0], theirs[0]) if isinstance(ours, tuple) else (ours, theirs)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+    assert repr(loaded) == repr(model)
