@@ -36,7 +36,7 @@ def test_every_public_name_is_pytorchs():
     ("nn", set()), ("nn.functional", set()), ("nn.init", set()), ("optim", set()), ("optim.lr_scheduler", set()),
     ("autograd", {"trace"}),  # the tool that records what autograd does (docs/tools.md)
     ("cuda", set()), ("utils.data", set()), ("sparse", set()),
-    ("multiprocessing", set()), ("linalg", set()),
+    ("multiprocessing", set()), ("linalg", set()), ("backends", set()), ("backends.mps", set()), ("backends.cuda", set()), ("serialization", set()),
 ])
 def test_subpackages_hold_pytorchs_names(name, extras):
     torch = pytest.importorskip("torch")

@@ -1,12 +1,15 @@
 """tinytorch: a small, readable deep-learning framework with PyTorch's API, on NumPy or CuPy."""
 
-from . import _dtypes
-from ._backend import device
+from . import _backend, _dtypes
+from ._backend import device, set_default_device
 from ._dtypes import (
     bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
     int16, int32, int64, long, set_default_dtype, short, uint8,
 )
 from ._tensor import Size, Tensor
+from ._tensor_types import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
+)
 from ._layout import layout, sparse_coo, strided
 from ._sparse_coo import sparse_coo_tensor, mm as spmm
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
@@ -22,7 +25,7 @@ from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from . import accelerator, autograd, cuda, random
-from . import multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
+from . import backends, multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
 from . import linalg
 from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
@@ -30,6 +33,11 @@ from ._matrix_functions import (
 from ._ops._util import promote as _promote
 from ._ops.nn_ops import erf
 from .serialization import save, load
+
+def get_default_device():
+    """The device factories create tensors on when given none (``set_default_device``)."""
+    return _backend.default_device()
+
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)

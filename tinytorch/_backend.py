@@ -73,8 +73,20 @@ class device:
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
+    def __enter__(self):
+        """``with tinytorch.device("cuda"):`` makes factories create tensors there, as PyTorch."""
+        _previous_defaults.append(_default[0])
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        _default[0] = _previous_defaults.pop()
+        return False
+
 
 CPU = device("cpu")
+_default = [CPU]  # the device factories use when given none (set_default_device)
+_previous_defaults = []  # the defaults that ``with device(...)`` blocks replaced
 _CUDA = [device("cuda", i) for i in range(_CUDA_DEVICES)]
 
 
@@ -85,6 +97,17 @@ def as_device(spec):
     if spec.__class__ is device:
         return spec
     return device(spec)
+
+
+def default_device():
+    """The device factories create tensors on when given none (CPU unless set)."""
+    return _default[0]
+
+
+def set_default_device(spec):
+    """Make factories (``zeros``, ``randn``, module parameters...) create tensors on ``spec``;
+    None goes back to the CPU."""
+    _default[0] = CPU if spec is None else as_device(spec)
 
 
 def device_of(array):

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _backend as backend, _dtypes as dtypes
 from ._from_data import check_fits, explain, sizes_of
+from ._ops._util import write_out
 from .random import check_random_bounds, generator_for
 from ._tensor import Tensor
 
@@ -21,6 +22,34 @@ def _finish(data, requires_grad):
     if requires_grad:
         t.requires_grad = True
     return t
+
+
+def _device(device):
+    """The device a factory creates on: the one given, else the default (``set_default_device``)."""
+    return backend.default_device() if device is None else device
+
+
+def _size(name, size, keyword):
+    """``*size``, or the same sizes given as ``size=`` (PyTorch's keyword for them)."""
+    if keyword is None:
+        return size
+    if size:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (keyword,)
+
+
+def _fill_out(name, out, dtype, make):
+    """A factory's ``out=``: ``make(dtype, device)`` builds the values with ``out``'s dtype (the
+    one given must match it) on ``out``'s device, and ``out`` takes them, resized as needed."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {_type_name(out)}")
+    if dtype is not None and dtypes.to_numpy_dtype(dtype) != out._data.dtype:
+        raise RuntimeError(
+            f"dtype {dtypes.scalar_type_name(dtypes.to_numpy_dtype(dtype))} does not match dtype of out parameter "
+            f"({dtypes.scalar_type_name(out._data.dtype)})"
+        )
+    result = make(out.dtype, out.device)
+    return write_out(out, name, lambda: result)
 
 
 def _infer_numpy_dtype(data, numpy_dtype=None):
@@ -74,6 +103,7 @@ def _check_dtype_arg(name, dtype):
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor (always a copy) from data: lists, numbers, NumPy arrays or tensors."""
     _check_dtype_arg("tensor", dtype)
+    device = _device(device)
     if isinstance(data, Tensor):
         source = data._data
         target_device = backend.as_device(device) if device is not None else backend.device_of(source)
@@ -97,6 +127,7 @@ def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or tensor when dtype and device allow."""
     if isinstance(data, Tensor):
         return data.to(dtype=dtype, device=device)
+    device = _device(device)
     if isinstance(data, np.ndarray) and (dtype is None or dtypes.to_numpy_dtype(dtype) == data.dtype) and backend.as_device(device).type == "cpu":
         dtypes.from_numpy_dtype(data.dtype)
         return _make(data)
@@ -172,22 +203,29 @@ def _not_implemented(kernel, numpy_dtype):
     return NotImplementedError(f'"{kernel}" not implemented for \'{dtypes.scalar_type_name(numpy_dtype)}\'')
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
-    shape = _shape(size, "zeros")
-    xp, d = _xp_dtype(dtype, device, name="zeros")
-    return _finish(_on(device, lambda: xp.zeros(shape, dtype=d)), requires_grad)
+def _filled(name, sizes, size, out, dtype, device, requires_grad, fill):
+    """zeros, ones and empty: ``fill(xp, shape, numpy_dtype)`` makes the array."""
+    shape = _shape(_size(name, sizes, size), name)
+    if out is not None:
+        return _fill_out(name, out, dtype, lambda d, dev: _filled(name, shape, None, None, d, dev, False, fill))
+    device = _device(device)
+    xp, d = _xp_dtype(dtype, device, name=name)
+    return _finish(_on(device, lambda: fill(xp, shape, d)), requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
-    shape = _shape(size, "ones")
-    xp, d = _xp_dtype(dtype, device, name="ones")
-    return _finish(_on(device, lambda: xp.ones(shape, dtype=d)), requires_grad)
+def zeros(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False):
+    """Zeros of the given size: ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    return _filled("zeros", sizes, size, out, dtype, device, requires_grad, lambda xp, shape, d: xp.zeros(shape, dtype=d))
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, memory_format=None):
-    shape = _shape(size, "empty")
-    xp, d = _xp_dtype(dtype, device, name="empty")
-    return _finish(_on(device, lambda: xp.empty(shape, dtype=d)), requires_grad)
+def ones(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False):
+    """Ones of the given size: ``ones(2, 3)``, ``ones((2, 3))`` or ``ones(size=(2, 3))``."""
+    return _filled("ones", sizes, size, out, dtype, device, requires_grad, lambda xp, shape, d: xp.ones(shape, dtype=d))
+
+
+def empty(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """An uninitialized tensor: ``empty(2, 3)``, ``empty((2, 3))`` or ``empty(size=(2, 3))``."""
+    return _filled("empty", sizes, size, out, dtype, device, requires_grad, lambda xp, shape, d: xp.empty(shape, dtype=d))
 
 
 def _fill_dtype(fill_value):
@@ -207,7 +245,11 @@ def _fill_number(name, fill_value):
     return fill_value
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value: bool, int64 or float)."""
+    if out is not None:
+        return _fill_out("full", out, dtype, lambda d, dev: full(size, fill_value, dtype=d, device=dev))
+    device = _device(device)
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {_type_name(size)}")
     shape = _shape((size,), "full")
@@ -248,8 +290,11 @@ def _cpp_number(value):
     return str(builtins.int(value)) if isinstance(value, builtins.float) and value.is_integer() else str(value)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, device=None, requires_grad=False):
     """Values from start to end (exclusive) by step; int64 unless a bound or step is a float."""
+    if out is not None:
+        return _fill_out("arange", out, dtype, lambda d, dev: arange(start, end, step, dtype=d, device=dev))
+    device = _device(device)
     positions = {"start": 1, "end": 2, "step": 3}
     if end is None:
         start, end, positions = 0, start, {"start": 0, "end": 1, "step": 2}
@@ -288,7 +333,11 @@ def _check_steps(name, start, end, steps):
     return operator.index(steps)
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def linspace(start, end, steps, *, out=None, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if out is not None:
+        return _fill_out("linspace", out, dtype, lambda d, dev: linspace(start, end, steps, dtype=d, device=dev))
+    device = _device(device)
     steps = _check_steps("linspace", start, end, steps)
     xp, d = _xp_dtype(dtype, device, name="linspace")
     if d.kind == "b":
@@ -296,7 +345,11 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(_on(device, lambda: xp.linspace(start, end, steps, dtype=np.float64).astype(d)), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None, requires_grad=False):
+    """``base`` to the powers ``linspace(start, end, steps)``."""
+    if out is not None:
+        return _fill_out("logspace", out, dtype, lambda d, dev: logspace(start, end, steps, base, dtype=d, device=dev))
+    device = _device(device)
     steps = _check_steps("logspace", start, end, steps)
     xp, d = _xp_dtype(dtype, device, name="logspace")
     if d.kind == "b":
@@ -310,7 +363,11 @@ def _int_argument(function, name, position, value):
     return operator.index(value)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def eye(n, m=None, *, out=None, dtype=None, device=None, requires_grad=False):
+    """An ``n`` x ``m`` matrix with ones on the diagonal."""
+    if out is not None:
+        return _fill_out("eye", out, dtype, lambda d, dev: eye(n, m, dtype=d, device=dev))
+    device = _device(device)
     n = _int_argument("eye", "n", 1, n)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
@@ -321,9 +378,12 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _finish(_on(device, lambda: xp.eye(n, m, dtype=d)), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*sizes, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1)."""
-    shape = _shape(size, "rand")
+    shape = _shape(_size("rand", sizes, size), "rand")
+    if out is not None:
+        return _fill_out("rand", out, dtype, lambda d, dev: rand(shape, generator=generator, dtype=d, device=dev))
+    device = _device(device)
     xp, d = _xp_dtype(dtype, device, name="rand")
     if d.kind != "f":
         raise _not_implemented("check_uniform_bounds", d)
@@ -331,9 +391,12 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(_on(device, lambda: rng.random(shape, dtype=d if d in (np.float32, np.float64) else np.float64).astype(d, copy=False)), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*sizes, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
-    shape = _shape(size, "randn")
+    shape = _shape(_size("randn", sizes, size), "randn")
+    if out is not None:
+        return _fill_out("randn", out, dtype, lambda d, dev: randn(shape, generator=generator, dtype=d, device=dev))
+    device = _device(device)
     xp, d = _xp_dtype(dtype, device, name="randn")
     if d.kind != "f":
         raise _not_implemented("normal_kernel_cpu", d)
@@ -341,10 +404,18 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(_on(device, lambda: rng.standard_normal(shape, dtype=d if d in (np.float32, np.float64) else np.float64).astype(d, copy=False)), requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """Integers in [low, high); int64 by default."""
-    if size is None:
+def randint(low=None, high=None, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+    """Integers in [low, high); int64 by default. ``randint(high, size)`` starts at 0, as do
+    ``randint(high, size=...)`` and ``randint(high=..., size=...)``."""
+    if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    elif low is None:
+        low = 0
+    if out is not None:
+        return _fill_out("randint", out, dtype, lambda d, dev: randint(low, high, size, generator=generator, dtype=d, device=dev))
+    device = _device(device)
     if high is None or size is None or not isinstance(size, (tuple, list)) or not all(
         hasattr(v, "__index__") and not isinstance(v, builtins.bool) for v in (low, high)
     ):
@@ -364,8 +435,11 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     return _finish(_on(device, lambda: rng.integers(low, high, size=shape).astype(d, copy=False)), requires_grad)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1 (int64)."""
+    if out is not None:
+        return _fill_out("randperm", out, dtype, lambda d, dev: randperm(n, generator=generator, dtype=d, device=dev))
+    device = _device(device)
     n = _int_argument("randperm", "n", 1, n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")

@@ -11,6 +11,7 @@ from . import _backend as backend, _dtypes as dtypes, _shared_memory
 from ._format import format_tensor
 from ._hooks import add_hook
 from ._layout import strided
+from ._numpy_names import numpy_names
 from .autograd import _api as _autograd_api
 from .autograd.function import grad_accumulator
 from .autograd.grad_mode import state as _grad_state
@@ -40,6 +41,9 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers ``ndarray + Tensor`` to our reflected operators.
     is_sparse = False  # a sparse COO tensor is a subclass (tinytorch/_sparse_coo.py)
     layout = strided
+    # The devices and layouts tinytorch never has (PyTorch's flags, read-only here as there).
+    is_xpu = is_mps = is_meta = is_mkldnn = is_quantized = is_nested = is_sparse_csr = False
+    is_vulkan = is_xla = is_ipu = is_maia = is_mtia = False
 
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
@@ -47,7 +51,7 @@ class Tensor:
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         """``Tensor(data)`` copies data as float32; ``Tensor(2, 3)`` is uninitialized, as in PyTorch."""
         numpy_dtype = dtypes.to_numpy_dtype(dtype or dtypes.get_default_dtype())
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             if not isinstance(args[0], (list, tuple, range, np.ndarray, Tensor)) and not backend.is_cuda_array(args[0]):
                 raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
             try:
@@ -141,6 +145,10 @@ class Tensor:
         return backend.is_cuda_array(self._data)
 
     @property
+    def is_cpu(self):
+        return not backend.is_cuda_array(self._data)
+
+    @property
     def is_leaf(self):
         return self.grad_fn is None
 
@@ -203,6 +211,32 @@ class Tensor:
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return False  # tinytorch has no complex dtypes
+
+    def is_signed(self):
+        return self._data.dtype.kind in "fi"
+
+    def is_conj(self):
+        return False
+
+    def is_neg(self):
+        return False
+
+    def is_pinned(self, device=None):
+        return False  # pin_memory is accepted and ignored (docs/differences.md)
+
+    def is_same_size(self, other):
+        return self._data.shape == other._data.shape
+
+    def is_nonzero(self):
+        """The truth of a one-element tensor (PyTorch's errors for other sizes)."""
+        if self._data.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if self._data.size > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
 
     def get_device(self):
         return -1 if not self.is_cuda else self._data.device.id
@@ -283,9 +317,17 @@ class Tensor:
     def bool(self):
         return self.to(dtypes.bool)
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
+        """The type's name (``"tinytorch.FloatTensor"``) without an argument; else this tensor as
+        ``dtype``: a dtype, a legacy type (``tinytorch.LongTensor``) or its name (``"torch.LongTensor"``,
+        ``"tinytorch.cuda.FloatTensor"``). Returns ``self`` when it already has that type."""
         if dtype is None:
             return f"tinytorch.{'cuda.' if self.is_cuda else ''}{dtypes.scalar_type_name(self._data.dtype)}Tensor"
+        if isinstance(dtype, dtypes.dtype):
+            return self.to(dtype)
+        dtype, cuda = _tensor_types.parse(dtype)
+        if self.is_cuda != cuda:
+            return self.to(dtype=dtype, device="cuda" if cuda else "cpu")
         return self.to(dtype)
 
     def type_as(self, other):
@@ -739,69 +781,90 @@ class Tensor:
     def lerp(self, end, weight):
         return _ops.lerp(self, end, weight)
 
+    @numpy_names
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.sum(self, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.mean(self, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _ops.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_names
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _ops.std(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_names
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.prod(self, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def max(self, dim=None, keepdim=False):
         return _ops.max(self, dim, keepdim)
 
+    @numpy_names
     def min(self, dim=None, keepdim=False):
         return _ops.min(self, dim, keepdim)
 
+    @numpy_names
     def amax(self, dim=(), keepdim=False):
         return _ops.amax(self, dim, keepdim)
 
+    @numpy_names
     def amin(self, dim=(), keepdim=False):
         return _ops.amin(self, dim, keepdim)
 
+    @numpy_names
     def argmax(self, dim=None, keepdim=False):
         return _ops.argmax(self, dim, keepdim)
 
+    @numpy_names
     def argmin(self, dim=None, keepdim=False):
         return _ops.argmin(self, dim, keepdim)
 
+    @numpy_names
     def logsumexp(self, dim, keepdim=False):
         return _ops.logsumexp(self, dim, keepdim)
 
+    @numpy_names
     def softmax(self, dim, dtype=None):
         return _ops.softmax(self, dim, dtype=dtype)
 
+    @numpy_names
     def log_softmax(self, dim, dtype=None):
         return _ops.log_softmax(self, dim, dtype=dtype)
 
+    @numpy_names
     def cumsum(self, dim, *, dtype=None):
         return _ops.cumsum(self, dim, dtype=dtype)
 
+    @numpy_names
     def cumprod(self, dim, *, dtype=None):
         return _ops.cumprod(self, dim, dtype=dtype)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _ops.norm(self, p, dim, keepdim, dtype=dtype)
 
+    @numpy_names
     def all(self, dim=None, keepdim=False):
         return _ops.all(self, dim, keepdim)
 
+    @numpy_names
     def any(self, dim=None, keepdim=False):
         return _ops.any(self, dim, keepdim)
 
+    @numpy_names
     def sort(self, dim=-1, descending=False, stable=False):
         return _ops.sort(self, dim, descending, stable=stable)
 
+    @numpy_names
     def argsort(self, dim=-1, descending=False, stable=False):
         return _ops.argsort(self, dim, descending, stable=stable)
 
+    @numpy_names
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return _ops.topk(self, k, dim, largest, sorted)
 
@@ -856,6 +919,7 @@ class Tensor:
     def nonzero(self, *, as_tuple=False):
         return _ops.nonzero(self, as_tuple=as_tuple)
 
+    @numpy_names
     def count_nonzero(self, dim=None):
         return _ops.count_nonzero(self, dim)
 
@@ -883,9 +947,11 @@ class Tensor:
     def ravel(self):
         return _ops.reshape(self, -1)
 
+    @numpy_names
     def squeeze(self, dim=None):
         return _ops.squeeze(self, dim)
 
+    @numpy_names
     def unsqueeze(self, dim):
         return _ops.unsqueeze(self, dim)
 
@@ -945,12 +1011,32 @@ class Tensor:
     def triu(self, diagonal=0):
         return _ops.triu(self, diagonal)
 
+    def diag(self, diagonal=0):
+        return _ops.diag(self, diagonal)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return _ops.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _ops.bincount(self, weights, minlength)
+
+    def histc(self, bins=100, min=0, max=0):
+        return _ops.histc(self, bins, min, max)
+
+    def histogram(self, bins, *, range=None, weight=None, density=False):
+        return _ops.histogram(self, bins, range=range, weight=weight, density=density)
+
     def diagonal(self, offset=0, dim1=0, dim2=1):
         return _ops.diagonal(self, offset, dim1, dim2)
 
+    @numpy_names
     def index_select(self, dim, index):
         return _ops.index_select(self, dim, index)
 
+    @numpy_names
     def gather(self, dim, index):
         return _ops.gather(self, dim, index)
 
@@ -1177,6 +1263,6 @@ def _rebuild(array, requires_grad, device):
 # Imported last (a cycle): these modules import Tensor from here, so the class must exist first
 # (_matrix_functions through tinytorch.linalg).
 from . import _ops as _ops, random as _random, _creation as _creation  # noqa: E402
-from . import _from_data, _matrix_functions, _sparse_coo  # noqa: E402
+from . import _from_data, _matrix_functions, _sparse_coo, _tensor_types  # noqa: E402
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

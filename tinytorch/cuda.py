@@ -1,6 +1,12 @@
 """``tinytorch.cuda``: whether CuPy sees a GPU, how many, and synchronization."""
 
 from . import _backend, random as _random
+from ._tensor_types import CUDA_TYPES as _CUDA_TYPES
+
+# The legacy CUDA tensor types: tinytorch.cuda.FloatTensor(2, 3) makes a float32 tensor on the GPU.
+DoubleTensor, FloatTensor, HalfTensor = _CUDA_TYPES["DoubleTensor"], _CUDA_TYPES["FloatTensor"], _CUDA_TYPES["HalfTensor"]
+ByteTensor, CharTensor, ShortTensor = _CUDA_TYPES["ByteTensor"], _CUDA_TYPES["CharTensor"], _CUDA_TYPES["ShortTensor"]
+IntTensor, LongTensor, BoolTensor = _CUDA_TYPES["IntTensor"], _CUDA_TYPES["LongTensor"], _CUDA_TYPES["BoolTensor"]
 
 
 def is_available():

@@ -97,3 +97,61 @@ def test_batch_sampler_validation():
         BatchSampler(range(3), True, False)
     with pytest.raises(ValueError, match="drop_last should be a boolean value, but got drop_last=1"):
         BatchSampler(range(3), 2, 1)
+
+
+# -- huge num_samples: drawn as consumed, never materialized ------------------------------------
+HUGE = 10**10  # 74.5 GiB as int64: only a sampler that draws lazily can start
+
+
+def _peak_bytes(run):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_huge_random_sampler_with_replacement_starts_at_once_and_stays_small():
+    from tinytorch.utils.data import DataLoader, TensorDataset
+
+    dataset = TensorDataset(tinytorch.arange(10.0))
+    sampler = RandomSampler(dataset, replacement=True, num_samples=HUGE)
+    loader = DataLoader(dataset, batch_size=4, sampler=sampler)
+    assert len(sampler) == HUGE and len(loader) == HUGE // 4
+    batches = []
+
+    def take():
+        iterator = iter(loader)
+        batches.extend(next(iterator)[0] for _ in range(5))
+
+    assert _peak_bytes(take) < 2**20
+    assert all(batch.shape == (4,) and 0 <= batch.min().item() and batch.max().item() <= 9 for batch in batches)
+
+
+def test_a_huge_weighted_sampler_with_replacement_starts_at_once_and_stays_small():
+    sampler = WeightedRandomSampler([0.0, 1.0, 3.0, 0.0], HUGE)
+    first = []
+
+    def take():
+        iterator = iter(BatchSampler(sampler, 8, drop_last=False))
+        first.extend(next(iterator) for _ in range(3))
+
+    assert _peak_bytes(take) < 2**20
+    assert len(BatchSampler(sampler, 8, drop_last=False)) == HUGE // 8
+    assert {i for batch in first for i in batch} <= {1, 2}
+
+
+def test_chunked_draws_follow_the_weights_and_the_seed():
+    weights = [0.0, 1.0, 3.0, 0.0, 4.0, 0.0]
+    drawn = list(WeightedRandomSampler(weights, 80_000, generator=tinytorch.Generator().manual_seed(3)))
+    counts = [drawn.count(i) for i in range(len(weights))]
+    assert counts[0] == counts[3] == counts[5] == 0  # zero weights, first and last included, are never drawn
+    for count, weight in zip(counts, weights):
+        assert abs(count / len(drawn) - weight / 8) < 0.01  # ~5 standard deviations at 80,000 draws
+    again = list(WeightedRandomSampler(weights, 80_000, generator=tinytorch.Generator().manual_seed(3)))
+    assert again == drawn
+    uniform = list(RandomSampler(range(7), replacement=True, num_samples=70_001, generator=tinytorch.Generator().manual_seed(5)))
+    assert len(uniform) == 70_001 and all(abs(uniform.count(i) / 70_001 - 1 / 7) < 0.01 for i in range(7))

@@ -332,6 +332,7 @@ OPS = [
     OpInfo("triu", lambda lib, x: x.triu(1), lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4)))], {})),
     OpInfo("diagonal", lambda lib, x: x.diagonal(), lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=2, max_dims=3, max_side=4)))], {})),
     OpInfo("movedim", lambda lib, x: x.movedim(0, -1), unary(min_dims=1)),
+    OpInfo("diag", lambda lib, x, diagonal: lib.diag(x, diagonal), lambda draw, rng: _diag_sample(draw, rng)),
     # indexing
     OpInfo("getitem", lambda lib, x, index: x[_torch_index(lib, index, x)], index_sample),
     OpInfo("index_select", lambda lib, x, index, dim: x.index_select(dim, _i64(lib, index, x)), lambda draw, rng: _index_select(draw, rng)),
@@ -389,6 +390,13 @@ def _with_a_zero(draw, rng):
     x = values(rng, draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=2, max_side=4)), 0.5, 1.5)
     x.reshape(-1)[rng.integers(0, x.size)] = 0.0
     return [x], {}
+
+
+def _diag_sample(draw, rng):
+    """A vector (onto a matrix's diagonal) or a matrix (its diagonal), with an offset either way."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4))
+    reach = shape[-1] if len(shape) == 2 else 3
+    return [values(rng, shape)], {"diagonal": draw(st.integers(-reach, reach))}
 
 
 def _index_select(draw, rng):

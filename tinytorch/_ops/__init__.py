@@ -24,11 +24,12 @@ from .indexing import (
     copy_from, fill_, gather, getitem, index_select, inplace, masked_fill, masked_select,
     nonzero, scatter, scatter_add, setitem,
 )
+from .counting import bincount, histc, histogram, unique, unique_consecutive
 from .einsum import einsum
 from .matmul import addmm, baddbmm, bmm, dot, linear, matmul, mm, outer
 from .movement import (
     broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
-    diagonal, expand, flatten, flip, hstack, movedim, narrow, permute, repeat, repeat_interleave, reshape, roll,
+    diag, diagonal, expand, flatten, flip, hstack, movedim, narrow, permute, repeat, repeat_interleave, reshape, roll,
     split, squeeze, stack, sum_to_size, swapaxes, swapdims, t, tensor_split, transpose, tril,
     triu, unbind, unflatten, unsqueeze, view, view_dtype, vstack,
 )
@@ -44,11 +45,11 @@ subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs
 
 __all__ = [
     "abs", "absolute", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax", "amin", "any",
-    "argmax", "argmin", "argsort", "baddbmm", "bernoulli", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm",
+    "argmax", "argmin", "argsort", "baddbmm", "bernoulli", "bincount", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "bmm",
     "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cat", "ceil", "chunk", "clamp",
-    "clip", "clone", "concat", "concatenate", "cos", "count_nonzero", "cumprod", "cumsum", "diagonal", "div",
+    "clip", "clone", "concat", "concatenate", "cos", "count_nonzero", "cumprod", "cumsum", "diag", "diagonal", "div",
     "divide", "dot", "einsum", "eq", "equal", "exp", "expm1", "fill_", "flatten", "flip", "floor",
-    "floor_divide", "fmod", "gather", "ge", "greater", "greater_equal", "gru_cell", "gt", "hstack",
+    "floor_divide", "fmod", "gather", "ge", "greater", "greater_equal", "gru_cell", "gt", "histc", "histogram", "hstack",
     "index_select", "isclose", "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal",
     "log", "log10", "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or",
     "logical_xor", "logsumexp", "lstm_cell", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum",
@@ -57,7 +58,7 @@ __all__ = [
     "remainder", "repeat_interleave", "reshape", "rnn_relu_cell", "rnn_tanh_cell", "roll", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign",
     "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "std_mean",
     "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tan", "tanh", "tensor_split", "topk",
-    "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten", "unsqueeze", "var",
+    "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten", "unique", "unique_consecutive", "unsqueeze", "var",
     "var_mean", "vstack", "where",
 ]
 

@@ -1,8 +1,11 @@
 """What every op module needs: wrapping arrays, dims, dtype promotion and device checks."""
 
+import warnings
+
 import numpy as np
 
 from .. import _backend as backend, _dtypes as dtypes
+from ..autograd.grad_mode import state as grad_state
 from .._tensor import Tensor
 
 _make = Tensor._make
@@ -138,3 +141,67 @@ def scalar_like(number, like):
     else:
         dtype = like._data.dtype if kind in "iufc" else np.int64
     return _make(backend.array_module(like._data).asarray(number, dtype=dtype))
+
+
+def _requires_grad_anywhere(values):
+    """Whether a tensor among ``values`` (or in a list or tuple among them: ``cat``'s) requires grad."""
+    for value in values:
+        if isinstance(value, Tensor):
+            if value._requires_grad:
+                return True
+        elif isinstance(value, (list, tuple)) and _requires_grad_anywhere(value):
+            return True
+    return False
+
+
+def write_out(out, name, op, *args, **kwargs):
+    """``name(*args, out=out)``: ``op(*args, **kwargs)`` stored into ``out``, as PyTorch's ``out=``.
+
+    Not differentiable: PyTorch's error when grad mode is on, a tensor involved requires grad and
+    the result is floating point. The result is cast to ``out``'s dtype where PyTorch's in-place rule allows it (never
+    float into integer, nor number into bool); ``out`` of another shape is resized, with PyTorch's
+    warning unless it was empty."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    result = op(*args, **kwargs)
+    # A result that can carry a gradient (floating point) cannot go into ``out`` while autograd
+    # watches; comparisons, argmax and other integer or bool results can, as in PyTorch.
+    if grad_state.enabled and result._data.dtype.kind == "f" and (
+        out._requires_grad or _requires_grad_anywhere(args) or _requires_grad_anywhere(kwargs.values())
+    ):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad."
+        )
+    if result.device != out.device:
+        raise RuntimeError(f"Expected out tensor to have device {result.device}, but got {out.device} instead")
+    data = out._data
+    if result._data.shape != data.shape:
+        if data.size:
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape {list(data.shape)}, which does not match "
+                f"the required output shape {list(result._data.shape)}. This behavior is deprecated, and in a future PyTorch "
+                "release outputs will not be resized unless they have zero elements. You can explicitly reuse an out tensor t "
+                "by resizing it, inplace, to zero elements with t.resize_(0).",
+                UserWarning, stacklevel=3,
+            )
+        out._data = backend.array_module(data).empty(result._data.shape, dtype=data.dtype)
+    store(out, result)
+    out._version[0] += 1
+    return out
+
+
+def store(tensor, result):
+    """Copy an op's result into ``tensor``'s memory: the in-place and ``out=`` rules (same shape,
+    no cast to a lower category, no overlapping memory)."""
+    data, new = tensor._data, result._data
+    if new.shape != data.shape:
+        raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the broadcast shape {list(new.shape)}")
+    if new.dtype != data.dtype and dtypes.category(new.dtype) > dtypes.category(data.dtype):
+        raise RuntimeError(
+            f"result type {dtypes.scalar_type_name(new.dtype)} can't be cast to the desired output type {dtypes.scalar_type_name(data.dtype)}"
+        )
+    if not backend.is_writeable(data):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
+        )
+    backend.array_module(data).copyto(data, new, casting="unsafe")

@@ -7,7 +7,7 @@ import numbers
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._tensor import Tensor
-from ._util import check_same_device, promote, quiet, scalar_like, value, wrap
+from ._util import check_same_device, promote, quiet, scalar_like, value, wrap, write_out
 
 
 def _broadcast_error(a, b):
@@ -208,14 +208,18 @@ def _float_division(a, b):
     return a, b
 
 
-def add(input, other, *, alpha=1):
+def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting as PyTorch."""
+    if out is not None:
+        return write_out(out, "add", add, input, other, alpha=alpha)
     if alpha != 1:
         other = other * alpha
     return Add.apply(*promote(input, other))
 
 
-def sub(input, other, *, alpha=1):
+def sub(input, other, *, alpha=1, out=None):
+    if out is not None:
+        return write_out(out, "sub", sub, input, other, alpha=alpha)
     if isinstance(input, Tensor) and input._data.dtype.kind == "b" and isinstance(other, Tensor) and other._data.dtype.kind == "b":
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
@@ -223,11 +227,15 @@ def sub(input, other, *, alpha=1):
     return Sub.apply(*promote(input, other))
 
 
-def mul(input, other):
+def mul(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "mul", mul, input, other)
     return Mul.apply(*promote(input, other))
 
 
-def div(input, other, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=None, out=None):
+    if out is not None:
+        return write_out(out, "div", div, input, other, rounding_mode=rounding_mode)
     if rounding_mode is None:
         return Div.apply(*_float_division(*promote(input, other)))
     if rounding_mode == "trunc":
@@ -237,7 +245,9 @@ def div(input, other, *, rounding_mode=None):
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-def floor_divide(input, other):
+def floor_divide(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "floor_divide", floor_divide, input, other)
     a, b = promote(input, other)
     return wrap(_compute(lambda x, y: x // y, a, b))
 
@@ -250,7 +260,9 @@ def trunc_divide(input, other):
     return wrap(result.astype(like._data.dtype, copy=False))
 
 
-def remainder(input, other):
+def remainder(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "remainder", remainder, input, other)
     a, b = promote(input, other)
     return wrap(_compute(lambda x, y: x % y, a, b))
 
@@ -258,7 +270,9 @@ def remainder(input, other):
 fmod = remainder
 
 
-def pow(input, exponent):
+def pow(input, exponent, *, out=None):
+    if out is not None:
+        return write_out(out, "pow", pow, input, exponent)
     base, exponent = promote(input, exponent)
     if isinstance(base, Tensor) and base._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -277,11 +291,15 @@ def _tensor_pair(a, b, name):
     return promote(a, b)
 
 
-def maximum(input, other):
+def maximum(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "maximum", maximum, input, other)
     return Maximum.apply(*_tensor_pair(input, other, "maximum"))
 
 
-def minimum(input, other):
+def minimum(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "minimum", minimum, input, other)
     return Minimum.apply(*_tensor_pair(input, other, "minimum"))
 
 
@@ -298,16 +316,22 @@ def where(condition, input=None, other=None):
     return Where.apply(condition, a, b)
 
 
-def lerp(input, end, weight):
+def lerp(input, end, weight, *, out=None):
+    if out is not None:
+        return write_out(out, "lerp", lerp, input, end, weight)
     start, end = promote(input, end)
     return Lerp.apply(start, end, weight)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    if out is not None:
+        return write_out(out, "addcmul", addcmul, input, tensor1, tensor2, value=value)
     return input + value * tensor1 * tensor2
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    if out is not None:
+        return write_out(out, "addcdiv", addcdiv, input, tensor1, tensor2, value=value)
     return input + value * tensor1 / tensor2
 
 
@@ -317,27 +341,39 @@ def _compare(fn, a, b):
     return wrap(_compute(fn, a, b))
 
 
-def eq(input, other):
+def eq(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "eq", eq, input, other)
     return _compare(lambda x, y: x == y, input, other)
 
 
-def ne(input, other):
+def ne(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "ne", ne, input, other)
     return _compare(lambda x, y: x != y, input, other)
 
 
-def lt(input, other):
+def lt(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "lt", lt, input, other)
     return _compare(lambda x, y: x < y, input, other)
 
 
-def le(input, other):
+def le(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "le", le, input, other)
     return _compare(lambda x, y: x <= y, input, other)
 
 
-def gt(input, other):
+def gt(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "gt", gt, input, other)
     return _compare(lambda x, y: x > y, input, other)
 
 
-def ge(input, other):
+def ge(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "ge", ge, input, other)
     return _compare(lambda x, y: x >= y, input, other)
 
 
@@ -345,7 +381,9 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def _logical(name):
-    def op(input, other):
+    def op(input, other, *, out=None):
+        if out is not None:
+            return write_out(out, name, op, input, other)
         a, b = promote(input, other)
         xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
         return wrap(_compute(getattr(xp, name), a, b))
@@ -360,13 +398,16 @@ logical_xor = _logical("logical_xor")
 
 
 def _bitwise(name):
-    def op(input, other):
+    def op(input, other, *, out=None):
+        if out is not None:
+            return write_out(out, name, op, input, other)
         a, b = promote(input, other)
         like = a if isinstance(a, Tensor) else b
         if like._data.dtype.kind == "f":
             raise RuntimeError(f'"{name}_cpu" not implemented for \'{dtypes.scalar_type_name(like._data.dtype)}\'')
         return wrap(_compute(getattr(backend.array_module(like._data), name), a, b))
 
+    op.__name__ = name
     return op
 
 
@@ -375,13 +416,17 @@ bitwise_or = _bitwise("bitwise_or")
 bitwise_xor = _bitwise("bitwise_xor")
 
 
-def bitwise_not(input):
+def bitwise_not(input, *, out=None):
+    if out is not None:
+        return write_out(out, "bitwise_not", bitwise_not, input)
     if input._data.dtype.kind == "f":
         raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
     return wrap(~input._data)
 
 
-def logical_not(input):
+def logical_not(input, *, out=None):
+    if out is not None:
+        return write_out(out, "logical_not", logical_not, input)
     return wrap(backend.array_module(input._data).logical_not(input._data))
 
 

@@ -6,7 +6,7 @@ from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .._tensor import Tensor
-from ._util import promote, quiet, value, wrap
+from ._util import promote, quiet, value, wrap, write_out
 from .binary import Mul
 
 
@@ -317,63 +317,93 @@ def clone(x):
     return Clone.apply(x)
 
 
-def neg(x):
+def neg(x, *, out=None):
+    if out is not None:
+        return write_out(out, "neg", neg, x)
     return Neg.apply(x)
 
 
-def abs(x):
+def abs(x, *, out=None):
+    if out is not None:
+        return write_out(out, "abs", abs, x)
     return Abs.apply(x)
 
 
-def exp(x):
+def exp(x, *, out=None):
+    if out is not None:
+        return write_out(out, "exp", exp, x)
     return Exp.apply(x)
 
 
-def expm1(x):
+def expm1(x, *, out=None):
+    if out is not None:
+        return write_out(out, "expm1", expm1, x)
     return Expm1.apply(x)
 
 
-def log(x):
+def log(x, *, out=None):
+    if out is not None:
+        return write_out(out, "log", log, x)
     return Log.apply(x)
 
 
-def log1p(x):
+def log1p(x, *, out=None):
+    if out is not None:
+        return write_out(out, "log1p", log1p, x)
     return Log1p.apply(x)
 
 
-def log2(x):
+def log2(x, *, out=None):
+    if out is not None:
+        return write_out(out, "log2", log2, x)
     return Log.apply(x) * (1 / math.log(2))
 
 
-def log10(x):
+def log10(x, *, out=None):
+    if out is not None:
+        return write_out(out, "log10", log10, x)
     return Log.apply(x) * (1 / math.log(10))
 
 
-def sqrt(x):
+def sqrt(x, *, out=None):
+    if out is not None:
+        return write_out(out, "sqrt", sqrt, x)
     return Sqrt.apply(x)
 
 
-def rsqrt(x):
+def rsqrt(x, *, out=None):
+    if out is not None:
+        return write_out(out, "rsqrt", rsqrt, x)
     return Rsqrt.apply(x)
 
 
-def sin(x):
+def sin(x, *, out=None):
+    if out is not None:
+        return write_out(out, "sin", sin, x)
     return Sin.apply(x)
 
 
-def cos(x):
+def cos(x, *, out=None):
+    if out is not None:
+        return write_out(out, "cos", cos, x)
     return Cos.apply(x)
 
 
-def tan(x):
+def tan(x, *, out=None):
+    if out is not None:
+        return write_out(out, "tan", tan, x)
     return Tan.apply(x)
 
 
-def tanh(x):
+def tanh(x, *, out=None):
+    if out is not None:
+        return write_out(out, "tanh", tanh, x)
     return Tanh.apply(x)
 
 
-def sigmoid(x):
+def sigmoid(x, *, out=None):
+    if out is not None:
+        return write_out(out, "sigmoid", sigmoid, x)
     return Sigmoid.apply(x)
 
 
@@ -383,36 +413,52 @@ def relu(x):
     return Relu.apply(x)
 
 
-def sign(x):
+def sign(x, *, out=None):
+    if out is not None:
+        return write_out(out, "sign", sign, x)
     return Sign.apply(x)
 
 
-def floor(x):
+def floor(x, *, out=None):
+    if out is not None:
+        return write_out(out, "floor", floor, x)
     return Floor.apply(x) if x._data.dtype.kind == "f" else x.clone()
 
 
-def ceil(x):
+def ceil(x, *, out=None):
+    if out is not None:
+        return write_out(out, "ceil", ceil, x)
     return Ceil.apply(x) if x._data.dtype.kind == "f" else x.clone()
 
 
-def trunc(x):
+def trunc(x, *, out=None):
+    if out is not None:
+        return write_out(out, "trunc", trunc, x)
     return Trunc.apply(x) if x._data.dtype.kind == "f" else x.clone()
 
 
-def round(x, *, decimals=0):
+def round(x, *, decimals=0, out=None):
+    if out is not None:
+        return write_out(out, "round", round, x, decimals=decimals)
     return Round.apply(x, decimals)
 
 
-def square(x):
+def square(x, *, out=None):
+    if out is not None:
+        return write_out(out, "square", square, x)
     return x * x
 
 
-def reciprocal(x):
+def reciprocal(x, *, out=None):
+    if out is not None:
+        return write_out(out, "reciprocal", reciprocal, x)
     return 1 / x if x._data.dtype.kind in "fc" else 1.0 / x
 
 
-def clamp(x, min=None, max=None):
+def clamp(x, min=None, max=None, *, out=None):
     """Limit x to [min, max]; either bound may be None, a number or a tensor."""
+    if out is not None:
+        return write_out(out, "clamp", clamp, x, min, max)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):

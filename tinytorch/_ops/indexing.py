@@ -7,8 +7,9 @@ import numpy as np
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
+from .._numpy_names import numpy_names
 from .._tensor import Tensor
-from ._util import check_same_device, normalize_dim, wrap
+from ._util import check_same_device, normalize_dim, store, wrap
 from .movement import _view_of
 
 
@@ -32,7 +33,7 @@ def normalize_index(x, index):
         index = (index,)
     items, advanced = [], False
     for item in index:
-        if isinstance(item, (Tensor, list, np.ndarray)) or backend.is_cuda_array(item):
+        if isinstance(item, (Tensor, list, range, np.ndarray)) or backend.is_cuda_array(item):
             array = _index_array(item, x)
             if array.ndim == 0 and array.dtype.kind != "b":
                 item = int(array)
@@ -313,6 +314,7 @@ def setitem(tensor, index, value):
     tensor._version[0] += 1
 
 
+@numpy_names
 def index_select(input, dim, index):
     if not isinstance(index, Tensor) or index._data.ndim > 1 or index._data.dtype.kind not in "iu":
         raise IndexError("index_select(): Index is supposed to be a vector of integers")
@@ -320,6 +322,7 @@ def index_select(input, dim, index):
     return getitem(input, (builtins.slice(None),) * d + (index.reshape(-1),))
 
 
+@numpy_names
 def gather(input, dim, index):
     """out[i][j] = input[i][index[i][j]] along ``dim`` (for dim=1), as PyTorch."""
     d = _check_along(input, dim, index, "gather")
@@ -412,28 +415,13 @@ def inplace(tensor, op, *args, **kwargs):
     if grad_state.enabled and (tensor._requires_grad or builtins.any(getattr(a, "requires_grad", False) for a in args)):
         snapshot = Tensor._make(tensor._data.copy(), tensor._requires_grad, tensor.grad_fn, tensor._output_nr)
         result = op(snapshot, *args, **kwargs)
-        _store(tensor, result)
+        store(tensor, result)
         tensor.grad_fn, tensor._output_nr = result.grad_fn, result._output_nr
         tensor._requires_grad = result._requires_grad
     else:
-        _store(tensor, op(tensor, *args, **kwargs))
+        store(tensor, op(tensor, *args, **kwargs))
     tensor._version[0] += 1
     return tensor
-
-
-def _store(tensor, result):
-    data, new = tensor._data, result._data
-    if new.shape != data.shape:
-        raise RuntimeError(f"output with shape {list(data.shape)} doesn't match the broadcast shape {list(new.shape)}")
-    if new.dtype != data.dtype and dtypes.category(new.dtype) > dtypes.category(data.dtype):
-        raise RuntimeError(
-            f"result type {dtypes.scalar_type_name(new.dtype)} can't be cast to the desired output type {dtypes.scalar_type_name(data.dtype)}"
-        )
-    if not backend.is_writeable(data):
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
-        )
-    backend.array_module(data).copyto(data, new, casting="unsafe")
 
 
 def fill_(tensor, value):

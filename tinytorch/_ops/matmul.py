@@ -5,7 +5,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .. import _backend as backend, _dtypes as dtypes
 from .._tensor import Tensor
-from ._util import check_same_device, promote, wrap
+from ._util import check_same_device, promote, wrap, write_out
 from .movement import Permute
 from .reduce import Sum
 
@@ -166,8 +166,10 @@ def _check_matmul_dtypes(a, b):
     raise RuntimeError(f"expected scalar type {name_a} but found {name_b}")
 
 
-def matmul(input, other):
+def matmul(input, other, *, out=None):
     """Matrix product with PyTorch's rules for 1-D, 2-D and batched (broadcast) operands."""
+    if out is not None:
+        return write_out(out, "matmul", matmul, input, other)
     if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
         return _sparse_coo.matmul(input, other)
     if isinstance(input, Tensor) and isinstance(other, Tensor):
@@ -180,7 +182,9 @@ def matmul(input, other):
     return MatMul.apply(a, b)
 
 
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
+    if out is not None:
+        return write_out(out, "mm", mm, input, mat2)
     if getattr(input, "is_sparse", False) or getattr(mat2, "is_sparse", False):
         return _sparse_coo.mm(input, mat2)
     if input.dim() != 2 or mat2.dim() != 2:
@@ -188,7 +192,9 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):
+def bmm(input, mat2, *, out=None):
+    if out is not None:
+        return write_out(out, "bmm", bmm, input, mat2)
     if input.dim() != 3 or mat2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0]:
@@ -196,16 +202,20 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2); with beta=0 ``input`` is ignored (nan and inf too)."""
+    if out is not None:
+        return write_out(out, "addmm", addmm, input, mat1, mat2, beta=beta, alpha=alpha)
     for name, matrix in (("mat1", mat1), ("mat2", mat2)):
         if matrix.dim() != 2:
             raise RuntimeError(f"{name} must be a matrix, got {matrix.dim()}-D tensor")
     return _scaled_sum(input, matmul(mat1, mat2), beta, alpha)
 
 
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (batch1 @ batch2) for batches of matrices (batch1: (b, n, m), batch2: (b, m, p))."""
+    if out is not None:
+        return write_out(out, "baddbmm", baddbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     if batch1.dim() != 3 or batch2.dim() != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1.dim() != 3 else "batch2 must be a 3D tensor")
     b, n, m = batch1.shape
@@ -239,13 +249,17 @@ def _scaled_sum(input, product, beta, alpha):
     return scaled + (input if beta == 1 else input * beta)
 
 
-def dot(input, other):
+def dot(input, other, *, out=None):
+    if out is not None:
+        return write_out(out, "dot", dot, input, other)
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
     return matmul(input, other)
 
 
-def outer(input, vec2):
+def outer(input, vec2, *, out=None):
+    if out is not None:
+        return write_out(out, "outer", outer, input, vec2)
     return input.unsqueeze(-1) * vec2
 
 

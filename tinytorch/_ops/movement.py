@@ -8,8 +8,9 @@ import numpy as np
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd._engine import summed_axes
 from ..autograd.function import Function
+from .._numpy_names import numpy_names
 from .._tensor import Size, Tensor
-from ._util import check_same_device, normalize_dim, normalize_dims, result_dtype, shape_arg, wrap
+from ._util import check_same_device, normalize_dim, normalize_dims, result_dtype, shape_arg, wrap, write_out
 
 
 def _infer_shape(shape, numel):
@@ -227,12 +228,14 @@ def unflatten(input, dim, sizes):
     return reshape(input, shape[:d] + sizes + shape[d + 1 :])
 
 
+@numpy_names
 def squeeze(input, dim=None):
     shape = input._data.shape
     dims = normalize_dims(dim, len(shape)) if dim is not None else tuple(range(len(shape)))
     return reshape(input, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
 
 
+@numpy_names
 def unsqueeze(input, dim):
     shape = input._data.shape
     d = normalize_dim(dim, len(shape) + 1)
@@ -360,8 +363,11 @@ def _check_cat(tensors, dim, name):
         check_same_device(first, t)
 
 
-def cat(tensors, dim=0):
+@numpy_names
+def cat(tensors, dim=0, *, out=None):
     """Concatenate along an existing dim; all other sizes must match."""
+    if out is not None:
+        return write_out(out, "cat", cat, tensors, dim)
     _check_cat(tensors, dim, "cat")
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or list(tensors[:1])
     ref = tensors[0]
@@ -388,8 +394,11 @@ def _dtype(numpy_dtype):
     return dtypes.from_numpy_dtype(numpy_dtype)
 
 
-def stack(tensors, dim=0):
+@numpy_names
+def stack(tensors, dim=0, *, out=None):
     """Join tensors of one shape along a new dim."""
+    if out is not None:
+        return write_out(out, "stack", stack, tensors, dim)
     _check_cat(tensors, dim, "stack")
     shape = tensors[0]._data.shape
     for number, t in enumerate(tensors):
@@ -479,6 +488,26 @@ def triu(input, diagonal=0):
     return Triangle.apply(input, diagonal, True)
 
 
+class Diag(Function):
+    """A vector onto the ``offset`` diagonal of a square matrix of zeros; the gradient reads that
+    diagonal back."""
+
+    @staticmethod
+    def forward(ctx, x, offset):
+        n = x._data.shape[0]
+        size = n + builtins.abs(offset)
+        xp = backend.array_module(x._data)
+        result = xp.zeros((size, size), dtype=x._data.dtype)
+        positions = xp.arange(n)
+        result[positions + builtins.max(0, -offset), positions + builtins.max(0, offset)] = x._data
+        ctx.offset = offset
+        return wrap(result)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return diagonal(grad_output, ctx.offset), None
+
+
 def diagonal(input, offset=0, dim1=0, dim2=1):
     n = input._data.ndim
     d1, d2 = normalize_dim(dim1, n), normalize_dim(dim2, n)
@@ -491,6 +520,21 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     c = wrap(xp.arange(start_col, start_col + length))
     return moved[..., r, c]
 
+
+_diagonal = diagonal  # diag's argument named ``diagonal`` hides the function
+
+
+def diag(input, diagonal=0, *, out=None):
+    """A vector's entries on a square matrix's ``diagonal`` (0: the main one, > 0 above it), or
+    a matrix's ``diagonal`` as a vector (a copy, not a view); differentiable both ways."""
+    if out is not None:
+        return write_out(out, "diag", diag, input, diagonal)
+    ndim = input._data.ndim
+    if ndim == 1:
+        return Diag.apply(input, diagonal)
+    if ndim == 2:
+        return _diagonal(input, diagonal).clone()
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):

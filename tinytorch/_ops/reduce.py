@@ -6,8 +6,9 @@ from collections import namedtuple
 
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
+from .._numpy_names import numpy_names
 from .._tensor import Tensor
-from ._util import normalize_dim, normalize_dims, quiet, wrap
+from ._util import normalize_dim, normalize_dims, quiet, wrap, write_out
 from .binary import maximum, minimum
 from .indexing import ScatterAdd
 from .movement import Expand, Reshape
@@ -279,13 +280,19 @@ def _float_dtype(dtype):
     return None if dtype is None else dtypes.to_numpy_dtype(dtype)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+@numpy_names
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over ``dim`` (None: all dims; int or tuple; negative allowed)."""
+    if out is not None:
+        return write_out(out, "sum", sum, input, dim, keepdim, dtype=dtype)
     dims = normalize_dims(dim, input._data.ndim)
     return Sum.apply(input, dims, keepdim, _float_dtype(dtype))
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+@numpy_names
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    if out is not None:
+        return write_out(out, "mean", mean, input, dim, keepdim, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind not in "fc":
@@ -306,8 +313,11 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+@numpy_names
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance with Bessel's correction by default (``correction=1``), as PyTorch."""
+    if out is not None:
+        return write_out(out, "var", var, input, dim, unbiased, keepdim, correction=correction)
     if isinstance(unbiased, (tuple, list, int)) and not isinstance(unbiased, bool) and dim is None:
         dim, unbiased = unbiased, None
     dims = normalize_dims(dim, input._data.ndim)
@@ -319,29 +329,43 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return Sum.apply(centered * centered, dims, keepdim, None) * (1.0 / denominator if denominator else float("inf"))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+@numpy_names
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    if out is not None:
+        return write_out(out, "std", std, input, dim, unbiased, keepdim, correction=correction)
     return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
+@numpy_names
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@numpy_names
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+@numpy_names
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    if out is not None:
+        return write_out(out, "prod", prod, input, dim, keepdim, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype)
     return Prod.apply(input, normalize_dims(dim, input._data.ndim), keepdim)
 
 
-def amax(input, dim=(), keepdim=False):
+@numpy_names
+def amax(input, dim=(), keepdim=False, *, out=None):
+    if out is not None:
+        return write_out(out, "amax", amax, input, dim, keepdim)
     return Amax.apply(input, normalize_dims(dim, input._data.ndim), keepdim, True)
 
 
-def amin(input, dim=(), keepdim=False):
+@numpy_names
+def amin(input, dim=(), keepdim=False, *, out=None):
+    if out is not None:
+        return write_out(out, "amin", amin, input, dim, keepdim)
     return Amax.apply(input, normalize_dims(dim, input._data.ndim), keepdim, False)
 
 
@@ -359,11 +383,13 @@ def _extreme(input, dim, keepdim, largest, name):
     return (max_type if largest else min_type)(values, indices)
 
 
+@numpy_names
 def max(input, dim=None, keepdim=False):
     """The largest element, or (values, indices) along ``dim``, or the elementwise maximum with a tensor."""
     return _extreme(input, dim, keepdim, True, "max")
 
 
+@numpy_names
 def min(input, dim=None, keepdim=False):
     return _extreme(input, dim, keepdim, False, "min")
 
@@ -381,16 +407,25 @@ def _arg(input, dim, keepdim, largest):
     return wrap(index.astype(dtypes.int64.numpy, copy=False))
 
 
-def argmax(input, dim=None, keepdim=False):
+@numpy_names
+def argmax(input, dim=None, keepdim=False, *, out=None):
+    if out is not None:
+        return write_out(out, "argmax", argmax, input, dim, keepdim)
     return _arg(input, dim, keepdim, True)
 
 
-def argmin(input, dim=None, keepdim=False):
+@numpy_names
+def argmin(input, dim=None, keepdim=False, *, out=None):
+    if out is not None:
+        return write_out(out, "argmin", argmin, input, dim, keepdim)
     return _arg(input, dim, keepdim, False)
 
 
-def logsumexp(input, dim, keepdim=False):
+@numpy_names
+def logsumexp(input, dim, keepdim=False, *, out=None):
     """log(sum(exp(x))) over ``dim``, shifted by the max so it never overflows."""
+    if out is not None:
+        return write_out(out, "logsumexp", logsumexp, input, dim, keepdim)
     dims = normalize_dims(dim, input._data.ndim)
     shift = amax(input.detach(), dims, keepdim=True)
     shift = shift.masked_fill(~shift.isfinite(), 0.0)
@@ -410,24 +445,32 @@ def _softmax_input(input, dim, dtype, name):
     return input, d
 
 
+@numpy_names
 def softmax(input, dim, dtype=None):
     input, d = _softmax_input(input, dim, dtype, "softmax")
     return Softmax.apply(input, d)
 
 
+@numpy_names
 def log_softmax(input, dim, dtype=None):
     input, d = _softmax_input(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(input, d)
 
 
-def cumsum(input, dim, *, dtype=None):
+@numpy_names
+def cumsum(input, dim, *, dtype=None, out=None):
+    if out is not None:
+        return write_out(out, "cumsum", cumsum, input, dim, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype)
     return CumSum.apply(input, normalize_dim(dim, input._data.ndim))
 
 
-def cumprod(input, dim, *, dtype=None):
+@numpy_names
+def cumprod(input, dim, *, dtype=None, out=None):
     """The running product along ``dim`` (integers and bools multiply as int64, as PyTorch)."""
+    if out is not None:
+        return write_out(out, "cumprod", cumprod, input, dim, dtype=dtype)
     if dtype is not None:
         input = input.to(dtype)
     return CumProd.apply(input, normalize_dim(dim, input._data.ndim))
@@ -453,21 +496,29 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return Norm.apply(input, float(p), dims, keepdim)
 
 
-def all(input, dim=None, keepdim=False):
+@numpy_names
+def all(input, dim=None, keepdim=False, *, out=None):
+    if out is not None:
+        return write_out(out, "all", all, input, dim, keepdim)
     dims = normalize_dims(dim, input._data.ndim)
     return wrap(input._data.astype(bool, copy=False).all(axis=dims, keepdims=keepdim))
 
 
-def any(input, dim=None, keepdim=False):
+@numpy_names
+def any(input, dim=None, keepdim=False, *, out=None):
+    if out is not None:
+        return write_out(out, "any", any, input, dim, keepdim)
     dims = normalize_dims(dim, input._data.ndim)
     return wrap(input._data.astype(bool, copy=False).any(axis=dims, keepdims=keepdim))
 
 
+@numpy_names
 def count_nonzero(input, dim=None):
     dims = normalize_dims(dim, input._data.ndim)
     return wrap((input._data != 0).sum(axis=dims).astype(dtypes.int64.numpy))
 
 
+@numpy_names
 def sort(input, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim``; values carry the gradient through gather."""
     d = normalize_dim(dim, input._data.ndim)
@@ -479,10 +530,12 @@ def sort(input, dim=-1, descending=False, stable=False):
     return sort_type(input.gather(d, indices), indices)
 
 
+@numpy_names
 def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
+@numpy_names
 def topk(input, k, dim=-1, largest=True, sorted=True):
     d = normalize_dim(dim, input._data.ndim)
     size = input._data.shape[d] if input._data.ndim else 1

@@ -1,6 +1,8 @@
 """Image transforms with torchvision's API: ``ToTensor``, ``Normalize``, ``Compose``, ``Lambda``,
-``Pad``, ``CenterCrop``, ``RandomCrop``, ``RandomHorizontalFlip``, ``Resize``, ``RandomRotation``,
-and their functional forms (``pad``, ``crop``, ``center_crop``, ``hflip``, ``resize``, ``rotate``).
+``Pad``, ``CenterCrop``, ``RandomCrop``, ``RandomHorizontalFlip``, ``Resize``,
+``RandomResizedCrop``, ``RandomRotation``, the colour transforms (``Grayscale``,
+``RandomGrayscale``, ``ColorJitter``, from ``_color``), and their functional forms (``pad``,
+``crop``, ``center_crop``, ``hflip``, ``resize``, ``resized_crop``, ``rotate``, ``adjust_*``...).
 
 Images may be PIL images (when Pillow is installed), uint8 NumPy arrays (HxW or HxWxC) or
 tensors (..., C, H, W). Geometric transforms of tensors work on the values and are not recorded by
@@ -27,25 +29,12 @@ import numpy as np
 from .. import _backend as backend, _dtypes as dtypes
 from .._creation import as_tensor
 from ..nn.functional import interpolate
-from ..random import generator_for
 from .._tensor import Tensor
-
-
-def _pil_image_module():
-    try:
-        from PIL import Image
-    except ImportError:  # Pillow is optional
-        return None
-    return Image
-
-
-def _is_pil_image(img):
-    Image = _pil_image_module()
-    return Image is not None and isinstance(img, Image.Image)
-
-
-def _rng():
-    return generator_for("cpu")
+from ._color import (  # noqa: F401 - the colour transforms' public home is this module, as in torchvision
+    ColorJitter, Grayscale, RandomGrayscale, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation,
+    rgb_to_grayscale, to_grayscale,
+)
+from ._image import _is_pil_image, _pil_image_module, _RandomTransform, _rng, _unwrap, get_dimensions
 
 
 # -- conversions -----------------------------------------------------------------------------------
@@ -238,28 +227,6 @@ def _interpolation(interpolation):
     if isinstance(interpolation, str):
         return InterpolationMode(interpolation)
     raise TypeError("Argument interpolation should be a InterpolationMode or a corresponding Pillow integer constant")
-
-
-def _unwrap(img, batched_input=False):
-    """(array, height axis, rewrap) for an array or a tensor: its pixels and how to give a result back."""
-    if isinstance(img, Tensor):
-        return img._data, img._data.ndim - 2, Tensor._make
-    if isinstance(img, np.ndarray):
-        return img, 1 if batched_input else 0, lambda array: array
-    raise TypeError(f"img should be PIL Image, ndarray or Tensor. Got {type(img)}")
-
-
-def get_dimensions(img):
-    """[channels, height, width] of a PIL image, an HxW(xC) array or a (..., C, H, W) tensor."""
-    if _is_pil_image(img):
-        return [len(img.getbands()), img.size[1], img.size[0]]
-    if isinstance(img, Tensor):
-        if img.ndim < 2:
-            raise TypeError("Tensor is not a torch image.")
-        return [1 if img.ndim == 2 else img.shape[-3], img.shape[-2], img.shape[-1]]
-    if isinstance(img, np.ndarray):
-        return [1 if img.ndim == 2 else img.shape[2], img.shape[0], img.shape[1]]
-    raise TypeError(f"img should be PIL Image, ndarray or Tensor. Got {type(img)}")
 
 
 def _spatial_index(array, h_axis, rows, cols):
@@ -496,18 +463,6 @@ class CenterCrop:
         return f"{type(self).__name__}(size={self.size})"
 
 
-class _RandomTransform:
-    """A transform driven by ``draws`` uniform floats per image (see the module docstring)."""
-
-    draws = 1
-
-    def __call__(self, img):
-        return self.apply(img, _rng().random(self.draws))
-
-    def batch(self, images):
-        return self.apply_batch(images, _rng().random((len(images), self.draws)))
-
-
 class RandomHorizontalFlip(_RandomTransform):
     """Mirror left-right with probability ``p``."""
 
@@ -711,6 +666,71 @@ class Resize:
     def __repr__(self):
         return (f"{type(self).__name__}(size={self.size}, interpolation={self.interpolation.value}, "
                 f"max_size={self.max_size}, antialias={self.antialias})")
+
+
+def resized_crop(img, top, left, height, width, size, interpolation=InterpolationMode.BILINEAR, antialias=True):
+    """``crop`` then ``resize`` to ``size``."""
+    return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
+
+
+class RandomResizedCrop(_RandomTransform):
+    """Crop a random window (its area a ``scale`` fraction of the image's, its aspect ratio
+    log-uniform in ``ratio``) and resize it to ``size``, as torchvision's.
+
+    Up to ten windows are tried (four uniform draws each: area, ratio, top, left); when none
+    fits, the centre crop of the ratio nearest the image's is taken."""
+
+    draws = 40
+    batch = None  # each image gets its own window size: per image only
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0), interpolation=InterpolationMode.BILINEAR,
+                 antialias=True):
+        self.size = tuple(_setup_size(size, error_msg="Please provide only two dimensions (h, w) for size."))
+        if not isinstance(scale, Sequence):
+            raise TypeError("Scale should be a sequence")
+        if not isinstance(ratio, Sequence):
+            raise TypeError("Ratio should be a sequence")
+        if (scale[0] > scale[1]) or (ratio[0] > ratio[1]):
+            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+        self.interpolation = _interpolation(interpolation)
+        self.antialias = antialias
+        self.scale = scale
+        self.ratio = ratio
+
+    @staticmethod
+    def get_params(img, scale, ratio, uniforms=None):
+        """(top, left, height, width) of a random window of ``img`` (drawn from tinytorch's
+        default generator unless ``uniforms`` are given)."""
+        uniforms = _rng().random(RandomResizedCrop.draws) if uniforms is None else uniforms
+        _, height, width = get_dimensions(img)
+        area = height * width
+        log_low, log_high = math.log(ratio[0]), math.log(ratio[1])
+        for attempt in range(10):
+            u_area, u_ratio, u_top, u_left = uniforms[4 * attempt : 4 * attempt + 4]
+            target_area = area * (scale[0] + u_area * (scale[1] - scale[0]))
+            aspect_ratio = math.exp(log_low + u_ratio * (log_high - log_low))
+            w = int(round(math.sqrt(target_area * aspect_ratio)))
+            h = int(round(math.sqrt(target_area / aspect_ratio)))
+            if 0 < w <= width and 0 < h <= height:
+                return int(u_top * (height - h + 1)), int(u_left * (width - w + 1)), h, w
+        in_ratio = float(width) / float(height)  # no window fitted: the centre crop
+        if in_ratio < min(ratio):
+            w, h = width, int(round(width / min(ratio)))
+        elif in_ratio > max(ratio):
+            h, w = height, int(round(height * max(ratio)))
+        else:
+            w, h = width, height
+        return (height - h) // 2, (width - w) // 2, h, w
+
+    def apply(self, img, uniforms):
+        top, left, height, width = self.get_params(img, self.scale, self.ratio, uniforms)
+        return resized_crop(img, top, left, height, width, list(self.size), self.interpolation, antialias=self.antialias)
+
+    def __repr__(self):
+        scale = tuple(round(s, 4) for s in self.scale)
+        ratio = tuple(round(r, 4) for r in self.ratio)
+        return (f"{type(self).__name__}(size={self.size}, scale={scale}, ratio={ratio}, "
+                f"interpolation={self.interpolation.value}, antialias={self.antialias})")
 
 
 # -- rotation -------------------------------------------------------------------------------------

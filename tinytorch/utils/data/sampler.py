@@ -21,6 +21,19 @@ def _numpy_rng(generator):
     return _random.generator_for("cpu", generator)
 
 
+# Draws with replacement are made this many at a time, as they are consumed (PyTorch draws 32 at a
+# time): ``num_samples`` may be far larger than memory (``RandomSampler(..., num_samples=10**10)``).
+_CHUNK = 1024
+
+
+def _chunks(total):
+    """The sizes of the successive draws that make up ``total`` samples."""
+    while total > 0:
+        count = min(total, _CHUNK)
+        yield count
+        total -= count
+
+
 _T_co = typing.TypeVar("_T_co", covariant=True)
 
 
@@ -75,7 +88,8 @@ class RandomSampler(Sampler):
             generator = _random.Generator().manual_seed(_draw_seed())
         rng = _numpy_rng(generator)
         if self.replacement:
-            yield from rng.integers(0, n, size=self.num_samples).tolist()
+            for count in _chunks(self.num_samples):
+                yield from rng.integers(0, n, size=count).tolist()
         else:
             for _ in range(self.num_samples // n):
                 yield from rng.permutation(n).tolist()
@@ -129,8 +143,16 @@ class WeightedRandomSampler(Sampler):
         if not self.replacement and self.num_samples > np.count_nonzero(weights):
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
         rng = _numpy_rng(self.generator)
-        drawn = rng.choice(len(weights), size=self.num_samples, replace=self.replacement, p=weights / weights.sum())
-        yield from drawn.tolist()
+        if not self.replacement:  # at most one index per non-zero weight: no more than the dataset holds
+            yield from rng.choice(len(weights), size=self.num_samples, replace=False, p=weights / weights.sum()).tolist()
+            return
+        # With replacement the draws come in chunks (PyTorch draws them all at once): each uniform
+        # number falls in one index's share of the cumulative weights. Dividing by the last sum
+        # makes it exactly 1, so every draw (< 1) lands on an index with a non-zero weight.
+        cumulative = np.cumsum(weights)
+        cumulative /= cumulative[-1]
+        for count in _chunks(self.num_samples):
+            yield from np.searchsorted(cumulative, rng.random(count), side="right").tolist()
 
     def __len__(self):
         return self.num_samples
