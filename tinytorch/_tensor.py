@@ -563,6 +563,17 @@ class Tensor:
     def __rmod__(self, other):
         return _ops.remainder(other, self)
 
+    def remainder(self, other):
+        """Python's modulus: the result takes the divisor's sign (``fmod`` takes the dividend's)."""
+        return _ops.remainder(self, other)
+
+    def fmod(self, other):
+        """C's fmod: the result takes the dividend's sign."""
+        return _ops.fmod(self, other)
+
+    def floor_divide(self, other):
+        return _ops.floor_divide(self, other)
+
     @_binary
     def __pow__(self, exponent):
         return _ops.pow(self, exponent)
