@@ -739,6 +739,24 @@ class Tensor:
     def lerp(self, end, weight):
         return _ops.lerp(self, end, weight)
 
+    def erf(self):
+        return _ops.nn_ops.erf(self)
+
+    def erfinv(self):
+        return _ops.erfinv(self)
+
+    def lgamma(self):
+        return _ops.lgamma(self)
+
+    def digamma(self):
+        return _ops.digamma(self)
+
+    def polygamma(self, n):
+        return _ops.polygamma(n, self)
+
+    def xlogy(self, other):
+        return _ops.xlogy(self, other)
+
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.sum(self, dim, keepdim, dtype=dtype)
 
@@ -1053,6 +1071,18 @@ class Tensor:
 
     def lerp_(self, end, weight):
         return _ops.inplace(self, _ops.lerp, end, weight)
+
+    def lgamma_(self):
+        return _ops.inplace(self, _ops.lgamma)
+
+    def digamma_(self):
+        return _ops.inplace(self, _ops.digamma)
+
+    def erfinv_(self):
+        return _ops.inplace(self, _ops.erfinv)
+
+    def xlogy_(self, other):
+        return _ops.inplace(self, _ops.xlogy, other)
 
     def addcmul_(self, tensor1, tensor2, *, value=1):
         return _ops.inplace(self, _ops.addcmul, tensor1, tensor2, value=value)
