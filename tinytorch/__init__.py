@@ -30,6 +30,7 @@ from ._matrix_functions import (
 from ._ops._util import promote as _promote
 from ._ops.nn_ops import erf
 from .serialization import save, load
+from . import distributions
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)

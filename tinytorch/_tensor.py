@@ -1158,6 +1158,12 @@ class Size(tuple):
         result = tuple.__getitem__(self, item)
         return Size(result) if isinstance(item, slice) else result
 
+    def __add__(self, other):  # Size + tuple and tuple + Size are Sizes, as in PyTorch
+        return Size(tuple.__add__(self, other)) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(other, self)) if isinstance(other, tuple) else NotImplemented
+
 
 def _to_array(data):
     """A NumPy array from nested lists, numbers, arrays or tensors."""
