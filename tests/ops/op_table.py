@@ -1231,3 +1231,34 @@ OPS += [
     OpInfo("linalg_solve_triangular", lambda lib, a, b, **kw: lib.linalg.solve_triangular(a, b, **kw),
            _solve_triangular_sample, differentiable=(0, 1)),
 ]
+
+
+# -- likelihood losses (composites in nn/_functional_losses.py) -------------------------------------
+def _gaussian_nll_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    kind = draw(st.sampled_from(["same", "last_dim_dropped", "one_broadcast_dim"]))
+    if kind == "same":
+        var_shape = shape
+    elif kind == "last_dim_dropped":
+        var_shape = shape[:-1]
+    else:
+        ones = draw(st.integers(0, len(shape) - 1))
+        var_shape = tuple(1 if i == ones else s for i, s in enumerate(shape))
+    return ([values(rng, shape), values(rng, shape), values(rng, var_shape, 0.3, 2.0)],
+            {"full": draw(st.booleans()), "reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+
+
+def _poisson_nll_sample(draw, rng):
+    shape = draw(SHAPES)
+    log_input = draw(st.booleans())
+    x = values(rng, shape, -1.5, 1.5) if log_input else values(rng, shape, 0.3, 3.0)
+    target = rng.integers(0, 6, size=shape).astype(np.float64)
+    return [x, target], {"log_input": log_input, "full": draw(st.booleans()),
+                         "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+OPS += [
+    OpInfo("gaussian_nll_loss", lambda lib, x, t, v, **kw: lib.nn.functional.gaussian_nll_loss(x, t, v, **kw),
+           _gaussian_nll_sample, differentiable=(0, 1, 2)),
+    OpInfo("poisson_nll_loss", lambda lib, x, t, **kw: lib.nn.functional.poisson_nll_loss(x, t, **kw), _poisson_nll_sample),
+]
