@@ -55,8 +55,8 @@ def test_gaussian_nll_loss_clamps_tiny_variances_but_passes_their_gradient():
     var = np.array([0.0, 1e-9, 0.5, 1e-3])
     x, t = np.array([0.1, -0.2, 0.3, 0.4]), np.zeros(4)
     for eps in (1e-6, 1e-2):
-        _compare(torch, lambda *a: F.gaussian_nll_loss(*a, eps=eps, reduction="none"),
-                 lambda *a: torch.nn.functional.gaussian_nll_loss(*a, eps=eps, reduction="none"), [x, t, var], (0, 2))
+        _compare(torch, lambda *a, eps=eps: F.gaussian_nll_loss(*a, eps=eps, reduction="none"),
+                 lambda *a, eps=eps: torch.nn.functional.gaussian_nll_loss(*a, eps=eps, reduction="none"), [x, t, var], (0, 2))
 
 
 def test_gaussian_nll_loss_module():
@@ -124,7 +124,7 @@ def test_poisson_nll_loss_errors():
     torch = pytest.importorskip("torch")
     for call in [lambda L: L.nn.functional.poisson_nll_loss(L.zeros(3), L.zeros(3), reduction="avg"),
                  lambda L: L.nn.functional.poisson_nll_loss(L.zeros(4, 3), L.zeros(5))]:
-        assert_same_error(lambda: call(tinytorch), lambda: call(torch))
+        assert_same_error(lambda call=call: call(tinytorch), lambda call=call: call(torch))
 
 
 def test_poisson_nll_loss_is_the_poisson_log_likelihood():
