@@ -5,7 +5,7 @@ validate their arguments and the values they score."""
 
 import numpy as np
 
-from .. import _creation as creation, _dtypes as dtypes, _ops as ops, linalg as _linalg
+from .. import _creation, _dtypes, _ops, linalg as _linalg
 
 __all__ = [
     "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property", "greater_than",
@@ -353,7 +353,7 @@ class _Square(Constraint):
     event_dim = 2
 
     def check(self, value):
-        return creation.full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=dtypes.bool,
+        return _creation.full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=_dtypes.bool,
                              device=value.device)
 
 
@@ -364,7 +364,7 @@ class _Symmetric(_Square):
         square_check = super().check(value)
         if not bool(square_check.all()):
             return square_check
-        return ops.isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
+        return _ops.isclose(value, value.mT, atol=1e-6).all(-2).all(-1)
 
 
 class _PositiveSemidefinite(_Symmetric):
@@ -417,7 +417,7 @@ class _Cat(Constraint):
         for constraint, length in zip(self.cseq, self.lengths):
             checks.append(constraint.check(value.narrow(self.dim, start, length)))
             start = start + length
-        return ops.cat(checks, self.dim)
+        return _ops.cat(checks, self.dim)
 
 
 class _Stack(Constraint):
@@ -445,7 +445,7 @@ class _Stack(Constraint):
         if not -value.dim() <= self.dim < value.dim():
             raise AssertionError(f"dim {self.dim} out of range for value with {value.dim()} dimensions")
         slices = value.unbind(self.dim)
-        return ops.stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
+        return _ops.stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
 
 
 # Public interface, as PyTorch names it.

@@ -5,9 +5,9 @@ import math
 import warnings
 from functools import total_ordering
 
-from .. import _creation as creation, _ops as ops, autograd, linalg as _linalg
+from .. import _creation, _ops, autograd as _autograd, linalg as _linalg
 from .._ops.nn_ops import erf as _erf
-from ..nn import functional as F
+from ..nn import functional as _F
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical
@@ -91,7 +91,7 @@ def _dispatch_kl(type_p, type_q):
 
 
 def _infinite_like(tensor):
-    return creation.full_like(tensor, math.inf)
+    return _creation.full_like(tensor, math.inf)
 
 
 def _batch_trace_XXT(bmat):
@@ -118,10 +118,10 @@ def kl_divergence(p, q):
 # -- same family ---------------------------------------------------------------------------------
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p, q):
-    t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
-    t1 = ops.where(p.probs == 0, 0.0, ops.where(q.probs == 0, math.inf, t1))
-    t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
-    t2 = ops.where(p.probs == 1, 0.0, ops.where(q.probs == 1, math.inf, t2))
+    t1 = p.probs * (_F.softplus(-q.logits) - _F.softplus(-p.logits))
+    t1 = _ops.where(p.probs == 0, 0.0, _ops.where(q.probs == 0, math.inf, t1))
+    t2 = (1 - p.probs) * (_F.softplus(q.logits) - _F.softplus(p.logits))
+    t2 = _ops.where(p.probs == 1, 0.0, _ops.where(q.probs == 1, math.inf, t2))
     return t1 + t2
 
 
@@ -130,14 +130,14 @@ def _kl_binomial_binomial(p, q):
     if bool((p.total_count < q.total_count).any()):
         raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
-    return ops.where(p.total_count > q.total_count, math.inf, kl)
+    return _ops.where(p.total_count > q.total_count, math.inf, kl)
 
 
 @register_kl(Categorical, Categorical)
 def _kl_categorical_categorical(p, q):
     t = p.probs * (p.logits - q.logits)
-    t = ops.where((q.probs == 0).expand_as(t), math.inf, t)
-    t = ops.where((p.probs == 0).expand_as(t), 0.0, t)
+    t = _ops.where((q.probs == 0).expand_as(t), math.inf, t)
+    t = _ops.where((p.probs == 0).expand_as(t), 0.0, t)
     return t.sum(-1)
 
 
@@ -157,7 +157,7 @@ def _kl_expfamily_expfamily(p, q):
     p_nparams = [np.detach().requires_grad_() for np in p._natural_params]
     q_nparams = q._natural_params
     lg_normal = p._log_normalizer(*p_nparams)
-    gradients = autograd.grad(lg_normal.sum(), p_nparams, create_graph=True)
+    gradients = _autograd.grad(lg_normal.sum(), p_nparams, create_graph=True)
     result = q._log_normalizer(*q_nparams) - lg_normal
     for pnp, qnp, g in zip(p_nparams, q_nparams, gradients):
         result = result - _sum_rightmost((qnp - pnp) * g, len(q.event_shape))
@@ -168,7 +168,7 @@ def _kl_expfamily_expfamily(p, q):
 def _kl_laplace_laplace(p, q):
     scale_ratio = p.scale / q.scale
     loc_abs_diff = (p.loc - q.loc).abs()
-    return -scale_ratio.log() + loc_abs_diff / q.scale + scale_ratio * ops.exp(-loc_abs_diff / p.scale) - 1
+    return -scale_ratio.log() + loc_abs_diff / q.scale + scale_ratio * _ops.exp(-loc_abs_diff / p.scale) - 1
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
@@ -177,7 +177,7 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
         raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be computed")
     half_term1 = (q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
                   - p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1))
-    combined_batch_shape = tuple(ops.broadcast_shapes(tuple(q._unbroadcasted_scale_tril.shape[:-2]),
+    combined_batch_shape = tuple(_ops.broadcast_shapes(tuple(q._unbroadcasted_scale_tril.shape[:-2]),
                                                       tuple(p._unbroadcasted_scale_tril.shape[:-2])))
     n = p.event_shape[0]
     q_scale_tril = q._unbroadcasted_scale_tril.expand(combined_batch_shape + (n, n))
@@ -216,7 +216,7 @@ def _kl_transformed_transformed(p, q):
 @register_kl(Uniform, Uniform)
 def _kl_uniform_uniform(p, q):
     result = ((q.high - q.low) / (p.high - p.low)).log()
-    return ops.where((q.low > p.low) | (q.high < p.high), math.inf, result)
+    return _ops.where((q.low > p.low) | (q.high < p.high), math.inf, result)
 
 
 @register_kl(Independent, Independent)
@@ -241,7 +241,7 @@ def _kl_exponential_infinity(p, q):
 def _kl_exponential_normal(p, q):
     var_normal = q.scale.pow(2)
     rate_sqr = p.rate.pow(2)
-    t1 = 0.5 * ops.log(rate_sqr * var_normal * 2 * math.pi)
+    t1 = 0.5 * _ops.log(rate_sqr * var_normal * 2 * math.pi)
     t2 = rate_sqr.reciprocal()
     t3 = q.loc / p.rate
     t4 = q.loc.pow(2) * 0.5
@@ -258,7 +258,7 @@ def _kl_laplace_infinity(p, q):
 def _kl_laplace_normal(p, q):
     var_normal = q.scale.pow(2)
     scale_sqr_var_ratio = p.scale.pow(2) / var_normal
-    t1 = 0.5 * ops.log(2 * scale_sqr_var_ratio / math.pi)
+    t1 = 0.5 * _ops.log(2 * scale_sqr_var_ratio / math.pi)
     t2 = 0.5 * p.loc.pow(2)
     t3 = p.loc * q.loc
     t4 = 0.5 * q.loc.pow(2)
@@ -276,8 +276,8 @@ def _kl_normal_laplace(p, q):
     loc_diff = p.loc - q.loc
     scale_ratio = p.scale / q.scale
     loc_diff_scale_ratio = loc_diff / p.scale
-    t1 = ops.log(scale_ratio)
-    t2 = math.sqrt(2 / math.pi) * p.scale * ops.exp(-0.5 * loc_diff_scale_ratio.pow(2))
+    t1 = _ops.log(scale_ratio)
+    t2 = math.sqrt(2 / math.pi) * p.scale * _ops.exp(-0.5 * loc_diff_scale_ratio.pow(2))
     t3 = loc_diff * _erf(math.sqrt(0.5) * loc_diff_scale_ratio)
     return -t1 + (t2 + t3) / q.scale - (0.5 * (1 + math.log(0.5 * math.pi)))
 
@@ -291,7 +291,7 @@ def _kl_poisson_infinity(p, q):
 @register_kl(Uniform, Exponential)
 def _kl_uniform_exponetial(p, q):
     result = q.rate * (p.high + p.low) / 2 - ((p.high - p.low) * q.rate).log()
-    return ops.where(p.low < q.support.lower_bound, math.inf, result)
+    return _ops.where(p.low < q.support.lower_bound, math.inf, result)
 
 
 @register_kl(Uniform, Normal)

@@ -9,8 +9,8 @@ import operator
 
 import numpy as np
 
-from .. import _creation as creation, _ops as ops
-from ..nn import functional as F
+from .. import _creation, _ops
+from ..nn import functional as _F
 from . import constraints
 from .utils import _sum_rightmost, lazy_property
 
@@ -237,7 +237,7 @@ class ComposeTransform(Transform):
 
     def log_abs_det_jacobian(self, x, y):
         if not self.parts:
-            return creation.zeros_like(x)
+            return _creation.zeros_like(x)
         xs = [x]
         for part in self.parts[:-1]:
             xs.append(part(xs[-1]))
@@ -304,7 +304,7 @@ class SigmoidTransform(Transform):
 
     def _call(self, x):
         info = np.finfo(x._data.dtype)
-        return ops.clamp(ops.sigmoid(x), min=float(info.tiny), max=1.0 - float(info.eps))
+        return _ops.clamp(_ops.sigmoid(x), min=float(info.tiny), max=1.0 - float(info.eps))
 
     def _inverse(self, y):
         info = np.finfo(y._data.dtype)
@@ -312,7 +312,7 @@ class SigmoidTransform(Transform):
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
-        return -F.softplus(-x) - F.softplus(x)
+        return -_F.softplus(-x) - _F.softplus(x)
 
 
 class AffineTransform(Transform):
@@ -376,16 +376,16 @@ class AffineTransform(Transform):
         shape = x.shape
         scale = self.scale
         if isinstance(scale, numbers.Number):
-            result = creation.full_like(x, math.log(abs(scale)))
+            result = _creation.full_like(x, math.log(abs(scale)))
         else:
-            result = ops.abs(scale).log()
+            result = _ops.abs(scale).log()
         if self.event_dim:
             result = result.reshape(tuple(result.size()[: -self.event_dim]) + (-1,)).sum(-1)
             shape = shape[: -self.event_dim]
         return result.expand(shape)
 
     def forward_shape(self, shape):
-        return ops.broadcast_shapes(tuple(shape), tuple(getattr(self.loc, "shape", ())), tuple(getattr(self.scale, "shape", ())))
+        return _ops.broadcast_shapes(tuple(shape), tuple(getattr(self.loc, "shape", ())), tuple(getattr(self.scale, "shape", ())))
 
     def inverse_shape(self, shape):
-        return ops.broadcast_shapes(tuple(shape), tuple(getattr(self.loc, "shape", ())), tuple(getattr(self.scale, "shape", ())))
+        return _ops.broadcast_shapes(tuple(shape), tuple(getattr(self.loc, "shape", ())), tuple(getattr(self.scale, "shape", ())))

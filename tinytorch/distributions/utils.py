@@ -5,9 +5,9 @@ from functools import update_wrapper
 
 import numpy as np
 
-from .. import _creation as creation, _dtypes as dtypes, _ops as ops
+from .. import _creation, _dtypes, _ops
 from .._tensor import Tensor
-from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad as _enable_grad
 
 euler_constant = 0.57721566490153286060  # the Euler-Mascheroni constant
 
@@ -25,18 +25,18 @@ def broadcast_all(*values):
             "Input arguments must all be instances of Number, tinytorch.Tensor or objects implementing __torch_function__."
         )
     if not all(isinstance(v, Tensor) for v in values):
-        options = {"dtype": dtypes.get_default_dtype()}
+        options = {"dtype": _dtypes.get_default_dtype()}
         for value in values:
             if isinstance(value, Tensor):
                 options = {"dtype": value.dtype, "device": value.device}
                 break
-        values = [v if isinstance(v, Tensor) else creation.tensor(v, **options) for v in values]
-    return ops.broadcast_tensors(*values)
+        values = [v if isinstance(v, Tensor) else _creation.tensor(v, **options) for v in values]
+    return _ops.broadcast_tensors(*values)
 
 
 def _standard_normal(shape, dtype, device):
     """N(0, 1) draws of ``shape`` from the device's generator."""
-    return creation.empty(tuple(shape), dtype=dtype, device=device).normal_()
+    return _creation.empty(tuple(shape), dtype=dtype, device=device).normal_()
 
 
 def _sum_rightmost(value, dim):
@@ -54,8 +54,8 @@ def _finfo(tensor):
 def logits_to_probs(logits, is_binary=False):
     """Probabilities from logits: sigmoid (binary, log-odds) or softmax over the last dim."""
     if is_binary:
-        return ops.sigmoid(logits)
-    return ops.softmax(logits, dim=-1)
+        return _ops.sigmoid(logits)
+    return _ops.softmax(logits, dim=-1)
 
 
 def clamp_probs(probs):
@@ -82,7 +82,7 @@ class lazy_property:
     def __get__(self, instance, obj_type=None):
         if instance is None:
             return _lazy_property_and_property(self.wrapped)
-        with enable_grad():
+        with _enable_grad():
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
@@ -96,7 +96,7 @@ class _lazy_property_and_property(lazy_property, property):
 
 
 def _tril_mask(n, diag, device):
-    arange = creation.arange(n, device=device)
+    arange = _creation.arange(n, device=device)
     return arange < arange.view(-1, 1) + (diag + 1)
 
 
@@ -122,5 +122,5 @@ def vec_to_tril_matrix(vec, diag=0):
     mask = (np.arange(n) < np.arange(n)[:, None] + (diag + 1)).reshape(-1)
     index = np.zeros(n * n, dtype=np.int64)
     index[mask] = np.arange(int(mask.sum()))
-    taken = vec.index_select(-1, creation.tensor(index, device=vec.device))
-    return (taken * creation.tensor(mask, dtype=vec.dtype, device=vec.device)).reshape(tuple(vec.shape[:-1]) + (n, n))
+    taken = vec.index_select(-1, _creation.tensor(index, device=vec.device))
+    return (taken * _creation.tensor(mask, dtype=vec.dtype, device=vec.device)).reshape(tuple(vec.shape[:-1]) + (n, n))
