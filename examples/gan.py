@@ -8,7 +8,7 @@ G(z); G minimizes the BCE of "real" on G(z) (the non-saturating loss). Both are 
 Adam (lr 2e-4, beta1 0.5, as DCGAN). After each epoch a grid of G's digits from a fixed z is
 written with ``make_grid`` / ``save_image``.
 
-Run: python examples/gan.py [--epochs 20 --device cpu --out runs/gan]
+Run: python examples/gan.py [--epochs 15 --device cpu --out runs/gan]
 """
 
 import argparse
@@ -50,7 +50,7 @@ def load_mnist(root, train, subset=None):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="An MLP GAN on MNIST with tinytorch.")
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--latent", type=int, default=64)
