@@ -37,6 +37,8 @@ def test_every_public_name_is_pytorchs():
     ("autograd", {"trace"}),  # the tool that records what autograd does (docs/tools.md)
     ("cuda", set()), ("utils.data", set()), ("sparse", set()),
     ("multiprocessing", set()), ("linalg", set()), ("backends", set()), ("backends.mps", set()), ("backends.cuda", set()), ("serialization", set()),
+    ("distributions", set()), ("distributions.constraints", set()), ("distributions.transforms", set()),
+    ("distributions.kl", set()), ("distributions.utils", set()),
 ])
 def test_subpackages_hold_pytorchs_names(name, extras):
     torch = pytest.importorskip("torch")

@@ -33,6 +33,7 @@ from ._matrix_functions import (
 from ._ops._util import promote as _promote
 from ._ops.nn_ops import erf
 from .serialization import save, load
+from . import distributions
 
 def get_default_device():
     """The device factories create tensors on when given none (``set_default_device``)."""

@@ -339,6 +339,16 @@ def sparse_module(array):
     return sparse
 
 
+def special_module(array):
+    """``scipy.special`` for NumPy arrays, ``cupyx.scipy.special`` for CuPy ones: what the special
+    functions (lgamma, digamma, polygamma, erfinv) run on."""
+    if array.__class__ is not np.ndarray and is_cuda_array(array):
+        import cupyx.scipy.special as special
+    else:
+        import scipy.special as special
+    return special
+
+
 def reduce_sum(array, axis=None, keepdims=False, dtype=None):
     """``array.sum(...)`` minus NumPy's Python-level wrapper: every reduction's hot path."""
     if array.__class__ is np.ndarray:

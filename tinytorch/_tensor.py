@@ -792,6 +792,24 @@ class Tensor:
     def lerp(self, end, weight):
         return _ops.lerp(self, end, weight)
 
+    def erf(self):
+        return _ops.nn_ops.erf(self)
+
+    def erfinv(self):
+        return _ops.erfinv(self)
+
+    def lgamma(self):
+        return _ops.lgamma(self)
+
+    def digamma(self):
+        return _ops.digamma(self)
+
+    def polygamma(self, n):
+        return _ops.polygamma(n, self)
+
+    def xlogy(self, other):
+        return _ops.xlogy(self, other)
+
     @numpy_names
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         return _ops.sum(self, dim, keepdim, dtype=dtype)
@@ -1151,6 +1169,18 @@ class Tensor:
     def lerp_(self, end, weight):
         return _ops.inplace(self, _ops.lerp, end, weight)
 
+    def lgamma_(self):
+        return _ops.inplace(self, _ops.lgamma)
+
+    def digamma_(self):
+        return _ops.inplace(self, _ops.digamma)
+
+    def erfinv_(self):
+        return _ops.inplace(self, _ops.erfinv)
+
+    def xlogy_(self, other):
+        return _ops.inplace(self, _ops.xlogy, other)
+
     def addcmul_(self, tensor1, tensor2, *, value=1):
         return _ops.inplace(self, _ops.addcmul, tensor1, tensor2, value=value)
 
@@ -1224,6 +1254,12 @@ class Size(tuple):
     def __getitem__(self, item):
         result = tuple.__getitem__(self, item)
         return Size(result) if isinstance(item, slice) else result
+
+    def __add__(self, other):  # Size + tuple and tuple + Size are Sizes, as in PyTorch
+        return Size(tuple.__add__(self, other)) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(other, self)) if isinstance(other, tuple) else NotImplemented
 
 
 def _to_array(data):
