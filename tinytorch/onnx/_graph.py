@@ -71,7 +71,7 @@ class Graph:
 
     def constant(self, array, hint="constant"):
         name = self.fresh(hint)
-        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.array(array, order="C"), name))
         return name
 
     def int64s(self, values):
@@ -120,7 +120,7 @@ class Graph:
 
     def array_input(self, array_a, array_b, what):
         """An index array of argument ``what``: an input's (or an op's) data, or a constant."""
-        name_a, name_b = self.arrays[0].get(id(array_a)), self.arrays[1].get(id(array_b))
+        name_a, name_b = self.arrays[0].get(id(array_a), (None,))[0], self.arrays[1].get(id(array_b), (None,))[0]
         if name_a is not None or name_b is not None:
             if name_a != name_b:
                 self.fail(f"its {what} comes from different tensors in the two runs")
@@ -130,7 +130,7 @@ class Graph:
     # -- resolving recorded tensors -------------------------------------------------------------
     def bind(self, trace, tensor, name, version):
         self.values[trace][id(tensor)] = [name, version, tensor]
-        self.arrays[trace][id(tensor._data)] = name
+        self.arrays[trace][id(tensor._data)] = (name, tensor, version)
 
     def tensor(self, tensor_a, tensor_b, version_a, version_b, what):
         name_a = self._lookup(0, tensor_a, version_a, what)
@@ -163,6 +163,10 @@ class Graph:
     def _lookup(self, trace, tensor, version, what):
         entry = self.values[trace].get(id(tensor))
         if entry is None:
+            # A detached tensor: the same array and version counter as a recorded one, unchanged.
+            name, owner, bound = self.arrays[trace].get(id(tensor._data), (None, None, None))
+            if owner is not None and owner._version is tensor._version and version == bound:
+                return name
             return None
         name, bound = entry[0], entry[1]
         if version == bound:
