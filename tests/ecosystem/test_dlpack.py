@@ -112,8 +112,10 @@ def test_cupy_both_ways_zero_copy():
 def test_jax_both_ways():
     jax = pytest.importorskip("jax", reason="JAX is not installed")
     jnp = jax.numpy
-    tensor = tinytorch.from_dlpack(jnp.arange(4.0))  # JAX arrays are immutable: a read is the proof
-    assert tensor.tolist() == [0.0, 1.0, 2.0, 3.0]
+    array = jnp.arange(4.0)
+    tensor = tinytorch.from_dlpack(array)  # JAX arrays are immutable: the shared address is the proof
+    assert tensor.tolist() == [0.0, 1.0, 2.0, 3.0] and tensor._data.ctypes.data == array.unsafe_buffer_pointer()
+    # JAX copies what it takes in unless the memory has the alignment XLA wants.
     ours = tinytorch.arange(3.0)
     theirs = jnp.from_dlpack(ours)
     assert theirs.tolist() == [0.0, 1.0, 2.0]
