@@ -13,12 +13,11 @@ import tinytorch.nn as nn
 from tests.test_examples import load
 
 pytest.importorskip("tensorboard", reason="the tensorboard package is not installed (pip install 'tinytorch[tensorboard]')")
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
-from tensorboard.backend.event_processing.event_file_loader import EventFileLoader  # noqa: E402
-from tensorboard.compat.proto.event_pb2 import SessionLog  # noqa: E402
-from tensorboard.plugins.hparams import plugin_data_pb2  # noqa: E402
-
-from tinytorch.utils.tensorboard import SummaryWriter  # noqa: E402
+EventAccumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator").EventAccumulator
+EventFileLoader = pytest.importorskip("tensorboard.backend.event_processing.event_file_loader").EventFileLoader
+SessionLog = pytest.importorskip("tensorboard.compat.proto.event_pb2").SessionLog
+plugin_data_pb2 = pytest.importorskip("tensorboard.plugins.hparams.plugin_data_pb2")
+SummaryWriter = pytest.importorskip("tinytorch.utils.tensorboard").SummaryWriter
 
 
 def read(path):

@@ -55,14 +55,13 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     try:
         if isinstance(model, Module):
             model.eval()
-        opaque = lambda m: isinstance(m, _BatchNorm) and not m.training and m.running_mean is not None  # noqa: E731
-        trace_a = _tracing.trace(model, args, kwargs, opaque)
+        trace_a = _tracing.trace(model, args, kwargs, _recorded_whole)
         factors = _factors(dynamic, names)
         args_b = list(args)
         rng = np.random.default_rng(0)
         for position, name in zip(positions, names):
             args_b[position] = _enlarged(args[position], dynamic.get(name, {}), factors, rng)
-        trace_b = _tracing.trace(model, tuple(args_b), kwargs, opaque)
+        trace_b = _tracing.trace(model, tuple(args_b), kwargs, _recorded_whole)
         outputs = _flat_outputs(trace_a.output), _flat_outputs(trace_b.output)
         output_names = _names(output_names, len(outputs[0]), "output", "output_names")
         for name in dynamic:
@@ -92,6 +91,11 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     if f is not None:
         onnx.save(model_proto, f)
     return model_proto
+
+
+def _recorded_whole(module):
+    """Modules recorded as one op: a BatchNorm on running statistics is one BatchNormalization."""
+    return isinstance(module, _BatchNorm) and not module.training and module.running_mean is not None
 
 
 def _split_arguments(args, kwargs):

@@ -124,7 +124,7 @@ def make_image(tensor, rescale=1):
     return Summary.Image(height=height, width=width, colorspace=channels, encoded_image_string=buffer.getvalue())
 
 
-def convert_to_HWC(tensor, input_format):  # noqa: N802 - PyTorch's name
+def convert_to_HWC(tensor, input_format):
     """An (H, W, 3 or 4) array from one laid out as ``input_format`` (NCHW, NHWC, CHW, HWC, HW...)."""
     input_format = input_format.upper()
     if len(set(input_format)) != len(input_format):
