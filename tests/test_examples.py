@@ -28,6 +28,24 @@ def test_mnist_mlp_trains_well_above_chance(tmp_path, capsys):
     assert (tmp_path / "predictions.png").exists()
 
 
+def test_mnist_mlp_tensorboard_logs_loss_and_accuracy(tmp_path):
+    """--tensorboard: TensorBoard's own reader finds the loss curve, both accuracies, the weights'
+    histograms and the graph; the test accuracy logged is the one the run printed."""
+    pytest.importorskip("tensorboard", reason="the tensorboard package is not installed")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accuracy = load("mnist_mlp").main([
+        "--epochs", "2", "--train-subset", "1200", "--test-subset", "100", "--no-progress", "--out", str(tmp_path), "--tensorboard",
+    ])
+    run = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"scalars": 0, "histograms": 0})
+    run.Reload()
+    assert [e.step for e in run.Scalars("train/loss")] == [0, 100]  # every 100 batches; 100 batches an epoch
+    assert all(0 < e.value < 5 for e in run.Scalars("train/loss"))
+    assert [e.step for e in run.Scalars("train/accuracy")] == [1, 2] and all(0 < e.value <= 1 for e in run.Scalars("train/accuracy"))
+    assert [(e.step, e.value) for e in run.Scalars("test/accuracy")] == [(2, pytest.approx(accuracy))]
+    assert {"fc1.weight", "fc5.bias"} <= set(run.Tags()["histograms"]) and run.Tags()["graph"]
+
+
 def test_mnist_weights_reload(tmp_path):
     import tinytorch
 

@@ -27,6 +27,8 @@ from .random import (
 from . import accelerator, autograd, cuda, random
 from . import backends, multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
 from . import linalg
+from . import onnx
+from ._dlpack import from_dlpack
 from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )

@@ -165,6 +165,19 @@ def to_device(array, dev):
         return cupy.asarray(array)
 
 
+def from_dlpack(producer, copy=None):
+    """The array behind a DLPack producer (an object with ``__dlpack__``), on the producer's
+    device and sharing its memory (a copy only with ``copy=True``): NumPy for the CPU, CuPy for CUDA."""
+    device_type = int(producer.__dlpack_device__()[0])
+    if device_type == 1:  # kDLCPU
+        return np.from_dlpack(producer) if copy is None else np.from_dlpack(producer, copy=copy)
+    if device_type in (2, 13):  # kDLCUDA, kDLCUDAManaged
+        _check_cuda(device("cuda", int(producer.__dlpack_device__()[1])))
+        array = cupy.from_dlpack(producer)
+        return array.copy() if copy else array
+    raise BufferError(f"tinytorch holds CPU (NumPy) and CUDA (CuPy) arrays; a DLPack tensor on device type {device_type} is neither")
+
+
 def on_device(dev):
     """A context in which new CuPy arrays land on ``dev`` (a no-op for the CPU)."""
     dev = as_device(dev)

@@ -270,10 +270,20 @@ class Tensor:
         array = backend.to_numpy(self._data)
         return array if dtype is None else array.astype(dtype, copy=False)
 
-    def __dlpack__(self, *args, **kwargs):
-        return self._data.__dlpack__(*args, **kwargs)
+    def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule sharing this tensor's memory (what ``from_dlpack`` of NumPy, PyTorch,
+        CuPy or JAX calls); the array library (NumPy or CuPy) writes it."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        if self.is_sparse:
+            raise BufferError("Can't export tensors with layout other than torch.strided")
+        options = {"max_version": max_version, "dl_device": dl_device, "copy": copy}
+        if self.is_cuda and stream not in (None, -1):  # -1: the consumer asks for no synchronization
+            options["stream"] = stream
+        return self._data.__dlpack__(**{key: value for key, value in options.items() if value is not None})
 
     def __dlpack_device__(self):
+        """(DLPack device type, device index): (1, 0) for the CPU, (2, i) for cuda:i."""
         return self._data.__dlpack_device__()
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
