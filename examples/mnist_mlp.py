@@ -1,12 +1,17 @@
 """The lecture's program: a 784-512-256-128-64-10 ReLU MLP trained on MNIST with SGD.
 
 Written as a PyTorch user writes it; only the import line says tinytorch.
-Run: python examples/mnist_mlp.py [--epochs 10 --batch-size 12 --lr 0.01 --device cpu]
+Run: python examples/mnist_mlp.py [--epochs 10 --batch-size 12 --lr 0.01 --device cpu] [--tensorboard]
 
 After each epoch the model, the optimizer, the epoch number and the RNG state are saved to
 OUT/checkpoint.safetensors (``tinytorch.save`` replaces the file atomically, so a crash or Ctrl-C
 mid-save leaves the previous one whole). Ctrl-C stops the run; ``--resume`` continues it from the
 last finished epoch, with the same batches and the same numbers as a run that never stopped.
+
+``--tensorboard`` also logs the training loss (every 100 batches), the accuracy on the training
+batches (each epoch) and on the test set, the weights' histograms and the model's graph to
+OUT/tensorboard, through ``tinytorch.utils.tensorboard.SummaryWriter``: watch them with
+``tensorboard --logdir runs/mnist_mlp``.
 """
 
 import argparse
@@ -55,6 +60,7 @@ def parse_args(argv=None):
     parser.add_argument("--out", default="runs/mnist_mlp", help="folder for the PNGs and the weights")
     parser.add_argument("--no-progress", action="store_true", help="hide the tqdm bars")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
+    parser.add_argument("--tensorboard", action="store_true", help="log loss and accuracy to OUT/tensorboard")
     return parser.parse_args(argv)
 
 
@@ -102,6 +108,7 @@ def main(argv=None):
             print(f"resumed from {checkpoint_path}: {first_epoch} epoch(s) done", flush=True)
         else:
             print(f"no checkpoint at {checkpoint_path}: starting from scratch", flush=True)
+    log = TensorBoardLog(args.out, model, len(trainloader), first_epoch) if args.tensorboard else None
     start = time.perf_counter()
     epoch, batches_done = first_epoch, 0
     try:
@@ -119,15 +126,21 @@ def main(argv=None):
                 batches_done += 1
 
                 running_loss += loss.item()
+                if log is not None:
+                    log.batch(epoch * len(trainloader) + i, loss, outputs, labels)
                 if i % 2000 == 1999:
                     print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 2000:.3f}")
                     losses.append(running_loss / 2000)
                     running_loss = 0.0
             save_checkpoint(checkpoint_path, model, optimizer, epoch + 1, losses)
+            if log is not None:
+                log.epoch(epoch + 1, model)
             print(f"epoch {epoch + 1} took {time.perf_counter() - epoch_start:.1f} s (checkpoint saved)", flush=True)
     except KeyboardInterrupt:
         print(f"\ninterrupted in epoch {epoch + 1} after {batches_done} of {len(trainloader)} batches; {checkpoint_path} "
               f"holds the last finished epoch: rerun with --resume to continue", flush=True)
+        if log is not None:
+            log.close()
         sys.exit(130)  # the shell's code for a run ended by Ctrl-C
     print("Finished Training")
     print(f"training took {time.perf_counter() - start:.1f} s")
@@ -148,10 +161,45 @@ def main(argv=None):
             n_predict += labels.shape[0]
     print(f"n_correct/n_predict: {n_correct}/{n_predict}")
     print(f"Accuracy: {n_correct / n_predict:.3f}")
+    if log is not None:
+        log.close(n_correct / n_predict, args.epochs)
+        print(f"TensorBoard logs in {log.writer.get_logdir()}: tensorboard --logdir {args.out}")
 
     torch.save(model.state_dict(), os.path.join(args.out, "mnist_mlp.safetensors"))
     save_pictures(first_images, first_labels, first_predicted, losses, args.out)
     return n_correct / n_predict
+
+
+class TensorBoardLog:
+    """What --tensorboard logs to OUT/tensorboard: the model's graph, the loss every 100 batches,
+    the accuracy on the training batches each epoch and on the test set at the end, and the
+    weights' histograms. A resumed run hides what its interrupted predecessor logged after the
+    last checkpoint (``purge_step``)."""
+
+    def __init__(self, out, model, batches_per_epoch, first_epoch):
+        from tinytorch.utils.tensorboard import SummaryWriter  # the optional tensorboard package
+
+        self.writer = SummaryWriter(os.path.join(out, "tensorboard"), purge_step=first_epoch * batches_per_epoch or None)
+        self.writer.add_graph(model, torch.zeros(1, 28 * 28, device=next(model.parameters()).device))
+        self.correct = self.seen = 0
+
+    def batch(self, step, loss, outputs, labels):
+        self.correct += int((outputs.argmax(1) == labels).sum())
+        self.seen += labels.shape[0]
+        if step % 100 == 0:
+            self.writer.add_scalar("train/loss", loss.item(), step)
+
+    def epoch(self, epoch, model):
+        self.writer.add_scalar("train/accuracy", self.correct / max(self.seen, 1), epoch)
+        self.correct = self.seen = 0
+        for name, parameter in model.named_parameters():
+            self.writer.add_histogram(name, parameter.detach(), epoch)
+        self.writer.flush()
+
+    def close(self, test_accuracy=None, epoch=None):
+        if test_accuracy is not None:
+            self.writer.add_scalar("test/accuracy", test_accuracy, epoch)
+        self.writer.close()
 
 
 def save_pictures(images, labels, predicted, losses, out):

@@ -34,6 +34,7 @@ NAMESPACES = {
     "torch.utils.data": ("tinytorch.utils.data", None, r"\b(?:data\.)?{name}\b"),
     "torch.autograd": ("tinytorch.autograd", None, r"\bautograd\.{name}\b"),
     "torch.linalg": ("tinytorch.linalg", None, r"\blinalg\.{name}\b"),
+    "torch.distributions": ("tinytorch.distributions", None, r"(?:\bdistributions|\bd|\b_?d\(L\))\.{name}\b"),
 }
 
 
@@ -43,6 +44,7 @@ def torch_names():
     import torch.nn.functional as F
     import torch.nn.init
     import torch.optim.lr_scheduler
+    import torch.distributions
     import torch.utils.data
 
     def public(obj, names=None):
@@ -67,6 +69,7 @@ def torch_names():
         "torch.utils.data": public(torch.utils.data, torch.utils.data.__all__),
         "torch.autograd": public(torch.autograd, torch.autograd.__all__),
         "torch.linalg": [n for n in public(torch.linalg) if callable(getattr(torch.linalg, n))],
+        "torch.distributions": public(torch.distributions, torch.distributions.__all__),
     }, torch.__version__
 
 

@@ -593,7 +593,7 @@ cupyx = types.ModuleType("cupyx")
 cupyx.scatter_add = _scatter_add
 cupyx.allow_synchronize = _allow_synchronize
 cupyx.DeviceSynchronized = DeviceSynchronized
-cupyx.__doc__ = "The fake CuPy's cupyx: scatter_add, allow_synchronize and scipy.sparse."
+cupyx.__doc__ = "The fake CuPy's cupyx: scatter_add, allow_synchronize, scipy.sparse and scipy.special."
 
 
 class _SparseMatrix:
@@ -641,6 +641,22 @@ _scipy.sparse.csr_matrix = _sparse_constructor("csr_matrix")
 cupyx.scipy = _scipy
 
 
+def _special_function(name):
+    """A cupyx.scipy.special function on scipy.special's: device arrays in and out, NumPy arrays refused."""
+    def call(*args):
+        import scipy.special
+
+        return _wrap(np.asarray(getattr(scipy.special, name)(*_unwrap(args))))
+
+    call.__name__ = name
+    return call
+
+
+_scipy.special = types.ModuleType("cupyx.scipy.special")
+for _name in ("gammaln", "digamma", "polygamma", "erfinv", "erf"):
+    setattr(_scipy.special, _name, _special_function(_name))
+
+
 def install():
     """Make ``import cupy`` / ``import cupyx`` give the fake (before tinytorch is imported)."""
     module = sys.modules[__name__]
@@ -651,6 +667,7 @@ def install():
     sys.modules["cupyx"] = cupyx
     sys.modules["cupyx.scipy"] = _scipy
     sys.modules["cupyx.scipy.sparse"] = _scipy.sparse
+    sys.modules["cupyx.scipy.special"] = _scipy.special
 
 
 if __name__ == "__main__":

@@ -28,6 +28,24 @@ def test_mnist_mlp_trains_well_above_chance(tmp_path, capsys):
     assert (tmp_path / "predictions.png").exists()
 
 
+def test_mnist_mlp_tensorboard_logs_loss_and_accuracy(tmp_path):
+    """--tensorboard: TensorBoard's own reader finds the loss curve, both accuracies, the weights'
+    histograms and the graph; the test accuracy logged is the one the run printed."""
+    pytest.importorskip("tensorboard", reason="the tensorboard package is not installed")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accuracy = load("mnist_mlp").main([
+        "--epochs", "2", "--train-subset", "1200", "--test-subset", "100", "--no-progress", "--out", str(tmp_path), "--tensorboard",
+    ])
+    run = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"scalars": 0, "histograms": 0})
+    run.Reload()
+    assert [e.step for e in run.Scalars("train/loss")] == [0, 100]  # every 100 batches; 100 batches an epoch
+    assert all(0 < e.value < 5 for e in run.Scalars("train/loss"))
+    assert [e.step for e in run.Scalars("train/accuracy")] == [1, 2] and all(0 < e.value <= 1 for e in run.Scalars("train/accuracy"))
+    assert [(e.step, e.value) for e in run.Scalars("test/accuracy")] == [(2, pytest.approx(accuracy))]
+    assert {"fc1.weight", "fc5.bias"} <= set(run.Tags()["histograms"]) and run.Tags()["graph"]
+
+
 def test_mnist_weights_reload(tmp_path):
     import tinytorch
 
@@ -93,3 +111,84 @@ def test_mnist_cnn_learns_resumes_and_saves(tmp_path, capsys):
     module.main(["--epochs", "2", "--resume"] + common)
     out = capsys.readouterr().out
     assert "1 epoch(s) done" in out and "Train Epoch: 2 [0/640 (0%)]" in out and "Train Epoch: 1 " not in out
+
+
+# -- the lecture's output types (docs/output_types.md): one example per row ---------------------------
+def test_output_binary_separates_the_moons(tmp_path):
+    result = load("output_binary").main(["--epochs", "60", "--samples", "400", "--no-progress", "--out", str(tmp_path)])
+    assert result["accuracy"] > 0.9
+    assert result["losses"][-1] < 0.5 * result["losses"][0]
+    assert abs(result["test_bce"] - result["test_nll"]) < 1e-4  # BCE is the Bernoulli NLL
+    assert (tmp_path / "output_binary.png").exists() and (tmp_path / "output_binary.safetensors").exists()
+
+
+def test_output_gaussian_learns_the_noise_level(tmp_path):
+    result = load("output_gaussian").main(["--steps", "600", "--samples", "500", "--no-progress", "--out", str(tmp_path)])
+    gaussian, mse = result["gaussian"], result["mse"]
+    assert gaussian["nll"] < mse["nll"] - 0.1  # a variance that follows the noise fits better
+    assert gaussian["nll"] > result["true_nll"] - 0.1  # (and cannot beat the truth by much)
+    assert 0.85 < gaussian["coverage"] <= 1.0
+    assert result["nll_losses"][-1] < result["nll_losses"][0] and result["mse_losses"][-1] < result["mse_losses"][0]
+    for name in ("output_gaussian.png", "output_gaussian_mse.safetensors", "output_gaussian_nll.safetensors"):
+        assert (tmp_path / name).exists()
+
+
+def test_output_mdn_beats_the_average_curve(tmp_path):
+    result = load("output_mdn").main(["--steps", "800", "--samples", "600", "--no-progress", "--out", str(tmp_path)])
+    assert result["mdn_nll"] < result["mse_nll"] - 0.3
+    assert result["mdn_losses"][-1] < result["mdn_losses"][0]
+    assert (tmp_path / "output_mdn.png").exists() and (tmp_path / "output_mdn.safetensors").exists()
+
+
+def test_vae_lowers_the_bound_and_draws_digits(tmp_path):
+    import tinytorch
+
+    module = load("vae")
+    result = module.main(["--epochs", "2", "--train-subset", "2000", "--test-subset", "500", "--no-progress",
+                          "--out", str(tmp_path)])
+    (train_1, test_1), (train_2, test_2) = result["history"]
+    assert test_2 < test_1 < 784 * 0.7  # far below a coin flip per pixel (784 ln 2 = 543 nats)
+    assert train_2 < train_1
+    assert {p.rsplit("/", 1)[-1] for p in result["written"]} == {"vae_samples.png", "vae_reconstructions.png"}
+    model = module.VAE()
+    model.load_state_dict(tinytorch.load(str(tmp_path / "vae.safetensors")))
+    reconstruction, kl = model(tinytorch.rand(3, 784))
+    assert reconstruction.shape == (3,) and bool((kl >= 0).all())
+
+
+def test_gan_trains_both_players(tmp_path):
+    import tinytorch
+
+    module = load("gan")
+    result = module.main(["--epochs", "2", "--train-subset", "1024", "--no-progress", "--out", str(tmp_path)])
+    last = result["history"][-1]
+    assert len(result["history"]) == 2
+    assert 0 < last["d_fake"] < last["d_real"] < 1  # D tells them apart, not perfectly
+    assert (tmp_path / "gan_samples.png").exists() and (tmp_path / "gan_loss.png").exists()
+    G = module.generator()
+    G.load_state_dict(tinytorch.load(str(tmp_path / "gan_generator.safetensors")))
+    images = G(tinytorch.randn(5, 64))
+    assert images.shape == (5, 784) and bool((images.abs() <= 1).all())
+
+
+def test_made_is_autoregressive():
+    """Logit d depends on x_1..x_{d-1} only: its gradient with respect to x_d, x_{d+1}... is zero
+    (and it does depend on some earlier pixel), so sum_d BCE is an exact -log p(x)."""
+    import tinytorch
+
+    model = load("made").MADE(dim=10, hidden=(32, 32), seed=1)
+    x = tinytorch.randint(0, 2, (4, 10)).float().requires_grad_()
+    logits = model(x)
+    for d in range(10):
+        (grad,) = tinytorch.autograd.grad(logits[:, d].sum(), [x], retain_graph=True)
+        assert not grad[:, d:].abs().sum().item(), d
+        if d:
+            assert grad[:, :d].abs().sum().item() > 0, d
+
+
+def test_made_learns_and_samples(tmp_path):
+    result = load("made").main(["--epochs", "1", "--train-subset", "2000", "--test-subset", "500", "--hidden", "100",
+                                "--batch-size", "20", "--lr", "3e-3",
+                                "--samples", "4", "--no-progress", "--out", str(tmp_path)])
+    assert result["test_nll"] < 0.6 * 784 * 0.6931  # well below a coin flip per pixel
+    assert (tmp_path / "made_samples.png").exists() and (tmp_path / "made.safetensors").exists()

@@ -29,7 +29,8 @@ def test_no_internal_module_or_helper_is_public():
 
 def test_every_public_name_is_pytorchs():
     torch = pytest.importorskip("torch")
-    assert public(tinytorch) - set(dir(torch)) == set(EXTRAS)
+    lazy = set(getattr(torch, "_lazy_modules", ()))  # torch.onnx: imported on first use, so not in dir(torch)
+    assert public(tinytorch) - set(dir(torch)) - lazy == set(EXTRAS)
 
 
 @pytest.mark.parametrize("name, extras", [
@@ -37,6 +38,8 @@ def test_every_public_name_is_pytorchs():
     ("autograd", {"trace"}),  # the tool that records what autograd does (docs/tools.md)
     ("cuda", set()), ("utils.data", set()), ("sparse", set()),
     ("multiprocessing", set()), ("linalg", set()), ("backends", set()), ("backends.mps", set()), ("backends.cuda", set()), ("serialization", set()),
+    ("distributions", set()), ("distributions.constraints", set()), ("distributions.transforms", set()),
+    ("distributions.kl", set()), ("distributions.utils", set()),
 ])
 def test_subpackages_hold_pytorchs_names(name, extras):
     torch = pytest.importorskip("torch")
@@ -44,3 +47,15 @@ def test_subpackages_hold_pytorchs_names(name, extras):
     for part in name.split("."):
         ours, theirs = getattr(ours, part), getattr(theirs, part)
     assert public(ours) - set(dir(theirs)) == extras
+
+
+@pytest.mark.parametrize("name, needs", [("onnx", None), ("utils.dlpack", None), ("utils.tensorboard", "tensorboard")])
+def test_ecosystem_modules_hold_pytorchs_names(name, needs):
+    """The modules that PyTorch imports on demand (torch.utils.tensorboard needs tensorboard)."""
+    import importlib
+
+    pytest.importorskip("torch")
+    if needs:
+        pytest.importorskip(needs)
+    ours, theirs = importlib.import_module(f"tinytorch.{name}"), importlib.import_module(f"torch.{name}")
+    assert public(ours) - set(dir(theirs)) == set()

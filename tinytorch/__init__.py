@@ -27,12 +27,15 @@ from .random import (
 from . import accelerator, autograd, cuda, random
 from . import backends, multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
 from . import linalg
+from . import onnx
+from ._dlpack import from_dlpack
 from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )
 from ._ops._util import promote as _promote
 from ._ops.nn_ops import erf
 from .serialization import save, load
+from . import distributions
 
 def get_default_device():
     """The device factories create tensors on when given none (``set_default_device``)."""

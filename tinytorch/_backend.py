@@ -165,6 +165,19 @@ def to_device(array, dev):
         return cupy.asarray(array)
 
 
+def from_dlpack(producer, copy=None):
+    """The array behind a DLPack producer (an object with ``__dlpack__``), on the producer's
+    device and sharing its memory (a copy only with ``copy=True``): NumPy for the CPU, CuPy for CUDA."""
+    device_type = int(producer.__dlpack_device__()[0])
+    if device_type == 1:  # kDLCPU
+        return np.from_dlpack(producer) if copy is None else np.from_dlpack(producer, copy=copy)
+    if device_type in (2, 13):  # kDLCUDA, kDLCUDAManaged
+        _check_cuda(device("cuda", int(producer.__dlpack_device__()[1])))
+        array = cupy.from_dlpack(producer)
+        return array.copy() if copy else array
+    raise BufferError(f"tinytorch holds CPU (NumPy) and CUDA (CuPy) arrays; a DLPack tensor on device type {device_type} is neither")
+
+
 def on_device(dev):
     """A context in which new CuPy arrays land on ``dev`` (a no-op for the CPU)."""
     dev = as_device(dev)
@@ -337,6 +350,16 @@ def sparse_module(array):
     else:
         import scipy.sparse as sparse
     return sparse
+
+
+def special_module(array):
+    """``scipy.special`` for NumPy arrays, ``cupyx.scipy.special`` for CuPy ones: what the special
+    functions (lgamma, digamma, polygamma, erfinv) run on."""
+    if array.__class__ is not np.ndarray and is_cuda_array(array):
+        import cupyx.scipy.special as special
+    else:
+        import scipy.special as special
+    return special
 
 
 def reduce_sum(array, axis=None, keepdims=False, dtype=None):

@@ -270,10 +270,20 @@ class Tensor:
         array = backend.to_numpy(self._data)
         return array if dtype is None else array.astype(dtype, copy=False)
 
-    def __dlpack__(self, *args, **kwargs):
-        return self._data.__dlpack__(*args, **kwargs)
+    def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule sharing this tensor's memory (what ``from_dlpack`` of NumPy, PyTorch,
+        CuPy or JAX calls); the array library (NumPy or CuPy) writes it."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        if self.is_sparse:
+            raise BufferError("Can't export tensors with layout other than torch.strided")
+        options = {"max_version": max_version, "dl_device": dl_device, "copy": copy}
+        if self.is_cuda and stream not in (None, -1):  # -1: the consumer asks for no synchronization
+            options["stream"] = stream
+        return self._data.__dlpack__(**{key: value for key, value in options.items() if value is not None})
 
     def __dlpack_device__(self):
+        """(DLPack device type, device index): (1, 0) for the CPU, (2, i) for cuda:i."""
         return self._data.__dlpack_device__()
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
@@ -563,6 +573,17 @@ class Tensor:
     def __rmod__(self, other):
         return _ops.remainder(other, self)
 
+    def remainder(self, other):
+        """Python's modulus: the result takes the divisor's sign (``fmod`` takes the dividend's)."""
+        return _ops.remainder(self, other)
+
+    def fmod(self, other):
+        """C's fmod: the result takes the dividend's sign."""
+        return _ops.fmod(self, other)
+
+    def floor_divide(self, other):
+        return _ops.floor_divide(self, other)
+
     @_binary
     def __pow__(self, exponent):
         return _ops.pow(self, exponent)
@@ -780,6 +801,24 @@ class Tensor:
 
     def lerp(self, end, weight):
         return _ops.lerp(self, end, weight)
+
+    def erf(self):
+        return _ops.nn_ops.erf(self)
+
+    def erfinv(self):
+        return _ops.erfinv(self)
+
+    def lgamma(self):
+        return _ops.lgamma(self)
+
+    def digamma(self):
+        return _ops.digamma(self)
+
+    def polygamma(self, n):
+        return _ops.polygamma(n, self)
+
+    def xlogy(self, other):
+        return _ops.xlogy(self, other)
 
     @numpy_names
     def sum(self, dim=None, keepdim=False, *, dtype=None):
@@ -1140,6 +1179,18 @@ class Tensor:
     def lerp_(self, end, weight):
         return _ops.inplace(self, _ops.lerp, end, weight)
 
+    def lgamma_(self):
+        return _ops.inplace(self, _ops.lgamma)
+
+    def digamma_(self):
+        return _ops.inplace(self, _ops.digamma)
+
+    def erfinv_(self):
+        return _ops.inplace(self, _ops.erfinv)
+
+    def xlogy_(self, other):
+        return _ops.inplace(self, _ops.xlogy, other)
+
     def addcmul_(self, tensor1, tensor2, *, value=1):
         return _ops.inplace(self, _ops.addcmul, tensor1, tensor2, value=value)
 
@@ -1213,6 +1264,12 @@ class Size(tuple):
     def __getitem__(self, item):
         result = tuple.__getitem__(self, item)
         return Size(result) if isinstance(item, slice) else result
+
+    def __add__(self, other):  # Size + tuple and tuple + Size are Sizes, as in PyTorch
+        return Size(tuple.__add__(self, other)) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(other, self)) if isinstance(other, tuple) else NotImplemented
 
 
 def _to_array(data):

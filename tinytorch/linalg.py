@@ -27,7 +27,7 @@ from .autograd.grad_mode import state as _grad_state
 
 __all__ = [
     "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul",
-    "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
+    "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals",
     "vecdot", "vector_norm",
 ]
 
@@ -130,6 +130,40 @@ def solve(A, B, *, left=True):
     else:  # X A = B is A^T X^T = B^T
         X = _primitives.Solve.apply(A.mT, B_.mT, "torch.linalg.solve").mT
     return X.squeeze(-1) if vector else X
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with ``A X = B`` (``X A = B`` when ``left=False``) for a triangular ``A``: only its upper
+    (``upper=True``) or lower triangle is read, and its diagonal is taken as ones when
+    ``unitriangular``. Batch dims broadcast. A composite: the triangle goes through ``tril`` /
+    ``triu`` (so the gradient of ``A`` stays in it) and the general solver, which gives the
+    same values; a zero on the diagonal gives NaN where PyTorch's substitution gives inf/NaN."""
+    _tensor(A, "linalg_solve_triangular", "A", 1)
+    _tensor(B, "linalg_solve_triangular", "B", 2)
+    _floating(A, "linalg.solve_triangular")
+    _floating(B, "linalg.solve_triangular")
+    _square(A, "linalg.solve_triangular")
+    _matrix(B, "linalg.solve_triangular", "B")
+    n = A._data.shape[-1]
+    if (B._data.shape[-2] if left else B._data.shape[-1]) != n:
+        raise RuntimeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
+            f"({n}x{n} and {B._data.shape[-2]}x{B._data.shape[-1]})"
+        )
+    _broadcast_batch(B._data.shape[:-2], A._data.shape[:-2])
+    _same_device(A, B)
+    if A._data.dtype != B._data.dtype:
+        common = _dtypes.from_numpy_dtype(np.promote_types(A._data.dtype, B._data.dtype))
+        A, B = A.to(common), B.to(common)
+    _kernel(A, "triangular_solve_cpu")
+    if unitriangular:
+        xp = _backend.array_module(A._data)
+        T = (A.triu(1) if upper else A.tril(-1)) + _wrap(xp.eye(n, dtype=A._data.dtype))
+    else:
+        T = A.triu() if upper else A.tril()
+    if left:
+        return _primitives.Solve.apply(T, B, None)
+    return _primitives.Solve.apply(T.mT, B.mT, None).mT  # X A = B is A^T X^T = B^T
 
 
 def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):

@@ -1212,3 +1212,61 @@ def _layer_norm(lib, x, weight=None, bias=None, count=1, eps=1e-5):
 OPS += [
     OpInfo("layer_norm", _layer_norm, _layer_norm_sample, differentiable=(0, 1, 2)),
 ]
+
+
+# -- special functions (tinytorch/_ops/special.py): domains kept away from the poles of Gamma ------
+def _polygamma_sample(draw, rng):
+    return [values(rng, draw(SHAPES), 0.5, 4.0)], {"n": draw(st.integers(0, 3))}
+
+
+def _solve_triangular_sample(draw, rng):
+    """A triangular system with a diagonal away from 0 (the other triangle holds junk that must be
+    ignored), B on either side; batch dims broadcast."""
+    batch, n, k = draw(BATCHES), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    a = values(rng, batch + (n, n), -1.0, 1.0) + np.eye(n) * rng.choice([-2.0, 2.0], size=batch + (1, n))
+    left = draw(st.booleans())
+    b = values(rng, (batch if draw(st.booleans()) else ()) + ((n, k) if left else (k, n)))
+    return [a, b], {"upper": draw(st.booleans()), "left": left, "unitriangular": draw(st.booleans())}
+
+
+OPS += [
+    OpInfo("lgamma", lambda lib, x: lib.lgamma(x), unary(0.2, 5.0)),
+    OpInfo("lgamma_negative", lambda lib, x: x.lgamma(), unary(-2.8, -2.2)),
+    OpInfo("digamma", lambda lib, x: lib.digamma(x), unary(0.3, 5.0)),
+    OpInfo("polygamma", lambda lib, x, n: lib.polygamma(n, x), _polygamma_sample),
+    OpInfo("erfinv", lambda lib, x: lib.erfinv(x), unary(-0.9, 0.9)),
+    OpInfo("xlogy", lambda lib, x, y: lib.xlogy(x, y), binary(-2.0, 2.0, 0.2, 3.0), differentiable=(0, 1)),
+    OpInfo("linalg_solve_triangular", lambda lib, a, b, **kw: lib.linalg.solve_triangular(a, b, **kw),
+           _solve_triangular_sample, differentiable=(0, 1)),
+]
+
+
+# -- likelihood losses (composites in nn/_functional_losses.py) -------------------------------------
+def _gaussian_nll_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    kind = draw(st.sampled_from(["same", "last_dim_dropped", "one_broadcast_dim"]))
+    if kind == "same":
+        var_shape = shape
+    elif kind == "last_dim_dropped":
+        var_shape = shape[:-1]
+    else:
+        ones = draw(st.integers(0, len(shape) - 1))
+        var_shape = tuple(1 if i == ones else s for i, s in enumerate(shape))
+    return ([values(rng, shape), values(rng, shape), values(rng, var_shape, 0.3, 2.0)],
+            {"full": draw(st.booleans()), "reduction": draw(st.sampled_from(["mean", "sum", "none"]))})
+
+
+def _poisson_nll_sample(draw, rng):
+    shape = draw(SHAPES)
+    log_input = draw(st.booleans())
+    x = values(rng, shape, -1.5, 1.5) if log_input else values(rng, shape, 0.3, 3.0)
+    target = rng.integers(0, 6, size=shape).astype(np.float64)
+    return [x, target], {"log_input": log_input, "full": draw(st.booleans()),
+                         "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+OPS += [
+    OpInfo("gaussian_nll_loss", lambda lib, x, t, v, **kw: lib.nn.functional.gaussian_nll_loss(x, t, v, **kw),
+           _gaussian_nll_sample, differentiable=(0, 1, 2)),
+    OpInfo("poisson_nll_loss", lambda lib, x, t, **kw: lib.nn.functional.poisson_nll_loss(x, t, **kw), _poisson_nll_sample),
+]

@@ -1,6 +1,6 @@
 """The ops. Each differentiable primitive is one ``Function`` subclass, forward and backward side
 by side, in the module of its family (``binary``, ``elementwise``, ``indexing``, ``matmul``,
-``movement``, ``reduce``, ``linalg``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
+``movement``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
 ``primitives()`` lists every Function subclass defined in tinytorch, and the op table
 (tests/ops/op_table.py) must exercise each one.
 
@@ -39,7 +39,8 @@ from .reduce import (
     var_mean,
 )
 from .rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
-from .sampling import bernoulli, multinomial
+from .sampling import bernoulli, binomial, multinomial, poisson
+from .special import digamma, erfinv, lgamma, polygamma, xlogy
 
 subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs, div, div
 
@@ -60,6 +61,7 @@ __all__ = [
     "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tan", "tanh", "tensor_split", "topk",
     "transpose", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten", "unique", "unique_consecutive", "unsqueeze", "var",
     "var_mean", "vstack", "where",
+    "binomial", "digamma", "erfinv", "lgamma", "poisson", "polygamma", "xlogy",
 ]
 
 

@@ -267,7 +267,13 @@ def remainder(input, other, *, out=None):
     return wrap(_compute(lambda x, y: x % y, a, b))
 
 
-fmod = remainder
+def fmod(input, other, *, out=None):
+    """C's fmod: the remainder takes the dividend's sign (``remainder`` takes the divisor's)."""
+    if out is not None:
+        return write_out(out, "fmod", fmod, input, other)
+    a, b = promote(input, other)
+    xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
+    return wrap(_compute(xp.fmod, a, b))
 
 
 def pow(input, exponent, *, out=None):

@@ -1,4 +1,4 @@
-"""Sampling ops: ``multinomial`` and ``bernoulli`` (no gradient), drawing from a ``Generator``.
+"""Sampling ops: ``multinomial``, ``bernoulli``, ``poisson`` and ``binomial`` (no gradient), drawing from a ``Generator``.
 
 Both take ``generator=`` as PyTorch's do; without one they draw from the device's default
 generator, so ``tinytorch.manual_seed`` makes them reproducible. Checks that need the data
@@ -10,6 +10,7 @@ from .. import _backend as backend, _dtypes as dtypes
 from .._tensor import Tensor
 from ..random import Generator, generator_for
 from ._util import wrap
+from .movement import broadcast_shapes
 
 _TITLES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
@@ -95,3 +96,41 @@ def bernoulli(input, p=None, *, generator=None):
     rng = generator_for(input.device, generator)
     draws = rng.random(data.shape) < probability
     return Tensor._make(draws.astype(data.dtype))
+
+
+def _negative_rate():
+    raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+
+
+def poisson(input, generator=None):
+    """A Poisson draw with rate ``input``, element-wise, in ``input``'s (floating) dtype. No
+    gradient flows back to the rate (PyTorch's is zero too)."""
+    _check_generator(generator, "poisson")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"poisson(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    data = input._data
+    if data.dtype.kind != "f":
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{dtypes.scalar_type_name(data.dtype)}'")
+    xp = backend.array_module(data)
+    if data.size:
+        backend.check_later((data < 0).any(), _negative_rate)
+    rng = generator_for(input.device, generator)
+    return wrap(rng.poisson(xp.maximum(data, 0).astype(xp.float64)).astype(data.dtype))
+
+
+def binomial(count, prob, generator=None):
+    """The number of successes in ``count`` trials of probability ``prob``, element-wise (both
+    floating tensors, broadcast); the result has ``count``'s dtype."""
+    _check_generator(generator, "binomial")
+    for position, (x, name) in enumerate(((count, "count"), (prob, "prob")), 1):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"binomial(): argument '{name}' (position {position}) must be Tensor, not {type(x).__name__}")
+        if x._data.dtype.kind != "f":
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: {dtypes.scalar_type_name(x._data.dtype)}")
+    n, p = count._data, prob._data
+    xp = backend.array_module(n)
+    shape = broadcast_shapes(n.shape, p.shape)
+    trials = xp.broadcast_to(xp.maximum(n, 0), shape).astype(xp.int64)
+    chance = xp.broadcast_to(xp.clip(p, 0, 1), shape).astype(xp.float64)
+    rng = generator_for(count.device, generator)
+    return wrap(rng.binomial(trials, chance).astype(n.dtype))

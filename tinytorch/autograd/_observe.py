@@ -20,7 +20,9 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def add(observer):
-    """Register an object with ``forward(function, run)`` and ``backward(node, run)``."""
+    """Register an object with ``forward(function, run)`` and ``backward(node, run)``; one that
+    needs the op's arguments defines ``forward_call(function, args, kwargs, run)`` instead of
+    ``forward`` (the ONNX exporter and TensorBoard's graph record the op stream this way)."""
     state.observers.append(observer)
     _refresh()
 
@@ -36,9 +38,10 @@ def _refresh():
     state.record_source = any(getattr(o, "record_source", False) for o in state.observers)
 
 
-def run_forward(function, run):
+def run_forward(function, run, args=(), kwargs=None):
     for observer in reversed(state.observers):
-        run = _wrap(observer.forward, function, run)
+        call = getattr(observer, "forward_call", None)
+        run = _wrap(observer.forward, function, run) if call is None else _wrap_call(call, function, args, kwargs, run)
     return run()
 
 
@@ -50,6 +53,10 @@ def run_backward(node, run):
 
 def _wrap(hook, subject, run):
     return lambda: hook(subject, run)
+
+
+def _wrap_call(hook, function, args, kwargs, run):
+    return lambda: hook(function, args, kwargs or {}, run)
 
 
 def user_source_line():

@@ -241,7 +241,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         if _observed.active:
-            return observe.run_forward(cls, lambda: _run(cls, args, kwargs))
+            return observe.run_forward(cls, lambda: _run(cls, args, kwargs), args, kwargs)
         return _run(cls, args, kwargs)
 
 

@@ -12,8 +12,8 @@ from .modules.flatten import Flatten, Unflatten
 from .modules.fold import Fold, Unfold
 from .modules.linear import Identity, Linear
 from .modules.loss import (
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
-    SmoothL1Loss,
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+    PoissonNLLLoss, SmoothL1Loss,
 )
 from .modules.module import Module
 from .modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d

@@ -1,6 +1,7 @@
 """The loss functions of ``nn.functional`` (re-exported there): argument checks with PyTorch's
 errors, then composites of core ops or the fused Functions of ``tinytorch._ops.nn_ops``."""
 
+import math
 import warnings
 
 import numpy as np
@@ -8,6 +9,7 @@ import numpy as np
 from .. import _backend as backend, _creation as creation, _dtypes as dtypes, _ops as ops
 from .._ops import movement, nn_ops
 from .._tensor import Tensor
+from ..autograd import grad_mode
 from .._ops._util import promote
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -104,6 +106,62 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     _check_weight_size(weight, input)
     losses = (input - target).abs()
     return _reduce(losses, reduction) if weight is None else _weighted(losses * weight, weight, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """The negative log-likelihood of ``target`` under N(input, var): 0.5 (log var + (input -
+    target)^2 / var), plus 0.5 log(2 pi) when ``full``. ``var`` is a float, a tensor of the input's
+    shape (heteroscedastic), of its shape without the last dim, or of its shape with one dim of
+    size 1 (homoscedastic along it). ``var`` is clamped to at least ``eps`` for stability, the
+    gradient passing through the clamp as PyTorch's does. With var = 1 the loss is half the
+    squared error plus a constant: minimizing MSE is maximizing a unit-variance Gaussian's
+    likelihood."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * creation.ones_like(input)
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"any() received an invalid combination of arguments - got ({type(var < 0).__name__}), "
+                        "but expected one of:\n * (Tensor input, *, Tensor out = None)")
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if var.size() != input.size():
+        if input.size()[:-1] == var.size():  # homoscedastic over the last dim
+            var = var.unsqueeze(-1)
+        elif input.dim() == var.dim() and sum(y for x, y in zip(input.size(), var.size()) if x != y) == 1:
+            pass  # one dim of size 1 broadcasts: homoscedastic along it
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    _check_broadcast(tuple(input.shape), tuple(target.shape))
+    var = var.clone()
+    with grad_mode.no_grad():
+        var.clamp_(min=eps)  # in place, out of the graph: the gradient flows as if unclamped
+    loss = 0.5 * (ops.log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"):
+    """The negative log-likelihood of counts ``target`` under Poisson(rate): exp(input) - target *
+    input when ``log_input`` (the input is log rate), else input - target * log(input + eps).
+    ``full`` adds Stirling's approximation of log(target!) where target > 1."""
+    if size_average is not None or reduce is not None:
+        reduction = _reduction("mean", size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not a valid value for reduction")
+    _require_tensors("poisson_nll_loss", input=input, target=target)
+    _check_broadcast(tuple(target.shape), tuple(input.shape))  # PyTorch's kernel computes target * input first
+    if log_input:
+        loss = ops.exp(input) - target * input
+    else:
+        loss = input - target * ops.log(input + eps)
+    if full:
+        stirling = target * ops.log(target) - target + 0.5 * ops.log(2 * math.pi * target)
+        loss = loss + ops.where(target <= 1, 0.0, stirling)
+    return _reduce(loss, reduction)
 
 
 def _weighted(losses, weight, reduction):

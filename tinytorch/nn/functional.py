@@ -16,8 +16,8 @@ from .._tensor import Tensor
 from ._functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
 from ._functional_attention import multi_head_attention_forward, scaled_dot_product_attention
 from ._functional_losses import (
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
-    l1_loss, mse_loss, nll_loss, smooth_l1_loss,
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, gaussian_nll_loss, huber_loss, kl_div,
+    l1_loss, mse_loss, nll_loss, poisson_nll_loss, smooth_l1_loss,
 )
 from ._functional_padding import pad
 from ._functional_pooling import (
@@ -41,7 +41,7 @@ __all__ = [
     "max_unpool2d", "mse_loss", "multi_head_attention_forward", "nll_loss", "normalize", "one_hot",
     "pad", "pixel_shuffle", "pixel_unshuffle", "relu", "relu6", "scaled_dot_product_attention",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "tanh", "unfold",
-    "upsample", "upsample_bilinear", "upsample_nearest",
+    "upsample", "upsample_bilinear", "upsample_nearest", "gaussian_nll_loss", "poisson_nll_loss",
 ]
 
 

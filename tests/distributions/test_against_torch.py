@@ -1,0 +1,144 @@
+"""Every distribution of the table against torch.distributions: shapes, support, log_prob,
+entropy, mean, mode, variance, stddev, cdf, icdf, enumerate_support and their gradients, and
+expand. Values to score are torch's own samples (so they lie in the support)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tinytorch
+
+from .cases import CASES, pair
+
+torch = pytest.importorskip("torch")
+
+PROPERTIES = ["mean", "mode", "variance", "stddev"]
+METHODS = ["log_prob", "entropy", "perplexity", "cdf", "icdf", "enumerate_support"]
+
+
+def _host(x):
+    if isinstance(x, torch.Tensor):
+        return x.detach().numpy()
+    return np.asarray(x.detach().numpy() if isinstance(x, tinytorch.Tensor) else x)
+
+
+def _call(dist, name, value=None, probability=None):
+    if name in PROPERTIES:
+        return getattr(dist, name)
+    if name in ("log_prob", "cdf"):
+        return getattr(dist, name)(value)
+    if name == "icdf":
+        return dist.icdf(probability)
+    return getattr(dist, name)()
+
+
+def _outcome(fn):
+    try:
+        return fn(), None
+    except (NotImplementedError, ValueError, RuntimeError) as error:
+        return None, error
+
+
+def _inputs(theirs, seed=1):
+    torch.manual_seed(seed)
+    value = theirs.sample((2,))
+    rng = np.random.default_rng(seed)
+    probability = rng.uniform(0.05, 0.95, size=(2,) + tuple(theirs.batch_shape))
+    return value, probability
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_shapes_and_support(case):
+    ours, theirs, _, _ = pair(case)
+    assert tuple(ours.batch_shape) == tuple(theirs.batch_shape)
+    assert tuple(ours.event_shape) == tuple(theirs.event_shape)
+    assert ours.has_rsample == theirs.has_rsample
+    assert ours.has_enumerate_support == theirs.has_enumerate_support
+    assert type(ours.support).__name__ == type(theirs.support).__name__
+    assert ours.support.is_discrete == theirs.support.is_discrete
+    assert ours.support.event_dim == theirs.support.event_dim
+    value, _ = _inputs(theirs)
+    assert bool(ours.support.check(tinytorch.tensor(value.numpy())).all())
+    assert sorted(ours.arg_constraints) == sorted(theirs.arg_constraints)
+    for name, constraint in theirs.arg_constraints.items():
+        assert type(ours.arg_constraints[name]).__name__ == type(constraint).__name__
+
+
+@pytest.mark.parametrize("name", PROPERTIES + METHODS)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_values_and_gradients_match_torch(case, name):
+    """The value (or PyTorch's exception type), and the gradient of a random projection of it
+    with respect to every float parameter."""
+    ours, theirs, ours_params, theirs_params = pair(case, requires_grad=True)
+    value, probability = _inputs(theirs)
+    expected, error = _outcome(lambda: _call(theirs, name, value, torch.tensor(probability)))
+    if error is not None:
+        with pytest.raises(type(error)):
+            _call(ours, name, tinytorch.tensor(value.numpy()), tinytorch.tensor(probability))
+        return
+    got = _call(ours, name, tinytorch.tensor(value.numpy()), tinytorch.tensor(probability))
+    assert tuple(got.shape) == tuple(expected.shape), f"{name}: shape {tuple(got.shape)} vs torch {tuple(expected.shape)}"
+    assert got.dtype.name == str(expected.dtype).replace("torch.", ""), f"{name}: dtype {got.dtype} vs {expected.dtype}"
+    np.testing.assert_allclose(_host(got), _host(expected), rtol=1e-7, atol=1e-9, equal_nan=True)
+    if not (expected.requires_grad and np.isfinite(_host(expected)).all()):
+        return
+    weights = np.random.default_rng(2).standard_normal(tuple(expected.shape))
+    (got * tinytorch.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    for key in theirs_params:
+        grad_theirs = getattr(theirs_params[key], "grad", None)
+        grad_ours = getattr(ours_params[key], "grad", None)
+        if grad_theirs is None:
+            assert grad_ours is None or not _host(grad_ours).any(), f"{name}: gradient for {key}; torch has none"
+            continue
+        assert grad_ours is not None, f"{name}: no gradient for {key}"
+        np.testing.assert_allclose(_host(grad_ours), _host(grad_theirs), rtol=1e-6, atol=1e-9, err_msg=f"{name} d/d{key}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_expand_matches_torch(case):
+    ours, theirs, _, _ = pair(case)
+    shape = (4,) + tuple(theirs.batch_shape)
+    big_ours, big_theirs = ours.expand(shape), theirs.expand(shape)
+    assert type(big_ours) is type(ours)
+    assert tuple(big_ours.batch_shape) == shape and tuple(big_ours.event_shape) == tuple(theirs.event_shape)
+    torch.manual_seed(1)
+    value = theirs.sample((4,))
+    np.testing.assert_allclose(_host(big_ours.log_prob(tinytorch.tensor(value.numpy()))), _host(big_theirs.log_prob(value)),
+                               rtol=1e-7, atol=1e-9)
+    assert tuple(big_ours.sample((2,)).shape) == (2,) + shape + tuple(theirs.event_shape)
+    assert tuple(big_ours.expand(shape).batch_shape) == shape
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_sample_shapes_and_dtypes(case):
+    ours, theirs, _, _ = pair(case)
+    for sample_shape in [(), (3,), (2, 1)]:
+        got, expected = ours.sample(sample_shape), theirs.sample(sample_shape)
+        assert tuple(got.shape) == tuple(expected.shape)
+        assert got.dtype.name == str(expected.dtype).replace("torch.", "")
+        assert not got.requires_grad
+
+
+def test_a_distribution_with_a_custom_init_must_define_expand():
+    class Shifted(tinytorch.distributions.Normal):
+        def __init__(self, loc):
+            super().__init__(loc, 1.0)
+
+    with pytest.raises(NotImplementedError, match="Subclass Shifted of Normal that defines a custom __init__ method"):
+        Shifted(tinytorch.zeros(2)).expand((3, 2))
+
+
+def test_repr_names_the_parameters():
+    d = tinytorch.distributions
+    assert repr(d.Normal(tinytorch.zeros(2), tinytorch.ones(2))) == "Normal(loc: tinytorch.Size([2]), scale: tinytorch.Size([2]))"
+    assert repr(d.Normal(0.0, 1.0)) == repr(torch.distributions.Normal(0.0, 1.0))
+    assert repr(d.Independent(d.Normal(tinytorch.zeros(2), 1.0), 1)).startswith("Independent(Normal(")
+
+
+def test_nan_mode_and_mean_where_pytorch_has_none():
+    d = tinytorch.distributions
+    assert math.isnan(float(d.Bernoulli(probs=tinytorch.tensor(0.5)).mode))
+    assert bool(d.Categorical(probs=tinytorch.ones(3)).mean.isnan())
+    assert bool(d.Uniform(0.0, 1.0).mode.isnan())
