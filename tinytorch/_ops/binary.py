@@ -315,11 +315,27 @@ def where(condition, input=None, other=None):
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor) or condition._data.dtype.kind != "b":
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {getattr(condition, 'dtype', type(condition).__name__)}")
+    if isinstance(input, numbers.Real) and isinstance(other, numbers.Real):
+        # Two numbers: the first becomes the 0-d tensor PyTorch makes of it, so where(c, 1, 0) is
+        # int64 and where(c, 1.0, 0) the default float, as in PyTorch.
+        input = _number_tensor(input, condition)
     a, b = promote(input, other)
     for x in (a, b):
         if isinstance(x, Tensor):
             check_same_device(condition, x)
     return Where.apply(condition, a, b)
+
+
+def _number_tensor(number, like):
+    """A Python number as a 0-d tensor on ``like``'s device: bool, int64 or the default float."""
+    xp = backend.array_module(like._data)
+    if isinstance(number, bool):
+        dtype = xp.bool_
+    elif isinstance(number, numbers.Integral):
+        dtype = xp.int64
+    else:
+        dtype = dtypes.default_float_numpy()
+    return Tensor._make(xp.asarray(number, dtype=dtype))
 
 
 def lerp(input, end, weight, *, out=None):
