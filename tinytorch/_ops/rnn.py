@@ -44,11 +44,11 @@ def _recurrent_gates(h_prev, weight_hh, bias_hh):
 def _weight_grads(ctx, grad_gates, h_prev, weight_hh, offset):
     """Gradients of h_prev @ weight_hh^T + bias_hh, as arrays (None where not needed).
 
-    The products go through ``backend.mm``, the library forward's ``matmul_transposed`` uses: when
-    MKL is loaded, alternating its thread pool with NumPy's OpenBLAS step after step leaves each
-    pool spinning while the other works. Measured on 2 busy cores (load ~5), the backward of
-    pytorch/examples' time-sequence model (999 steps of two LSTMCells, batch 97, float64): 16 s
-    with NumPy's ``@`` here, 1.3 s through ``backend.mm``.
+    The products go through ``backend.mm``, the library forward's ``matmul_transposed`` uses, so
+    that with MKL loaded a step does not switch between MKL's and OpenBLAS's thread pools.
+    Measured on 2 busy cores (load ~5), the backward of pytorch/examples' time-sequence model (999
+    steps of two LSTMCells, batch 97, float64): 16-33 s with NumPy's ``@`` here between MKL's
+    forward products, 1.3 s through ``backend.mm``.
     """
     needs = ctx.needs_input_grad
     grad_h = wrap(backend.mm(grad_gates, weight_hh)) if needs[1] else None
