@@ -169,7 +169,7 @@ def run_one(program, sources, timeout=None, keep=False):
     result = {"name": program.name, "repo": program.repo, "script": program.script,
               "commit": commit_of(info, program.script), "args": list(program.args), "reduced": program.reduced,
               "patches": [why for _, _, why in program.patches], "data": [], "exception": "", "program_line": "",
-              "tinytorch_line": "", "seconds": None}
+              "tinytorch_line": "", "seconds": None, "note": program.note}
     if program.skip:
         return dict(result, status="not run", exception=program.skip)
     tmp = tempfile.mkdtemp(prefix="tinytorch-program-")
@@ -185,11 +185,12 @@ def run_one(program, sources, timeout=None, keep=False):
                 done = subprocess.run([sys.executable, script, *args], cwd=work, env=env, capture_output=True,
                                       text=True, timeout=limit)
             except subprocess.TimeoutExpired as timed_out:
-                stderr = timed_out.stderr.decode(errors="replace") if isinstance(timed_out.stderr, bytes) else ""
-                exception, line, tiny = parse_failure(stderr or "", work)
+                stdout, stderr = (x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
+                                  for x in (timed_out.stdout, timed_out.stderr))
+                exception, line, tiny = parse_failure(stderr, work)
                 return dict(result, status="timeout", seconds=round(time.perf_counter() - start, 1),
                             exception=f"still running after {limit} s (in {script})", program_line=line,
-                            tinytorch_line=tiny)
+                            tinytorch_line=tiny, stdout_tail=stdout[-2000:], stderr_tail=stderr[-4000:])
             if done.returncode != 0:
                 exception, line, tiny = parse_failure(done.stderr, work)
                 if script != os.path.basename(program.script):
@@ -207,7 +208,7 @@ def run_one(program, sources, timeout=None, keep=False):
 
 
 def _cell(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("\t", " ")
 
 
 def _load_average():
@@ -251,8 +252,8 @@ def write_page(results, meta, path=PAGE):
         "* a program passes when it exits with status 0; otherwise the table gives the exception and the",
         "  program's and tinytorch's lines of the last traceback.",
         "",
-        "| # | Program | Source | Arguments | Reduced | Data | Result | Time (s) | Why it fails |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| # | Program | Source | Arguments | Reduced | Data | Result | Time (s) | Last line of output | Why it fails |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, r in enumerate(rows, 1):
         commit = r["commit"]
@@ -265,10 +266,15 @@ def write_page(results, meta, path=PAGE):
             why += f" — at {r['program_line']}"
         if r["tinytorch_line"]:
             why += f" — in `{r['tinytorch_line']}`"
+        if r["status"] != "pass" and r.get("note"):
+            why += f" ({r['note']})"
         seconds = "" if r["seconds"] is None else f"{r['seconds']:.1f}"
+        printed = [line.strip() for line in r.get("stdout_tail", "").splitlines() if line.strip().strip("=-")]
+        last = printed[-1][:120].replace("`", "'") if printed else ""
         result = {"pass": "**pass**", "fail": "fail", "timeout": "timeout", "not run": "not run"}[r["status"]]
         out.append(f"| {i} | {_cell(r['name'])} | {source} | `{_cell(args)}` | {_cell(reduced)} | "
-                   f"{_cell('; '.join(r['data']) or '—')} | {result} | {seconds} | {_cell(why or '')} |")
+                   f"{_cell('; '.join(r['data']) or '—')} | {result} | {seconds} | {_cell(last) and '`' + _cell(last) + '`'} | "
+                   f"{_cell(why or '')} |")
     out += ["", "Repositories: " + "; ".join(f"{repo} @ `{commit}`" for repo, commit in meta["commits"]) + ".", ""]
     with open(path, "w") as f:
         f.write("\n".join(out))
