@@ -4,6 +4,7 @@
     python scripts/run_programs.py                       # run every program, write the table
     python scripts/run_programs.py --only mnist --only gcn   # run some again (others keep their last result)
     python scripts/run_programs.py --list
+    python scripts/run_programs.py --table-only          # rewrite the table from the saved results
 
 Sources are read from a cache folder (``--sources``, or ``$TINYTORCH_PROGRAMS_SOURCES``, default
 ``~/.cache/tinytorch-programs``), one folder per repository (``pytorch+examples``), each with a
@@ -291,6 +292,7 @@ def main(argv=None):
     parser.add_argument("--list", action="store_true", help="list the programs and stop")
     parser.add_argument("--keep", action="store_true", help="keep each program's temporary folder")
     parser.add_argument("--page", default=PAGE, help="where to write the table (default docs/programs.md)")
+    parser.add_argument("--table-only", action="store_true", help="write the table from the saved results, run nothing")
     args = parser.parse_args(argv)
     if args.import_git:
         for spec in args.import_git:
@@ -300,7 +302,7 @@ def main(argv=None):
         for p in PROGRAMS:
             print(f"{p.name:40s} {p.repo} {p.script} {' '.join(p.args)}")
         return 0
-    chosen = [p for p in PROGRAMS if not args.only or any(o in p.name for o in args.only)]
+    chosen = [p for p in PROGRAMS if not args.only or any(o in p.name for o in args.only)] * (not args.table_only)
     results_path = os.path.join(args.sources, "results.json")
     saved = {}
     if os.path.isfile(results_path):
@@ -309,7 +311,8 @@ def main(argv=None):
     results = {r["name"]: r for r in saved.get("results", [])}
     meta = {"date": datetime.date.today().isoformat(), "load": _load_average(),
             "machine": f"{platform.machine()}, Python {platform.python_version()}"}
-    print(f"load average {meta['load']}")
+    if chosen:
+        print(f"load average {meta['load']}")
     for program in chosen:
         print(f"{program.name} ...", flush=True)
         r = run_one(program, args.sources, args.timeout, args.keep)
@@ -319,7 +322,8 @@ def main(argv=None):
         saved = {"meta": meta, "results": list(results.values())}
         with open(results_path, "w") as f:
             json.dump(saved, f, indent=1)
-    saved["meta"] = meta
+    if chosen:
+        saved["meta"] = meta
     repos = sorted({p.repo for p in PROGRAMS})
     commits = []
     for repo in repos:
