@@ -315,9 +315,11 @@ class ProcessGroupMPI(ProcessGroup):
     def new_subgroup(self, ranks, timeout):
         """A ProcessGroupMPI over some of this (world) group's ranks; None on the other ranks.
         Collective: every rank of this group calls it."""
-        group = self._comm.Get_group().Incl(ranks)
+        whole = self._comm.Get_group()
+        group = whole.Incl(ranks)
         comm = self._comm.Create(group)
         group.Free()
+        whole.Free()
         if comm == self._MPI.COMM_NULL:
             return None
         return ProcessGroupMPI(self._MPI, comm, ranks, self._global_rank, timeout, self._backend_name)

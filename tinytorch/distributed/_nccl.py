@@ -23,7 +23,7 @@ from ._errors import DistBackendError
 from ._mpi import divide_in_place
 from ._process_group import ProcessGroup, check_same_size_and_type
 from ._reduce_op import ReduceOp
-from ._work import Work
+from ._work import Work, _check_timeout
 
 INSTALL_HINT = "pip install 'tinytorch[cuda12]' (or 'tinytorch[cuda13]') and 'tinytorch[mpi]'"
 _AVG_MIN_VERSION = 21000  # ncclAvg came with NCCL 2.10
@@ -71,12 +71,13 @@ class _NcclWork(Work):
     """A Work whose ``wait()`` orders the current stream after it instead of blocking the CPU
     (``wait(timeout)`` and the barrier block the CPU, up to the deadline)."""
 
-    def __init__(self, description, group, event, cpu_blocking=False):
-        super().__init__(description, group, lambda: event.done)
+    def __init__(self, description, group, event, cpu_blocking=False, result=()):
+        super().__init__(description, group, lambda: event.done, result=result)
         self._event = event
         self._cpu_blocking = cpu_blocking
 
     def wait(self, timeout=None):
+        _check_timeout(timeout)
         if self._cpu_blocking or (timeout is not None and timeout.total_seconds() > 0):
             return super().wait(timeout)
         self._group._check_usable()
@@ -188,7 +189,7 @@ class ProcessGroupNCCL(ProcessGroup):
             raise RuntimeError("Tensors must be contiguous")
         return data
 
-    def _launch(self, description, enqueue, cpu_blocking=False):
+    def _launch(self, description, enqueue, cpu_blocking=False, result=()):
         """Enqueue ``enqueue(stream_pointer)`` on the current stream of this group's GPU; a Work
         that is done when the stream has passed it."""
         cupy = backend.cupy
@@ -200,7 +201,7 @@ class ProcessGroupNCCL(ProcessGroup):
                 raise DistBackendError(f"[Rank {self._global_rank}] {description} failed in NCCL: {error}") from None
             event = cupy.cuda.Event(disable_timing=True)
             event.record(stream)
-        work = _NcclWork(description, self, event, cpu_blocking)
+        work = _NcclWork(description, self, event, cpu_blocking, result)
         self._watchdog.track(work, self)
         return work
 
@@ -220,14 +221,15 @@ class ProcessGroupNCCL(ProcessGroup):
             if divide:
                 divide_in_place(data, size)
 
-        return self._launch(description, enqueue)
+        return self._launch(description, enqueue, result=[tensor])
 
     def broadcast(self, tensor, root):
         self._check_root("broadcast", root)
         data = self._array(tensor)
         datatype = self._datatype(tensor)
         description = self._describe("broadcast", tensor)
-        return self._launch(description, lambda stream: self._nccl_comm.bcast(data.data.ptr, data.size, datatype, root, stream))
+        return self._launch(description, lambda stream: self._nccl_comm.bcast(data.data.ptr, data.size, datatype, root, stream),
+                            result=[tensor])
 
     def reduce(self, tensor, root, op):
         self._check_root("reduce", root)
@@ -242,7 +244,7 @@ class ProcessGroupNCCL(ProcessGroup):
             if divide and is_root:
                 divide_in_place(data, size)
 
-        return self._launch(description, enqueue)
+        return self._launch(description, enqueue, result=[tensor])
 
     def allgather(self, output_tensors, input_tensor):
         if len(output_tensors) != self.size():
@@ -260,7 +262,7 @@ class ProcessGroupNCCL(ProcessGroup):
             for output, row in zip(outputs, gathered):
                 output[...] = row.reshape(output.shape)
 
-        return self._launch(description, enqueue)
+        return self._launch(description, enqueue, result=output_tensors)
 
     def allgather_into_tensor(self, output_tensor, input_tensor):
         if output_tensor.dtype != input_tensor.dtype:
@@ -271,7 +273,7 @@ class ProcessGroupNCCL(ProcessGroup):
         datatype = self._datatype(input_tensor)
         description = self._describe("all_gather_into_tensor", input_tensor)
         return self._launch(description, lambda stream: self._nccl_comm.allGather(
-            data.data.ptr, output.data.ptr, data.size, datatype, stream))
+            data.data.ptr, output.data.ptr, data.size, datatype, stream), result=[output_tensor])
 
     def reduce_scatter_tensor(self, output_tensor, input_tensor, op):
         if output_tensor.dtype != input_tensor.dtype:
@@ -289,7 +291,7 @@ class ProcessGroupNCCL(ProcessGroup):
             if divide:
                 divide_in_place(output, size)
 
-        return self._launch(description, enqueue)
+        return self._launch(description, enqueue, result=[output_tensor])
 
     def gather(self, input_tensor, gather_list, root):
         """NCCL has no gather: the root receives from every rank in one NCCL group call."""
@@ -318,7 +320,7 @@ class ProcessGroupNCCL(ProcessGroup):
                 self._nccl.groupEnd()
             outputs[rank][...] = data.reshape(outputs[rank].shape)
 
-        return self._launch(description, enqueue)
+        return self._launch(description, enqueue, result=gather_list)
 
     def scatter(self, output_tensor, scatter_list, root):
         """NCCL has no scatter: the root sends to every rank in one NCCL group call."""
@@ -330,7 +332,8 @@ class ProcessGroupNCCL(ProcessGroup):
             if scatter_list:
                 raise RuntimeError("Scatter: number of input tensors should be 0 for non-root")
             description = self._describe("scatter", output_tensor)
-            return self._launch(description, lambda stream: self._nccl_comm.recv(output.data.ptr, output.size, datatype, root, stream))
+            return self._launch(description, lambda stream: self._nccl_comm.recv(output.data.ptr, output.size, datatype, root, stream),
+                                result=[output_tensor])
         if len(scatter_list) != self.size():
             raise RuntimeError("Scatter: number of input tensors should equal to the world size")
         check_same_size_and_type(output_tensor, scatter_list)
@@ -347,7 +350,7 @@ class ProcessGroupNCCL(ProcessGroup):
                 self._nccl.groupEnd()
             output[...] = inputs[rank].reshape(output.shape)
 
-        return self._launch(description, enqueue)
+        return self._launch(description, enqueue, result=[output_tensor])
 
     def barrier(self):
         """An all-reduce of one number, waited for by the CPU (PyTorch's NCCL barrier)."""
@@ -374,7 +377,8 @@ class ProcessGroupNCCL(ProcessGroup):
         data = self._array(tensor)
         datatype = self._datatype(tensor)
         description = self._describe(f"recv from rank {src}", tensor)
-        work = self._launch(description, lambda stream: self._nccl_comm.recv(data.data.ptr, data.size, datatype, src, stream))
+        work = self._launch(description, lambda stream: self._nccl_comm.recv(data.data.ptr, data.size, datatype, src, stream),
+                            result=[tensor])
         work._source_rank = src
         return work
 
@@ -382,9 +386,11 @@ class ProcessGroupNCCL(ProcessGroup):
     def new_subgroup(self, ranks, timeout):
         """An NCCL group over some of this (world) group's ranks, with its own NCCL id handed out
         by MPI inside the subgroup; None on the other ranks. Every rank of this group calls it."""
-        group = self._comm.Get_group().Incl(ranks)
+        whole = self._comm.Get_group()
+        group = whole.Incl(ranks)
         comm = self._comm.Create(group)
         group.Free()
+        whole.Free()
         if comm == self._MPI.COMM_NULL:
             return None
         return ProcessGroupNCCL.create(self._MPI, comm, ranks, self._global_rank, timeout,

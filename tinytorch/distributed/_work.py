@@ -15,6 +15,11 @@ _SPIN_SECONDS = 0.002
 _BACKOFF_SECONDS = 50e-6
 
 
+def _check_timeout(timeout):
+    if timeout is not None and not isinstance(timeout, datetime.timedelta):
+        raise TypeError(f"wait(): timeout must be a datetime.timedelta, got {type(timeout).__name__}")
+
+
 class Work:
     """A collective or point-to-point operation started by ``tinytorch.distributed``.
 
@@ -57,12 +62,11 @@ class Work:
     def wait(self, timeout=None):
         """Block until the operation has finished; ``DistBackendError`` after ``timeout`` (a
         ``datetime.timedelta``; the process group's timeout by default). Returns True."""
+        _check_timeout(timeout)
         if self._done:
             return True
         if timeout is None or timeout == datetime.timedelta(0):
             timeout = self._group._timeout
-        elif not isinstance(timeout, datetime.timedelta):
-            raise TypeError(f"wait(): timeout must be a datetime.timedelta, got {type(timeout).__name__}")
         self._group._check_usable()
         start = time.monotonic()
         deadline = start + timeout.total_seconds()

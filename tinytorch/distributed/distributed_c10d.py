@@ -3,11 +3,12 @@ argument rules and messages. The transports live in ``_mpi.py`` and ``_nccl.py``
 
 import datetime
 import importlib.util
+import os
 import warnings
 
 from .. import _backend as backend
 from .._tensor import Tensor
-from . import _mpi, _nccl
+from . import _bootstrap, _mpi, _nccl
 from ._errors import DistBackendError, DistError
 from ._process_group import ProcessGroup, check_reduce_op
 from ._reduce_op import ReduceOp
@@ -77,7 +78,10 @@ _world = _World()
 def is_available():
     """Whether ``tinytorch.distributed`` can run: mpi4py (``pip install 'tinytorch[mpi]'``) is
     installed; both backends use MPI to start."""
-    return importlib.util.find_spec("mpi4py") is not None
+    try:
+        return importlib.util.find_spec("mpi4py") is not None
+    except (ImportError, ValueError):  # a module entry set to None (blocked) or without a spec
+        return False
 
 
 def is_mpi_available():
@@ -138,6 +142,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if timeout is None:
         timeout = default_pg_nccl_timeout if name == Backend.NCCL else default_pg_timeout
     _check_valid_timeout(timeout)
+    if name == Backend.NCCL:
+        _nccl.load_nccl()  # says what to install before MPI starts
     MPI = _mpi.load_mpi()
     world = MPI.COMM_WORLD
     world_rank, size = world.Get_rank(), world.Get_size()
@@ -148,6 +154,10 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                 "by the MPI runtime.",
                 stacklevel=2,
             )
+    # torchrun's variables, for programs that read them after init (started by plain mpiexec).
+    _bootstrap.set_torchrun_variables()
+    os.environ.setdefault("RANK", str(world_rank))
+    os.environ.setdefault("WORLD_SIZE", str(size))
     ranks = list(range(size))
     if name == Backend.MPI:
         pg = _mpi.ProcessGroupMPI(MPI, world, ranks, world_rank, timeout)
@@ -270,7 +280,7 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
     """
     default_pg = _get_default_group()
     default_backend = _world.pg_map[default_pg]
-    name = Backend(backend) if backend else default_backend
+    name = _supported_backend(backend) if backend else default_backend
     if name != default_backend:
         raise ValueError(f"new_group: tinytorch makes subgroups with the default group's backend ({default_backend!r}), got {name!r}")
     if timeout is None:
