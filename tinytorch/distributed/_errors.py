@@ -7,3 +7,6 @@ class DistError(RuntimeError):
 
 class DistBackendError(DistError):
     """Raised when a backend error occurs in distributed: a timeout, a dead peer, a transport error."""
+
+
+DistError.__module__ = DistBackendError.__module__ = "tinytorch.distributed"  # as tracebacks name them
