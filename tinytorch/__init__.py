@@ -24,6 +24,7 @@ from .random import (
 from . import accelerator, autograd, cuda, random
 from . import multiprocessing, nn, optim, profiler, sparse, testing, utils, viz, vision
 from . import linalg
+from . import distributed
 from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )
