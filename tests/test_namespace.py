@@ -37,6 +37,7 @@ def test_every_public_name_is_pytorchs():
     ("autograd", {"trace"}),  # the tool that records what autograd does (docs/tools.md)
     ("cuda", set()), ("utils.data", set()), ("sparse", set()),
     ("multiprocessing", set()), ("linalg", set()),
+    ("distributed", set()), ("nn.parallel", set()), ("utils.data.distributed", set()),
 ])
 def test_subpackages_hold_pytorchs_names(name, extras):
     torch = pytest.importorskip("torch")

@@ -157,11 +157,14 @@ class ProcessGroupNCCL(ProcessGroup):
     @classmethod
     def create(cls, MPI, mpi_comm, ranks, global_rank, timeout, device_id=None):
         """Collective over ``mpi_comm``: rank 0 makes the NCCL id, MPI broadcasts it, every rank
-        joins the NCCL communicator on its GPU (``device_id``, else CuPy's current device)."""
+        joins the NCCL communicator on its GPU (``device_id``, else the rank's index on its machine)."""
         nccl = load_nccl()
         cupy = backend.cupy
         if device_id is None:
-            index = cupy.cuda.Device().id
+            # One GPU per process, as PyTorch expects: the rank's index among the ranks on its machine.
+            local = mpi_comm.Split_type(MPI.COMM_TYPE_SHARED)
+            index = local.Get_rank() % backend.cuda_device_count()
+            local.Free()
         else:
             device = backend.as_device(device_id)
             if device.type != "cuda":

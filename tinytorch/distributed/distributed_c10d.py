@@ -158,6 +158,11 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     _bootstrap.set_torchrun_variables()
     os.environ.setdefault("RANK", str(world_rank))
     os.environ.setdefault("WORLD_SIZE", str(size))
+    if "LOCAL_RANK" not in os.environ or "LOCAL_WORLD_SIZE" not in os.environ:  # a launcher we do not know
+        local = world.Split_type(MPI.COMM_TYPE_SHARED)
+        os.environ.setdefault("LOCAL_RANK", str(local.Get_rank()))
+        os.environ.setdefault("LOCAL_WORLD_SIZE", str(local.Get_size()))
+        local.Free()
     ranks = list(range(size))
     if name == Backend.MPI:
         pg = _mpi.ProcessGroupMPI(MPI, world, ranks, world_rank, timeout)
