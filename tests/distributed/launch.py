@@ -47,8 +47,8 @@ def command(script, nprocs, *args, fake_cuda=False):
 
 def run_ranks(script, nprocs, *args, timeout=180, fake_cuda=False, check=True, **env):
     """Run ``script`` (a worker's name, or any absolute path) on ``nprocs`` ranks; the finished
-    process (stdout and stderr as text). With
-    ``check``, a non-zero exit fails the test with the ranks' output."""
+    process (stdout and stderr as text). With ``check``, a non-zero exit fails the test with the
+    ranks' output."""
     try:
         result = subprocess.run(command(script, nprocs, *args, fake_cuda=fake_cuda), cwd=ROOT,
                                 env=environment(fake_cuda, **env), capture_output=True, text=True, timeout=timeout)
