@@ -86,7 +86,7 @@ def host_buffer(tensor, write):
     if not backend.is_cuda_array(data):
         if write and not backend.is_writeable(data):
             raise RuntimeError("a tensor that a collective writes into must be writeable (it is a read-only or broadcast view)")
-        return data.reshape(-1), None
+        return (data if data.ndim == 1 else data.reshape(-1)), None
     return backend.to_numpy(data).reshape(-1), data
 
 
@@ -115,18 +115,28 @@ def divide_in_place(array, divisor):
         array[...] = quotient
 
 
+_REDUCTIONS = {}  # (ReduceOp, dtype kind) -> MPI_Op, filled on first use
+
+
 def mpi_reduction(MPI, op, dtype):
     """The MPI_Op of a ReduceOp for a NumPy dtype (booleans: or / and, as NCCL maps them)."""
+    key = (op, dtype.kind)
+    found = _REDUCTIONS.get(key)
+    if found is not None:
+        return found
     if dtype.kind == "b":
         if op is ReduceOp.AVG:
             raise TypeError("Cannot use ReduceOp.AVG with boolean inputs")
         logical = {ReduceOp.SUM: MPI.LOR, ReduceOp.MAX: MPI.LOR, ReduceOp.BOR: MPI.LOR, ReduceOp.PRODUCT: MPI.LAND,
                    ReduceOp.MIN: MPI.LAND, ReduceOp.BAND: MPI.LAND, ReduceOp.BXOR: MPI.LXOR}
-        return logical[op]
-    if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind == "f":
+        found = logical[op]
+    elif op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind == "f":
         raise RuntimeError(f"Cannot use ReduceOp.{op.name} with non-integral dtype")
-    return {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN,
-            ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}[op]
+    else:
+        found = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN,
+                 ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}[op]
+    _REDUCTIONS[key] = found
+    return found
 
 
 def _separate(send, receive):
@@ -149,12 +159,14 @@ class ProcessGroupMPI(ProcessGroup):
             requests = start()
         except MPI.Exception as error:
             raise DistBackendError(f"[Rank {self._global_rank}] {description} failed in MPI: {error}") from None
-        if status is None:
-            def poll():
-                return MPI.Request.Testall(requests)
-        else:
+        if status is not None:
             def poll():
                 return requests[0].Test(status)
+        elif len(requests) == 1:
+            poll = requests[0].Test
+        else:
+            def poll():
+                return MPI.Request.Testall(requests)
         return Work(description, self, poll, finish, result)
 
     # -- collectives ------------------------------------------------------------------------
@@ -162,12 +174,14 @@ class ProcessGroupMPI(ProcessGroup):
         description = self._describe("all_reduce", tensor)
         host, device_array = host_buffer(tensor, write=True)
         mpi_op = mpi_reduction(self._MPI, op, host.dtype)
-        size = self.size()
+        finish = None
+        if op is ReduceOp.AVG or device_array is not None:
+            size = self.size()
 
-        def finish(work):
-            if op is ReduceOp.AVG:
-                divide_in_place(host, size)
-            write_back(host, device_array)
+            def finish(work):
+                if op is ReduceOp.AVG:
+                    divide_in_place(host, size)
+                write_back(host, device_array)
 
         return self._start(description, lambda: [self._comm.Iallreduce(self._MPI.IN_PLACE, host, op=mpi_op)], finish, [tensor])
 

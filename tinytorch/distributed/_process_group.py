@@ -50,13 +50,12 @@ class ProcessGroup:
         self._error = error
 
     def _describe(self, op_name, tensor=None):
-        """The name of the next operation for error messages: 'all_reduce (SeqNum=4, numel=10, dtype=float32)'."""
-        self._check_usable()
+        """The next operation's name for error messages, formatted only when one is shown:
+        'all_reduce (SeqNum=4, numel=10, dtype=float32)'."""
+        if self._error is not None:
+            self._check_usable()
         self._sequence += 1
-        details = f"SeqNum={self._sequence}"
-        if tensor is not None:
-            details += f", numel={tensor.numel()}, dtype={tensor.dtype.name}"
-        return f"{op_name} ({details})"
+        return _Description(op_name, self._sequence, tensor)
 
     def _check_root(self, op_name, root):
         if not 0 <= root < self.size():
@@ -79,3 +78,22 @@ def check_same_size_and_type(reference, tensors):
     for tensor in tensors:
         if tensor.numel() != reference.numel() or tensor.dtype != reference.dtype:
             raise RuntimeError("Tensors are not equal in size or data type")
+
+
+class _Description:
+    """An operation's name for messages; building the string waits until a message needs it (a
+    collective on a small tensor takes a few microseconds, and formatting would add to them)."""
+
+    __slots__ = ("op_name", "sequence", "tensor")
+
+    def __init__(self, op_name, sequence, tensor):
+        self.op_name, self.sequence, self.tensor = op_name, sequence, tensor
+
+    def __str__(self):
+        details = f"SeqNum={self.sequence}"
+        if self.tensor is not None:
+            details += f", numel={self.tensor.numel()}, dtype={self.tensor.dtype.name}"
+        return f"{self.op_name} ({details})"
+
+    def __format__(self, spec):
+        return format(str(self), spec)

@@ -62,8 +62,12 @@ class Work:
     def wait(self, timeout=None):
         """Block until the operation has finished; ``DistBackendError`` after ``timeout`` (a
         ``datetime.timedelta``; the process group's timeout by default). Returns True."""
-        _check_timeout(timeout)
+        if timeout is not None:
+            _check_timeout(timeout)
         if self._done:
+            return True
+        if self._poll():  # the common case: already done, no deadline to compute
+            self._complete()
             return True
         if timeout is None or timeout == datetime.timedelta(0):
             timeout = self._group._timeout
