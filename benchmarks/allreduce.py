@@ -55,9 +55,9 @@ def main():
         tensor = tinytorch.zeros(nbytes // 4)
         array = np.zeros(nbytes // 4, dtype=np.float32)
         ways = {
-            "tinytorch": lambda: dist.all_reduce(tensor),
-            "Iallreduce": lambda: comm.Iallreduce(MPI.IN_PLACE, array).Wait(),
-            "Allreduce": lambda: comm.Allreduce(MPI.IN_PLACE, array),
+            "tinytorch": lambda tensor=tensor: dist.all_reduce(tensor),
+            "Iallreduce": lambda array=array: comm.Iallreduce(MPI.IN_PLACE, array).Wait(),
+            "Allreduce": lambda array=array: comm.Allreduce(MPI.IN_PLACE, array),
         }
         # Repetitions from a first estimate, agreed on by all ranks so that they run the same calls.
         estimate = comm.allreduce(time_calls(ways["Allreduce"], 3, comm), op=MPI.MAX)
