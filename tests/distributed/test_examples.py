@@ -1,8 +1,10 @@
-"""examples/mnist_ddp.py on 2 ranks: it learns, rank 0 alone logs, evaluates and saves, and the
-weights load into the lecture's MLP."""
+"""The data-parallel examples on 2 ranks: examples/mnist_ddp.py learns, rank 0 alone logs,
+evaluates and saves, and the weights load into the lecture's MLP; examples/ddp_minimal.py (the
+program docs/distributed.md shows) finds the line."""
 
 import importlib.util
 import os
+import re
 
 import pytest
 
@@ -31,3 +33,12 @@ def test_mnist_ddp_trains_on_two_ranks(tmp_path):
     model = lecture_mlp()
     model.load_state_dict(tinytorch.load(str(tmp_path / "mnist_ddp.safetensors")))
     assert model(tinytorch.zeros(1, 784)).shape == (1, 10)
+
+
+@pytest.mark.slow
+def test_ddp_minimal_recovers_the_line():
+    result = run_ranks(os.path.join(ROOT, "examples", "ddp_minimal.py"), 2, timeout=120)
+    weights = re.search(r"weight \[([-\d., ]+)\] bias ([-\d.]+)", result.stdout)
+    assert [float(w) for w in weights.group(1).split(",")] == pytest.approx([2.0, -1.0, 0.5], abs=0.05)
+    assert float(weights.group(2)) == pytest.approx(3.0, abs=0.05)
+    assert result.stdout.count("weight") == 1  # rank 0 alone prints

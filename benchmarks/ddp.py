@@ -1,0 +1,149 @@
+"""DistributedDataParallel on this machine: an epoch of the lecture's MLP, and how much of the
+gradient communication hides behind backward.
+
+    python benchmarks/ddp.py epoch [--repeats 3]
+        One epoch of examples/mnist_mlp.py in 1 process with 2 BLAS threads against
+        examples/mnist_ddp.py in 2 processes with 1 thread each (same global batch of 12),
+        alternating, with the load average next to each run.
+
+    mpiexec -n 2 python benchmarks/ddp.py overlap [--batch 6 --bucket-cap-mb 25 --steps 300]
+        Per step of the lecture's MLP: backward alone (no_sync), backward with DDP (buckets
+        all-reduced while backward runs), and backward followed by the same bucketed all-reduces
+        done afterwards. Overlap share = (afterwards - DDP) / (afterwards - alone): the part of
+        the communication (with its bucket copies) that DDP hides behind backward.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "examples"))
+
+
+def threads(n):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.update(OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n))
+    return env
+
+
+def epoch_seconds(command, env):
+    output = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=1800).stdout
+    return float(re.search(r"epoch 1 took ([\d.]+) s", output).group(1)), float(re.search(r"Accuracy: ([\d.]+)", output).group(1))
+
+
+def epoch(args):
+    mpiexec = shutil.which("mpiexec")
+    rows = []
+    with tempfile.TemporaryDirectory() as out:
+        single = [sys.executable, "examples/mnist_mlp.py", "--epochs", "1", "--no-progress", "--out", out]
+        ddp = [mpiexec, "-n", "2", sys.executable, "examples/mnist_ddp.py", "--epochs", "1", "--no-progress", "--out", out]
+        for repeat in range(args.repeats):
+            for name, command, env in (("1 process x 2 threads", single, threads(2)), ("2 processes x 1 thread", ddp, threads(1))):
+                load = os.getloadavg()[0]
+                seconds, accuracy = epoch_seconds(command, env)
+                rows.append((name, seconds, accuracy, load))
+                print(f"{name}: epoch {seconds:.1f} s, test accuracy {accuracy:.3f} (load average before: {load:.2f})", flush=True)
+    for name in ("1 process x 2 threads", "2 processes x 1 thread"):
+        times = [seconds for n, seconds, _, _ in rows if n == name]
+        print(f"| {name} | median {statistics.median(times):.1f} s | runs {', '.join(f'{t:.1f}' for t in times)} |")
+
+
+def overlap(args):
+    import numpy as np
+
+    import tinytorch as torch
+    import tinytorch.distributed as dist
+    import tinytorch.nn.functional as F
+    from mnist_mlp import MLP
+    from tinytorch.nn.parallel import DistributedDataParallel as DDP
+
+    dist.init_process_group("mpi")
+    rank = dist.get_rank()
+    torch.manual_seed(0)
+    model = DDP(MLP(), bucket_cap_mb=args.bucket_cap_mb)
+    reducer = model.reducer
+    rng = np.random.default_rng(rank)
+    inputs = torch.tensor(rng.standard_normal((args.batch, 784)).astype(np.float32))
+    labels = torch.tensor(rng.integers(0, 10, args.batch))
+
+    def backward_alone():
+        with model.no_sync():
+            loss = F.cross_entropy(model(inputs), labels)
+            start = time.perf_counter()
+            loss.backward()
+            return time.perf_counter() - start
+
+    def backward_with_ddp():
+        loss = F.cross_entropy(model(inputs), labels)
+        start = time.perf_counter()
+        loss.backward()
+        return time.perf_counter() - start
+
+    def backward_then_all_reduce():
+        with model.no_sync():
+            loss = F.cross_entropy(model(inputs), labels)
+            start = time.perf_counter()
+            loss.backward()
+        for bucket in reducer.buckets:  # what the reducer does, after backward instead of during it
+            for position, param in enumerate(bucket.params):
+                bucket.slot(position)[...] = param.grad._data
+            bucket.buffer._data /= reducer.world_size
+            dist.all_reduce(bucket.buffer)
+            for position, param in enumerate(bucket.params):
+                param.grad._data[...] = bucket.slot(position)
+        return time.perf_counter() - start
+
+    ways = {"alone": backward_alone, "ddp": backward_with_ddp, "afterwards": backward_then_all_reduce}
+    samples = {name: [] for name in ways}
+    for step in range(args.steps + 20):
+        for name, way in ways.items():
+            model.zero_grad()
+            dist.barrier()
+            seconds = way()
+            if step >= 20:  # warm-up
+                samples[name].append(seconds)
+    times = {name: statistics.median(values) for name, values in samples.items()}
+    times = {name: dist_max(value) for name, value in times.items()}
+    if rank == 0:
+        hidden = (times["afterwards"] - times["ddp"]) / max(times["afterwards"] - times["alone"], 1e-12)
+        sizes = ", ".join(f"{bucket.buffer.numel() * 4 / 1e6:.2f} MB" for bucket in reducer.buckets)
+        print(f"batch {args.batch} per rank, bucket_cap_mb={args.bucket_cap_mb}: {len(reducer.buckets)} bucket(s) ({sizes}); "
+              f"load average {os.getloadavg()[0]:.2f}")
+        print(f"| backward alone | {times['alone'] * 1e3:.2f} ms |\n| backward with DDP | {times['ddp'] * 1e3:.2f} ms |\n"
+              f"| backward, then the same all-reduces | {times['afterwards'] * 1e3:.2f} ms |\n"
+              f"| communication hidden behind backward | {100 * hidden:.0f}% |")
+    dist.destroy_process_group()
+
+
+def dist_max(value):
+    """The slowest rank's time (a step is as slow as its slowest rank)."""
+    import tinytorch as torch
+    import tinytorch.distributed as dist
+
+    tensor = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return tensor.item()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    epoch_parser = sub.add_parser("epoch")
+    epoch_parser.add_argument("--repeats", type=int, default=3)
+    overlap_parser = sub.add_parser("overlap")
+    overlap_parser.add_argument("--batch", type=int, default=6, help="images per rank and step")
+    overlap_parser.add_argument("--bucket-cap-mb", type=float, default=None)
+    overlap_parser.add_argument("--steps", type=int, default=300)
+    args = parser.parse_args()
+    epoch(args) if args.what == "epoch" else overlap(args)
+
+
+if __name__ == "__main__":
+    main()
