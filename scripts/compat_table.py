@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import types
+import warnings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAMES_FILE = os.path.join(ROOT, "scripts", "torch_names.txt")
@@ -34,12 +35,15 @@ NAMESPACES = {
     "torch.utils.data": ("tinytorch.utils.data", None, r"\b(?:data\.)?{name}\b"),
     "torch.autograd": ("tinytorch.autograd", None, r"\bautograd\.{name}\b"),
     "torch.linalg": ("tinytorch.linalg", None, r"\blinalg\.{name}\b"),
+    "torch.distributed": ("tinytorch.distributed", None, r"\bdist(?:ributed)?\.{name}\b"),
+    "torch.nn.parallel": ("tinytorch.nn.parallel", None, r"\b(?:parallel\.)?{name}\b"),
 }
 
 
 def torch_names():
     """{namespace: sorted public names} from the installed torch."""
     import torch
+    import torch.distributed.distributed_c10d
     import torch.nn.functional as F
     import torch.nn.init
     import torch.optim.lr_scheduler
@@ -56,6 +60,7 @@ def torch_names():
         return [n for n in public(module) if callable(getattr(module, n)) and not isinstance(getattr(module, n), type)
                 and not getattr(getattr(module, n), "__module__", "").startswith("typing")]
 
+    warnings.simplefilter("ignore", FutureWarning)  # reading torch.distributed.reduce_op warns that it is deprecated
     return {
         "torch": public(torch, torch.__all__),
         "torch.Tensor": public(torch.Tensor),
@@ -67,6 +72,8 @@ def torch_names():
         "torch.utils.data": public(torch.utils.data, torch.utils.data.__all__),
         "torch.autograd": public(torch.autograd, torch.autograd.__all__),
         "torch.linalg": [n for n in public(torch.linalg) if callable(getattr(torch.linalg, n))],
+        "torch.distributed": public(torch.distributed, torch.distributed.distributed_c10d.__all__),
+        "torch.nn.parallel": public(torch.nn.parallel, torch.nn.parallel.__all__),
     }, torch.__version__
 
 
