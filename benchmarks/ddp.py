@@ -44,7 +44,7 @@ def epoch(args):
     with tempfile.TemporaryDirectory() as out:
         single = [sys.executable, "examples/mnist_mlp.py", "--epochs", "1", "--no-progress", "--out", out]
         ddp = [mpiexec, "-n", "2", sys.executable, "examples/mnist_ddp.py", "--epochs", "1", "--no-progress", "--out", out]
-        for repeat in range(args.repeats):
+        for _ in range(args.repeats):
             for name, command, env in (("1 process x 2 threads", single, threads(2)), ("2 processes x 1 thread", ddp, threads(1))):
                 load = os.getloadavg()[0]
                 seconds, accuracy = epoch_seconds(command, env)
