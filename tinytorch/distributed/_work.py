@@ -5,14 +5,18 @@ rank raise ``DistBackendError`` after the group's timeout instead of hanging for
 """
 
 import datetime
+import os
 import time
 
 from ._errors import DistBackendError
 
-# Spin this long before backing off: short waits (most collectives) stay as fast as MPI's own
-# busy-wait; long waits (a peer still computing) sleep between polls and leave it the CPU.
-_SPIN_SECONDS = 0.002
-_BACKOFF_SECONDS = 50e-6
+# How a wait polls: as MPICH's own blocking calls do, it spins and yields the CPU every so many
+# polls (a peer on the same core gets to run and make progress); a wait that has lasted long
+# (a peer still computing, rank 0 evaluating) sleeps between polls instead of burning a core.
+_POLLS_BEFORE_YIELD = 100
+_SPIN_SECONDS = 0.1
+_SLEEP_SECONDS = 0.001
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
 def _check_timeout(timeout):
@@ -75,7 +79,11 @@ class Work:
         start = time.monotonic()
         deadline = start + timeout.total_seconds()
         poll = self._poll
+        polls = 0
         while not poll():
+            polls += 1
+            if polls % _POLLS_BEFORE_YIELD:
+                continue
             now = time.monotonic()
             if now > deadline:
                 self._exception = DistBackendError(
@@ -87,7 +95,9 @@ class Work:
                 self._group._break(self._exception)
                 raise self._exception
             if now - start > _SPIN_SECONDS:
-                time.sleep(_BACKOFF_SECONDS)
+                time.sleep(_SLEEP_SECONDS)
+            else:
+                _yield()
         self._complete()
         return True
 
