@@ -6,10 +6,18 @@ order of registration, which is roughly the order backward produces their gradie
 post-accumulate-grad hook on each parameter copies its gradient into its bucket's flat buffer;
 when a bucket is full its all-reduce starts at once (nonblocking), so communication overlaps the
 rest of backward. Buckets start strictly in index order, so every rank issues the same collectives
-in the same order whatever order its hooks fire in. Each later hook polls the all-reduces in
-flight, which lets MPI progress them; when the last bucket has started, the reducer waits for all
-of them and writes the averages back into the parameters' ``.grad``.
+in the same order whatever order its hooks fire in. When the last bucket has started, the reducer
+waits for all of them and writes the averages back into the parameters' ``.grad``.
+
+MPI moves a nonblocking operation along only inside MPI calls: an all-reduce started in the
+middle of backward would sit still until the final wait. With the ``mpi`` backend a helper
+thread therefore polls the all-reduces in flight while backward computes (NumPy releases the
+GIL in its kernels, so the polls fall between them); it sleeps between polls, and does nothing
+between iterations.
 """
+
+import threading
+import time
 
 from ... import _backend as backend
 from ... import distributed as dist
@@ -95,6 +103,48 @@ def _reachable_leaves(outputs):
     return reached
 
 
+class _Progress:
+    """A daemon thread that polls the works handed to it (``Work._poll``: ``MPI_Test``) every
+    ``interval`` seconds until ``stop()``. Polling needs MPI_THREAD_MULTIPLE, which mpi4py asks for."""
+
+    def __init__(self, interval=100e-6):
+        self.interval = interval
+        self.works = []
+        self.lock = threading.Lock()  # held while polling: stop() waits for a poll to end
+        self.active = threading.Event()
+        self.thread = None
+
+    def add(self, work):
+        with self.lock:
+            self.works.append(work)
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="tinytorch-ddp-progress", daemon=True)
+            self.thread.start()
+        self.active.set()
+
+    def stop(self):
+        """From here on the caller alone touches the works (two threads must not test one request)."""
+        with self.lock:
+            self.active.clear()
+            self.works = []
+
+    def _run(self):
+        while True:
+            self.active.wait()
+            with self.lock:
+                for work in self.works:
+                    work._poll()
+            time.sleep(self.interval)
+
+
+def _mpi_threads_allowed(process_group):
+    """Whether a helper thread may call MPI: the ``mpi`` backend, initialized with MPI_THREAD_MULTIPLE."""
+    if dist.get_backend(process_group) != dist.Backend.MPI:
+        return False
+    MPI = process_group._MPI
+    return MPI.Query_thread() == MPI.THREAD_MULTIPLE
+
+
 class Reducer:
     """Averages the gradients of ``params`` over ``process_group`` during backward."""
 
@@ -115,6 +165,7 @@ class Reducer:
         self.ready = [False] * len(params)
         self.used = [False] * len(params)  # which parameters got a gradient on this rank (find_unused_parameters)
         self.next_bucket = 0
+        self.progress = _Progress() if _mpi_threads_allowed(process_group) else None
 
     def remove_hooks(self):
         for handle in self.handles:
@@ -177,9 +228,6 @@ class Reducer:
         else:
             slot[...] = gradient._data
         bucket.pending -= 1
-        # Give MPI a chance to move the all-reduces in flight (it progresses only inside MPI calls).
-        for started in self.buckets[:self.next_bucket]:
-            started.work.is_completed()
         while self.next_bucket < len(self.buckets) and self.buckets[self.next_bucket].pending == 0:
             self._launch(self.buckets[self.next_bucket])
             self.next_bucket += 1
@@ -190,9 +238,13 @@ class Reducer:
         # Divide first, then sum: PyTorch's order, and no overflow in float16.
         bucket.buffer._data /= self.world_size
         bucket.work = dist.all_reduce(bucket.buffer, group=self.process_group, async_op=True)
+        if self.progress is not None:
+            self.progress.add(bucket.work)
 
     def _finalize(self):
         """Wait for every bucket and write the averages into ``.grad``."""
+        if self.progress is not None:
+            self.progress.stop()
         globally_used = None
         if self.find_unused_parameters:
             xp = backend.array_module(self.buckets[0].buffer._data)
