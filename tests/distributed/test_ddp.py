@@ -11,7 +11,8 @@ from .launch import run_ranks
 CHECKS = [
     "construction_copies_rank0_and_keeps_pytorchs_names", "two_ranks_on_half_batches_match_one_process_on_the_whole_batch",
     "communication_starts_during_backward", "no_sync_accumulates_locally_then_averages_the_sums",
-    "find_unused_parameters_averages_what_some_ranks_used", "an_unused_parameter_without_find_unused_parameters_is_reported",
+    "find_unused_parameters_averages_what_some_ranks_used", "find_unused_parameters_counts_what_no_sync_steps_used",
+    "an_unused_parameter_without_find_unused_parameters_is_reported",
     "buffers_follow_rank0_before_each_forward", "different_models_on_different_ranks_are_refused", "argument_rules",
     "uneven_last_batches_with_distributed_sampler",
 ]

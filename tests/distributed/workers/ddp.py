@@ -168,6 +168,23 @@ def find_unused_parameters_averages_what_some_ranks_used():
 
 
 @check
+def find_unused_parameters_counts_what_no_sync_steps_used():
+    """A parameter only the last rank used, in a no_sync step, then none in the synced step: the
+    synced backward still averages what it accumulated (the others count zero)."""
+    torch.manual_seed(8)
+    ddp = DDP(Branches().to(DEVICE), find_unused_parameters=True)
+    torch.manual_seed(8)
+    reference = Branches().to(DEVICE)
+    x = torch.ones(2, 4, device=DEVICE)
+    with ddp.no_sync():
+        ddp(x, use_sometimes=RANK == SIZE - 1).sum().backward()
+    ddp(x, use_sometimes=False).sum().backward()
+    (reference.sometimes(x).sum() / SIZE).backward()
+    assert_close(ddp.module.sometimes.weight.grad, reference.sometimes.weight.grad)
+    assert ddp.module.never.weight.grad is None
+
+
+@check
 def an_unused_parameter_without_find_unused_parameters_is_reported():
     torch.manual_seed(5)
     ddp = DDP(Branches().to(DEVICE), bucket_cap_mb=1e-6)

@@ -163,7 +163,7 @@ class Reducer:
         self.expect_hooks = False  # set by a forward that will be followed by a synchronized backward
         self.require_finalize = False  # a hook fired in this iteration and the reduction is not over
         self.ready = [False] * len(params)
-        self.used = [False] * len(params)  # which parameters got a gradient on this rank (find_unused_parameters)
+        self.used = [False] * len(params)  # which parameters got a gradient on this rank since the last reduction
         self.next_bucket = 0
         self.progress = _Progress() if _mpi_threads_allowed(process_group) else None
 
@@ -178,7 +178,6 @@ class Reducer:
         self.expect_hooks = True
         self.require_finalize = False
         self.ready = [False] * len(self.params)
-        self.used = [False] * len(self.params)
         self.next_bucket = 0
         for bucket in self.buckets:
             bucket.pending = len(bucket.params)
@@ -186,8 +185,8 @@ class Reducer:
         if outputs is not None:
             reached = _reachable_leaves(_find_tensors(outputs))
             for index, param in enumerate(self.params):
-                if id(param) not in reached:
-                    self._mark_ready(index, gradient=None)
+                if id(param) not in reached:  # what it holds (from no_sync steps, or nothing) goes in as it is
+                    self._mark_ready(index, param.grad)
 
     def check_previous_reduction_finished(self):
         if self.require_finalize:
@@ -203,6 +202,7 @@ class Reducer:
 
     def _hook_for(self, index):
         def hook(param):
+            self.used[index] = True  # since the last reduction, no_sync steps included
             if not self.expect_hooks:
                 return
             if self.ready[index]:
@@ -211,7 +211,6 @@ class Reducer:
                     "ready twice: it received gradients from more than one backward in this iteration (a second "
                     "backward, or a reentrant one), which DistributedDataParallel cannot average."
                 )
-            self.used[index] = True
             self._mark_ready(index, param.grad)
         return hook
 
@@ -261,5 +260,6 @@ class Reducer:
                     param.grad = Tensor._make(bucket.slot(position).copy())
                 else:
                     param.grad._data[...] = bucket.slot(position)
+        self.used = [False] * len(self.params)
         self.expect_hooks = False
         self.require_finalize = False
