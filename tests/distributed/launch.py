@@ -28,13 +28,11 @@ def mpiexec():
     return launcher
 
 
-def environment(fake_cuda=False, **extra):
+def environment(**extra):
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = env["MKL_NUM_THREADS"] = "1"  # ranks share 2 cores
-    env.pop("TINYTORCH_FAKE_CUDA", None)
-    if fake_cuda:
-        env["TINYTORCH_FAKE_NCCL"] = "1"
+    env.pop("TINYTORCH_FAKE_CUDA", None)  # the ranks install the stand-ins themselves (fake_nccl.py)
     env.update({key: str(value) for key, value in extra.items()})
     return env
 
@@ -51,7 +49,7 @@ def run_ranks(script, nprocs, *args, timeout=180, fake_cuda=False, check=True, *
     ranks' output."""
     try:
         result = subprocess.run(command(script, nprocs, *args, fake_cuda=fake_cuda), cwd=ROOT,
-                                env=environment(fake_cuda, **env), capture_output=True, text=True, timeout=timeout)
+                                env=environment(**env), capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as expired:
         pytest.fail(f"{script} on {nprocs} ranks ran past {timeout} s:\n{expired.stdout}\n{expired.stderr}")
     if check and result.returncode != 0:
