@@ -12,8 +12,8 @@ waits for all of them and writes the averages back into the parameters' ``.grad`
 MPI moves a nonblocking operation along only inside MPI calls: an all-reduce started in the
 middle of backward would sit still until the final wait. With the ``mpi`` backend a helper
 thread therefore polls the all-reduces in flight while backward computes (NumPy releases the
-GIL in its kernels, so the polls fall between them); it sleeps between polls, and does nothing
-between iterations.
+GIL in its kernels, so the polls fall between them); it sleeps between polls, longer as an
+all-reduce lasts, and does nothing between iterations.
 """
 
 import threading
@@ -104,19 +104,24 @@ def _reachable_leaves(outputs):
 
 
 class _Progress:
-    """A daemon thread that polls the works handed to it (``Work._poll``: ``MPI_Test``) every
-    ``interval`` seconds until ``stop()``. Polling needs MPI_THREAD_MULTIPLE, which mpi4py asks for."""
+    """A daemon thread that polls the works handed to it (``Work._poll``: ``MPI_Test``) until
+    ``stop()``: every 50 us after a work arrives, backing off to every millisecond, so that short
+    all-reduces finish early and long ones cost the computing thread little. Polling from a second
+    thread needs MPI_THREAD_MULTIPLE, which mpi4py asks for."""
 
-    def __init__(self, interval=100e-6):
-        self.interval = interval
+    FIRST_INTERVAL, LONGEST_INTERVAL = 50e-6, 1e-3
+
+    def __init__(self):
         self.works = []
         self.lock = threading.Lock()  # held while polling: stop() waits for a poll to end
         self.active = threading.Event()
+        self.interval = self.FIRST_INTERVAL
         self.thread = None
 
     def add(self, work):
         with self.lock:
             self.works.append(work)
+            self.interval = self.FIRST_INTERVAL
         if self.thread is None:
             self.thread = threading.Thread(target=self._run, name="tinytorch-ddp-progress", daemon=True)
             self.thread.start()
@@ -134,7 +139,9 @@ class _Progress:
             with self.lock:
                 for work in self.works:
                     work._poll()
-            time.sleep(self.interval)
+                interval = self.interval
+                self.interval = min(2 * interval, self.LONGEST_INTERVAL)
+            time.sleep(interval)
 
 
 def _mpi_threads_allowed(process_group):
