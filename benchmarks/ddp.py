@@ -2,7 +2,7 @@
 gradient communication hides behind backward.
 
     python benchmarks/ddp.py epoch [--repeats 3]
-        One epoch of examples/mnist_mlp.py in 1 process with 2 BLAS threads against
+        One epoch of examples/mnist_mlp.py in 1 process with 2 BLAS threads (and with 1) against
         examples/mnist_ddp.py in 2 processes with 1 thread each (same global batch of 12),
         alternating, with the load average next to each run.
 
@@ -44,13 +44,15 @@ def epoch(args):
     with tempfile.TemporaryDirectory() as out:
         single = [sys.executable, "examples/mnist_mlp.py", "--epochs", "1", "--no-progress", "--out", out]
         ddp = [mpiexec, "-n", "2", sys.executable, "examples/mnist_ddp.py", "--epochs", "1", "--no-progress", "--out", out]
+        ways = (("1 process x 2 threads", single, threads(2)), ("1 process x 1 thread", single, threads(1)),
+                ("2 processes x 1 thread", ddp, threads(1)))
         for _ in range(args.repeats):
-            for name, command, env in (("1 process x 2 threads", single, threads(2)), ("2 processes x 1 thread", ddp, threads(1))):
+            for name, command, env in ways:
                 load = os.getloadavg()[0]
                 seconds, accuracy = epoch_seconds(command, env)
                 rows.append((name, seconds, accuracy, load))
                 print(f"{name}: epoch {seconds:.1f} s, test accuracy {accuracy:.3f} (load average before: {load:.2f})", flush=True)
-    for name in ("1 process x 2 threads", "2 processes x 1 thread"):
+    for name, _, _ in ways:
         times = [seconds for n, seconds, _, _ in rows if n == name]
         print(f"| {name} | median {statistics.median(times):.1f} s | runs {', '.join(f'{t:.1f}' for t in times)} |")
 
