@@ -29,6 +29,7 @@ from . import backends, multiprocessing, nn, optim, profiler, sparse, testing, u
 from . import linalg
 from . import onnx
 from ._dlpack import from_dlpack
+from . import distributed
 from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )

@@ -229,6 +229,19 @@ def synchronize(index=None):
             cupy.cuda.runtime.deviceSynchronize()  # Device.synchronize() would count as an implicit sync
 
 
+
+def nccl_module():
+    """CuPy's NCCL bindings (``cupy.cuda.nccl``), or None without CuPy or without NCCL: the
+    ``nccl`` backend of ``tinytorch.distributed`` calls them."""
+    if cupy is None:
+        return None
+    try:
+        from cupy.cuda import nccl
+    except ImportError:
+        return None
+    return nccl if getattr(nccl, "available", True) else None
+
+
 # -- synchronization debugging (torch.cuda.set_sync_debug_mode) -----------------------------------
 # Every device-to-host copy CuPy makes (``get()``: ``.item()``, ``.tolist()``, ``bool()`` of a
 # device array, a boolean-mask index that must learn its size...) passes through CuPy's
