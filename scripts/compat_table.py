@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import types
+import warnings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAMES_FILE = os.path.join(ROOT, "scripts", "torch_names.txt")
@@ -35,12 +36,15 @@ NAMESPACES = {
     "torch.autograd": ("tinytorch.autograd", None, r"\bautograd\.{name}\b"),
     "torch.linalg": ("tinytorch.linalg", None, r"\blinalg\.{name}\b"),
     "torch.distributions": ("tinytorch.distributions", None, r"(?:\bdistributions|\bd|\b_?d\(L\))\.{name}\b"),
+    "torch.distributed": ("tinytorch.distributed", None, r"\bdist(?:ributed)?\.{name}\b"),
+    "torch.nn.parallel": ("tinytorch.nn.parallel", None, r"\b(?:parallel\.)?{name}\b"),
 }
 
 
 def torch_names():
     """{namespace: sorted public names} from the installed torch."""
     import torch
+    import torch.distributed.distributed_c10d
     import torch.nn.functional as F
     import torch.nn.init
     import torch.optim.lr_scheduler
@@ -58,6 +62,7 @@ def torch_names():
         return [n for n in public(module) if callable(getattr(module, n)) and not isinstance(getattr(module, n), type)
                 and not getattr(getattr(module, n), "__module__", "").startswith("typing")]
 
+    warnings.simplefilter("ignore", FutureWarning)  # reading torch.distributed.reduce_op warns that it is deprecated
     return {
         "torch": public(torch, torch.__all__),
         "torch.Tensor": public(torch.Tensor),
@@ -70,6 +75,8 @@ def torch_names():
         "torch.autograd": public(torch.autograd, torch.autograd.__all__),
         "torch.linalg": [n for n in public(torch.linalg) if callable(getattr(torch.linalg, n))],
         "torch.distributions": public(torch.distributions, torch.distributions.__all__),
+        "torch.distributed": public(torch.distributed, torch.distributed.distributed_c10d.__all__),
+        "torch.nn.parallel": public(torch.nn.parallel, torch.nn.parallel.__all__),
     }, torch.__version__
 
 

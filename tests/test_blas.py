@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import tinytorch
 from tinytorch import _backend, _blas
 
-needs_mkl = pytest.mark.skipif(_blas.PATH is None, reason="MKL is not installed (pip install 'tinytorch[mkl]')")
+needs_mkl = pytest.mark.skipif(_blas.PATH is None, reason="MKL is off: pip install 'tinytorch[mkl]' and set TINYTORCH_BLAS=mkl")
 
 
 def _layout(array, kind):
@@ -61,11 +61,14 @@ def test_backend_products_equal_numpy_on_either_path():
                                   np.arange(6).reshape(2, 3) @ np.arange(6).reshape(3, 2))
 
 
-def test_the_environment_variable_turns_mkl_off():
+def test_mkl_only_when_asked_for():
     code = "from tinytorch import _blas; print(_blas.PATH)"
-    env = dict(os.environ, TINYTORCH_BLAS="numpy")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "None"
+    for value in ("numpy", None):
+        env = {k: v for k, v in os.environ.items() if k != "TINYTORCH_BLAS"}
+        if value:
+            env["TINYTORCH_BLAS"] = value
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "None"
 
 
 @needs_mkl
@@ -80,7 +83,8 @@ def test_mkl_agrees_when_pytorch_was_imported_first():
         "out = _blas.gemm(a, w.T) if _blas.PATH else a @ w.T\n"
         "print(float(np.abs(out - a @ w.T).max()))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = dict(os.environ, TINYTORCH_BLAS="mkl")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert float(out.stdout.strip()) < 1e-3
 
 

@@ -1,7 +1,7 @@
 """tinytorch: a small, readable deep-learning framework with PyTorch's API, on NumPy or CuPy."""
 
 from . import _backend, _dtypes
-from ._backend import device, set_default_device
+from ._backend import device, get_num_threads, set_default_device, set_num_threads
 from ._dtypes import (
     bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
     int16, int32, int64, long, set_default_dtype, short, uint8,
@@ -29,6 +29,7 @@ from . import backends, multiprocessing, nn, optim, profiler, sparse, testing, u
 from . import linalg
 from . import onnx
 from ._dlpack import from_dlpack
+from . import distributed
 from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )

@@ -10,6 +10,7 @@ import traceback
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from . import _blas
 
@@ -229,6 +230,19 @@ def synchronize(index=None):
             cupy.cuda.runtime.deviceSynchronize()  # Device.synchronize() would count as an implicit sync
 
 
+
+def nccl_module():
+    """CuPy's NCCL bindings (``cupy.cuda.nccl``), or None without CuPy or without NCCL: the
+    ``nccl`` backend of ``tinytorch.distributed`` calls them."""
+    if cupy is None:
+        return None
+    try:
+        from cupy.cuda import nccl
+    except ImportError:
+        return None
+    return nccl if getattr(nccl, "available", True) else None
+
+
 # -- synchronization debugging (torch.cuda.set_sync_debug_mode) -----------------------------------
 # Every device-to-host copy CuPy makes (``get()``: ``.item()``, ``.tolist()``, ``bool()`` of a
 # device array, a boolean-mask index that must learn its size...) passes through CuPy's
@@ -418,3 +432,23 @@ def add_scaled_(y, x, alpha):
     if _blas.PATH is not None and y.__class__ is np.ndarray and x.__class__ is np.ndarray and _blas.axpy(alpha, x, y):
         return
     y += alpha * x
+
+
+_thread_limits = None  # threadpoolctl's handle on the BLAS/OpenMP pools once the user set a count
+
+
+def set_num_threads(n):
+    """``torch.set_num_threads``: the threads of the CPU's BLAS (NumPy's OpenBLAS, and MKL when
+    installed) and OpenMP pools, through threadpoolctl."""
+    global _thread_limits
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _thread_limits = threadpool_limits(limits=n)
+
+
+def get_num_threads():
+    """``torch.get_num_threads``: the threads the CPU's BLAS uses for a matrix product."""
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return max(counts) if counts else 1

@@ -3,9 +3,14 @@
 NumPy's wheels multiply matrices with their bundled OpenBLAS, which is slow on the thin products
 of small-batch training: 12 x 784 by 784 x 512 (the lecture MLP's first layer at batch 12) takes
 OpenBLAS about twice as long as MKL on the same arrays (docs/performance.md has the table). When
-the ``mkl`` wheel is installed (``pip install 'tinytorch[mkl]'``) its ``libmkl_rt`` is loaded here
-and called on the NumPy arrays' memory directly, without a copy; without it, or with
-``TINYTORCH_BLAS=numpy`` in the environment, every product stays ``numpy.matmul``.
+the ``mkl`` wheel is installed (``pip install 'tinytorch[mkl]'``) and ``TINYTORCH_BLAS=mkl`` is set
+in the environment, its ``libmkl_rt`` is loaded here and called on the NumPy arrays' memory
+directly, without a copy; otherwise every product stays ``numpy.matmul``.
+
+Opt-in, not the default: products that do not come here (convolutions' and attention's batched
+products) still run on OpenBLAS, and two thread pools that spin while idle, in one process on two
+cores, slowed models that mix them by several times (an LSTM step: 140 ms -> 1.2 s on a busy
+machine). docs/performance.md has the measurements.
 
 Only ``_backend.py`` imports this module: it decides, per call, which products come here.
 """
@@ -40,7 +45,7 @@ def _candidates():
 
 def _load():
     """``libmkl_rt`` set up for this process, or None when MKL is absent or turned off."""
-    if os.environ.get("TINYTORCH_BLAS", "auto").lower() not in ("auto", "mkl"):
+    if os.environ.get("TINYTORCH_BLAS", "numpy").lower() != "mkl":
         return None
     for path in _candidates():
         try:
@@ -72,6 +77,8 @@ def _load():
             warnings.warn(f"tinytorch: {path} gave a wrong matrix product in this process; using NumPy's matmul", RuntimeWarning, stacklevel=2)
             return None
         return path, gemms, axpys
+    warnings.warn("TINYTORCH_BLAS=mkl, but MKL's libmkl_rt was not found: pip install 'tinytorch[mkl]'; using NumPy's matmul",
+                  RuntimeWarning, stacklevel=2)
     return None
 
 

@@ -34,3 +34,4 @@ from .modules.sparse import Embedding
 from .modules.transformer import (
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
 )
+from . import parallel

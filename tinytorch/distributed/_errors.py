@@ -1,0 +1,12 @@
+"""The exception classes of ``torch.distributed``, with PyTorch's hierarchy."""
+
+
+class DistError(RuntimeError):
+    """Raised when an error occurs in the distributed library."""
+
+
+class DistBackendError(DistError):
+    """Raised when a backend error occurs in distributed: a timeout, a dead peer, a transport error."""
+
+
+DistError.__module__ = DistBackendError.__module__ = "tinytorch.distributed"  # as tracebacks name them

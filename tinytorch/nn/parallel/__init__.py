@@ -1,0 +1,4 @@
+"""``torch.nn.parallel``: ``DistributedDataParallel`` (on ``tinytorch.distributed``)."""
+
+from . import distributed
+from .distributed import DistributedDataParallel
