@@ -57,8 +57,7 @@ PROGRAMS = [
     _tutorial("basics/transforms", "basics/transforms_tutorial.py", fixtures=(_fashion,)),
     _tutorial("basics/buildmodel", "basics/buildmodel_tutorial.py"),
     _tutorial("basics/autogradqs", "basics/autogradqs_tutorial.py"),
-    _tutorial("basics/optimization", "basics/optimization_tutorial.py", fixtures=(_fashion,),
-              patches=(("epochs = 10\n", "epochs = 1\n", "10 epochs -> 1"),), reduced="1 epoch instead of 10"),
+    _tutorial("basics/optimization", "basics/optimization_tutorial.py", fixtures=(_fashion,)),
     _tutorial("basics/saveloadrun", "basics/saveloadrun_tutorial.py"),
     # The 60-minute blitz
     _tutorial("blitz/tensor", "blitz/tensor_tutorial.py"),

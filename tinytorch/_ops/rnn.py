@@ -45,7 +45,8 @@ def _weight_grads(ctx, grad_gates, h_prev, weight_hh, offset):
     """Gradients of h_prev @ weight_hh^T + bias_hh, as arrays (None where not needed).
 
     The products go through ``backend.mm``, the library forward's ``matmul_transposed`` uses, so
-    that with MKL loaded a step does not switch between MKL's and OpenBLAS's thread pools.
+    that with MKL loaded (``TINYTORCH_BLAS=mkl``) a step does not switch between MKL's and
+    OpenBLAS's thread pools.
     Measured on 2 busy cores (load ~5), the backward of pytorch/examples' time-sequence model (999
     steps of two LSTMCells, batch 97, float64): 16-33 s with NumPy's ``@`` here between MKL's
     forward products, 1.3 s through ``backend.mm``.
