@@ -276,7 +276,8 @@ def write_page(results, meta, path=PAGE):
         out.append(f"| {i} | {_cell(r['name'])} | {source} | `{_cell(args)}` | {_cell(reduced)} | "
                    f"{_cell('; '.join(r['data']) or '—')} | {result} | {seconds} | {_cell(last) and '`' + _cell(last) + '`'} | "
                    f"{_cell(why or '')} |")
-    out += ["", "Repositories: " + "; ".join(f"{repo} @ `{commit}`" for repo, commit in meta["commits"]) + ".", ""]
+    out += ["", "Repositories: " + "; ".join(f"{repo} @ {commit if ' ' in commit else '`' + commit + '`'}"
+                                             for repo, commit in meta["commits"]) + ".", ""]
     with open(path, "w") as f:
         f.write("\n".join(out))
 
@@ -328,7 +329,7 @@ def main(argv=None):
     commits = []
     for repo in repos:
         info = source_info(args.sources, repo)
-        commits.append((repo, info.get("commit", "per file, as the table says")))
+        commits.append((repo, info.get("commit") or f"per file, as the table says ({info.get('how', '')})"))
     write_page(list(results.values()), dict(saved.get("meta", meta), commits=commits), args.page)
     print(f"wrote {os.path.relpath(args.page)}")
     return 0
