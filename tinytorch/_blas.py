@@ -1,18 +1,23 @@
-"""An optional faster BLAS for the CPU: MKL's ``cblas_?gemm`` and ``cblas_?axpy`` through ctypes.
+"""Direct BLAS calls on NumPy arrays for the CPU: ``?axpy`` (an optimizer's update) and, with MKL, ``?gemm``.
 
-NumPy's wheels multiply matrices with their bundled OpenBLAS, which is slow on the thin products
-of small-batch training: 12 x 784 by 784 x 512 (the lecture MLP's first layer at batch 12) takes
-OpenBLAS about twice as long as MKL on the same arrays (docs/performance.md has the table). When
-the ``mkl`` wheel is installed (``pip install 'tinytorch[mkl]'``) and ``TINYTORCH_BLAS=mkl`` is set
-in the environment, its ``libmkl_rt`` is loaded here and called on the NumPy arrays' memory
-directly, without a copy; otherwise every product stays ``numpy.matmul``.
+Which library, chosen once at import by ``TINYTORCH_BLAS``:
 
-Opt-in, not the default: products that do not come here (convolutions' and attention's batched
-products) still run on OpenBLAS, and two thread pools that spin while idle, in one process on two
-cores, slowed models that mix them by several times (an LSTM step: 140 ms -> 1.2 s on a busy
-machine). docs/performance.md has the measurements.
+- unset or ``openblas`` (the default): NumPy's own OpenBLAS, the library its wheels bundle and
+  its matmul already calls, for ``cblas_?axpy`` only. SGD's ``p += -lr * g`` then takes one pass
+  over memory instead of NumPy's two and a temporary (70 against 23 us for the lecture MLP's
+  784 x 512 weight). Its products gain nothing from a direct call (measured per shape in
+  docs/performance.md) and stay ``numpy.matmul``. It shares NumPy's thread pool: no second pool.
+  Where NumPy has no bundled OpenBLAS (conda's MKL NumPy, Accelerate on macOS), NumPy's ufuncs.
+- ``mkl``: MKL from the ``mkl`` wheel (``pip install 'tinytorch[mkl]'``), for ``cblas_?gemm`` and
+  ``cblas_?axpy``. NumPy's wheels multiply matrices with OpenBLAS, which is slow on some thin
+  products of small-batch training; MKL takes them on the NumPy arrays' memory, without a copy.
+  Opt-in, not the default: products that do not come here (convolutions' and attention's batched
+  products) still run on OpenBLAS, and two thread pools that spin while idle, in one process on
+  two cores, slowed models that mix them by several times (an LSTM step: 140 ms -> 1.2 s on a
+  busy machine). docs/performance.md has the measurements.
+- ``numpy``: no direct call; NumPy's ufuncs and matmul for everything.
 
-Only ``_backend.py`` imports this module: it decides, per call, which products come here.
+Only ``_backend.py`` imports this module: it decides, per call, which operations come here.
 """
 
 import ctypes
@@ -43,10 +48,8 @@ def _candidates():
     return found
 
 
-def _load():
-    """``libmkl_rt`` set up for this process, or None when MKL is absent or turned off."""
-    if os.environ.get("TINYTORCH_BLAS", "numpy").lower() != "mkl":
-        return None
+def _load_mkl():
+    """``libmkl_rt`` set up for this process: (path, gemms, axpys), or None when it is absent."""
     for path in _candidates():
         try:
             # RTLD_DEEPBIND: MKL's own libraries, loaded by libmkl_rt, must bind to each other.
@@ -96,6 +99,59 @@ def _threading_layer():
         return "INTEL"
 
 
+def _load_numpy_openblas():
+    """NumPy's bundled OpenBLAS: (path, {}, axpys), or None when NumPy has none.
+
+    NumPy's wheels ship it beside the package (``numpy.libs`` on Linux and Windows,
+    ``numpy/.dylibs`` on macOS) with renamed symbols and 64-bit integers (``scipy_cblas_saxpy64_``,
+    NumPy 2; ``cblas_saxpy64_``, NumPy 1.26). Loading the file NumPy already loaded maps nothing
+    new: it is the same library, thread pool and settings (threadpoolctl limits apply to it).
+    """
+    folder = os.path.dirname(np.__file__)
+    paths = []
+    for where in (folder + ".libs", os.path.join(folder, ".dylibs")):
+        paths.extend(sorted(glob.glob(os.path.join(where, "*openblas*"))))
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path, mode=os.RTLD_LOCAL)
+        except OSError:
+            continue
+        for prefix, suffix, integer in (("scipy_cblas_", "64_", ctypes.c_int64), ("cblas_", "64_", ctypes.c_int64),
+                                        ("scipy_cblas_", "", ctypes.c_int), ("cblas_", "", ctypes.c_int)):
+            axpys = {}
+            for dtype, letter, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
+                fn = getattr(lib, f"{prefix}{letter}axpy{suffix}", None)
+                if fn is None:
+                    break
+                fn.restype = None
+                fn.argtypes = [integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
+                axpys[np.dtype(dtype)] = fn
+            if len(axpys) == 2 and _axpy_agrees(axpys[np.dtype(np.float32)]):
+                return path, {}, axpys
+    return None
+
+
+def _axpy_agrees(saxpy):
+    """One update checked against NumPy before the library is trusted with any."""
+    x = np.arange(40000, dtype=np.float32) % 7
+    y = np.ones(40000, np.float32)
+    saxpy(y.size, -0.5, x.ctypes.data, 1, y.ctypes.data, 1)
+    return bool(np.array_equal(y, 1 - 0.5 * x))
+
+
+def _load():
+    """The BLAS that ``TINYTORCH_BLAS`` asks for, set up for this process, or None for NumPy only."""
+    choice = os.environ.get("TINYTORCH_BLAS", "openblas").lower()
+    if choice == "mkl":
+        return _load_mkl()
+    if choice == "openblas":
+        return _load_numpy_openblas()
+    if choice != "numpy":
+        warnings.warn(f"TINYTORCH_BLAS={choice!r} is not one of 'openblas', 'mkl', 'numpy'; using NumPy only",
+                      RuntimeWarning, stacklevel=2)
+    return None
+
+
 def _agrees(sgemm):
     """One threaded product checked against NumPy before MKL is trusted with any."""
     rng = np.random.default_rng(0)
@@ -107,7 +163,8 @@ def _agrees(sgemm):
 
 
 _LOADED = _load()
-PATH = _LOADED[0] if _LOADED else None
+PATH = _LOADED[0] if _LOADED else None  # the library loaded, or None: NumPy only
+HAS_GEMM = bool(_LOADED and _LOADED[1])  # products come here (MKL), not only updates
 _GEMMS = _LOADED[1] if _LOADED else {}
 _AXPYS = _LOADED[2] if _LOADED else {}
 
@@ -127,7 +184,7 @@ def _operand(array):
 
 def gemm(a, b):
     """``a @ b`` for 2-D float32/float64 NumPy arrays of one dtype through MKL, as a new
-    C-contiguous array; None when MKL cannot take these operands (the caller uses NumPy)."""
+    C-contiguous array; None when no BLAS here can take these operands (the caller uses NumPy)."""
     fn = _GEMMS.get(a.dtype)
     if fn is None or b.dtype != a.dtype:
         return None
@@ -151,7 +208,7 @@ def gemm(a, b):
 
 def axpy(alpha, x, y):
     """``y += alpha * x`` in place, in one pass over memory, for C-contiguous NumPy arrays of
-    one float dtype and size; False when MKL cannot take them (the caller falls back)."""
+    one float dtype and size; False when no BLAS here can take them (the caller falls back)."""
     fn = _AXPYS.get(y.dtype)
     if fn is None or x.dtype != y.dtype or x.size != y.size or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable):
         return False
