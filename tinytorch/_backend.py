@@ -412,15 +412,19 @@ def matmul_transposed(a, b):
     """``a @ b.T`` for 2-D ``a`` (rows, in) and ``b`` (out, in), returned C-contiguous.
 
     With MKL, ``b.T`` is passed as a transposed operand. Without it: for few rows and a large
-    ``b``, OpenBLAS is much faster at ``(b @ a.T).T`` (measured with NumPy 2.4 / OpenBLAS 0.3.31
-    on 2 cores: 110 against 187 us for 12 x 784 by 512 x 784, 36 against 60 us for 12 x 512 by
-    256 x 512); from ~128 rows on, or for small ``b``, the plain order is as fast or faster (1024
-    rows: 4.1 against 7.8 ms). CuPy takes the plain order.
+    ``b``, OpenBLAS is much faster at ``(b @ a.T).T`` (NumPy 2.4 / OpenBLAS 0.3.31 on 2 cores,
+    medians of alternating calls: 12 x 784 by 512 x 784 takes 136 against 216 us, 12 x 512 by
+    256 x 512 38 against 59 us; at 64 rows only the largest weight still gains, 317 against 351
+    us, i.e. 35-45 us per training step of the lecture's MLP at batch 48-64); from ~128 rows on,
+    or for small ``b``, the plain order is about as fast or faster (256 rows, reversed against
+    plain: 1.37 against 1.44 ms for 784 x 512, but 0.60 against 0.53 ms for 512 x 256). CuPy
+    takes the plain order.
     """
     if a.__class__ is np.ndarray:
         if _blas.HAS_GEMM:
             return mm(a, b.T)
-        if a.shape[0] <= 32 and b.size >= 32768:
+        rows, size = a.shape[0], b.size
+        if (rows <= 32 and size >= 32768) or (rows <= 64 and size >= 262144):
             return np.ascontiguousarray(np.matmul(b, a.T).T)
     return a @ b.T
 
