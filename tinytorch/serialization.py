@@ -343,11 +343,11 @@ def _read(f):
     point plus one byte, and no read asks for more than a regular file has left (or, from a stream,
     than has already arrived): a header claiming terabytes costs only what the file holds."""
     if hasattr(f, "read"):
-        return _read_described(lambda count: _read_at_most(f, count), None)
+        return _read_described(lambda count: bytes(_read_at_most(f, count)), None)
     with open(f, "rb") as file:
         status = os.fstat(file.fileno())
         if not stat.S_ISREG(status.st_mode):  # a pipe or a device: a stream of unknown length
-            return _read_described(lambda count: _read_at_most(file, count), None)
+            return _read_described(lambda count: bytes(_read_at_most(file, count)), None)
         size = status.st_size
         return _read_described(lambda count: file.read(max(0, min(count, size - file.tell()))), size)
 

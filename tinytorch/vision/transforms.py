@@ -120,8 +120,13 @@ class Normalize:
         if self.inplace:
             return tensor.sub_(mean).div_(std)
         if not tensor.requires_grad and not mean.requires_grad:
-            # NOTE: the same float arithmetic as sub + div, minus the op dispatch (this runs per batch).
-            return Tensor._make((tensor._data - mean._data) / std._data)
+            # NOTE: the same float arithmetic as sub + div, minus the op dispatch (this runs per
+            # batch), dividing the difference in place: one batch-sized array fewer at a time.
+            out = tensor._data - mean._data
+            if out.dtype == std._data.dtype:
+                out /= std._data
+                return Tensor._make(out)
+            return Tensor._make(out / std._data)
         return tensor.sub(mean).div(std)
 
     batch = __call__  # the same broadcast works on NxCxHxW

@@ -67,7 +67,8 @@ def _parse_idx(path, stream):
             f"header) but the file holds {size} bytes ({'truncated' if size < expected else 'trailing data'})"
         )
     try:
-        return np.frombuffer(payload, dtype).reshape(dims).astype(dtype.newbyteorder("="))
+        # No copy for bytes (MNIST's images and labels): the array wraps the bytearray read.
+        return np.frombuffer(payload, dtype).reshape(dims).astype(dtype.newbyteorder("="), copy=False)
     except ValueError as error:  # e.g. 0 x 2^30 x 2^30: no bytes, yet NumPy refuses the shape
         raise RuntimeError(f"{path}: the header's dimensions {'x'.join(map(str, dims))} cannot form an array ({error})") from None
 
