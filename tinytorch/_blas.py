@@ -164,9 +164,9 @@ def _agrees(sgemm):
 
 _LOADED = _load()
 PATH = _LOADED[0] if _LOADED else None  # the library loaded, or None: NumPy only
-HAS_GEMM = bool(_LOADED and _LOADED[1])  # products come here (MKL), not only updates
 _GEMMS = _LOADED[1] if _LOADED else {}
 _AXPYS = _LOADED[2] if _LOADED else {}
+HAS_GEMM = bool(_GEMMS)  # products come here (MKL), not only updates
 
 
 def _operand(array):

@@ -19,18 +19,12 @@ def read_at_most(stream, count, keep=True):
     the end: joining holds every chunk and the joined copy at once, twice the data at the peak
     (MNIST's 47 MB of training images: 94 MB). A bytearray is writable, so NumPy can wrap it
     without a copy."""
-    if not keep:
-        total = 0
-        while total < count:
-            chunk = stream.read(min(count - total, CHUNK))
-            if not chunk:
-                break
-            total += len(chunk)
-        return total
-    data = bytearray()
-    while len(data) < count:
-        chunk = stream.read(min(count - len(data), max(len(data), CHUNK), MAX_CHUNK))
+    data, total = bytearray() if keep else None, 0
+    while total < count:
+        chunk = stream.read(min(count - total, min(max(total, CHUNK), MAX_CHUNK) if keep else CHUNK))
         if not chunk:
             break
-        data += chunk
-    return data
+        total += len(chunk)
+        if keep:
+            data += chunk
+    return data if keep else total

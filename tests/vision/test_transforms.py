@@ -67,6 +67,14 @@ def test_normalize_values_per_channel():
     assert batch[1].tolist() == [[[2.0, 6.0]], [[2.5, 4.5]]]
 
 
+def test_normalize_fast_path_broadcasts_a_wider_std_as_sub_then_div():
+    """One channel against three stds: three channels, as ``x.sub(mean).div(std)`` gives (the
+    fast path divides in place only when std does not widen the result)."""
+    x = tinytorch.tensor([[[1.0, 3.0]]])  # 1 x 1 x 2
+    out = T.Normalize((1.0,), (0.5, 1.0, 2.0))(x)
+    assert out.tolist() == [[[0.0, 4.0]], [[0.0, 2.0]], [[0.0, 1.0]]]
+
+
 def test_normalize_in_place_and_functional():
     x = tinytorch.ones(1, 2, 2)
     assert T.Normalize([0.5], [0.25], inplace=True)(x) is x

@@ -123,10 +123,10 @@ class Normalize:
             # NOTE: the same float arithmetic as sub + div, minus the op dispatch (this runs per
             # batch), dividing the difference in place: one batch-sized array fewer at a time.
             out = tensor._data - mean._data
-            if out.dtype == std._data.dtype:
-                out /= std._data
-                return Tensor._make(out)
-            return Tensor._make(out / std._data)
+            if np.broadcast_shapes(out.shape, std._data.shape) != out.shape:  # std widens the result
+                return Tensor._make(out / std._data)
+            out /= std._data
+            return Tensor._make(out)
         return tensor.sub(mean).div(std)
 
     batch = __call__  # the same broadcast works on NxCxHxW
