@@ -187,14 +187,30 @@ def check_random_bounds(low, high, numpy_dtype):
 def uniform_(tensor, a=0.0, b=1.0, *, generator=None):
     a, b = check_uniform_bounds(tensor, a, b)
     rng = generator_for(tensor.device, generator)
-    return _fill(tensor, rng.uniform(a, b, size=tensor._data.shape).astype(_float_dtype(tensor), copy=False))
+    # Drawn in the tensor's own precision and scaled in place, as PyTorch's kernel does; into the
+    # tensor itself when NumPy can write there. A float64 draw would briefly take twice a float32
+    # weight's memory (a model's initialization, once), and the process would keep that peak.
+    data = tensor._data
+    if isinstance(data, np.ndarray) and data.dtype == _float_dtype(tensor) and data.flags.c_contiguous:
+        check_inplace(tensor)
+        rng.random(dtype=data.dtype, out=data)
+        data *= b - a
+        data += a
+        tensor._version[0] += 1
+        return tensor
+    sample = rng.random(size=data.shape, dtype=_float_dtype(tensor))
+    sample *= b - a
+    sample += a
+    return _fill(tensor, sample)
 
 
 def normal_(tensor, mean=0.0, std=1.0, *, generator=None):
     mean, std = check_normal_args(tensor, mean, std)
     rng = generator_for(tensor.device, generator)
     sample = rng.standard_normal(size=tensor._data.shape, dtype=_float_dtype(tensor))
-    return _fill(tensor, sample * std + mean)
+    sample *= std
+    sample += mean
+    return _fill(tensor, sample)
 
 
 def bernoulli_(tensor, p=0.5, *, generator=None):

@@ -31,7 +31,6 @@ import types
 from collections import OrderedDict as _OrderedDict
 
 import numpy as np
-import safetensors.numpy
 
 from . import _backend, _dtypes
 from ._bounded_read import read_at_most as _read_at_most
@@ -108,6 +107,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     encoder = _Encoder()
     structure = encoder.encode(obj, (), 0)
     metadata = {"format": "pt", _METADATA_KEY: json.dumps({"version": _FORMAT_VERSION, "object": structure}, allow_nan=False)}
+    import safetensors.numpy  # at first use: its Rust extension is 0.8 MiB in every process otherwise
+
     data = _sorted_metadata(safetensors.numpy.save(encoder.arrays, metadata=metadata))
     if hasattr(f, "write"):
         f.write(data)
@@ -320,6 +321,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     raw, trailing = _read(f)
     header, metadata = _parse(raw, name, trailing)
     try:
+        import safetensors.numpy
+
         arrays = safetensors.numpy.load(raw) if header else {}
     except (KeyboardInterrupt, SystemExit):
         raise

@@ -155,3 +155,12 @@ def test_chunked_draws_follow_the_weights_and_the_seed():
     assert again == drawn
     uniform = list(RandomSampler(range(7), replacement=True, num_samples=70_001, generator=tinytorch.Generator().manual_seed(5)))
     assert len(uniform) == 70_001 and all(abs(uniform.count(i) / 70_001 - 1 / 7) < 0.01 for i in range(7))
+
+
+def test_a_shuffled_epoch_holds_its_order_as_an_array_not_a_list():
+    """A permutation of a million indices: 8 MB as int64, ~40 MB as a list of Python ints. The
+    sampler turns it into ints a chunk at a time, so taking the first index stays near the array."""
+    sampler = RandomSampler(range(10**6))
+    first = []
+    assert _peak_bytes(lambda: first.append(next(iter(sampler)))) < 10 * 2**20
+    assert sorted(RandomSampler(range(5000))) == list(range(5000))  # still every index once, across chunks

@@ -99,7 +99,7 @@ def test_mlp_without_torch_trains():
     images, labels = _batch(size=16)
     x, y = tinytorch.tensor(images), tinytorch.tensor(labels)
     losses = []
-    for _ in range(40):
+    for _ in range(200):  # 40 steps left it mid-plateau for most seeds; 200 memorize for seeds 0-7
         loss = nn.functional.cross_entropy(model(x), y)
         losses.append(loss.item())
         model.zero_grad()
@@ -107,5 +107,5 @@ def test_mlp_without_torch_trains():
         with tinytorch.no_grad():
             for p in model.parameters():
                 p -= 0.1 * p.grad
-    assert losses[-1] < 0.2 * losses[0]  # it memorizes the 16 examples
+    assert losses[-1] < 0.05 * losses[0]  # it memorizes the 16 examples
     assert np.isfinite(numpy_of(model.fc1.weight)).all()

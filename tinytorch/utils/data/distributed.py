@@ -3,7 +3,6 @@
 import math
 
 from ... import _creation
-from ... import distributed as dist
 from ... import random as _random
 from .sampler import Sampler
 
@@ -19,6 +18,8 @@ class DistributedSampler(Sampler):
     """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        from ... import distributed as dist  # here: a program that never samples across ranks never loads it
+
         if num_replicas is None:
             if not dist.is_available():
                 raise RuntimeError("Requires distributed package to be available")

@@ -23,6 +23,7 @@ def _numpy_rng(generator):
 
 # Draws with replacement are made this many at a time, as they are consumed (PyTorch draws 32 at a
 # time): ``num_samples`` may be far larger than memory (``RandomSampler(..., num_samples=10**10)``).
+# Permutations become Python ints this many at a time.
 _CHUNK = 1024
 
 
@@ -32,6 +33,13 @@ def _chunks(total):
         count = min(total, _CHUNK)
         yield count
         total -= count
+
+
+def _as_ints(order):
+    """The indices of an array as Python ints, converted a chunk at a time: a whole epoch's list
+    (60,000 ints for MNIST) would hold ~2 MiB while the epoch runs."""
+    for start in range(0, len(order), _CHUNK):
+        yield from order[start : start + _CHUNK].tolist()
 
 
 _T_co = typing.TypeVar("_T_co", covariant=True)
@@ -92,8 +100,8 @@ class RandomSampler(Sampler):
                 yield from rng.integers(0, n, size=count).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from rng.permutation(n).tolist()
-            yield from rng.permutation(n)[: self.num_samples % n].tolist()
+                yield from _as_ints(rng.permutation(n))
+            yield from _as_ints(rng.permutation(n)[: self.num_samples % n])
 
     def __len__(self):
         return self.num_samples
@@ -107,7 +115,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        for i in _numpy_rng(self.generator).permutation(len(self.indices)).tolist():
+        for i in _as_ints(_numpy_rng(self.generator).permutation(len(self.indices))):
             yield self.indices[i]
 
     def __len__(self):

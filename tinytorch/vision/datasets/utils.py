@@ -6,17 +6,15 @@ import gzip
 import hashlib
 import os
 import shutil
-import tarfile
 import tempfile
-import urllib.error
-import urllib.request
-import zipfile
 
 USER_AGENT = "tinytorch"
 
 
 def _urlopen(request, timeout):
     """The one place that opens URLs (tests replace it, so they never touch the network)."""
+    import urllib.request  # here, not at import: it loads ssl and OpenSSL (~7 MiB) into every process
+
     return urllib.request.urlopen(request, timeout=timeout)
 
 
@@ -52,6 +50,8 @@ def download_url(url, root, filename=None, md5=None, timeout=60):
     if check_integrity(fpath, md5):
         print(f"Using downloaded and verified file: {fpath}")
         return fpath
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with _urlopen(request, timeout) as response:
         _save_response(response, url, fpath, md5)
@@ -91,7 +91,7 @@ def download_from_mirrors(mirrors, filename, root, md5=None):
         try:
             print(f"Downloading {url}")
             return download_url(url, root, filename=filename, md5=md5)
-        except (urllib.error.URLError, OSError, RuntimeError) as error:
+        except (OSError, RuntimeError) as error:  # urllib's URLError is an OSError
             print(f"Failed to download (trying next):\n{error}\n")
             errors.append(f"{url}: {error}")
     raise RuntimeError(f"Error downloading {filename}:\n" + "\n".join(errors))
@@ -118,6 +118,9 @@ def extract_archive(from_path, to_path=None, remove_finished=False):
     """Extract a .tar(.gz/.bz2/.xz), .tgz or .zip archive (or decompress a .gz file) into
     ``to_path`` (default: its folder); returns ``to_path``. Members that would land outside it
     are refused."""
+    import tarfile  # here, like urllib: most datasets never extract an archive
+    import zipfile
+
     from_path = os.fspath(from_path)
     to_path = os.path.dirname(from_path) if to_path is None else os.fspath(to_path)
     if tarfile.is_tarfile(from_path):
