@@ -187,12 +187,7 @@ def check_random_bounds(low, high, numpy_dtype):
 def uniform_(tensor, a=0.0, b=1.0, *, generator=None):
     a, b = check_uniform_bounds(tensor, a, b)
     rng = generator_for(tensor.device, generator)
-    # Drawn in the tensor's own precision and scaled in place, as PyTorch's kernel does (24 random
-    # bits for float32): no float64 copy twice the tensor's size.
-    sample = rng.random(size=tensor._data.shape, dtype=_float_dtype(tensor))
-    sample *= b - a
-    sample += a
-    return _fill(tensor, sample)
+    return _fill(tensor, rng.uniform(a, b, size=tensor._data.shape).astype(_float_dtype(tensor), copy=False))
 
 
 def normal_(tensor, mean=0.0, std=1.0, *, generator=None):

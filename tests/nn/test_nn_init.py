@@ -61,23 +61,17 @@ def test_uniform_normal_constant():
     assert (numpy_of(init.ones_(t)) == 1).all() and (numpy_of(init.zeros_(t)) == 0).all()
 
 
-def test_uniform_and_normal_draw_in_the_tensors_precision_without_a_float64_copy():
+def test_normal_scales_its_sample_in_place():
     import tracemalloc
 
-    t = tinytorch.empty(1000, 1000)  # 4 MB of float32; a float64 draw would take 8 MB more
+    t = tinytorch.empty(1000, 1000)  # 4 MB of float32: one sample, not the three arrays of sample * std + mean
     tracemalloc.start()
     try:
-        init.uniform_(t, -0.5, 0.5)
-        uniform_peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.reset_peak()
         init.normal_(t, 0.0, 1.0)
-        normal_peak = tracemalloc.get_traced_memory()[1]
+        peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert uniform_peak < 5 * 2**20 and normal_peak < 5 * 2**20  # one float32 sample each, scaled in place
-    values = numpy_of(t.uniform_(-0.5, 0.5))
-    assert values.dtype == np.float32 and -0.5 <= values.min() and values.max() < 0.5
-    assert len(np.unique(values)) > 900_000  # 24 random bits a value, as PyTorch draws floats
+    assert peak < 5 * 2**20
 
 
 def test_eye():
