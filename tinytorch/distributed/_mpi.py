@@ -12,6 +12,7 @@ operations raise ``DistBackendError`` when the timeout passes (then the hook abo
 """
 
 import sys
+import time
 
 import numpy as np
 
@@ -38,6 +39,7 @@ def load_mpi():
 
 # -- faults ---------------------------------------------------------------------------------------
 _previous_excepthook = None
+_FLUSH_GRACE_SECONDS = 0.5  # time for mpiexec to forward the traceback before MPI_Abort
 
 
 def install_abort_hook(MPI):
@@ -58,6 +60,9 @@ def install_abort_hook(MPI):
             )
             sys.stderr.flush()
             sys.stdout.flush()
+            # mpiexec's proxy reads this rank's output pipe and its abort request in one poll loop:
+            # aborting at once can let the abort win and drop the traceback's last lines (1 run in 8).
+            time.sleep(_FLUSH_GRACE_SECONDS)
             world.Abort(1)
 
     sys.excepthook = abort_all_ranks
