@@ -19,6 +19,29 @@ def test_default_dtypes_follow_pytorch():
     assert tinytorch.full((2,), 7).dtype == tinytorch.int64
 
 
+def test_nested_data_takes_the_dtypes_of_its_leaves_as_pytorch():
+    """Each leaf has its own dtype (a NumPy scalar or a tensor keeps its own), promoted across the leaves."""
+    assert tinytorch.tensor([np.float64(1.5)]).dtype == tinytorch.float64
+    assert tinytorch.tensor([np.float32(1.5), 2.0]).dtype == tinytorch.float32
+    assert tinytorch.tensor([np.int32(1)]).dtype == tinytorch.int32
+    assert tinytorch.tensor([np.int32(1), 2]).dtype == tinytorch.int64  # a Python int is int64
+    assert tinytorch.tensor([np.float16(1.0), 2]).dtype == tinytorch.float16  # a float beats an int whole
+    assert tinytorch.tensor([np.float16(1.0), 2.5]).dtype == tinytorch.float32
+    assert tinytorch.tensor([np.int8(1), np.uint8(2)]).dtype == tinytorch.int16
+    assert tinytorch.tensor([tinytorch.tensor(1.0, dtype=tinytorch.float64), 2.0]).dtype == tinytorch.float64
+    assert tinytorch.tensor([[np.float64(1)], [2.0]]).dtype == tinytorch.float64
+    assert tinytorch.tensor([True, 1]).dtype == tinytorch.int64
+    assert tinytorch.tensor([]).dtype == tinytorch.float32
+
+
+def test_promote_types_lets_the_higher_category_win_whole():
+    assert tinytorch.promote_types(tinytorch.float16, tinytorch.int64) == tinytorch.float16  # NumPy: float64
+    assert tinytorch.promote_types(tinytorch.int32, tinytorch.float32) == tinytorch.float32
+    assert tinytorch.promote_types(tinytorch.uint8, tinytorch.int8) == tinytorch.int16
+    assert tinytorch.promote_types(tinytorch.bool, tinytorch.uint8) == tinytorch.uint8
+    assert tinytorch.promote_types(tinytorch.float16, tinytorch.float64) == tinytorch.float64
+
+
 def test_set_default_dtype():
     tinytorch.set_default_dtype(tinytorch.float64)
     try:
@@ -101,6 +124,28 @@ def test_repr_like_pytorch():
     assert repr(tinytorch.tensor(3.0)) == "tensor(3.)"
     x = tinytorch.tensor([1.0], requires_grad=True)
     assert repr(x + 1) == "tensor([2.], grad_fn=<AddBackward0>)"
+
+
+def test_repr_aligns_nan_inf_and_scientific_entries_as_pytorch():
+    nan, inf = float("nan"), float("inf")
+    assert repr(tinytorch.tensor([[nan, 4.2], [1.0, 5.0]])) == "tensor([[   nan, 4.2000],\n        [1.0000, 5.0000]])"
+    assert repr(tinytorch.tensor([nan, 4.25, inf])) == "tensor([   nan, 4.2500,    inf])"
+    assert repr(tinytorch.tensor([inf, 3.0, -2.0])) == "tensor([inf,  3., -2.])"
+    assert repr(tinytorch.tensor([-1e-5, 1.0, nan])) == "tensor([-1.0000e-05,  1.0000e+00,         nan])"
+    assert repr(tinytorch.tensor([1.0, 5000.0])) == "tensor([1.0000e+00, 5.0000e+03])"  # whole numbers 1000x apart
+    assert repr(tinytorch.tensor([nan])) == "tensor([nan])"
+    assert repr(tinytorch.tensor([0.0, -inf])) == "tensor([0., -inf])"
+
+
+def test_repr_moves_a_suffix_that_passes_80_columns_to_its_own_line():
+    x = tinytorch.tensor([-132.1049, 640.4227, 104.9001, -535.6694, 361.5951, 1304.0], dtype=tinytorch.float64)
+    assert repr(x) == (  # 73 columns, and the suffix needs 2 + 24 more: PyTorch prints the same, torch for tinytorch
+        "tensor([-132.1049,  640.4227,  104.9001, -535.6694,  361.5951, 1304.0000],\n"
+        "       dtype=tinytorch.float64)"
+    )
+    assert repr(tinytorch.tensor([0.1, 2.5], dtype=tinytorch.float64, requires_grad=True)) == (
+        "tensor([0.1000, 2.5000], dtype=tinytorch.float64, requires_grad=True)"
+    )
 
 
 def test_iteration_and_unbind():

@@ -61,15 +61,37 @@ def _infer_numpy_dtype(data, numpy_dtype=None):
         explain(data, numpy_dtype)
     kind = array.dtype.kind
     given = isinstance(data, (np.ndarray, np.generic))
-    if kind == "f":
-        return array, (array.dtype if given else dtypes.default_float_numpy())
-    if kind in "iu" and (given or array.dtype != np.uint64):  # uint64: a Python int past int64
-        return array, (array.dtype if given else np.dtype(np.int64))
-    if kind == "b":
-        return array, np.dtype(np.bool_)
+    if kind in "fb" or (kind in "iu" and (given or array.dtype != np.uint64)):  # uint64: a Python int past int64
+        return array, (array.dtype if given else _sequence_dtype(data))
     if not given:
         explain(data, numpy_dtype)
     raise TypeError(f"can't convert np.ndarray of type {array.dtype}. The only supported types are: " + ", ".join(d.name for d in dtypes.ALL))
+
+
+def _sequence_dtype(data):
+    """PyTorch's dtype for nested Python data: each leaf has its own (a Python float the default
+    float, an int int64, a bool bool; a NumPy scalar or array, or a tensor, its dtype), and the
+    leaves promote as tensors do: ``[np.float64(1.0), 2.0]`` is float64, ``[np.int32(1), 2]`` int64."""
+    found, pending = set(), [data]
+    while pending:
+        x = pending.pop()
+        if isinstance(x, (list, tuple)):
+            pending.extend(x)
+        elif isinstance(x, (np.ndarray, np.generic)):
+            found.add(x.dtype)
+        elif isinstance(x, bool):
+            found.add(np.dtype(np.bool_))
+        elif isinstance(x, numbers.Integral):
+            found.add(np.dtype(np.int64))
+        else:  # a Python float (NumPy has read every leaf as a number)
+            found.add(dtypes.default_float_numpy())
+    if not found:
+        return dtypes.default_float_numpy()  # tensor([]) is float, as in PyTorch
+    kinds = [dtypes.from_numpy_dtype(d) for d in found]
+    result = kinds[0]
+    for d in kinds[1:]:
+        result = dtypes.promote_types(result, d)
+    return result.numpy
 
 
 def _leaf_values(data):

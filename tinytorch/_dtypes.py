@@ -119,5 +119,11 @@ def category(numpy_dtype):
 
 
 def promote_types(a, b):
-    """The dtype PyTorch gives an op between tensors of dtypes a and b."""
-    return _BY_NUMPY[np.promote_types(a.numpy, b.numpy)] if a is not b else a
+    """The dtype PyTorch gives an op between tensors of dtypes a and b: the higher category wins
+    whole (int32 and float16 give float16, where NumPy widens to float64); within one, NumPy's rule."""
+    if a is b:
+        return a
+    ca, cb = category(a.numpy), category(b.numpy)
+    if ca != cb:
+        return a if ca > cb else b
+    return _BY_NUMPY[np.promote_types(a.numpy, b.numpy)]

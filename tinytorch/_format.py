@@ -6,18 +6,22 @@ from . import _backend as backend, _dtypes as dtypes
 
 
 def _float_formatter(values):
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return lambda v: _special(v) or f"{v}"
-    integral = bool(np.all(finite == np.round(finite)))
-    largest, smallest = float(np.abs(finite).max()), float(np.abs(finite[finite != 0]).min()) if np.any(finite != 0) else 0.0
-    if integral and largest < 1e8:
-        width = max(len(f"{v:.0f}") for v in finite) + 1
-        return lambda v: _special(v) or f"{v:.0f}.".rjust(width)
-    if largest >= 1e8 or (smallest and (largest / smallest > 1000 or smallest < 1e-4)):
-        return lambda v: _special(v) or f"{v:.4e}"
-    width = max(len(f"{v:.4f}") for v in finite)
-    return lambda v: _special(v) or f"{v:.4f}".rjust(width)
+    """PyTorch's ``_Formatter``: the mode (whole numbers, fixed point or scientific) and the width
+    come from the nonzero finite values; every entry, nan and inf included, is right-aligned to it."""
+    nonzero = values[np.isfinite(values) & (values != 0)]
+    if nonzero.size == 0:
+        return lambda v: _special(v) or f"{v:.0f}."
+    absolute = np.abs(nonzero)
+    largest, smallest = float(absolute.max()), float(absolute.min())
+    spread = largest / smallest > 1000.0 or largest > 1.0e8
+    if bool(np.all(nonzero == np.ceil(nonzero))) and not spread:
+        width = max(len(f"{v:.0f}") for v in nonzero) + 1
+        return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
+    if spread or smallest < 1.0e-4:
+        width = max(len(f"{v:.4e}") for v in nonzero)
+        return lambda v: (_special(v) or f"{v:.4e}").rjust(width)
+    width = max(len(f"{v:.4f}") for v in nonzero)
+    return lambda v: (_special(v) or f"{v:.4f}").rjust(width)
 
 
 def _special(v):
@@ -56,4 +60,18 @@ def format_tensor(t, prefix="tensor("):
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         extras.append("requires_grad=True")
-    return prefix + body + "".join(", " + e for e in extras) + ")"
+    return _add_suffixes(prefix + body, extras, len(prefix))
+
+
+def _add_suffixes(text, suffixes, indent, linewidth=80):
+    """``text, suffix, ...)``: a suffix that would pass the line width starts a new line, as PyTorch's."""
+    parts = [text]
+    line = len(text) - text.rfind("\n") + 1  # PyTorch's count: two more than the last line holds
+    for suffix in suffixes:
+        if line + len(suffix) + 2 > linewidth:
+            parts.append(",\n" + " " * indent + suffix)
+            line = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            line += len(suffix) + 2
+    return "".join(parts) + ")"

@@ -221,6 +221,38 @@ def scatter_unique_sample(draw, rng):
     return [values(rng, shape), values(rng, index.shape)], {"dim": dim, "index": index}
 
 
+def kthvalue_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4))
+    ndim = max(len(shape), 1)
+    dim = draw(st.integers(-ndim, ndim - 1))
+    size = shape[dim] if shape else 1
+    return [values(rng, shape)], {"k": draw(st.integers(1, size)), "dim": dim, "keepdim": draw(st.booleans())}
+
+
+def quantile_sample(draw, rng):
+    """A tensor, ``q`` (a float, or a 0-d or 1-D tensor, which gets a gradient), ``dim``, ``keepdim``
+    and ``interpolation``; each q's rank is kept away from the kinks (whole ranks, and halves for
+    'nearest')."""
+    shape = draw(SHAPES)
+    dim = draw(st.sampled_from([None] + list(range(-max(len(shape), 1), max(len(shape), 1)))))
+    n = int(np.prod(shape)) if dim is None else (shape[dim] if shape else 1)
+    interpolation = draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]))
+    count = draw(st.sampled_from([None, 1, 2, 3]))  # None: one q
+
+    def one_q():
+        if n == 1:
+            return float(rng.uniform(0, 1))
+        whole = rng.integers(0, n - 1)
+        fraction = rng.choice([rng.uniform(0.15, 0.4), rng.uniform(0.6, 0.85)])
+        return float((whole + fraction) / (n - 1))
+
+    q = one_q() if count is None else np.array([one_q() for _ in range(count)])
+    if count is None and draw(st.booleans()):
+        q = np.array(q)  # a 0-d tensor
+    kwargs = {"dim": dim, "keepdim": draw(st.booleans()), "interpolation": interpolation}
+    return [values(rng, shape), q], kwargs
+
+
 # -- the table ----------------------------------------------------------------------------------
 OPS = [
     # elementwise
@@ -301,6 +333,15 @@ OPS = [
     OpInfo("norm_inf", lambda lib, x: lib.norm(x, p=float("inf")), unary()),
     OpInfo("sort_values", lambda lib, x, dim: x.sort(dim, descending=True).values, along_dim(min_dims=0)),
     OpInfo("topk_values", lambda lib, x: x.topk(1, dim=-1).values, unary(min_dims=1)),
+    OpInfo("kthvalue", lambda lib, x, k, dim, keepdim: x.kthvalue(k, dim, keepdim).values, kthvalue_sample),
+    OpInfo("median_all", lambda lib, x: x.median(), unary()),
+    OpInfo("median_dim", lambda lib, x, dim, keepdim=False: lib.median(x, dim, keepdim).values,
+           reduction(allow_none=False, allow_tuple=False, min_dims=1)),
+    OpInfo("nanmedian_all", lambda lib, x: lib.nanmedian(x), unary()),
+    OpInfo("nanmedian_dim", lambda lib, x, dim, keepdim=False: x.nanmedian(dim, keepdim)[0],
+           reduction(allow_none=False, allow_tuple=False, min_dims=1)),
+    OpInfo("quantile", lambda lib, x, q, **kw: lib.quantile(x, q, **kw), quantile_sample, differentiable=(0, 1)),
+    OpInfo("nanquantile", lambda lib, x, q, **kw: x.nanquantile(q, **kw), quantile_sample, differentiable=(0, 1)),
     # movement
     OpInfo("reshape", lambda lib, x: x.reshape(-1), unary()),
     OpInfo("view", lambda lib, x: x.view(1, -1, 1), unary()),

@@ -144,6 +144,18 @@ CORE = [
     Misuse("requires_grad off on non-leaf", lambda: {"w": t(3, grad=True)}, lambda o: setattr(o["w"] * 2, "requires_grad", False), RuntimeError, ("leaf variables",)),
     Misuse("item of many", lambda: {"a": t(3)}, lambda o: o["a"].item(), RuntimeError, ("3 elements cannot be converted to Scalar",)),
     Misuse("bool of many", lambda: {"a": t(3)}, lambda o: bool(o["a"]), RuntimeError, ("ambiguous",)),
+    # order statistics
+    Misuse("quantile q out of range", lambda: {"a": t(5)}, lambda o: o["a"].quantile(1.5), RuntimeError, ("q must be in the range [0, 1] but got 1.5",)),
+    Misuse("quantile q tensor out of range", lambda: {"a": t(5), "q": tinytorch.tensor([0.5, -0.1])},
+           lambda o: tinytorch.quantile(o["a"], o["q"]), RuntimeError, ("q values must be in the range [0, 1]",)),
+    Misuse("quantile q of another dtype", lambda: {"a": t(5), "q": tinytorch.tensor([0.5], dtype=tinytorch.float64)},
+           lambda o: tinytorch.quantile(o["a"], o["q"]), RuntimeError, ("q tensor must be same dtype as the input tensor",)),
+    Misuse("quantile of integers", lambda: {"a": t(5, dtype=tinytorch.int64)}, lambda o: o["a"].quantile(0.5), RuntimeError, ("must be either float or double dtype",)),
+    Misuse("quantile of nothing", lambda: {"a": t(0)}, lambda o: o["a"].quantile(0.5), RuntimeError, ("input tensor must be non-empty",)),
+    Misuse("quantile interpolation", lambda: {"a": t(5)}, lambda o: o["a"].quantile(0.5, interpolation="cubic"), RuntimeError, ("linear, lower, higher, midpoint or nearest", "cubic")),
+    Misuse("median along an empty dim", lambda: {"a": t(2, 0)}, lambda o: o["a"].median(1), IndexError, ("median(): Expected reduction dim 1 to have non-zero size",)),
+    Misuse("median of bools", lambda: {"a": t(3, dtype=tinytorch.bool)}, lambda o: o["a"].median(), NotImplementedError, ("median_cpu", "Bool")),
+    Misuse("kthvalue k too large", lambda: {"a": t(2, 3)}, lambda o: o["a"].kthvalue(4), RuntimeError, ("kthvalue(): selected number k out of range for dimension 1",)),
     # devices
     Misuse("device string", lambda: {}, lambda o: tinytorch.device("gpu"), RuntimeError, ("Expected one of cpu, cuda", "gpu")),
     Misuse("cpu index", lambda: {}, lambda o: tinytorch.device("cpu:1"), RuntimeError, ("CPU device index",)),

@@ -162,11 +162,27 @@ class Where(Function):
         )
 
 
+def _lerp(start, end, weight):
+    """PyTorch's lerp: ``start + w (end - start)`` for ``|w| < 0.5``, else ``end - (end - start)(1 - w)``,
+    so that ``w = 1`` gives ``end`` exactly. PyTorch's CPU kernel computes it as one fused multiply-add;
+    for float32 and narrower the product is exact in float64, which rounds it once, the same way."""
+    xp = backend.array_module(start)
+    diff = end - start
+    if start.dtype.kind == "f" and start.dtype.itemsize <= 4:
+        weight = xp.asarray(weight, dtype=start.dtype) if not hasattr(weight, "dtype") else weight
+        small = xp.abs(weight) < 0.5
+        coeff = xp.where(small, weight, weight - 1).astype(xp.float64)
+        base = xp.where(small, start, end).astype(xp.float64)
+        return (coeff * diff.astype(xp.float64) + base).astype(start.dtype)
+    small = xp.abs(weight) < 0.5
+    return xp.where(small, start + weight * diff, end - diff * (1 - weight)).astype(diff.dtype, copy=False)
+
+
 class Lerp(Function):
     @staticmethod
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight)
-        return wrap(value(start) + value(weight) * (value(end) - value(start)))
+        return wrap(_lerp(value(start), value(end), value(weight)))
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -22,7 +22,7 @@ def _return_type(name):
     return cls
 
 
-max_type, min_type, sort_type, topk_type = (_return_type(n) for n in ("max", "min", "sort", "topk"))
+max_type, min_type = _return_type("max"), _return_type("min")
 
 
 def _kept_shape(shape, dims):
@@ -516,31 +516,3 @@ def any(input, dim=None, keepdim=False, *, out=None):
 def count_nonzero(input, dim=None):
     dims = normalize_dims(dim, input._data.ndim)
     return wrap((input._data != 0).sum(axis=dims).astype(dtypes.int64.numpy))
-
-
-@numpy_names
-def sort(input, dim=-1, descending=False, stable=False):
-    """(values, indices) sorted along ``dim``; values carry the gradient through gather."""
-    d = normalize_dim(dim, input._data.ndim)
-    data = input._data
-    if data.ndim == 0:
-        return sort_type(input.clone(), wrap(backend.array_module(data).zeros((), dtype=dtypes.int64.numpy)))
-    key = data if not descending else (~data if data.dtype.kind == "b" else -data)
-    indices = wrap(key.argsort(axis=d, kind="stable").astype(dtypes.int64.numpy, copy=False))
-    return sort_type(input.gather(d, indices), indices)
-
-
-@numpy_names
-def argsort(input, dim=-1, descending=False, stable=False):
-    return sort(input, dim, descending, stable).indices
-
-
-@numpy_names
-def topk(input, k, dim=-1, largest=True, sorted=True):
-    d = normalize_dim(dim, input._data.ndim)
-    size = input._data.shape[d] if input._data.ndim else 1
-    if not 0 <= k <= size:
-        raise RuntimeError(f"selected index k out of range: k={k} for a dimension of size {size}")
-    values, indices = sort(input, d, descending=largest)
-    indices = indices.narrow(d, 0, k) if input._data.ndim else indices
-    return topk_type(input.gather(d, indices) if input._data.ndim else values, indices)
