@@ -137,6 +137,34 @@ def test_repr_aligns_nan_inf_and_scientific_entries_as_pytorch():
     assert repr(tinytorch.tensor([0.0, -inf])) == "tensor([0., -inf])"
 
 
+def test_set_printoptions_as_pytorch():
+    x = tinytorch.tensor([1.12345, -2.5])
+    try:
+        tinytorch.set_printoptions(precision=2)
+        assert repr(x) == "tensor([ 1.12, -2.50])"
+        tinytorch.set_printoptions(threshold=5)
+        assert repr(tinytorch.arange(10)) == "tensor([0, 1, 2,  ..., 7, 8, 9])"
+        assert tinytorch.arange(10.0).__repr__() == "tensor([0., 1., 2.,  ..., 7., 8., 9.])"
+        tinytorch.set_printoptions(profile="default", sci_mode=True)
+        assert repr(x) == "tensor([ 1.1235e+00, -2.5000e+00])"
+        tinytorch.set_printoptions(profile="short")  # sci_mode returns to automatic
+        assert repr(x) == "tensor([ 1.12, -2.50])"
+        tinytorch.set_printoptions(profile="default", threshold=5, edgeitems=1)
+        # the columns are sized from the elements shown: 1000.5 in the middle does not widen them
+        assert repr(tinytorch.tensor([1.5, 2.0, 1000.5, 3.0, 4.0, 5.25])) == "tensor([1.5000,  ..., 5.2500])"
+        assert repr(tinytorch.arange(20.0).reshape(4, 5)) == "tensor([[ 0.,  ...,  4.],\n        ...,\n        [15.,  ..., 19.]])"
+        tinytorch.set_printoptions(profile="default", sci_mode=True)
+        assert repr(tinytorch.tensor([1.0, -2.0])) == "tensor([ 1.0000e+00, -2.0000e+00])"
+        assert repr(tinytorch.tensor([0.0, 0.0])) == "tensor([0., 0.])"  # nothing nonzero: sci_mode is not read
+        tinytorch.set_printoptions(sci_mode=False)
+        assert repr(tinytorch.tensor([1e-8, 1.0])) == "tensor([0.0000, 1.0000])"
+        tinytorch.set_printoptions(linewidth=40)
+        assert repr(tinytorch.arange(12.0)) == "tensor([ 0.,  1.,  2.,  3.,  4.,  5.,\n         6.,  7.,  8.,  9., 10., 11.])"
+    finally:
+        tinytorch.set_printoptions(profile="default")
+    assert repr(x) == "tensor([ 1.1235, -2.5000])"
+
+
 def test_repr_moves_a_suffix_that_passes_80_columns_to_its_own_line():
     x = tinytorch.tensor([-132.1049, 640.4227, 104.9001, -535.6694, 361.5951, 1304.0], dtype=tinytorch.float64)
     assert repr(x) == (  # 73 columns, and the suffix needs 2 + 24 more: PyTorch prints the same, torch for tinytorch

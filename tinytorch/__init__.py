@@ -28,6 +28,7 @@ from . import accelerator, autograd, cuda, random
 from . import backends, multiprocessing, nn, optim, profiler, sparse, testing, utils, vision
 from . import linalg
 from ._dlpack import from_dlpack
+from ._format import set_printoptions
 from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )

@@ -221,6 +221,17 @@ def scatter_unique_sample(draw, rng):
     return [values(rng, shape), values(rng, index.shape)], {"dim": dim, "index": index}
 
 
+def division_apart(draw, rng):
+    """``a`` and a broadcastable ``b`` (|b| in [0.5, 1.5], either sign) whose quotient is at least
+    0.15 from a whole number, where the rounded quotient jumps (remainder's, fmod's and
+    floor_divide's kinks)."""
+    shape = draw(SHAPES)
+    other = broadcastable(draw, shape)
+    b = rng.uniform(0.5, 1.5, size=other) * rng.choice([-1.0, 1.0], size=other)
+    quotient = rng.integers(-3, 3, size=shape) + rng.uniform(0.15, 0.85, size=shape)
+    return [np.asarray(quotient * b, dtype=np.float64), np.asarray(b, dtype=np.float64)], {}
+
+
 def kthvalue_sample(draw, rng):
     shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4))
     ndim = max(len(shape), 1)
@@ -299,6 +310,12 @@ OPS = [
     OpInfo("minimum", lambda lib, a, b: lib.minimum(a, b), binary_apart(), differentiable=(0, 1)),
     OpInfo("where", lambda lib, a, b, cond: lib.where(_bool(lib, cond, a), a, b),
            lambda draw, rng: _where_sample(draw, rng), differentiable=(0, 1)),
+    OpInfo("remainder", lambda lib, a, b: a % b, division_apart, differentiable=(0, 1)),
+    OpInfo("fmod", lambda lib, a, b: lib.fmod(a, b), division_apart, differentiable=(0, 1)),
+    OpInfo("remainder_scalar", lambda lib, a: lib.remainder(a, 0.75), unary(away_from=(-2.25, -1.5, -0.75, 0.0, 0.75, 1.5))),
+    OpInfo("div_floor", lambda lib, a, b: lib.div(a, b, rounding_mode="floor"), division_apart, differentiable=(0, 1), gradgrad=False),
+    OpInfo("div_trunc", lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"), division_apart,
+           differentiable=(0, 1), gradgrad=False),
     OpInfo("lerp", lambda lib, a, b, w: lib.lerp(a, b, w), lambda draw, rng: _three(draw, rng), differentiable=(0, 1, 2)),
     OpInfo("masked_fill", lambda lib, x, mask, value: x.masked_fill(_bool(lib, mask, x), value), masked_fill_sample),
     OpInfo("masked_fill_tensor_value", lambda lib, x, v, mask: x.masked_fill(_bool(lib, mask, x), v),

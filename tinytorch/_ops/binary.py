@@ -254,42 +254,76 @@ def div(input, other, *, rounding_mode=None, out=None):
         return write_out(out, "div", div, input, other, rounding_mode=rounding_mode)
     if rounding_mode is None:
         return Div.apply(*_float_division(*promote(input, other)))
-    if rounding_mode == "trunc":
-        return trunc_divide(input, other)
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
+    if rounding_mode in ("trunc", "floor"):
+        return RoundedDiv.apply(*promote(input, other), rounding_mode)
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+
+
+def _rounded_quotient(a, b, mode):
+    """``a / b`` rounded toward -inf ("floor") or toward zero ("trunc"), in the operands' dtype."""
+    if mode == "floor":
+        return _compute(lambda x, y: x // y, a, b)
+    xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
+    result = xp.trunc(_compute(_div, a, b))
+    return result.astype((a if isinstance(a, Tensor) else b)._data.dtype, copy=False)
+
+
+class RoundedDiv(Function):
+    """``div(a, b, rounding_mode=...)`` and ``floor_divide``: a step function of both operands, so
+    its gradient is zero, as PyTorch's for ``div`` (PyTorch defines none for ``floor_divide`` and
+    raises at backward; docs/differences.md)."""
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        return wrap(_rounded_quotient(a, b, mode))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        zero = grad_output * 0
+        return (zero if ctx.needs_input_grad[0] else None), (zero if ctx.needs_input_grad[1] else None), None
+
+
+class Remainder(Function):
+    """``remainder`` (``a - b * floor(a / b)``, the divisor's sign, Python's ``%``) and ``fmod``
+    (``a - b * trunc(a / b)``, the dividend's sign, C's). PyTorch's gradients: the input's passes
+    through, the divisor's is minus the rounded quotient."""
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        ctx.save_for_backward(a, b)
+        ctx.mode = mode
+        if mode == "floor":
+            return wrap(_compute(lambda x, y: x % y, a, b))
+        xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
+        return wrap(_compute(xp.fmod, a, b))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            grad_b = -grad_output * wrap(_rounded_quotient(a, b, ctx.mode))
+        return (grad_output if ctx.needs_input_grad[0] else None), grad_b, None
 
 
 def floor_divide(input, other, *, out=None):
     if out is not None:
         return write_out(out, "floor_divide", floor_divide, input, other)
-    a, b = promote(input, other)
-    return wrap(_compute(lambda x, y: x // y, a, b))
-
-
-def trunc_divide(input, other):
-    a, b = promote(input, other)
-    xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
-    result = xp.trunc(_compute(lambda x, y: x / y, a, b))
-    like = a if isinstance(a, Tensor) else b
-    return wrap(result.astype(like._data.dtype, copy=False))
+    return RoundedDiv.apply(*promote(input, other), "floor")
 
 
 def remainder(input, other, *, out=None):
+    """Python's modulus: the result takes the divisor's sign (``fmod`` takes the dividend's)."""
     if out is not None:
         return write_out(out, "remainder", remainder, input, other)
-    a, b = promote(input, other)
-    return wrap(_compute(lambda x, y: x % y, a, b))
+    return Remainder.apply(*promote(input, other), "floor")
 
 
 def fmod(input, other, *, out=None):
     """C's fmod: the remainder takes the dividend's sign (``remainder`` takes the divisor's)."""
     if out is not None:
         return write_out(out, "fmod", fmod, input, other)
-    a, b = promote(input, other)
-    xp = backend.array_module(a._data if isinstance(a, Tensor) else b._data)
-    return wrap(_compute(xp.fmod, a, b))
+    return Remainder.apply(*promote(input, other), "trunc")
 
 
 def pow(input, exponent, *, out=None):
