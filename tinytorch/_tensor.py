@@ -912,6 +912,10 @@ class Tensor:
         return _ops.kthvalue(self, k, dim, keepdim)
 
     @numpy_names
+    def mode(self, dim=-1, keepdim=False):
+        return _ops.mode(self, dim, keepdim)
+
+    @numpy_names
     def median(self, dim=None, keepdim=False):
         return _ops.median(self, dim, keepdim)
 

@@ -351,6 +351,8 @@ OPS = [
     OpInfo("sort_values", lambda lib, x, dim: x.sort(dim, descending=True).values, along_dim(min_dims=0)),
     OpInfo("topk_values", lambda lib, x: x.topk(1, dim=-1).values, unary(min_dims=1)),
     OpInfo("kthvalue", lambda lib, x, k, dim, keepdim: x.kthvalue(k, dim, keepdim).values, kthvalue_sample),
+    OpInfo("mode", lambda lib, x, dim, keepdim=False: lib.mode(x, dim, keepdim).values,
+           reduction(allow_none=False, allow_tuple=False, min_dims=1)),
     OpInfo("median_all", lambda lib, x: x.median(), unary()),
     OpInfo("median_dim", lambda lib, x, dim, keepdim=False: lib.median(x, dim, keepdim).values,
            reduction(allow_none=False, allow_tuple=False, min_dims=1)),

@@ -86,6 +86,32 @@ def test_kthvalue_is_the_kth_smallest():
         tinytorch.tensor([1.0, 2.0]).kthvalue(0)
 
 
+# -- mode ----------------------------------------------------------------------------------------
+def test_mode_is_the_smallest_most_frequent_value_at_its_last_occurrence():
+    values, indices = tinytorch.tensor([1.0, 2.0, 2.0, 3.0, 3.0, 0.0]).mode()
+    assert values.item() == 2.0 and indices.item() == 2  # 2 and 3 twice each: the smaller
+    values, indices = tinytorch.tensor([[3, 1, 3, 1], [5, 5, 4, 4]]).mode(1, keepdim=True)
+    assert values.tolist() == [[1], [4]] and indices.tolist() == [[3], [3]]
+    values, indices = tinytorch.tensor(2.5).mode()
+    assert values.item() == 2.5 and indices.item() == 0
+    with pytest.raises(IndexError, match="mode\\(\\): Expected reduction dim 1 to have non-zero size"):
+        tinytorch.zeros(2, 0).mode(1)
+    x = tinytorch.tensor([1.0, 2.0, 2.0, 3.0], requires_grad=True)
+    x.mode().values.backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0, 0.0]
+
+
+def test_mode_matches_torch_on_rows_with_ties():
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        a = rng.integers(0, 4, size=tuple(rng.integers(1, 6, size=3))).astype(np.float32)
+        dim = int(rng.integers(-3, 3))
+        ours, theirs = tinytorch.tensor(a).mode(dim), torch.tensor(a).mode(dim)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+
+
 # -- quantile and nanquantile --------------------------------------------------------------------
 @pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
 def test_quantile_matches_numpy_in_every_interpolation(interpolation):

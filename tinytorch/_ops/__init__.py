@@ -33,7 +33,7 @@ from .movement import (
     split, squeeze, stack, sum_to_size, swapaxes, swapdims, t, tensor_split, transpose, tril,
     triu, unbind, unflatten, unsqueeze, view, view_dtype, vstack,
 )
-from .order import argsort, kthvalue, median, nanmedian, nanquantile, quantile, sort, topk
+from .order import argsort, kthvalue, median, mode, nanmedian, nanquantile, quantile, sort, topk
 from .reduce import (
     all, amax, amin, any, argmax, argmin, count_nonzero, cumprod, cumsum, log_softmax,
     logsumexp, max, mean, min, norm, prod, softmax, std, std_mean, sum, var,
@@ -57,7 +57,7 @@ __all__ = [
     "isinf", "isnan", "kthvalue", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10",
     "log1p", "log2", "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor",
     "logsumexp", "lstm_cell", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum",
-    "mean", "median", "min", "minimum", "mm", "movedim", "mul", "multinomial", "multiply",
+    "mean", "median", "min", "minimum", "mm", "mode", "movedim", "mul", "multinomial", "multiply",
     "nanmedian", "nanquantile", "narrow", "ne", "neg", "negative", "nonzero", "norm", "not_equal",
     "outer", "permute", "poisson", "polygamma", "pow", "prod", "quantile", "reciprocal", "relu",
     "remainder", "repeat_interleave", "reshape", "rnn_relu_cell", "rnn_tanh_cell", "roll", "round",

@@ -1,4 +1,4 @@
-"""Order statistics: sort, argsort, topk, kthvalue, median, nanmedian, quantile and nanquantile.
+"""Order statistics: sort, argsort, topk, kthvalue, median, nanmedian, mode, quantile and nanquantile.
 
 Every value is picked from a stable sort (NaN last, as NumPy and PyTorch order it) and taken with
 ``gather``, so its gradient goes to the element chosen, as PyTorch's. The median of all elements
@@ -14,8 +14,8 @@ from .._tensor import Tensor
 from ._util import normalize_dim, wrap, write_out
 from .reduce import _return_type
 
-sort_type, topk_type, kthvalue_type, median_type, nanmedian_type = (
-    _return_type(n) for n in ("sort", "topk", "kthvalue", "median", "nanmedian")
+sort_type, topk_type, kthvalue_type, median_type, nanmedian_type, mode_type = (
+    _return_type(n) for n in ("sort", "topk", "kthvalue", "median", "nanmedian", "mode")
 )
 
 
@@ -163,6 +163,40 @@ def median(input, dim=None, keepdim=False):
 def nanmedian(input, dim=None, keepdim=False):
     """``median`` of the values that are not NaN (NaN where all are)."""
     return _median(input, dim, keepdim, ignore_nan=True)
+
+
+@numpy_names
+def mode(input, dim=-1, keepdim=False):
+    """The most frequent value along ``dim`` (the smallest of those equally frequent) and the index
+    of its last occurrence, as PyTorch's CPU kernel gives for rows of up to 16 elements (for longer
+    rows PyTorch's index is any occurrence). A NaN equals nothing, so it is the mode only of a row
+    with no repeated value whose smallest element is NaN."""
+    data = input._data
+    d = normalize_dim(dim, data.ndim)
+    if data.ndim == 0:
+        values, indices = mode(input.reshape(1), 0, False)
+        return mode_type(values, indices)
+    n = data.shape[d]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    xp = backend.array_module(data)
+    order = xp.moveaxis(_stable_order(data, d), d, -1)
+    rows = order.reshape(-1, n)
+    ordered = xp.take_along_axis(xp.moveaxis(data, d, -1).reshape(-1, n), rows, axis=1)
+    # Runs of equal values in each sorted row: where each starts, and its length at its last element.
+    starts = xp.ones(ordered.shape, dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    ends = xp.ones(ordered.shape, dtype=bool)
+    ends[:, :-1] = starts[:, 1:]
+    first_column = xp.nonzero(starts)[1][xp.cumsum(starts.reshape(-1)) - 1].reshape(ordered.shape)
+    lengths = xp.where(ends, xp.arange(n) - first_column + 1, 0)
+    last = lengths.argmax(axis=1)[:, None]  # the first longest run: the smallest such value
+    index = xp.take_along_axis(rows, last, axis=1).reshape(order.shape[:-1] + (1,))
+    indices = wrap(xp.moveaxis(index, -1, d))
+    values = input.gather(d, indices)
+    if not keepdim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return mode_type(values, indices)
 
 
 # -- quantiles ---------------------------------------------------------------------------------------
