@@ -87,11 +87,13 @@ def _product_of_others(x, dims):
 
 
 class Amax(Function):
-    """max over dims; at ties the gradient is shared evenly, as PyTorch's amax."""
+    """max over dims; at ties the gradient is shared evenly, as PyTorch's amax. ``share_nan``:
+    a NaN result shares it among the NaNs (PyTorch's ``max()`` of all elements); amax's NaN
+    result has a NaN gradient everywhere, as PyTorch's."""
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim, largest):
-        ctx.dims, ctx.keepdim = dims, keepdim
+    def forward(ctx, x, dims, keepdim, largest, share_nan=False):
+        ctx.dims, ctx.keepdim, ctx.share_nan = dims, keepdim, share_nan
         if x._data.size == 0:
             raise IndexError("max(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
         out = wrap(x._data.max(axis=dims, keepdims=keepdim) if largest else x._data.min(axis=dims, keepdims=keepdim))
@@ -101,9 +103,12 @@ class Amax(Function):
     @staticmethod
     def backward(ctx, grad_output):
         x, out = ctx.saved_tensors
-        hit = x == _expand_back(out, x.shape, ctx.dims, ctx.keepdim)
+        out = _expand_back(out, x.shape, ctx.dims, ctx.keepdim)
+        hit = x == out
+        if ctx.share_nan:
+            hit = hit | (x.isnan() & out.isnan())
         count = hit.sum(ctx.dims, keepdim=True)
-        return _expand_back(grad_output, x.shape, ctx.dims, ctx.keepdim) * hit / count, None, None, None
+        return _expand_back(grad_output, x.shape, ctx.dims, ctx.keepdim) * hit / count, None, None, None, None
 
 
 class Max(Function):
@@ -375,7 +380,7 @@ def _extreme(input, dim, keepdim, largest, name):
     if dim is None:
         if input._data.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
-        return Amax.apply(input, tuple(range(input._data.ndim)), False, largest)
+        return Amax.apply(input, tuple(range(input._data.ndim)), False, largest, True)
     d = normalize_dim(dim, input._data.ndim)
     if input._data.ndim and input._data.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
