@@ -907,6 +907,40 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return _ops.topk(self, k, dim, largest, sorted)
 
+    def tile(self, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+        elif not dims:
+            raise TypeError('tile() missing 1 required positional arguments: "dims"')
+        return _ops.tile(self, dims)
+
+    def kron(self, other):
+        return _ops.kron(self, other)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return _ops.diff(self, n, dim, prepend, append)
+
+    def trace(self):
+        return _ops.trace(self)
+
+    def take_along_dim(self, indices, dim=None):
+        return _ops.take_along_dim(self, indices, dim)
+
+    def flipud(self):
+        return _ops.flipud(self)
+
+    def fliplr(self):
+        return _ops.fliplr(self)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return _ops.rot90(self, k, dims)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _ops.diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset=0):
+        return _ops.diagflat(self, offset)
+
     @numpy_names
     def kthvalue(self, k, dim=-1, keepdim=False):
         return _ops.kthvalue(self, k, dim, keepdim)

@@ -1330,3 +1330,122 @@ OPS += [
            _gaussian_nll_sample, differentiable=(0, 1, 2)),
     OpInfo("poisson_nll_loss", lambda lib, x, t, **kw: lib.nn.functional.poisson_nll_loss(x, t, **kw), _poisson_nll_sample),
 ]
+
+
+# -- shape ops composed of others: meshgrid, cartesian_prod, tile, kron, diff, trace, take_along_dim,
+# atleast_nd, flipud/fliplr, column_stack, dstack, rot90, diag_embed, diagflat ----------------------
+def _meshgrid_sample(draw, rng):
+    shapes = [draw(st.sampled_from([(), (1,), (2,), (3,)])) for _ in range(draw(st.integers(1, 3)))]
+    return [values(rng, s) for s in shapes], {"indexing": draw(st.sampled_from(["ij", "xy"]))}
+
+
+def _cartesian_prod_sample(draw, rng):
+    return [values(rng, (draw(st.integers(1, 3)),)) for _ in range(draw(st.integers(1, 3)))], {}
+
+
+def _tile_sample(draw, rng):
+    dims = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=4)))
+    return [values(rng, draw(SHAPES))], {"dims": dims}
+
+
+def _kron_sample(draw, rng):
+    small = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
+    return [values(rng, draw(small)), values(rng, draw(small))], {}
+
+
+def _diff_sample(draw, rng):
+    """Input, prepend and append (None or a tensor matching input except along ``dim``), n and dim."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    extra = []
+    for _ in range(2):
+        side = list(shape)
+        side[dim] = draw(st.integers(1, 2))
+        extra.append(values(rng, tuple(side)) if draw(st.booleans()) else None)
+    return [values(rng, shape), *extra], {"n": draw(st.integers(0, 3)), "dim": dim}
+
+
+def _matrix_sample(draw, rng):
+    return [values(rng, (draw(st.integers(1, 4)), draw(st.integers(1, 4))))], {}
+
+
+def _take_along_dim_sample(draw, rng):
+    """Indices broadcasting against the input in every dim but ``dim`` (or flat indices, dim=None)."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    if draw(st.booleans()):
+        size = int(np.prod(shape))
+        return [values(rng, shape)], {"indices": rng.integers(0, size, size=draw(st.integers(1, 5))), "dim": None}
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    index_shape = tuple(
+        draw(st.integers(1, 4)) if i == dim % len(shape) else draw(st.sampled_from([s, 1])) if s != 1 else draw(st.integers(1, 3))
+        for i, s in enumerate(shape)
+    )
+    return [values(rng, shape)], {"indices": rng.integers(0, shape[dim], size=index_shape), "dim": dim}
+
+
+def _some_tensors(draw, rng):
+    return [values(rng, draw(SHAPES)) for _ in range(draw(st.integers(1, 2)))], {}
+
+
+def _column_stack_sample(draw, rng):
+    """0-d (when one row), 1-D columns and n-D blocks with the same row count (and trailing dims)."""
+    rows, tail = draw(st.integers(1, 3)), draw(st.sampled_from([(), (2,)]))
+    kinds = ["2d"] + ([] if tail else ["1d"] + (["0d"] if rows == 1 else []))
+    shapes = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(kinds))
+        shapes.append({"0d": (), "1d": (rows,), "2d": (rows, draw(st.integers(1, 2))) + tail}[kind])
+    return [values(rng, s) for s in shapes], {}
+
+
+def _dstack_sample(draw, rng):
+    """Tensors whose atleast_3d forms agree but along dim 2."""
+    rows, cols = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kinds = ["2d", "3d"] + (["1d"] if rows == 1 else []) + (["0d"] if rows == cols == 1 else [])
+    shapes = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(kinds))
+        shapes.append({"0d": (), "1d": (cols,), "2d": (rows, cols), "3d": (rows, cols, draw(st.integers(1, 2)))}[kind])
+    return [values(rng, s) for s in shapes], {}
+
+
+def _rot90_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=3))
+    n = len(shape)
+    d0, d1 = draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
+    dims = tuple(d - n if draw(st.booleans()) else d for d in (d0, d1))
+    return [values(rng, shape)], {"k": draw(st.integers(-5, 5)), "dims": dims}
+
+
+def _diag_embed_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3))
+    n = len(shape) + 1
+    d1, d2 = draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
+    dims = [d - n if draw(st.booleans()) else d for d in (d1, d2)]
+    return [values(rng, shape)], {"offset": draw(st.integers(-2, 2)), "dim1": dims[0], "dim2": dims[1]}
+
+
+def _diagflat_sample(draw, rng):
+    return [values(rng, draw(SHAPES))], {"offset": draw(st.integers(-2, 2))}
+
+
+OPS += [
+    OpInfo("meshgrid", lambda lib, *xs, indexing: lib.meshgrid(*xs, indexing=indexing), _meshgrid_sample, differentiable=(0, 1, 2)),
+    OpInfo("cartesian_prod", lambda lib, *xs: lib.cartesian_prod(*xs), _cartesian_prod_sample, differentiable=(0, 1, 2)),
+    OpInfo("tile", lambda lib, x, dims: lib.tile(x, dims), _tile_sample),
+    OpInfo("tile_method", lambda lib, x, dims: x.tile(*dims) if dims else x.tile(dims), _tile_sample),
+    OpInfo("kron", lambda lib, a, b: lib.kron(a, b), _kron_sample, differentiable=(0, 1)),
+    OpInfo("diff", lambda lib, x, prepend, append, n, dim: lib.diff(x, n, dim, prepend, append), _diff_sample, differentiable=(0, 1, 2)),
+    OpInfo("trace", lambda lib, x: x.trace(), _matrix_sample),
+    OpInfo("take_along_dim", lambda lib, x, indices, dim: lib.take_along_dim(x, _i64(lib, indices, x), dim), _take_along_dim_sample),
+    OpInfo("atleast_1d", lambda lib, *xs: lib.atleast_1d(*xs), _some_tensors, differentiable=(0, 1)),
+    OpInfo("atleast_2d", lambda lib, *xs: lib.atleast_2d(*xs), _some_tensors, differentiable=(0, 1)),
+    OpInfo("atleast_3d", lambda lib, *xs: lib.atleast_3d(list(xs)), _some_tensors, differentiable=(0, 1)),
+    OpInfo("flipud", lambda lib, x: lib.flipud(x), unary(min_dims=1)),
+    OpInfo("fliplr", lambda lib, x: x.fliplr(), unary(min_dims=2)),
+    OpInfo("column_stack", lambda lib, *xs: lib.column_stack(xs), _column_stack_sample, differentiable=(0, 1, 2)),
+    OpInfo("dstack", lambda lib, *xs: lib.dstack(list(xs)), _dstack_sample, differentiable=(0, 1, 2)),
+    OpInfo("rot90", lambda lib, x, k, dims: lib.rot90(x, k, dims), _rot90_sample),
+    OpInfo("diag_embed", lambda lib, x, offset, dim1, dim2: lib.diag_embed(x, offset, dim1, dim2), _diag_embed_sample),
+    OpInfo("diagflat", lambda lib, x, offset: x.diagflat(offset), _diagflat_sample),
+]
