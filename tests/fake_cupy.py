@@ -653,7 +653,7 @@ def _special_function(name):
 
 
 _scipy.special = types.ModuleType("cupyx.scipy.special")
-for _name in ("gammaln", "digamma", "polygamma", "erfinv", "erf"):
+for _name in ("gammaln", "digamma", "polygamma", "erfinv", "erf", "erfc"):  # all in real cupyx.scipy.special
     setattr(_scipy.special, _name, _special_function(_name))
 
 

@@ -907,6 +907,138 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return _ops.topk(self, k, dim, largest, sorted)
 
+    def aminmax(self, *, dim=None, keepdim=False):
+        return _ops.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def arctan2(self, other):
+        return _ops.arctan2(self, other)
+
+    def atan2(self, other):
+        return _ops.atan2(self, other)
+
+    def copysign(self, other):
+        return _ops.copysign(self, other)
+
+    def cummax(self, dim):
+        return _ops.cummax(self, dim)
+
+    def cummin(self, dim):
+        return _ops.cummin(self, dim)
+
+    def deg2rad(self):
+        return _ops.deg2rad(self)
+
+    def erfc(self):
+        return _ops.erfc(self)
+
+    def exp2(self):
+        return _ops.exp2(self)
+
+    def float_power(self, exponent):
+        return _ops.float_power(self, exponent)
+
+    def fmax(self, other):
+        return _ops.fmax(self, other)
+
+    def fmin(self, other):
+        return _ops.fmin(self, other)
+
+    def frac(self):
+        return _ops.frac(self)
+
+    def gcd(self, other):
+        return _ops.gcd(self, other)
+
+    def hypot(self, other):
+        return _ops.hypot(self, other)
+
+    def isneginf(self):
+        return _ops.isneginf(self)
+
+    def isposinf(self):
+        return _ops.isposinf(self)
+
+    def isreal(self):
+        return _ops.isreal(self)
+
+    def lcm(self, other):
+        return _ops.lcm(self, other)
+
+    def logaddexp(self, other):
+        return _ops.logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return _ops.logaddexp2(self, other)
+
+    def logit(self, eps=None):
+        return _ops.logit(self, eps)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _ops.nan_to_num(self, nan, posinf, neginf)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return _ops.nansum(self, dim, keepdim, dtype=dtype)
+
+    def rad2deg(self):
+        return _ops.rad2deg(self)
+
+    def sgn(self):
+        return _ops.sgn(self)
+
+    def signbit(self):
+        return _ops.signbit(self)
+    def arctan2_(self, other):
+        return _ops.inplace(self, _ops.arctan2, other)
+
+    def atan2_(self, other):
+        return _ops.inplace(self, _ops.atan2, other)
+
+    def copysign_(self, other):
+        return _ops.inplace(self, _ops.copysign, other)
+
+    def deg2rad_(self):
+        return _ops.inplace(self, _ops.deg2rad)
+
+    def erfc_(self):
+        return _ops.inplace(self, _ops.erfc)
+
+    def exp2_(self):
+        return _ops.inplace(self, _ops.exp2)
+
+    def float_power_(self, exponent):
+        if self._data.dtype != np.float64:
+            raise RuntimeError(
+                f"the base given to float_power_ has dtype {dtypes.scalar_type_name(self._data.dtype)} but the operation's result requires dtype Double"
+            )
+        return _ops.inplace(self, _ops.float_power, exponent)
+
+    def frac_(self):
+        return _ops.inplace(self, _ops.frac)
+
+    def gcd_(self, other):
+        return _ops.inplace(self, _ops.gcd, other)
+
+    def hypot_(self, other):
+        return _ops.inplace(self, _ops.hypot, other)
+
+    def lcm_(self, other):
+        return _ops.inplace(self, _ops.lcm, other)
+
+    def logit_(self, eps=None):
+        return _ops.inplace(self, _ops.logit, eps)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return _ops.inplace(self, _ops.nan_to_num, nan, posinf, neginf)
+
+    def rad2deg_(self):
+        return _ops.inplace(self, _ops.rad2deg)
+
+    def sgn_(self):
+        return _ops.inplace(self, _ops.sgn)
+
     def tile(self, *dims):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = dims[0]

@@ -1449,3 +1449,99 @@ OPS += [
     OpInfo("diag_embed", lambda lib, x, offset, dim1, dim2: lib.diag_embed(x, offset, dim1, dim2), _diag_embed_sample),
     OpInfo("diagflat", lambda lib, x, offset: x.diagflat(offset), _diagflat_sample),
 ]
+
+
+# -- pointwise_extra ----------------------------------------------------------------------------
+def _positive_pair(low=0.2, high=2.0):
+    """Two broadcastable operands, both in [low, high) (hypot's and float_power's domain)."""
+    def sample(draw, rng):
+        (a, b), kwargs = binary(low, high)(draw, rng)
+        return [a, b], kwargs
+
+    return sample
+
+
+def _signed_apart_from_zero(draw, rng):
+    """Two broadcastable operands, none within 0.1 of 0 (atan2's and copysign's kinks)."""
+    (a, b), kwargs = binary()(draw, rng)
+    return [np.where(np.abs(a) < 0.1, 0.3, a), np.where(np.abs(b) < 0.1, -0.3, b)], kwargs
+
+
+def _fmax_sample(draw, rng):
+    """fmax/fmin: operands apart (a kink at ties) with a NaN in either now and then."""
+    (a, b), kwargs = binary_apart()(draw, rng)
+    if a.ndim and draw(st.booleans()):
+        a = a.copy()
+        a.flat[0] = np.nan
+    return [a, b], kwargs
+
+
+def _with_nans(low=-2.0, high=2.0, min_dims=0):
+    """A reduction sample with one NaN now and then (nansum, nanmean)."""
+    base = reduction(low, high, min_dims=min_dims)
+
+    def sample(draw, rng):
+        (x,), kwargs = base(draw, rng)
+        if x.size > 1 and draw(st.booleans()):
+            x = x.copy()
+            x.flat[0] = np.nan
+        return [x], kwargs
+
+    return sample
+
+
+def _nan_to_num_sample(draw, rng):
+    (x,), _ = unary()(draw, rng)
+    x = np.array(x)
+    if x.size > 2 and draw(st.booleans()):
+        x.flat[0], x.flat[1] = np.nan, np.inf
+    return [x], {"nan": 0.5, "posinf": 3.0}
+
+
+def _distinct_along_dim(draw, rng):
+    """A tensor with distinct values (no ties: cummax's gradient has a kink there) and one dim."""
+    (x,), kwargs = along_dim(min_dims=0)(draw, rng)
+    x = np.asarray(x)
+    flat = rng.permutation(x.size).astype(np.float64) * 0.3 - 1.0 + rng.uniform(0, 0.05, size=x.size)
+    return [flat.reshape(x.shape)], kwargs
+
+
+def _aminmax_sample(draw, rng):
+    shape = draw(SHAPES)
+    x = np.asarray(rng.permutation(int(np.prod(shape))) * 0.3 - 1.0, dtype=np.float64).reshape(shape)
+    kwargs = {}
+    if len(shape) and draw(st.booleans()):
+        kwargs = {"dim": draw(st.integers(-len(shape), len(shape) - 1)), "keepdim": draw(st.booleans())}
+    return [x], kwargs
+
+
+OPS += [
+    OpInfo("atan2", lambda lib, a, b: lib.atan2(a, b), _signed_apart_from_zero, differentiable=(0, 1)),
+    OpInfo("hypot", lambda lib, a, b: lib.hypot(a, b), _positive_pair(), differentiable=(0, 1)),
+    OpInfo("logaddexp", lambda lib, a, b: lib.logaddexp(a, b), binary(-3.0, 3.0), differentiable=(0, 1)),
+    OpInfo("logaddexp2", lambda lib, a, b: lib.logaddexp2(a, b), binary(-3.0, 3.0), differentiable=(0, 1)),
+    OpInfo("copysign", lambda lib, a, b: lib.copysign(a, b), _signed_apart_from_zero, differentiable=(0, 1)),
+    OpInfo("fmax", lambda lib, a, b: lib.fmax(a, b), _fmax_sample, differentiable=(0, 1), finite_differences=False, gradgrad=False),
+    OpInfo("fmin", lambda lib, a, b: lib.fmin(a, b), _fmax_sample, differentiable=(0, 1), finite_differences=False, gradgrad=False),
+    OpInfo("fmax_finite", lambda lib, a, b: lib.fmax(a, b), binary_apart(), differentiable=(0, 1)),
+    OpInfo("fmin_finite", lambda lib, a, b: lib.fmin(a, b), binary_apart(), differentiable=(0, 1)),
+    OpInfo("float_power", lambda lib, a, b: lib.float_power(a, b), _positive_pair(), differentiable=(0, 1)),
+    OpInfo("exp2", lambda lib, x: lib.exp2(x), unary(-3.0, 3.0)),
+    OpInfo("erfc", lambda lib, x: lib.erfc(x), unary(-2.5, 2.5)),
+    OpInfo("frac", lambda lib, x: lib.frac(x), unary(-3.0, 3.0, away_from=(-3.0, -2.0, -1.0, 0.0, 1.0, 2.0))),
+    OpInfo("deg2rad", lambda lib, x: lib.deg2rad(x), unary(-180.0, 180.0)),
+    OpInfo("rad2deg", lambda lib, x: lib.rad2deg(x), unary()),
+    OpInfo("sgn", lambda lib, x: lib.sgn(x) + x, unary(away_from=(0.0,)), gradgrad=False,
+           notes="+ x: torch returns sgn's zero gradient as a ZeroTensor, which cannot be compared"),
+    OpInfo("logit", lambda lib, x: lib.logit(x), unary(0.05, 0.95)),
+    OpInfo("logit_eps", lambda lib, x: lib.logit(x, eps=0.2), unary(0.0, 1.0, away_from=(0.2, 0.8))),
+    OpInfo("nan_to_num", lambda lib, x, **kw: lib.nan_to_num(x, **kw), _nan_to_num_sample, finite_differences=False, gradgrad=False),
+    OpInfo("nan_to_num_finite", lambda lib, x: lib.nan_to_num(x), unary()),
+    OpInfo("nansum", lambda lib, x, **kw: lib.nansum(x, **kw), _with_nans(), finite_differences=False, gradgrad=False),
+    OpInfo("nansum_finite", lambda lib, x, **kw: lib.nansum(x, **kw), reduction()),
+    OpInfo("nanmean", lambda lib, x, **kw: lib.nanmean(x, **kw), _with_nans(), finite_differences=False, gradgrad=False),
+    OpInfo("nanmean_finite", lambda lib, x, **kw: lib.nanmean(x, **kw), reduction()),
+    OpInfo("cummax", lambda lib, x, dim: tuple(lib.cummax(x, dim)), _distinct_along_dim),
+    OpInfo("cummin", lambda lib, x, dim: tuple(lib.cummin(x, dim)), _distinct_along_dim),
+    OpInfo("aminmax", lambda lib, x, **kw: tuple(lib.aminmax(x, **kw)), _aminmax_sample),
+]

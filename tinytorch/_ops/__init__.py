@@ -1,6 +1,6 @@
 """The ops. Each differentiable primitive is one ``Function`` subclass, forward and backward side
 by side, in the module of its family (``binary``, ``elementwise``, ``indexing``, ``matmul``,
-``movement``, ``order``, ``shaping``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
+``movement``, ``order``, ``shaping``, ``pointwise_extra``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
 ``primitives()`` lists every Function subclass defined in tinytorch, and the op table
 (tests/ops/op_table.py) must exercise each one.
 
@@ -33,6 +33,11 @@ from .movement import (
     split, squeeze, stack, sum_to_size, swapaxes, swapdims, t, tensor_split, transpose, tril,
     triu, unbind, unflatten, unsqueeze, view, view_dtype, vstack,
 )
+from .pointwise_extra import (
+    aminmax, arctan2, atan2, bucketize, copysign, cummax, cummin, deg2rad, erfc, exp2, float_power,
+    fmax, fmin, frac, gcd, hypot, isin, isneginf, isposinf, isreal, lcm, logaddexp, logaddexp2,
+    logit, nan_to_num, nanmean, nansum, rad2deg, searchsorted, sgn, signbit,
+)
 from .shaping import (
     atleast_1d, atleast_2d, atleast_3d, cartesian_prod, column_stack, diag_embed, diagflat, diff,
     dstack, fliplr, flipud, kron, meshgrid, rot90, take_along_dim, tile, trace, tril_indices,
@@ -52,28 +57,31 @@ subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs
 
 __all__ = [
     "abs", "absolute", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax", "amin",
-    "any", "argmax", "argmin", "argsort", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm",
-    "bernoulli", "bincount", "binomial", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
-    "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to", "cartesian_prod", "cat",
-    "ceil", "chunk", "clamp", "clip", "clone", "column_stack", "concat", "concatenate", "cos",
-    "count_nonzero", "cumprod", "cumsum", "diag", "diag_embed", "diagflat", "diagonal", "diff",
-    "digamma", "div", "divide", "dot", "dstack", "einsum", "eq", "equal", "erfinv", "exp", "expm1",
-    "fill_", "flatten", "flip", "fliplr", "flipud", "floor", "floor_divide", "fmod", "gather",
-    "ge", "greater", "greater_equal", "gru_cell", "gt", "histc", "histogram", "hstack",
-    "index_select", "isclose", "isfinite", "isinf", "isnan", "kron", "kthvalue", "le", "lerp",
-    "less", "less_equal", "lgamma", "log", "log10", "log1p", "log2", "log_softmax", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "logsumexp", "lstm_cell", "lt", "masked_fill",
-    "masked_select", "matmul", "max", "maximum", "mean", "median", "meshgrid", "min", "minimum",
-    "mm", "mode", "movedim", "mul", "multinomial", "multiply", "nanmedian", "nanquantile",
-    "narrow", "ne", "neg", "negative", "nonzero", "norm", "not_equal", "outer", "permute",
-    "poisson", "polygamma", "pow", "prod", "quantile", "reciprocal", "relu", "remainder",
-    "repeat_interleave", "reshape", "rnn_relu_cell", "rnn_tanh_cell", "roll", "rot90", "round",
-    "rsqrt", "scatter", "scatter_add", "sigmoid", "sign", "sin", "softmax", "sort", "split",
-    "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "swapaxes",
-    "swapdims", "t", "take_along_dim", "tan", "tanh", "tensor_split", "tile", "topk", "trace",
-    "transpose", "tril", "tril_indices", "triu", "triu_indices", "true_divide", "trunc", "unbind",
-    "unflatten", "unique", "unique_consecutive", "unsqueeze", "var", "var_mean", "vstack", "where",
-    "xlogy",
+    "aminmax", "any", "arctan2", "argmax", "argmin", "argsort", "atan2", "atleast_1d",
+    "atleast_2d", "atleast_3d", "baddbmm", "bernoulli", "bincount", "binomial", "bitwise_and",
+    "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors",
+    "broadcast_to", "bucketize", "cartesian_prod", "cat", "ceil", "chunk", "clamp", "clip",
+    "clone", "column_stack", "concat", "concatenate", "copysign", "cos", "count_nonzero", "cummax",
+    "cummin", "cumprod", "cumsum", "deg2rad", "diag", "diag_embed", "diagflat", "diagonal", "diff",
+    "digamma", "div", "divide", "dot", "dstack", "einsum", "eq", "equal", "erfc", "erfinv", "exp",
+    "exp2", "expm1", "fill_", "flatten", "flip", "fliplr", "flipud", "float_power", "floor",
+    "floor_divide", "fmax", "fmin", "fmod", "frac", "gather", "gcd", "ge", "greater",
+    "greater_equal", "gru_cell", "gt", "histc", "histogram", "hstack", "hypot", "index_select",
+    "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal", "kron",
+    "kthvalue", "lcm", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p",
+    "log2", "log_softmax", "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "logit", "logsumexp", "lstm_cell", "lt", "masked_fill", "masked_select",
+    "matmul", "max", "maximum", "mean", "median", "meshgrid", "min", "minimum", "mm", "mode",
+    "movedim", "mul", "multinomial", "multiply", "nan_to_num", "nanmean", "nanmedian",
+    "nanquantile", "nansum", "narrow", "ne", "neg", "negative", "nonzero", "norm", "not_equal",
+    "outer", "permute", "poisson", "polygamma", "pow", "prod", "quantile", "rad2deg", "reciprocal",
+    "relu", "remainder", "repeat_interleave", "reshape", "rnn_relu_cell", "rnn_tanh_cell", "roll",
+    "rot90", "round", "rsqrt", "scatter", "scatter_add", "searchsorted", "sgn", "sigmoid", "sign",
+    "signbit", "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
+    "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "take_along_dim", "tan",
+    "tanh", "tensor_split", "tile", "topk", "trace", "transpose", "tril", "tril_indices", "triu",
+    "triu_indices", "true_divide", "trunc", "unbind", "unflatten", "unique", "unique_consecutive",
+    "unsqueeze", "var", "var_mean", "vstack", "where", "xlogy",
 ]
 
 
