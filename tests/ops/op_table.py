@@ -1545,3 +1545,28 @@ OPS += [
     OpInfo("cummin", lambda lib, x, dim: tuple(lib.cummin(x, dim)), _distinct_along_dim),
     OpInfo("aminmax", lambda lib, x, **kw: tuple(lib.aminmax(x, **kw)), _aminmax_sample),
 ]
+
+
+# -- index_add, index_copy, index_fill: slices along a dim at a vector of indices ---------------------
+def _index_slices_sample(draw, rng, repeats=True):
+    """An input, dim, an index vector into it (repeated entries unless ``repeats`` is False) and a
+    source whose size along dim is the index's length."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    size = shape[dim]
+    if repeats:
+        index = rng.integers(0, size, size=draw(st.integers(1, 4)))
+    else:
+        index = rng.permutation(size)[: draw(st.integers(1, size))]
+    source_shape = tuple(len(index) if i == dim % len(shape) else s for i, s in enumerate(shape))
+    return [values(rng, shape), values(rng, source_shape)], {"dim": dim, "index": index}
+
+
+OPS += [
+    OpInfo("index_add", lambda lib, x, src, dim, index: lib.index_add(x, dim, _i64(lib, index, x), src, alpha=-1.5),
+           _index_slices_sample, differentiable=(0, 1)),
+    OpInfo("index_copy", lambda lib, x, src, dim, index: x.index_copy(dim, _i64(lib, index, x), src),
+           lambda draw, rng: _index_slices_sample(draw, rng, repeats=False), differentiable=(0, 1)),
+    OpInfo("index_fill", lambda lib, x, src, dim, index: lib.index_fill(x, dim, _i64(lib, index, x), 0.25) * 1,
+           _index_slices_sample),
+]

@@ -21,7 +21,7 @@ from .elementwise import (
     reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sqrt, square, tan, tanh, to_copy, trunc,
 )
 from .indexing import (
-    copy_from, fill_, gather, getitem, index_select, inplace, masked_fill, masked_select,
+    copy_from, fill_, gather, getitem, index_add, index_copy, index_fill, index_select, inplace, masked_fill, masked_select,
     nonzero, scatter, scatter_add, setitem,
 )
 from .counting import bincount, histc, histogram, unique, unique_consecutive
@@ -66,22 +66,23 @@ __all__ = [
     "digamma", "div", "divide", "dot", "dstack", "einsum", "eq", "equal", "erfc", "erfinv", "exp",
     "exp2", "expm1", "fill_", "flatten", "flip", "fliplr", "flipud", "float_power", "floor",
     "floor_divide", "fmax", "fmin", "fmod", "frac", "gather", "gcd", "ge", "greater",
-    "greater_equal", "gru_cell", "gt", "histc", "histogram", "hstack", "hypot", "index_select",
-    "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal", "kron",
-    "kthvalue", "lcm", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p",
-    "log2", "log_softmax", "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "logit", "logsumexp", "lstm_cell", "lt", "masked_fill", "masked_select",
-    "matmul", "max", "maximum", "mean", "median", "meshgrid", "min", "minimum", "mm", "mode",
-    "movedim", "mul", "multinomial", "multiply", "nan_to_num", "nanmean", "nanmedian",
-    "nanquantile", "nansum", "narrow", "ne", "neg", "negative", "nonzero", "norm", "not_equal",
-    "outer", "permute", "poisson", "polygamma", "pow", "prod", "quantile", "rad2deg", "reciprocal",
-    "relu", "remainder", "repeat_interleave", "reshape", "rnn_relu_cell", "rnn_tanh_cell", "roll",
-    "rot90", "round", "rsqrt", "scatter", "scatter_add", "searchsorted", "sgn", "sigmoid", "sign",
-    "signbit", "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
-    "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "take_along_dim", "tan",
-    "tanh", "tensor_split", "tile", "topk", "trace", "transpose", "tril", "tril_indices", "triu",
-    "triu_indices", "true_divide", "trunc", "unbind", "unflatten", "unique", "unique_consecutive",
-    "unsqueeze", "var", "var_mean", "vstack", "where", "xlogy",
+    "greater_equal", "gru_cell", "gt", "histc", "histogram", "hstack", "hypot", "index_add",
+    "index_copy", "index_fill", "index_select", "isclose", "isfinite", "isin", "isinf", "isnan",
+    "isneginf", "isposinf", "isreal", "kron", "kthvalue", "lcm", "le", "lerp", "less",
+    "less_equal", "lgamma", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp",
+    "logaddexp2", "logical_and", "logical_not", "logical_or", "logical_xor", "logit", "logsumexp",
+    "lstm_cell", "lt", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean",
+    "median", "meshgrid", "min", "minimum", "mm", "mode", "movedim", "mul", "multinomial",
+    "multiply", "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "narrow", "ne",
+    "neg", "negative", "nonzero", "norm", "not_equal", "outer", "permute", "poisson", "polygamma",
+    "pow", "prod", "quantile", "rad2deg", "reciprocal", "relu", "remainder", "repeat_interleave",
+    "reshape", "rnn_relu_cell", "rnn_tanh_cell", "roll", "rot90", "round", "rsqrt", "scatter",
+    "scatter_add", "searchsorted", "sgn", "sigmoid", "sign", "signbit", "sin", "softmax", "sort",
+    "split", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum",
+    "swapaxes", "swapdims", "t", "take_along_dim", "tan", "tanh", "tensor_split", "tile", "topk",
+    "trace", "transpose", "tril", "tril_indices", "triu", "triu_indices", "true_divide", "trunc",
+    "unbind", "unflatten", "unique", "unique_consecutive", "unsqueeze", "var", "var_mean",
+    "vstack", "where", "xlogy",
 ]
 
 

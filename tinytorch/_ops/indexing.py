@@ -352,6 +352,74 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     return Scatter.apply(input, d, index, src.to(input.dtype))
 
 
+def _index_along(name, input, dim, index, source=None):
+    """PyTorch's checks for ``index_add``/``index_copy``/``index_fill`` and the index as scatter
+    takes it: one entry per element of ``source`` (or of the filled slices) along ``dim``.
+    Returns (input viewed as at least 1-D, dim, that index, source viewed likewise)."""
+    if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
+        found = dtypes.scalar_type_name(index._data.dtype) if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index but got: {found}")
+    check_same_device(input, index)
+    if index._data.ndim > 1:
+        if name == "index_fill_":
+            raise RuntimeError("Index has to be a vector/scalar")
+        raise IndexError(f"{name}(): Index is supposed to be a vector, but got dim: {index._data.ndim} "
+                         f"with type: {dtypes.scalar_type_name(index._data.dtype)} and size: {list(index._data.shape)}")
+    d = normalize_dim(dim, input._data.ndim)
+    x = input.reshape(1) if input._data.ndim == 0 else input
+    flat = index._data.reshape(-1)
+    size = x._data.shape[d]
+    if source is None:
+        shape = x._data.shape[:d] + (flat.size,) + x._data.shape[d + 1:]
+    else:
+        check_same_device(input, source)
+        if source._data.dtype != input._data.dtype:
+            raise RuntimeError(f"{name}(): self ({dtypes.scalar_type_name(input._data.dtype)}) and source "
+                               f"({dtypes.scalar_type_name(source._data.dtype)}) must have the same scalar type")
+        source = source.reshape(1) if source._data.ndim == 0 else source
+        count = source._data.shape[d] if source._data.ndim > d else 1
+        if flat.size != count:
+            if name == "index_copy_":
+                raise IndexError(f"index_copy_(): Number of indices ({flat.size}) should be equal to source.size(dim) ({count})")
+            raise RuntimeError(f"{name}(): Number of indices ({flat.size}) should be equal to source.size(dim): ({count}), for dim: {d}")
+        shape = source._data.shape
+        if len(shape) != x._data.ndim or any(a != b for i, (a, b) in enumerate(zip(shape, x._data.shape)) if i != d):
+            raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
+                               f"Got self.shape = {list(x._data.shape)} source.shape = {list(shape)}")
+    if flat.size:
+        backend.check_later(((flat < 0) | (flat >= size)).any(), lambda: _out_of_bounds(RuntimeError, flat, size, d))
+    xp = backend.array_module(flat)
+    along = xp.broadcast_to(flat.astype(dtypes.int64.numpy, copy=False).reshape([-1 if i == d else 1 for i in range(len(shape))]), shape)
+    return x, d, wrap(along), source
+
+
+def _like_input(result, input):
+    return result.reshape(()) if input._data.ndim == 0 else result
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices add up)."""
+    x, d, along, source = _index_along("index_add_", input, dim, index, source)
+    return _like_input(ScatterAdd.apply(x, d, along, source * alpha if alpha != 1 else source), input)
+
+
+def index_copy(input, dim, index, source):
+    """``input`` with the slices of ``source`` written at ``index`` along ``dim``."""
+    x, d, along, source = _index_along("index_copy_", input, dim, index, source)
+    return _like_input(Scatter.apply(x, d, along, source), input)
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with ``value`` (a number, or a 0-d tensor that gets the gradient) written at
+    ``index`` along ``dim``."""
+    x, d, along, _ = _index_along("index_fill_", input, dim, index)
+    xp = backend.array_module(x._data)
+    hit = xp.zeros(x._data.shape[d], dtype=bool)
+    hit[along._data.reshape(-1)] = True
+    mask = wrap(hit.reshape([-1 if i == d else 1 for i in range(x._data.ndim)]))
+    return _like_input(masked_fill(x, mask, value), input)
+
+
 def masked_fill(input, mask, value):
     """input with ``value`` where the boolean ``mask`` (broadcastable to input) is True."""
     if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
