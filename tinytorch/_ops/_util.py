@@ -1,6 +1,7 @@
 """What every op module needs: wrapping arrays, dims, dtype promotion and device checks."""
 
 import warnings
+from collections import namedtuple
 
 import numpy as np
 
@@ -205,3 +206,20 @@ def store(tensor, result):
             "unsupported operation: more than one element of the written-to tensor refers to a single memory location. Please clone() the tensor before performing the operation."
         )
     backend.array_module(data).copyto(data, new, casting="unsafe")
+
+
+def return_type(name, fields=("values", "indices")):
+    """PyTorch's ``torch.return_types.<name>``: a named tuple that prints as PyTorch's."""
+    cls = namedtuple(name, fields)
+    cls.__module__ = "tinytorch.return_types"
+    cls.__qualname__ = name
+    cls.__repr__ = lambda self: f"tinytorch.return_types.{name}(\n" + ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")"
+    return cls
+
+
+def check_tensor_argument(name, value, argument="input", position=1):
+    """PyTorch's TypeError for a non-tensor argument: "f(): argument 'x' (position 1) must be
+    Tensor, not list" (no position for a keyword-only argument)."""
+    if not isinstance(value, Tensor):
+        where = f" (position {position})" if position else ""
+        raise TypeError(f"{name}(): argument '{argument}'{where} must be Tensor, not {type(value).__name__}")

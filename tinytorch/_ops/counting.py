@@ -5,30 +5,19 @@ tensors outside the graph. Their sizes depend on the data, so on a GPU each read
 """
 
 import operator
-from collections import namedtuple
 
 import numpy as np
 
 from .. import _backend as backend, _dtypes as dtypes
 from .._tensor import Tensor
-from ._util import normalize_dim, wrap, write_out
+from ._util import check_tensor_argument, normalize_dim, return_type, wrap, write_out
 
 
-def _return_type(name, fields):
-    """PyTorch's ``torch.return_types.<name>``: a named tuple."""
-    cls = namedtuple(name, fields)
-    cls.__module__ = "tinytorch.return_types"
-    cls.__qualname__ = name
-    cls.__repr__ = lambda self: f"tinytorch.return_types.{name}(\n" + ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")"
-    return cls
-
-
-histogram_type = _return_type("histogram", ["hist", "bin_edges"])
+histogram_type = return_type("histogram", ["hist", "bin_edges"])
 
 
 def _tensor_argument(name, input):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    check_tensor_argument(name, input)
     return input._data
 
 

@@ -11,11 +11,10 @@ from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._numpy_names import numpy_names
 from .._tensor import Tensor
-from ._util import normalize_dim, wrap, write_out
-from .reduce import _return_type
+from ._util import normalize_dim, return_type, wrap, write_out
 
 sort_type, topk_type, kthvalue_type, median_type, nanmedian_type, mode_type = (
-    _return_type(n) for n in ("sort", "topk", "kthvalue", "median", "nanmedian", "mode")
+    return_type(n) for n in ("sort", "topk", "kthvalue", "median", "nanmedian", "mode")
 )
 
 

@@ -11,19 +11,18 @@ Arrays are NumPy or CuPy: every forward takes its module from ``backend.array_mo
 
 import math
 import numbers
-from collections import namedtuple
 
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._tensor import Tensor
-from ._util import normalize_dim, normalize_dims, promote, quiet, scalar_like, wrap, write_out
+from ._util import check_tensor_argument, normalize_dim, normalize_dims, promote, quiet, return_type, scalar_like, wrap, write_out
 from .binary import isnan, logical_not, pow, where
 from .elementwise import _float_input, sign, trunc
 from .indexing import ScatterAdd
+from .nn_ops import _TWO_OVER_SQRT_PI
 from .reduce import amax, amin, sum
 
 _LN2 = math.log(2.0)
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 __all__ = [
     "aminmax", "arctan2", "atan2", "bucketize", "copysign", "cummax", "cummin", "deg2rad", "erfc",
@@ -47,15 +46,10 @@ def _not_implemented(name, x):
     return NotImplementedError(f'"{name}_{x.device.type}" not implemented for \'{dtypes.scalar_type_name(x._data.dtype)}\'')
 
 
-def _check_tensor(name, x, argument, position):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be Tensor, not {type(x).__name__}")
-
-
 def _tensor_pair(name, input, other):
     """Both operands must be tensors (PyTorch has no Scalar overload for these), promoted."""
-    _check_tensor(name, input, "input", 1)
-    _check_tensor(name, other, "other", 2)
+    check_tensor_argument(name, input, "input", 1)
+    check_tensor_argument(name, other, "other", 2)
     return promote(input, other)
 
 
@@ -297,7 +291,7 @@ def copysign(input, other, *, out=None):
     floating point (integers give the default float dtype)."""
     if out is not None:
         return write_out(out, "copysign", copysign, input, other)
-    _check_tensor("copysign", input, "input", 1)
+    check_tensor_argument("copysign", input, "input", 1)
     a, b = promote(input, other)
     return Copysign.apply(_to_float(a), _to_float(b))
 
@@ -352,7 +346,7 @@ def exp2(input, *, out=None):
     """2 ** input, elementwise; integers give the default float dtype."""
     if out is not None:
         return write_out(out, "exp2", exp2, input)
-    _check_tensor("exp2", input, "input", 1)
+    check_tensor_argument("exp2", input, "input", 1)
     return Exp2.apply(input)
 
 
@@ -360,7 +354,7 @@ def erfc(input, *, out=None):
     """The complementary error function 1 - erf(input); integers give the default float dtype."""
     if out is not None:
         return write_out(out, "erfc", erfc, input)
-    _check_tensor("erfc", input, "input", 1)
+    check_tensor_argument("erfc", input, "input", 1)
     return Erfc.apply(input)
 
 
@@ -368,7 +362,7 @@ def frac(input, *, out=None):
     """The fractional part, input - trunc(input) (sign of input). Floating point only."""
     if out is not None:
         return write_out(out, "frac", frac, input)
-    _check_tensor("frac", input, "input", 1)
+    check_tensor_argument("frac", input, "input", 1)
     _floats_only("frac", input)
     return input - trunc(input)
 
@@ -377,7 +371,7 @@ def deg2rad(input, *, out=None):
     """Degrees to radians; integers give the default float dtype."""
     if out is not None:
         return write_out(out, "deg2rad", deg2rad, input)
-    _check_tensor("deg2rad", input, "input", 1)
+    check_tensor_argument("deg2rad", input, "input", 1)
     return _to_float(input) * (math.pi / 180.0)
 
 
@@ -385,7 +379,7 @@ def rad2deg(input, *, out=None):
     """Radians to degrees; integers give the default float dtype."""
     if out is not None:
         return write_out(out, "rad2deg", rad2deg, input)
-    _check_tensor("rad2deg", input, "input", 1)
+    check_tensor_argument("rad2deg", input, "input", 1)
     return _to_float(input) * (180.0 / math.pi)
 
 
@@ -393,7 +387,7 @@ def sgn(input, *, out=None):
     """sign for real tensors: -1, 0 or 1 (0 for NaN, as PyTorch); bool stays bool. Zero gradient."""
     if out is not None:
         return write_out(out, "sgn", sgn, input)
-    _check_tensor("sgn", input, "input", 1)
+    check_tensor_argument("sgn", input, "input", 1)
     if _kind(input) == "b":
         return input.clone()
     if _kind(input) == "f":
@@ -407,7 +401,7 @@ def logit(input, eps=None, *, out=None):
     Integers give the default float dtype."""
     if out is not None:
         return write_out(out, "logit", logit, input, eps)
-    _check_tensor("logit", input, "input", 1)
+    check_tensor_argument("logit", input, "input", 1)
     return Logit.apply(input, None if eps is None or eps < 0 else float(eps))
 
 
@@ -416,7 +410,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     lowest finite values). The gradient flows where input is finite and is 0 elsewhere."""
     if out is not None:
         return write_out(out, "nan_to_num", nan_to_num, input, nan, posinf, neginf)
-    _check_tensor("nan_to_num", input, "input", 1)
+    check_tensor_argument("nan_to_num", input, "input", 1)
     if _kind(input) not in "fc":
         return input.clone()
     data = input._data
@@ -430,7 +424,7 @@ def signbit(input, *, out=None):
     """True where the sign bit is set (negative numbers, -0.0, NaN with the sign bit)."""
     if out is not None:
         return write_out(out, "signbit", signbit, input)
-    _check_tensor("signbit", input, "input", 1)
+    check_tensor_argument("signbit", input, "input", 1)
     data, xp = input._data, _xp(input)
     if data.dtype.kind == "b":
         return wrap(xp.zeros(data.shape, dtype=bool))
@@ -441,7 +435,7 @@ def isposinf(input, *, out=None):
     """True where input is +inf."""
     if out is not None:
         return write_out(out, "isposinf", isposinf, input)
-    _check_tensor("isposinf", input, "input", 1)
+    check_tensor_argument("isposinf", input, "input", 1)
     data, xp = input._data, _xp(input)
     return wrap(data == math.inf if data.dtype.kind == "f" else xp.zeros(data.shape, dtype=bool))
 
@@ -450,14 +444,14 @@ def isneginf(input, *, out=None):
     """True where input is -inf."""
     if out is not None:
         return write_out(out, "isneginf", isneginf, input)
-    _check_tensor("isneginf", input, "input", 1)
+    check_tensor_argument("isneginf", input, "input", 1)
     data, xp = input._data, _xp(input)
     return wrap(data == -math.inf if data.dtype.kind == "f" else xp.zeros(data.shape, dtype=bool))
 
 
 def isreal(input):
     """True where the imaginary part is zero: everywhere for a real tensor."""
-    _check_tensor("isreal", input, "input", 1)
+    check_tensor_argument("isreal", input, "input", 1)
     data, xp = input._data, _xp(input)
     if data.dtype.kind == "c":
         return wrap(data.imag == 0)
@@ -504,7 +498,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if out is not None:
         return write_out(out, "searchsorted", searchsorted, sorted_sequence, input, out_int32=out_int32,
                          right=right, side=side, sorter=sorter)
-    _check_tensor("searchsorted", sorted_sequence, "sorted_sequence", 1)
+    check_tensor_argument("searchsorted", sorted_sequence, "sorted_sequence", 1)
     if side is not None:
         if side not in ("left", "right"):
             raise _search_error(f"side can only be 'left' or 'right' but got {side}")
@@ -556,7 +550,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     """The bucket of each input value among the 1-D sorted boundaries: searchsorted(boundaries, input)."""
     if out is not None:
         return write_out(out, "bucketize", bucketize, input, boundaries, out_int32=out_int32, right=right)
-    _check_tensor("bucketize", boundaries, "boundaries", 2)
+    check_tensor_argument("bucketize", boundaries, "boundaries", 2)
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
@@ -567,7 +561,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """sum treating NaN as zero; the gradient is zero at the NaNs."""
     if out is not None:
         return write_out(out, "nansum", nansum, input, dim, keepdim, dtype=dtype)
-    _check_tensor("nansum", input, "input", 1)
+    check_tensor_argument("nansum", input, "input", 1)
     if _kind(input) in "fc":
         data = input._data
         xp = backend.array_module(data)
@@ -579,7 +573,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """mean over the non-NaN elements (NaN where there are none). Floating point only."""
     if out is not None:
         return write_out(out, "nanmean", nanmean, input, dim, keepdim, dtype=dtype)
-    _check_tensor("nanmean", input, "input", 1)
+    check_tensor_argument("nanmean", input, "input", 1)
     if _kind(input) not in "fc":
         raise RuntimeError(
             f"nanmean(): expected input to have floating point or complex dtype but got {dtypes.scalar_type_name(input._data.dtype)}"
@@ -590,18 +584,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 # -- cummax / cummin ----------------------------------------------------------------------------
-def _result_type(name, fields):
-    cls = namedtuple(name, fields)
-    cls.__module__ = "tinytorch.return_types"
-    cls.__qualname__ = name
-    cls.__repr__ = lambda self: f"tinytorch.return_types.{name}(\n" + ",\n".join(
-        f"{f}={getattr(self, f)!r}" for f in fields) + ")"
-    return cls
-
-
-cummax_type = _result_type("cummax", ["values", "indices"])
-cummin_type = _result_type("cummin", ["values", "indices"])
-aminmax_type = _result_type("aminmax", ["min", "max"])
+cummax_type = return_type("cummax", ["values", "indices"])
+cummin_type = return_type("cummin", ["values", "indices"])
+aminmax_type = return_type("aminmax", ["min", "max"])
 
 
 def _accumulate(xp, ufunc, data, axis):
@@ -669,14 +654,14 @@ class Cummin(Cummax):
 def cummax(input, dim):
     """(values, indices): the running maximum along dim and where it was taken (the last index
     among equal maxima; NaN propagates)."""
-    _check_tensor("cummax", input, "input", 1)
+    check_tensor_argument("cummax", input, "input", 1)
     return cummax_type(*Cummax.apply(input, normalize_dim(dim, input._data.ndim)))
 
 
 def cummin(input, dim):
     """(values, indices): the running minimum along dim and where it was taken (the last index
     among equal minima; NaN propagates)."""
-    _check_tensor("cummin", input, "input", 1)
+    check_tensor_argument("cummin", input, "input", 1)
     return cummin_type(*Cummin.apply(input, normalize_dim(dim, input._data.ndim)))
 
 
@@ -684,7 +669,7 @@ def cummin(input, dim):
 def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) over all elements or along dim; NaN propagates; at ties the gradient is shared
     evenly among the tied elements, as amin/amax."""
-    _check_tensor("aminmax", input, "input", 1)
+    check_tensor_argument("aminmax", input, "input", 1)
     data = input._data
     if dim is None:
         if data.size == 0:

@@ -2,27 +2,17 @@
 primitives; mean, var, std and logsumexp are composites of primitives."""
 
 import builtins
-from collections import namedtuple
 
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._numpy_names import numpy_names
 from .._tensor import Tensor
-from ._util import normalize_dim, normalize_dims, quiet, wrap, write_out
+from ._util import normalize_dim, normalize_dims, quiet, return_type, wrap, write_out
 from .binary import maximum, minimum
 from .indexing import ScatterAdd
 from .movement import Expand, Reshape
 
-def _return_type(name):
-    """PyTorch's torch.return_types.<name>: a (values, indices) named tuple."""
-    cls = namedtuple(name, ["values", "indices"])
-    cls.__module__ = "tinytorch.return_types"
-    cls.__qualname__ = name
-    cls.__repr__ = lambda self: f"tinytorch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
-    return cls
-
-
-max_type, min_type = _return_type("max"), _return_type("min")
+max_type, min_type = return_type("max"), return_type("min")
 
 
 def _kept_shape(shape, dims):

@@ -12,20 +12,13 @@ import numpy as np
 
 from .. import _backend as backend, _dtypes as dtypes
 from .._tensor import Tensor
-from ._util import check_same_device, normalize_dim, wrap
+from ._util import check_same_device, check_tensor_argument, normalize_dim, wrap
 from .binary import logical_xor, where
 from .movement import cat, diag, flip, stack
 
 
 def _type_name(value):
     return type(value).__name__
-
-
-def _check_tensor(name, argument, position, value):
-    """PyTorch's TypeError for a non-tensor argument: "f(): argument 'x' (position 1) must be Tensor, not list"."""
-    if not isinstance(value, Tensor):
-        where_ = f" (position {position})" if position else ""
-        raise TypeError(f"{name}(): argument '{argument}'{where_} must be Tensor, not {_type_name(value)}")
 
 
 def _check_int(name, argument, position, value):
@@ -114,7 +107,7 @@ def cartesian_prod(*tensors):
 def tile(input, dims):
     """``input`` repeated ``dims[i]`` times along each dim; ``dims`` shorter than ``input.dim()``
     is padded with ones in front (unlike ``repeat``), longer adds leading dims."""
-    _check_tensor("tile", "input", 1, input)
+    check_tensor_argument("tile", input, "input", 1)
     if not isinstance(dims, (tuple, list)):
         raise TypeError(f"tile(): argument 'dims' (position 2) must be tuple of ints, not {_type_name(dims)}")
     for i, d in enumerate(dims):
@@ -135,8 +128,8 @@ def tile(input, dims):
 def kron(input, other):
     """The Kronecker product: each element of ``input`` times the whole of ``other``, laid out
     block by block (the shorter shape padded with leading ones); dtypes promote as ``mul``."""
-    _check_tensor("kron", "input", 1, input)
-    _check_tensor("kron", "other", 2, other)
+    check_tensor_argument("kron", input, "input", 1)
+    check_tensor_argument("kron", other, "other", 2)
     a_shape, b_shape = input._data.shape, other._data.shape
     ndim = max(len(a_shape), len(b_shape))
     a_shape = (1,) * (ndim - len(a_shape)) + a_shape
@@ -168,12 +161,12 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim`` (``out[i] = x[i + 1] - x[i]``, applied ``n``
     times; XOR for bool), after ``prepend`` and ``append`` are joined on along ``dim``. ``n``
     above the length gives an empty result; ``n=0`` returns a copy of ``input`` alone."""
-    _check_tensor("diff", "input", 1, input)
+    check_tensor_argument("diff", input, "input", 1)
     _check_int("diff", "n", None, n)
     _check_int("diff", "dim", None, dim)
     for argument, other in (("prepend", prepend), ("append", append)):
         if other is not None:
-            _check_tensor("diff", argument, None, other)
+            check_tensor_argument("diff", other, argument, None)
     if input._data.ndim < 1:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
@@ -198,7 +191,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
 def trace(input):
     """The sum of a matrix's main diagonal (a 0-d tensor; integers and bool sum to int64, as
     ``sum``); PyTorch's errors for anything but a 2-D, non-bool tensor."""
-    _check_tensor("trace", "input", 1, input)
+    check_tensor_argument("trace", input, "input", 1)
     if input._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     if input._data.dtype == np.bool_:
@@ -220,8 +213,8 @@ def _broadcast_pair(a, b):
 def take_along_dim(input, indices, dim=None):
     """Values of ``input`` at ``indices`` along ``dim`` (``gather`` after broadcasting the two
     against each other in every other dim); ``dim=None`` indexes the flattened input."""
-    _check_tensor("take_along_dim", "input", 1, input)
-    _check_tensor("take_along_dim", "indices", 2, indices)
+    check_tensor_argument("take_along_dim", input, "input", 1)
+    check_tensor_argument("take_along_dim", indices, "indices", 2)
     check_same_device(input, indices)
     if dim is None:
         if indices._data.dtype not in (np.int32, np.int64):
@@ -331,7 +324,7 @@ def atleast_3d(*tensors):
 # -- flips, stacks and rotations -----------------------------------------------------------------------------
 def flipud(input):
     """``input`` flipped along dim 0 (up/down); a copy, as PyTorch's."""
-    _check_tensor("flipud", "input", 1, input)
+    check_tensor_argument("flipud", input, "input", 1)
     if input._data.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
     return flip(input, (0,))
@@ -339,7 +332,7 @@ def flipud(input):
 
 def fliplr(input):
     """``input`` flipped along dim 1 (left/right); a copy, as PyTorch's."""
-    _check_tensor("fliplr", "input", 1, input)
+    check_tensor_argument("fliplr", input, "input", 1)
     if input._data.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(input, (1,))
@@ -365,7 +358,7 @@ def dstack(tensors):
 def rot90(input, k=1, dims=(0, 1)):
     """``input`` rotated by 90 degrees ``k`` times in the plane of ``dims``, from the first dim
     towards the second (a flip and a transpose; ``k`` may be negative)."""
-    _check_tensor("rot90", "input", 1, input)
+    check_tensor_argument("rot90", input, "input", 1)
     _check_int("rot90", "k", 2, k)
     if not isinstance(dims, (tuple, list)):
         raise TypeError(f"rot90(): argument 'dims' (position 3) must be tuple of ints, not {_type_name(dims)}")
@@ -391,7 +384,7 @@ def rot90(input, k=1, dims=(0, 1)):
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Each row along ``input``'s last dim laid onto diagonal ``offset`` of new square matrices in
     dims ``dim1`` (rows) and ``dim2`` (columns) of the result, zeros elsewhere."""
-    _check_tensor("diag_embed", "input", 1, input)
+    check_tensor_argument("diag_embed", input, "input", 1)
     _check_int("diag_embed", "offset", 2, offset)
     ndim = input._data.ndim + 1
     d1, d2 = normalize_dim(dim1, ndim), normalize_dim(dim2, ndim)
@@ -413,7 +406,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 def diagflat(input, offset=0):
     """The flattened ``input`` laid onto diagonal ``offset`` of a square matrix of zeros."""
-    _check_tensor("diagflat", "input", 1, input)
+    check_tensor_argument("diagflat", input, "input", 1)
     _check_int("diagflat", "offset", 2, offset)
     return diag(input.reshape(-1), offset)
 
