@@ -4,6 +4,7 @@ Every other module asks this one for ``xp`` (the array module of a device or an 
 importing CuPy, so tinytorch imports and runs on machines without a GPU.
 """
 
+import functools
 import os
 import sys
 import traceback
@@ -388,6 +389,23 @@ def reduce_max(array, axis=None, keepdims=False):
     if array.__class__ is np.ndarray:
         return np.maximum.reduce(array, axis=axis, keepdims=keepdims)
     return array.max(axis=axis, keepdims=keepdims)
+
+
+def relu(array, out=None):
+    """``maximum(array, 0)`` (NaN stays NaN). On the CPU against a row of zeros rather than the
+    scalar 0: NumPy 2.4's float ``maximum`` has no fast loop for a scalar operand, and broadcasting
+    a row keeps both operands contiguous in the inner loop (measured, float32: 1024 x 512 in 107
+    against 198 us, 128 x 512 in 12.6 against 25.2 us; the same bits)."""
+    if array.__class__ is np.ndarray and array.ndim:
+        return np.maximum(array, _zero_row(array.shape[-1], array.dtype), out=out)
+    return array_module(array).maximum(array, 0, out=out, dtype=array.dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _zero_row(length, dtype):
+    row = np.zeros(length, dtype)
+    row.flags.writeable = False
+    return row
 
 
 # A product goes to MKL (when installed: tinytorch/_blas.py) from this many multiply-adds on:

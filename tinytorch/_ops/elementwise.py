@@ -196,7 +196,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         data = x._data
-        out = wrap(backend.array_module(data).maximum(data, 0, dtype=data.dtype))
+        out = wrap(backend.relu(data))
         ctx.save_for_backward(out)
         return out
 

@@ -221,7 +221,7 @@ class RNNCell(Function):
         xp = backend.array_module(input_gates._data)
         pre = _recurrent_gates(h_prev._data, weight_hh._data, None if bias_hh is None else bias_hh._data)
         pre += input_gates._data
-        h = wrap(xp.tanh(pre) if nonlinearity == "tanh" else xp.maximum(pre, 0, out=pre))
+        h = wrap(xp.tanh(pre) if nonlinearity == "tanh" else backend.relu(pre, out=pre))
         ctx.save_for_backward(input_gates, h_prev, weight_hh, bias_hh, h)  # h: changed in place is caught
         ctx.nonlinearity = nonlinearity
         ctx.has_bias = bias_hh is not None
