@@ -20,6 +20,7 @@ the loss, the bias gradients, the updates, Python) is ``other``.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -161,6 +162,9 @@ def main(argv=None):
         print(json.dumps(child(args.child, args.batch, steps, warmup=30)))
         return
     names = args.libraries.split(",")
+    if "pytorch" in names and importlib.util.find_spec("torch") is None:
+        print("PyTorch is not installed: profiling the other libraries only")
+        names.remove("pytorch")
     results = {name: [] for name in names}
     print(f"Command: python benchmarks/step_profile.py {' '.join(argv if argv is not None else sys.argv[1:])}")
     for r in range(args.rounds):
