@@ -182,22 +182,20 @@ def _loss_scale(ctx, grad_output):
 
 
 def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):
-    """The loss from arrays; keeps the softmax (and the shifted logits) on ``ctx`` for backward."""
+    """The loss from arrays; keeps the softmax (and, for class probabilities, the shifted logits)
+    on ``ctx`` for backward."""
     data = input._data
     xp = backend.array_module(data)
     dim = 1 if data.ndim > 1 else 0
     classes = data.shape[dim]
     shifted = data - backend.reduce_max(data, dim, True)
-    probs = xp.exp(shifted)
-    total = backend.reduce_sum(probs, dim, True)
-    probs /= total
-    log_normalizer = xp.log(total)  # log p = shifted - log_normalizer
     class_weight = None if weight is None else weight._data.reshape(_class_view(data.shape, dim))
-    if target._data.dtype.kind == "f":  # class probabilities
-        coefficients = _soft_coefficients(target._data, class_weight, label_smoothing, classes)
-        losses = log_normalizer.squeeze(dim) * coefficients.sum(axis=dim) - (shifted * coefficients).sum(axis=dim)
-        denominator = losses.size
-    else:
+    soft = target._data.dtype.kind == "f"  # class probabilities
+    if not soft:
+        # Class indices need the shifted logits only at the targets (and, with label smoothing,
+        # their sums), read here; the softmax is then computed in their array: one logits-sized
+        # array fewer to allocate and keep (the word-LM decoder's (700, 10000) float32 logits:
+        # 28 MB).
         index = target._data
         if ignore_index is None:  # the caller found no ignored target: no masks to build
             kept, safe = True, index
@@ -207,9 +205,23 @@ def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, 
         rows = None
         if data.ndim == 2:  # (N, C): plain fancy indexing is several times cheaper than take_along_axis
             rows = xp.arange(data.shape[0])
-            nll = log_normalizer[:, 0] - shifted[rows, safe]
+            picked = shifted[rows, safe]
         else:
-            nll = (log_normalizer - xp.take_along_axis(shifted, xp.expand_dims(safe, dim), axis=dim)).squeeze(dim)
+            picked = xp.take_along_axis(shifted, xp.expand_dims(safe, dim), axis=dim).squeeze(dim)
+        if label_smoothing:
+            smooth_sum = (shifted if class_weight is None else shifted * class_weight).sum(axis=dim)
+        probs, shifted = xp.exp(shifted, out=shifted), None
+    else:
+        probs = xp.exp(shifted)
+    total = backend.reduce_sum(probs, dim, True)
+    probs /= total
+    log_normalizer = xp.log(total)  # log p = shifted - log_normalizer
+    if soft:
+        coefficients = _soft_coefficients(target._data, class_weight, label_smoothing, classes)
+        losses = log_normalizer.squeeze(dim) * coefficients.sum(axis=dim) - (shifted * coefficients).sum(axis=dim)
+        denominator = losses.size
+    else:
+        nll = log_normalizer.squeeze(dim) - picked
         # The weight of each element's loss: w[target], 0 where ignored (None: all 1).
         if weight is not None:
             target_weight = xp.where(kept, weight._data[safe], 0)
@@ -219,9 +231,8 @@ def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, 
         losses = nll if target_weight is None else nll * target_weight
         if label_smoothing:
             losses *= 1 - label_smoothing
-            weighted = shifted if class_weight is None else shifted * class_weight
             weight_total = classes if weight is None else weight._data.sum()
-            smooth = (log_normalizer.squeeze(dim) * weight_total - weighted.sum(axis=dim))
+            smooth = log_normalizer.squeeze(dim) * weight_total - smooth_sum
             losses = losses + xp.where(kept, smooth, 0) * (label_smoothing / classes)
         denominator = nll.size if target_weight is None else backend.reduce_sum(target_weight)
     ctx.save_for_backward(input, target, weight)
