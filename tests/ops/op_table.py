@@ -1092,20 +1092,23 @@ def _pool_sample(spatial, kind):
         stride = None if draw(st.booleans()) else tuple(draw(st.integers(1, 3)) for _ in range(spatial))
         dilation = tuple(draw(st.integers(1, 2)) for _ in range(spatial)) if kind == "max" else (1,) * spatial
         padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-        sizes = tuple(max(draw(st.integers(1, 6)), d * (k - 1) + 1 - 2 * p) for k, d, p in zip(kernel, dilation, padding))
+        high = 6 if spatial < 3 else 4  # 3-D: fewer elements for the finite differences
+        sizes = tuple(max(draw(st.integers(1, high)), d * (k - 1) + 1 - 2 * p) for k, d, p in zip(kernel, dilation, padding))
         ceil_mode = draw(st.booleans())
         strides = kernel if stride is None else stride
         if not all(_every_window_real(*a, ceil_mode) for a in zip(sizes, kernel, strides, padding, dilation)):
             padding = (0,) * spatial  # a window of padding alone: -inf (max) / nothing to differentiate
             sizes = tuple(max(size, d * (k - 1) + 1) for size, k, d in zip(sizes, kernel, dilation))
-        kwargs = {"kernel_size": kernel if spatial == 2 else kernel[0], "stride": stride if stride is None or spatial == 2 else stride[0],
-                  "padding": padding if spatial == 2 else padding[0], "ceil_mode": ceil_mode}
+        if kind == "avg" and spatial == 3:  # avg_pool3d refuses a kernel larger than the unpadded input
+            sizes = tuple(max(size, k) for size, k in zip(sizes, kernel))
+        kwargs = {"kernel_size": kernel if spatial > 1 else kernel[0], "stride": stride if stride is None or spatial > 1 else stride[0],
+                  "padding": padding if spatial > 1 else padding[0], "ceil_mode": ceil_mode}
         if kind == "max":
-            kwargs["dilation"] = dilation if spatial == 2 else dilation[0]
+            kwargs["dilation"] = dilation if spatial > 1 else dilation[0]
             kwargs["return_indices"] = draw(st.booleans())
         else:
             kwargs["count_include_pad"] = draw(st.booleans())
-            if spatial == 2 and draw(st.booleans()):
+            if spatial > 1 and draw(st.booleans()):
                 kwargs["divisor_override"] = draw(st.integers(1, 5))
         shape = draw(st.sampled_from([(), (2,)])) + (draw(st.integers(1, 2)),) + sizes
         return [_distinct(rng, shape) if kind == "max" else values(rng, shape)], kwargs
@@ -1137,14 +1140,16 @@ OPS += [
 
 
 def _adaptive_sample(spatial, kind):
-    """Output sizes that divide the input or not, bigger than it, and None (2-D: keep that size)."""
+    """Output sizes that divide the input or not, bigger than it, and None (2-D, 3-D: keep that size)."""
     def sample(draw, rng):
-        sizes = tuple(draw(st.integers(1, 6)) for _ in range(spatial))
-        out = tuple(draw(st.integers(1, 7)) for _ in range(spatial))
-        if spatial == 2 and draw(st.booleans()):
-            out = (None, out[1]) if draw(st.booleans()) else (out[0], None)
+        high = 6 if spatial < 3 else 4
+        sizes = tuple(draw(st.integers(1, high)) for _ in range(spatial))
+        out = tuple(draw(st.integers(1, high + 1)) for _ in range(spatial))
+        if spatial > 1 and draw(st.booleans()):
+            keep = draw(st.integers(0, spatial - 1))
+            out = tuple(None if i == keep else o for i, o in enumerate(out))
         shape = draw(st.sampled_from([(), (2,)])) + (draw(st.integers(1, 2)),) + sizes
-        kwargs = {"output_size": out if spatial == 2 else out[0]}
+        kwargs = {"output_size": out if spatial > 1 else out[0]}
         if kind == "max":
             kwargs["return_indices"] = draw(st.booleans())
         return [_distinct(rng, shape) if kind == "max" else values(rng, shape)], kwargs
@@ -1162,6 +1167,44 @@ def _unpool_sample(draw, rng):
     cols = np.arange(windows[1])[None, :] * kernel[1] + rng.integers(0, kernel[1], size=lead + windows)
     width = windows[1] * kernel[1]
     return [values(rng, lead + windows)], {"indices": rows * width + cols, "kernel_size": kernel}
+
+
+def _unpool3d_sample(draw, rng):
+    """Values and the flat indices max_pool3d (kernel = stride) could have produced: one position
+    per window, so no two values land on the same output element."""
+    kernel = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    windows = tuple(draw(st.integers(1, 3)) for _ in range(3))
+    lead = draw(st.sampled_from([(1,), (2, 1), (1, 2)]))
+    flat = 0
+    for axis, (k, w) in enumerate(zip(kernel, windows)):
+        shape = [1, 1, 1]
+        shape[axis] = w
+        position = np.arange(w).reshape(shape) * k + rng.integers(0, k, size=lead + windows)
+        flat = flat * (w * k) + position
+    return [values(rng, lead + windows)], {"indices": flat, "kernel_size": kernel}
+
+
+def _unpool3d(lib, x, indices, **kwargs):
+    return lib.nn.functional.max_unpool3d(x, _i64(lib, indices, x), **kwargs)
+
+
+def _lp_sample(spatial):
+    """Positive values (every window's sum of x ** p stays positive: no NaN, no kink), p, kernel, stride, ceil_mode."""
+    def sample(draw, rng):
+        kernel = tuple(draw(st.integers(1, 3)) for _ in range(spatial))
+        stride = None if draw(st.booleans()) else tuple(draw(st.integers(1, 2)) for _ in range(spatial))
+        sizes = tuple(max(draw(st.integers(1, 5 if spatial < 3 else 4)), k) for k in kernel)
+        kwargs = {"norm_type": draw(st.sampled_from([1, 2, 3, 1.5])),
+                  "kernel_size": kernel if spatial > 1 else kernel[0],
+                  "stride": stride if stride is None or spatial > 1 else stride[0], "ceil_mode": draw(st.booleans())}
+        shape = draw(st.sampled_from([(), (2,)])) + (draw(st.integers(1, 2)),) + sizes
+        return [values(rng, shape, 0.5, 2.0)], kwargs
+
+    return sample
+
+
+def _lp(name):
+    return lambda lib, x, norm_type, **kw: getattr(lib.nn.functional, name)(x, norm_type, **kw)
 
 
 def _pad_sample(draw, rng):
@@ -1203,6 +1246,16 @@ OPS += [
     OpInfo("adaptive_max_pool2d", lambda lib, x, **kw: lib.nn.functional.adaptive_max_pool2d(x, **kw), _adaptive_sample(2, "max")),
     OpInfo("max_unpool2d", _unpool, _unpool_sample),
     OpInfo("pad", lambda lib, x, **kw: lib.nn.functional.pad(x, **kw), _pad_sample),
+    OpInfo("conv3d", _conv("conv3d"), _conv_sample(3), differentiable=(0, 1, 2)),
+    OpInfo("conv_transpose3d", _conv("conv_transpose3d"), _conv_sample(3, transposed=True), differentiable=(0, 1, 2)),
+    OpInfo("max_pool3d", lambda lib, x, **kw: lib.nn.functional.max_pool3d(x, **kw), _pool_sample(3, "max")),
+    OpInfo("avg_pool3d", lambda lib, x, **kw: lib.nn.functional.avg_pool3d(x, **kw), _pool_sample(3, "avg")),
+    OpInfo("adaptive_avg_pool3d", lambda lib, x, **kw: lib.nn.functional.adaptive_avg_pool3d(x, **kw), _adaptive_sample(3, "avg")),
+    OpInfo("adaptive_max_pool3d", lambda lib, x, **kw: lib.nn.functional.adaptive_max_pool3d(x, **kw), _adaptive_sample(3, "max")),
+    OpInfo("max_unpool3d", _unpool3d, _unpool3d_sample),
+    OpInfo("lp_pool1d", _lp("lp_pool1d"), _lp_sample(1)),
+    OpInfo("lp_pool2d", _lp("lp_pool2d"), _lp_sample(2)),
+    OpInfo("lp_pool3d", _lp("lp_pool3d"), _lp_sample(3)),
 ]
 
 

@@ -1,7 +1,8 @@
-"""Convolutions: ``ConvNd`` (1-D and 2-D, plain or transposed), ``Unfold`` (im2col) and ``Fold``
-(col2im), forward and backward side by side, the same array code on NumPy and CuPy.
+"""Convolutions: ``ConvNd`` (1-D, 2-D and 3-D, plain or transposed), ``Unfold`` (im2col) and
+``Fold`` (col2im), forward and backward side by side, the same array code on NumPy and CuPy.
 
-How a convolution is computed (every one in 2-D: a 1-D signal is an image of height 1):
+How a convolution is computed (shown in 2-D; a 1-D signal is an image of height 1, and a 3-D
+volume has one more spatial dim everywhere, kd and OD included):
 
 - the kernel windows of the (zero-padded) input are a strided view (``as_strided``, no copy) of
   shape (n, C, kh, kw, OH, OW), copied a few samples at a time into a column buffer (im2col) the
@@ -20,6 +21,9 @@ gradient is a transposed convolution; the weight gradient is ``Unfold`` and a ma
 order of derivative is available.
 """
 
+import itertools
+import math
+
 import numpy as np
 
 from .. import _backend as backend
@@ -36,20 +40,24 @@ _GPU_CHUNK_BYTES = 1 << 28
 
 
 class Geometry:
-    """Where the kernel windows of a 2-D convolution (or pooling) lie.
+    """Where the kernel windows of a 2-D or 3-D convolution (or pooling) lie.
 
-    ``image``: the (H, W) the kernel slides over, unpadded (a convolution's input, a transposed
-    convolution's output); ``out``: the (OH, OW) grid of window positions (a convolution's
-    output). ``pad_before``/``pad_after`` may differ (padding='same' with an even kernel).
-    ``spatial`` is 1 for 1-D ops, whose arrays gain a height of 1 on the way in.
+    ``image``: the (H, W) or (D, H, W) the kernel slides over, unpadded (a convolution's input, a
+    transposed convolution's output); ``out``: the (OH, OW) or (OD, OH, OW) grid of window
+    positions (a convolution's output). ``pad_before``/``pad_after`` may differ (padding='same'
+    with an even kernel). ``spatial`` is the op's count of spatial dims: the sizes' own count,
+    except 1 for 1-D ops, whose geometry is 2-D and whose arrays gain a height of 1 on the way in.
     """
 
-    __slots__ = ("kernel", "stride", "dilation", "pad_before", "pad_after", "image", "out", "spatial")
+    __slots__ = ("kernel", "stride", "dilation", "pad_before", "pad_after", "image", "out", "spatial", "offsets")
 
-    def __init__(self, kernel, stride, dilation, pad_before, pad_after, image, out, spatial=2):
+    def __init__(self, kernel, stride, dilation, pad_before, pad_after, image, out, spatial=None):
         self.kernel, self.stride, self.dilation = tuple(kernel), tuple(stride), tuple(dilation)
         self.pad_before, self.pad_after = tuple(pad_before), tuple(pad_after)
-        self.image, self.out, self.spatial = tuple(image), tuple(out), spatial
+        self.image, self.out = tuple(image), tuple(out)
+        self.spatial = len(self.kernel) if spatial is None else spatial
+        # The kernel offsets (i, j) or (i, j, k), in scan order (the last dim fastest).
+        self.offsets = tuple(itertools.product(*(range(k) for k in self.kernel)))
 
     @property
     def padded(self):
@@ -59,22 +67,22 @@ class Geometry:
     def has_padding(self):
         return any(self.pad_before) or any(self.pad_after)
 
-    def as_2d(self, array):
-        """(N, C, L) -> (N, C, 1, L) for a 1-D op (a view); 2-D arrays pass."""
+    def lift(self, array):
+        """(N, C, L) -> (N, C, 1, L) for a 1-D op (a view); 2-D and 3-D arrays pass."""
         return array.reshape(array.shape[:-1] + (1, array.shape[-1])) if self.spatial == 1 else array
 
-    def from_2d(self, array):
+    def drop(self, array):
+        """The inverse of ``lift``: (N, C, 1, L) -> (N, C, L) for a 1-D op."""
         return array.reshape(array.shape[:-2] + (array.shape[-1],)) if self.spatial == 1 else array
 
-    def slab(self, i, j):
-        """The index of the padded image positions that kernel offset (i, j) sees, one per window."""
-        (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out
-        return (Ellipsis, slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+    def slab(self, *offset):
+        """The index of the padded image positions that kernel offset (i, j[, k]) sees, one per window."""
+        return (Ellipsis,) + tuple(slice(o * d, o * d + s * (n - 1) + 1, s)
+                                   for o, d, s, n in zip(offset, self.dilation, self.stride, self.out))
 
     def center(self):
         """The index of the unpadded image inside the padded one."""
-        (top, left), (h, w) = self.pad_before, self.image
-        return (Ellipsis, slice(top, top + h), slice(left, left + w))
+        return (Ellipsis,) + tuple(slice(b, b + size) for b, size in zip(self.pad_before, self.image))
 
 
 def _chunk(count, bytes_per_sample, xp):
@@ -83,14 +91,14 @@ def _chunk(count, bytes_per_sample, xp):
 
 
 def _windows(images, geometry):
-    """The kernel windows of padded images (n, C, Hp, Wp) as a view (n, C, kh, kw, OH, OW)."""
+    """The kernel windows of padded images (n, C, Hp, Wp) as a view (n, C, kh, kw, OH, OW)
+    (and the same with a depth in 3-D)."""
     xp = backend.array_module(images)
-    n, c = images.shape[:2]
-    sn, sc, sh, sw = images.strides
-    (kh, kw), (oh, ow) = geometry.kernel, geometry.out
-    (dh, dw), (th, tw) = geometry.dilation, geometry.stride
+    steps = images.strides[2:]
+    within = tuple(s * d for s, d in zip(steps, geometry.dilation))
+    between = tuple(s * t for s, t in zip(steps, geometry.stride))
     return xp.lib.stride_tricks.as_strided(
-        images, (n, c, kh, kw, oh, ow), (sn, sc, sh * dh, sw * dw, sh * th, sw * tw)
+        images, images.shape[:2] + geometry.kernel + geometry.out, images.strides[:2] + within + between
     )
 
 
@@ -109,8 +117,7 @@ def _columns(images, geometry, step=None):
     start:stop, a few at a time, in one reused buffer (rows ordered c, i, j as PyTorch's unfold)."""
     xp = backend.array_module(images)
     count, channels = images.shape[:2]
-    (kh, kw), (oh, ow) = geometry.kernel, geometry.out
-    rows, length = channels * kh * kw, oh * ow
+    rows, length = channels * math.prod(geometry.kernel), math.prod(geometry.out)
     step = step or _chunk(count, rows * length * images.itemsize, xp)
     buffer = xp.empty((min(step, count), rows, length), dtype=images.dtype)
     padded = xp.zeros((min(step, count), channels) + geometry.padded, dtype=images.dtype) if geometry.has_padding else None
@@ -123,69 +130,70 @@ def _columns(images, geometry, step=None):
             padded[:n][center] = source
             source = padded[:n]
         columns = buffer[:n]
-        columns.reshape(n, channels, kh, kw, oh, ow)[...] = _windows(source, geometry)
+        columns.reshape((n, channels) + geometry.kernel + geometry.out)[...] = _windows(source, geometry)
         yield start, stop, columns
 
 
 def _add_windows(target, columns, geometry):
     """col2im: add each kernel offset's slab of columns (n, C, kh, kw, OH, OW) into the padded
     images ``target`` (n, C, Hp, Wp), one strided slice per offset."""
-    kh, kw = geometry.kernel
-    for i in range(kh):
-        for j in range(kw):
-            target[geometry.slab(i, j)] += columns[:, :, i, j]
+    for offset in geometry.offsets:
+        target[geometry.slab(*offset)] += columns[(slice(None), slice(None)) + offset]
 
 
 def convolve(images, weight, geometry, groups):
-    """Cross-correlation of images (N, C, H, W) with weight (O, C/groups, kh, kw): (N, O, OH, OW)."""
+    """Cross-correlation of images (N, C, H, W) with weight (O, C/groups, kh, kw): (N, O, OH, OW)
+    (and the same with a depth in 3-D)."""
     xp = backend.array_module(images)
     count = images.shape[0]
     out_channels = weight.shape[0]
-    (kh, kw), (oh, ow) = geometry.kernel, geometry.out
-    rows, length = weight.shape[1] * kh * kw, oh * ow
+    rows, length = weight.shape[1] * math.prod(geometry.kernel), math.prod(geometry.out)
     kernel = weight.reshape(groups, out_channels // groups, rows)
     out = xp.empty((count, groups, out_channels // groups, length), dtype=images.dtype)
     for start, stop, columns in _columns(images, geometry):
         xp.matmul(kernel, columns.reshape(stop - start, groups, rows, length), out=out[start:stop])
-    return out.reshape(count, out_channels, oh, ow)
+    return out.reshape((count, out_channels) + geometry.out)
 
 
 class _Adjoint:
     """The adjoint of ``convolve`` in its images, chunk by chunk: grad (N, O, OH, OW) ->
     (N, C, H, W), the weight's transpose times each chunk of the gradient, then col2im.
 
-    With stride 1 the columns are computed over the padded width Wp instead of OW (the gradient
-    copied into a zero-padded buffer, a few percent more GEMM work): each kernel offset's slab
-    is then one contiguous run of the flattened image, so col2im adds kh * kw long runs per
-    (sample, channel) instead of OH short rows each (the extra columns are zeros, and where
-    they run past a row they add nothing). Measured on the MNIST CNN's 32->64 layer: the input
-    gradient 29 -> 22 ms on one core.
+    With stride 1 the columns are computed over the padded width Wp instead of OW (in 3-D: over
+    the padded Hp * Wp instead of OH * OW; the gradient copied into a zero-padded buffer, a few
+    percent more GEMM work): each kernel offset's slab is then one contiguous run of the
+    flattened image, so col2im adds kh * kw long runs per (sample, channel) instead of OH short
+    rows each (the extra columns are zeros, and where they run past a row they add nothing).
+    Measured on the MNIST CNN's 32->64 layer: the input gradient 29 -> 22 ms on one core.
     """
 
     def __init__(self, grad, weight, geometry, groups):
         xp = self.xp = backend.array_module(grad)
         count, out_channels = grad.shape[:2]
-        (kh, kw), (oh, ow) = geometry.kernel, geometry.out
-        padded_width = geometry.padded[1]
-        self.wide = geometry.stride == (1, 1) and 2 * (padded_width - ow) <= ow
-        width = padded_width if self.wide else ow
-        self.channels, self.rows, self.length = weight.shape[1] * groups, weight.shape[1] * kh * kw, oh * width
+        out = geometry.out
+        inner_padded, inner_out = math.prod(geometry.padded[1:]), math.prod(out[1:])
+        self.wide = all(s == 1 for s in geometry.stride) and 2 * (inner_padded - inner_out) <= inner_out
+        inner = inner_padded if self.wide else inner_out
+        self.channels, self.length = weight.shape[1] * groups, out[0] * inner
+        self.rows = weight.shape[1] * math.prod(geometry.kernel)
         self.kernel_t = weight.reshape(groups, out_channels // groups, self.rows).transpose(0, 2, 1)
-        self.grad = grad.reshape(count, groups, out_channels // groups, oh, ow)
+        self.grad = grad.reshape((count, groups, out_channels // groups) + out)
         self.geometry, self.count, self.groups = geometry, count, groups
         self.step = _chunk(count, groups * self.rows * self.length * grad.itemsize, xp)
         step = min(self.step, count)  # the buffers' samples (none for an empty batch)
         self.result = xp.zeros((count, self.channels) + geometry.image, dtype=grad.dtype)
         self.buffer = xp.empty((step, groups, self.rows, self.length), dtype=grad.dtype)
         self.padded = xp.empty((step, self.channels) + geometry.padded, dtype=grad.dtype) if geometry.has_padding else None
-        self.grad_wide = xp.zeros((step,) + self.grad.shape[1:4] + (width,), dtype=grad.dtype) if self.wide else None
+        wide_shape = (step,) + self.grad.shape[1:4] + geometry.padded[1:]
+        self.grad_wide = xp.zeros(wide_shape, dtype=grad.dtype) if self.wide else None
+        # Where the gradient goes in the wide buffer (the rest stays zero).
+        self.inside = (Ellipsis,) + tuple(slice(0, o) for o in out[1:])
 
     def chunk(self, start, stop):
         n, geometry = stop - start, self.geometry
-        (kh, kw), (oh, ow) = geometry.kernel, geometry.out
         if self.wide:
             grad = self.grad_wide[:n]
-            grad[..., :ow] = self.grad[start:stop]
+            grad[self.inside] = self.grad[start:stop]
         else:
             grad = self.grad[start:stop]
         columns = self.buffer[:n]
@@ -196,26 +204,27 @@ class _Adjoint:
             target = self.padded[:n]
             target.fill(0)
         if self.wide:
-            _add_runs(target, columns.reshape(n, self.channels, kh, kw, self.length), geometry)
+            _add_runs(target, columns.reshape((n, self.channels) + geometry.kernel + (self.length,)), geometry)
         else:
-            _add_windows(target, columns.reshape(n, self.channels, kh, kw, oh, ow), geometry)
+            _add_windows(target, columns.reshape((n, self.channels) + geometry.kernel + geometry.out), geometry)
         if self.padded is not None:
             self.result[start:stop] = target[geometry.center()]
 
 
 def _add_runs(target, columns, geometry):
     """col2im for stride 1 from columns over the padded width (n, C, kh, kw, OH * Wp): offset
-    (i, j) adds one run starting at i * dh * Wp + j * dw of the flattened (n, C, Hp * Wp) target.
+    (i, j) adds one run starting at i * dh * Wp + j * dw of the flattened (n, C, Hp * Wp) target
+    (in 3-D, offset (i, j, k) at i * dd * Hp * Wp + j * dh * Wp + k * dw of (n, C, Dp * Hp * Wp)).
     Runs are cut at the image's end: only the zero columns reach past it."""
-    (kh, kw), (dh, dw) = geometry.kernel, geometry.dilation
-    height, width = geometry.padded
-    flat = target.reshape(target.shape[:2] + (height * width,))
+    padded = geometry.padded
+    size = math.prod(padded)
+    steps = [math.prod(padded[d + 1:]) * dilation for d, dilation in enumerate(geometry.dilation)]
+    flat = target.reshape(target.shape[:2] + (size,))
     length = columns.shape[-1]
-    for i in range(kh):
-        for j in range(kw):
-            begin = i * dh * width + j * dw
-            run = min(length, height * width - begin)
-            flat[:, :, begin:begin + run] += columns[:, :, i, j, :run]
+    for offset in geometry.offsets:
+        begin = sum(o * s for o, s in zip(offset, steps))
+        run = min(length, size - begin)
+        flat[:, :, begin:begin + run] += columns[(slice(None), slice(None)) + offset + (slice(0, run),)]
 
 
 def convolve_adjoint(grad, weight, geometry, groups):
@@ -238,7 +247,7 @@ def conv_gradients(images, grad, weight, geometry, groups, need_images, need_wei
     xp = backend.array_module(images)
     count, out_channels = grad.shape[:2]
     per_group = out_channels // groups
-    rows, length = weight.shape[1] * weight.shape[2] * weight.shape[3], geometry.out[0] * geometry.out[1]
+    rows, length = math.prod(weight.shape[1:]), math.prod(geometry.out)
     adjoint = _Adjoint(grad, weight, geometry, groups) if need_images else None
     grad_t = grad.reshape(count, groups, per_group, length).transpose(0, 1, 3, 2)
     total = xp.zeros((groups, rows, per_group), dtype=images.dtype)
@@ -252,7 +261,7 @@ def conv_gradients(images, grad, weight, geometry, groups, need_images, need_wei
 
 
 class ConvNd(Function):
-    """A 1-D or 2-D convolution (cross-correlation) with optional bias, or (``transposed``) its
+    """A 1-D, 2-D or 3-D convolution (cross-correlation) with optional bias, or (``transposed``) its
     adjoint, the transposed convolution; ``geometry`` (a ``Geometry``) holds the sizes, the
     image side being the input (plain) or the output (transposed).
 
@@ -263,16 +272,16 @@ class ConvNd(Function):
 
     @staticmethod
     def forward(ctx, input, weight, bias, geometry, groups, transposed):
-        images, kernel = geometry.as_2d(input._data), geometry.as_2d(weight._data)
+        images, kernel = geometry.lift(input._data), geometry.lift(weight._data)
         if transposed:
             out = convolve_adjoint(images, kernel, geometry, groups)
         else:
             out = convolve(images, kernel, geometry, groups)
         if bias is not None:
-            out += bias._data.reshape(1, -1, 1, 1)
+            out += bias._data.reshape((1, -1) + (1,) * (out.ndim - 2))
         ctx.save_for_backward(input, weight)
         ctx.geometry, ctx.groups, ctx.transposed, ctx.has_bias = geometry, groups, transposed, bias is not None
-        return wrap(geometry.from_2d(out))
+        return wrap(geometry.drop(out))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -298,42 +307,40 @@ class ConvNd(Function):
 
 
 def _conv_backward_arrays(input, weight, grad_output, needs, geometry, groups, transposed, has_bias):
-    grad = geometry.as_2d(grad_output._data)
-    images, kernel = geometry.as_2d(input._data), geometry.as_2d(weight._data)
+    grad = geometry.lift(grad_output._data)
+    images, kernel = geometry.lift(input._data), geometry.lift(weight._data)
     grad_input = grad_weight = grad_bias = None
     if transposed:  # the image side is the output: the input's gradient is a convolution
         if needs[0]:
-            grad_input = wrap(geometry.from_2d(convolve(grad, kernel, geometry, groups)))
+            grad_input = wrap(geometry.drop(convolve(grad, kernel, geometry, groups)))
         if needs[1]:
             _, result = conv_gradients(grad, images, kernel, geometry, groups, False, True)
             grad_weight = wrap(result.reshape(weight._data.shape))
     elif needs[0] or needs[1]:
         result_input, result_weight = conv_gradients(images, grad, kernel, geometry, groups, needs[0], needs[1])
-        grad_input = wrap(geometry.from_2d(result_input)) if needs[0] else None
+        grad_input = wrap(geometry.drop(result_input)) if needs[0] else None
         grad_weight = wrap(result_weight.reshape(weight._data.shape)) if needs[1] else None
     if has_bias and needs[2]:
-        grad_bias = wrap(backend.reduce_sum(grad, (0, 2, 3)))
+        grad_bias = wrap(backend.reduce_sum(grad, (0,) + tuple(range(2, grad.ndim))))
     return grad_input, grad_weight, grad_bias, None, None, None
 
 
 def unfold_array(images, geometry):
-    """im2col of the whole batch: (N, C, H, W) -> (N, C*kh*kw, OH*OW)."""
+    """im2col of the whole batch: (N, C, H, W) -> (N, C*kh*kw, OH*OW) (and the same in 3-D)."""
     xp = backend.array_module(images)
     count, channels = images.shape[:2]
-    (kh, kw), (oh, ow) = geometry.kernel, geometry.out
-    out = xp.empty((count, channels * kh * kw, oh * ow), dtype=images.dtype)
-    out.reshape(count, channels, kh, kw, oh, ow)[...] = _windows(_pad_zeros(images, geometry), geometry)
+    out = xp.empty((count, channels * math.prod(geometry.kernel), math.prod(geometry.out)), dtype=images.dtype)
+    out.reshape((count, channels) + geometry.kernel + geometry.out)[...] = _windows(_pad_zeros(images, geometry), geometry)
     return out
 
 
 def fold_array(columns, geometry):
-    """col2im, summing overlaps: (N, C*kh*kw, OH*OW) -> (N, C, H, W)."""
+    """col2im, summing overlaps: (N, C*kh*kw, OH*OW) -> (N, C, H, W) (and the same in 3-D)."""
     xp = backend.array_module(columns)
     count = columns.shape[0]
-    (kh, kw), (oh, ow) = geometry.kernel, geometry.out
-    channels = columns.shape[1] // (kh * kw)
+    channels = columns.shape[1] // math.prod(geometry.kernel)
     target = xp.zeros((count, channels) + geometry.padded, dtype=columns.dtype)
-    _add_windows(target, columns.reshape(count, channels, kh, kw, oh, ow), geometry)
+    _add_windows(target, columns.reshape((count, channels) + geometry.kernel + geometry.out), geometry)
     return target[geometry.center()] if geometry.has_padding else target
 
 
@@ -344,7 +351,7 @@ class Unfold(Function):
     @staticmethod
     def forward(ctx, input, geometry):
         ctx.geometry = geometry
-        return wrap(unfold_array(geometry.as_2d(input._data), geometry))
+        return wrap(unfold_array(geometry.lift(input._data), geometry))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -357,7 +364,7 @@ class Fold(Function):
     @staticmethod
     def forward(ctx, input, geometry):
         ctx.geometry = geometry
-        return wrap(geometry.from_2d(fold_array(input._data, geometry)))
+        return wrap(geometry.drop(fold_array(input._data, geometry)))
 
     @staticmethod
     def backward(ctx, grad_output):

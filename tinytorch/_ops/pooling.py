@@ -1,5 +1,6 @@
 """Pooling: ``MaxPool`` (fixed and adaptive windows, with indices) and ``AvgPool`` (and its
-adjoint), forward and backward side by side, the same array code on NumPy and CuPy.
+adjoint), forward and backward side by side, the same array code on NumPy and CuPy, over 2 or 3
+spatial dims (a 1-D input is an image of height 1).
 
 Both walk the kernel offsets: each offset's slab (one element of every window, a strided slice of
 the padded input) is compared with, or added to, the running result, so the work is a few passes
@@ -8,6 +9,9 @@ window; its backward adds the gradient back, offset by offset, where that offset
 ``add.at``). Ties go to the first maximal element in scan order and NaN wins (the last NaN of a
 window), as PyTorch's CPU kernels.
 """
+
+import itertools
+import math
 
 import numpy as np
 
@@ -51,71 +55,85 @@ def _scan_slabs(slabs, best, arg, first, xp):
     return best, arg
 
 
+def _broadcast_along(values, axis, ndim):
+    """A 1-D array shaped to broadcast along ``axis`` of ``ndim`` trailing dims."""
+    return values.reshape((-1,) + (1,) * (ndim - 1 - axis))
+
+
 class FixedWindows:
     """The windows of max_pool: a ``Geometry`` (kernel, stride, dilation, padding; ceil_mode's
-    overhang is extra padding after) over images (N, C, H, W)."""
+    overhang is extra padding after) over images (N, C, H, W) or volumes (N, C, D, H, W)."""
 
     def __init__(self, geometry):
         self.geometry = geometry
 
     def scan(self, images):
-        """(max of each window, the offset i * kw + j that holds it)."""
+        """(max of each window, the offset that holds it: i * kw + j, or (i * kh + j) * kw + k)."""
         geometry = self.geometry
         xp = backend.array_module(images)
-        (kh, kw), (oh, ow) = geometry.kernel, geometry.out
-        shape = images.shape[:2] + (oh, ow)
+        offsets = geometry.offsets
+        shape = images.shape[:2] + geometry.out
         if geometry.has_padding:
             padded = xp.full(images.shape[:2] + geometry.padded, _lowest(images.dtype), dtype=images.dtype)
             padded[geometry.center()] = images
             best = xp.full(shape, _lowest(images.dtype), dtype=images.dtype)
             # Padding never wins: a window whose real elements are all -inf keeps its first real one.
-            arg = xp.empty(shape, dtype=_offset_dtype(kh * kw))
+            arg = xp.empty(shape, dtype=_offset_dtype(len(offsets)))
             arg[...] = xp.asarray(self._first_real_offsets())
             first = 0
         else:
             padded = images
-            best = padded[geometry.slab(0, 0)].copy()
-            arg = xp.zeros(shape, dtype=_offset_dtype(kh * kw))
+            best = padded[geometry.slab(*offsets[0])].copy()
+            arg = xp.zeros(shape, dtype=_offset_dtype(len(offsets)))
             first = 1
-        slabs = [padded[geometry.slab(*divmod(offset, kw))] for offset in range(kh * kw)]
+        slabs = [padded[geometry.slab(*offset)] for offset in offsets]
         return _scan_slabs(slabs, best, arg, first, xp)
 
     def _first_real_offsets(self):
-        """(OH, OW): the offset of each window's first element inside the image."""
+        """(OH, OW) or (OD, OH, OW): the offset of each window's first element inside the image."""
         geometry = self.geometry
-        firsts = []
-        for out, stride, dilation, before in zip(geometry.out, geometry.stride, geometry.dilation, geometry.pad_before):
+        ndim = len(geometry.kernel)
+        flat = 0
+        for axis, (out, stride, dilation, before, kernel) in enumerate(
+                zip(geometry.out, geometry.stride, geometry.dilation, geometry.pad_before, geometry.kernel)):
             start = np.arange(out) * stride - before
-            firsts.append(np.where(start < 0, (-start + dilation - 1) // dilation, 0))
-        return (firsts[0][:, None] * geometry.kernel[1] + firsts[1][None, :]).astype(_offset_dtype(geometry.kernel[0] * geometry.kernel[1]))
+            first = np.where(start < 0, (-start + dilation - 1) // dilation, 0)
+            flat = flat * kernel + _broadcast_along(first, axis, ndim)
+        return flat.astype(_offset_dtype(len(geometry.offsets)))
 
     def indices(self, arg):
-        """Flat positions (row * W + col) in the unpadded image of the offsets in ``arg``."""
+        """Flat positions (row * W + col, or (depth * H + row) * W + col) in the unpadded image
+        of the offsets in ``arg``."""
         geometry = self.geometry
         xp = backend.array_module(arg)
-        kw, (oh, ow) = geometry.kernel[1], geometry.out
-        (sh, sw), (dh, dw), (ph, pw) = geometry.stride, geometry.dilation, geometry.pad_before
+        kernel, ndim = geometry.kernel, len(geometry.kernel)
         offset = arg.astype(np.int64)
-        rows = (xp.arange(oh, dtype=np.int64) * sh - ph)[:, None] + (offset // kw) * dh
-        cols = xp.arange(ow, dtype=np.int64) * sw - pw + (offset % kw) * dw
-        return rows * geometry.image[1] + cols
+        flat = 0
+        for axis, (out, stride, dilation, before, size) in enumerate(
+                zip(geometry.out, geometry.stride, geometry.dilation, geometry.pad_before, geometry.image)):
+            inner = math.prod(kernel[axis + 1:])
+            along = offset // inner if inner > 1 else offset
+            if axis:
+                along = along % kernel[axis]
+            starts = _broadcast_along(xp.arange(out, dtype=np.int64) * stride - before, axis, ndim)
+            flat = flat * size + (starts + along * dilation)
+        return flat
 
     def scatter(self, grad, arg, images_shape):
         """The max's gradient: each window's gradient added where its winning offset lies."""
         geometry = self.geometry
         xp = backend.array_module(grad)
-        (kh, kw), (oh, ow) = geometry.kernel, geometry.out
         strides, dilations, padded = geometry.stride, geometry.dilation, geometry.padded
         # Windows that never overlap own their elements: each offset's product is written
         # straight into its slab (no temporary, no read of the target); if they also tile the
         # image, nothing needs zeroing first.
         disjoint = all((k - 1) * d + 1 <= s for k, d, s in zip(geometry.kernel, dilations, strides))
         tiled = disjoint and not geometry.has_padding and all(
-            k == s and o * s == p for k, s, o, p in zip(geometry.kernel, strides, (oh, ow), padded))
+            k == s and o * s == p for k, s, o, p in zip(geometry.kernel, strides, geometry.out, padded))
         target = (xp.empty if tiled else xp.zeros)(images_shape[:2] + padded, dtype=grad.dtype)
-        for offset in range(kh * kw):
-            slab = target[geometry.slab(*divmod(offset, kw))]
-            won = arg == offset
+        for index, offset in enumerate(geometry.offsets):
+            slab = target[geometry.slab(*offset)]
+            won = arg == index
             if disjoint:
                 xp.multiply(grad, won, out=slab)
             else:
@@ -144,32 +162,40 @@ class AdaptiveWindows:
 
     def scan(self, images):
         xp = backend.array_module(images)
-        kh, kw = self.widths
-        if not kh * kw:  # an output size of 0: no window
+        widths, ndim = self.widths, len(self.widths)
+        count = math.prod(widths)
+        if not count:  # an output size of 0: no window
             shape = images.shape[:2] + self.out
             return xp.empty(shape, dtype=images.dtype), xp.empty(shape, dtype=_offset_dtype(1))
-        rows = [self._positions(0, i, xp)[:, None] for i in range(kh)]
-        cols = [self._positions(1, j, xp)[None, :] for j in range(kw)]
-        slabs = [images[:, :, rows[i], cols[j]] for i in range(kh) for j in range(kw)]
+        # positions[axis][i]: the index along ``axis`` of each window's i-th element, shaped to broadcast.
+        positions = [[_broadcast_along(self._positions(axis, i, xp), axis, ndim) for i in range(width)]
+                     for axis, width in enumerate(widths)]
+        slabs = [images[(slice(None), slice(None)) + tuple(positions[axis][i] for axis, i in enumerate(offset))]
+                 for offset in itertools.product(*(range(w) for w in widths))]
         best = slabs[0].copy()
-        arg = xp.zeros(best.shape, dtype=_offset_dtype(kh * kw))
+        arg = xp.zeros(best.shape, dtype=_offset_dtype(count))
         return _scan_slabs(slabs, best, arg, 1, xp)
 
     def indices(self, arg):
         xp = backend.array_module(arg)
-        kw = self.widths[1]
-        (row_start, row_stop), (col_start, col_stop) = self.bounds
+        widths, ndim = self.widths, len(self.widths)
         offset = arg.astype(np.int64)
-        rows = xp.minimum(xp.asarray(row_start)[:, None] + offset // kw, xp.asarray(row_stop - 1)[:, None])
-        cols = xp.minimum(xp.asarray(col_start) + offset % kw, xp.asarray(col_stop - 1))
-        return rows * self.image[1] + cols
+        flat = 0
+        for axis, ((start, stop), size) in enumerate(zip(self.bounds, self.image)):
+            inner = math.prod(widths[axis + 1:])
+            along = offset // inner if inner > 1 else offset
+            if axis:
+                along = along % widths[axis]
+            start, last = (_broadcast_along(xp.asarray(v), axis, ndim) for v in (start, stop - 1))
+            flat = flat * size + xp.minimum(start + along, last)
+        return flat
 
     def scatter(self, grad, arg, images_shape):
         # Adaptive windows may overlap and repeat positions: a scatter-add by flat index (off the
         # training hot path, where fixed windows take the offset loop).
         xp = backend.array_module(grad)
         planes = images_shape[0] * images_shape[1]
-        area = self.image[0] * self.image[1]
+        area = math.prod(self.image)
         flat = self.indices(arg).reshape(planes, -1) + (xp.arange(planes, dtype=np.int64) * area)[:, None]
         target = xp.zeros(planes * area, dtype=grad.dtype)
         backend.scatter_add(target, flat.reshape(-1), grad.reshape(-1))
@@ -177,8 +203,8 @@ class AdaptiveWindows:
 
 
 class MaxPool(Function):
-    """Max over windows (``FixedWindows`` or ``AdaptiveWindows``) of (N, C, H, W), or of (N, C, L)
-    when ``spatial`` is 1; also returns the flat indices when ``return_indices``."""
+    """Max over windows (``FixedWindows`` or ``AdaptiveWindows``) of (N, C, H, W) or (N, C, D, H, W),
+    or of (N, C, L) when ``spatial`` is 1; also returns the flat indices when ``return_indices``."""
 
     @staticmethod
     def forward(ctx, input, windows, spatial, return_indices):
@@ -205,7 +231,7 @@ class MaxPool(Function):
         count, channels = shape[:2]
         flat = wrap(windows.indices(arg._data).reshape(count, channels, -1))
         xp = backend.array_module(flat._data)
-        zeros = wrap(xp.zeros((count, channels, shape[2] * shape[3]), dtype=grad_output._data.dtype))
+        zeros = wrap(xp.zeros((count, channels, math.prod(shape[2:])), dtype=grad_output._data.dtype))
         grad = ScatterAdd.apply(zeros, 2, flat, grad_output.reshape(count, channels, -1))
         return grad.reshape(_unpooled_shape(shape, spatial)), None, None, None
 
@@ -221,12 +247,12 @@ def _unpooled_shape(shape, spatial):
 # -- average -------------------------------------------------------------------------------------
 def _average(images, geometry, divisor):
     xp = backend.array_module(images)
-    kh, kw = geometry.kernel
+    offsets = geometry.offsets
     padded = _pad_zeros(images, geometry)
     integer = images.dtype.kind in "iub"
-    total = padded[geometry.slab(0, 0)].astype(np.int64 if integer else images.dtype)
-    for offset in range(1, kh * kw):
-        total += padded[geometry.slab(*divmod(offset, kw))]
+    total = padded[geometry.slab(*offsets[0])].astype(np.int64 if integer else images.dtype)
+    for offset in offsets[1:]:
+        total += padded[geometry.slab(*offset)]
     if integer:  # PyTorch divides integers truncating toward zero
         return xp.trunc(total / divisor).astype(images.dtype)
     total /= divisor
@@ -235,17 +261,17 @@ def _average(images, geometry, divisor):
 
 def _average_adjoint(grad, geometry, divisor, images_shape):
     xp = backend.array_module(grad)
-    kh, kw = geometry.kernel
     share = grad / divisor
     target = xp.zeros(images_shape[:2] + geometry.padded, dtype=grad.dtype)
-    for offset in range(kh * kw):
-        target[geometry.slab(*divmod(offset, kw))] += share
+    for offset in geometry.offsets:
+        target[geometry.slab(*offset)] += share
     return target[geometry.center()] if geometry.has_padding else target
 
 
 class AvgPool(Function):
-    """Mean over fixed windows of (N, C, H, W) (or (N, C, L) when ``spatial`` is 1), each window's
-    sum divided by ``divisor`` (a number, or an (OH, OW) array, same dtype); with ``transposed``
+    """Mean over fixed windows of (N, C, H, W) or (N, C, D, H, W) (or (N, C, L) when ``spatial`` is
+    1), each window's sum divided by ``divisor`` (a number, or an array of the output's spatial
+    shape, same dtype); with ``transposed``
     the adjoint (the gradient of pooling images of ``images_shape``). Linear: each direction is
     the other's backward."""
 

@@ -1,11 +1,11 @@
-"""Convolutions and im2col for ``tinytorch.nn.functional``: conv1d, conv2d, conv_transpose1d,
-conv_transpose2d, unfold and fold. Arguments are checked here, in PyTorch's order and with its
+"""Convolutions and im2col for ``tinytorch.nn.functional``: conv1d/2d/3d, conv_transpose1d/2d/3d,
+unfold and fold. Arguments are checked here, in PyTorch's order and with its
 messages, before anything runs; the work is done by ``tinytorch._ops.conv``."""
 
 from .._ops._util import check_same_device
 from .._ops.conv import ConvNd, Fold, Geometry, Unfold
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "fold", "unfold"]
 
 _SHORT_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long", "int32": "int"}
 
@@ -142,7 +142,7 @@ def _conv(name, spatial, input, weight, bias, stride, padding, dilation, groups)
 
 
 def _geometry(kernel, stride, dilation, before, after, image, out, spatial):
-    """A 2-D Geometry; a 1-D op's sizes get a leading height of 1."""
+    """A 2-D or 3-D Geometry; a 1-D op's sizes get a leading height of 1."""
     if spatial == 1:
         lift = lambda values, one: (one,) + tuple(values)  # noqa: E731
         return Geometry(lift(kernel, 1), lift(stride, 1), lift(dilation, 1), lift(before, 0), lift(after, 0),
@@ -161,6 +161,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``padding``: an int, a pair, 'valid' (none) or 'same' (stride 1; the output keeps the input's size).
     """
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D cross-correlation of (N, C_in, D, H, W) (or (C_in, D, H, W)) with weight (C_out, C_in/groups, kD, kH, kW).
+
+    ``padding``: an int, a triple, 'valid' (none) or 'same' (stride 1; the output keeps the input's size).
+    """
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
 def _conv_transpose(name, spatial, input, weight, bias, stride, padding, output_padding, groups, dilation):
@@ -186,13 +194,14 @@ def _conv_transpose(name, spatial, input, weight, bias, stride, padding, output_
             f"{out_channels} elements, but got bias of size {list(bias.shape)} instead"
         )
     if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
-        lifted = [(0, 1, 1)] * (2 - dims) + list(zip(output_padding, stride, dilation))
-        (oph, sh, dh), (opw, sw, dw) = lifted[-2:]
-        raise RuntimeError(
-            "output padding must be smaller than either stride or dilation, but got "
-            f"output_padding_height: {oph} output_padding_width: {opw} stride_height: {sh} stride_width: {sw} "
-            f"dilation_height: {dh} dilation_width: {dw}"
-        )
+        # PyTorch names each dim: height and width (a 1-D op's height is 1), and depth in 3-D.
+        names = ("depth", "height", "width") if dims == 3 else ("height", "width")
+        lift = lambda values, fill: (fill,) * (len(names) - dims) + tuple(values)  # noqa: E731
+        described = " ".join(f"{what}_{name}: {value}" for what, values in
+                             (("output_padding", lift(output_padding, 0)), ("stride", lift(stride, 1)),
+                              ("dilation", lift(dilation, 1)))
+                             for name, value in zip(names, values))
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {described}")
     grid = tuple(x.shape[2:])
     image = tuple((g - 1) * s - 2 * p + d * (k - 1) + op + 1
                   for g, s, p, d, k, op in zip(grid, stride, padding, dilation, weight.shape[2:], output_padding))
@@ -216,6 +225,12 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """The transposed 2-D convolution ("deconvolution") of (N, C_in, H, W) with weight (C_in, C_out/groups, kH, kW)."""
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed 3-D convolution ("deconvolution") of (N, C_in, D, H, W) with weight
+    (C_in, C_out/groups, kD, kH, kW)."""
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
 # -- unfold / fold ---------------------------------------------------------------------------------

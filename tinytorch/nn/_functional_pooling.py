@@ -1,7 +1,9 @@
-"""Pooling for ``tinytorch.nn.functional``: max_pool1d/2d (and their ``_with_indices`` forms),
-avg_pool1d/2d, adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d and max_unpool1d/2d. Arguments are
-checked here, in PyTorch's order and with its messages; the work is done by
-``tinytorch._ops.pooling``."""
+"""Pooling for ``tinytorch.nn.functional``: max_pool1d/2d/3d (and their ``_with_indices`` forms),
+avg_pool1d/2d/3d, adaptive_avg_pool1d/2d/3d, adaptive_max_pool1d/2d/3d, max_unpool1d/2d/3d and
+lp_pool1d/2d/3d. Arguments are checked here, in PyTorch's order and with its messages; the work is
+done by ``tinytorch._ops.pooling``."""
+
+import math
 
 import numpy as np
 
@@ -11,10 +13,15 @@ from .._ops.pooling import AdaptiveWindows, AvgPool, FixedWindows, MaxPool, adap
 from .._tensor import Tensor
 
 __all__ = [
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices",
-    "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "avg_pool1d", "avg_pool2d", "max_pool1d",
-    "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "max_unpool1d", "max_unpool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+    "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d",
+    "max_unpool3d",
 ]
+
+_COUNT_WORDS = {2: "two", 3: "three"}
 
 
 def _sizes(value):
@@ -23,18 +30,21 @@ def _sizes(value):
     return (int(value),)
 
 
-def _pair(name, argument, value, allow_empty=False):
-    """A 2-D pooling argument: one int or two ('max_pool2d: kernel_size must either be ...')."""
+def _per_dim(name, argument, value, dims=2, allow_empty=False):
+    """A 2-D or 3-D pooling argument: one int or ``dims`` ('max_pool2d: kernel_size must either be ...')."""
     values = () if value is None else _sizes(value)
     if allow_empty and not values:
         return ()
-    if len(values) not in (1, 2):
-        kind = {"kernel_size": "either be a single int, or a tuple of two ints",
-                "stride": "either be omitted, a single int, or a tuple of two ints",
-                "padding": "either be a single int, or a tuple of two ints",
-                "dilation": "be either a single int, or a tuple of two ints"}[argument]
+    if len(values) not in (1, dims):
+        count = _COUNT_WORDS[dims]
+        kind = {"kernel_size": f"either be a single int, or a tuple of {count} ints",
+                "stride": f"either be omitted, a single int, or a tuple of {count} ints",
+                "padding": f"either be a single int, or a tuple of {count} ints",
+                "dilation": f"be either a single int, or a tuple of {count} ints"}[argument]
+        if name == "avg_pool3d":  # its messages alone say "must be", not "must either be"
+            kind = kind.replace("either be", "be")
         raise RuntimeError(f"{name}: {argument} must {kind}")
-    return values * 2 if len(values) == 1 else values
+    return values * dims if len(values) == 1 else values
 
 
 def _one(name, argument, value):
@@ -98,6 +108,37 @@ def _check_pool2d(shape, kernel, stride, padding, dilation, out):
         )
 
 
+def _check_pool3d(name, shape, kernel, stride, padding, dilation, out, check_input_size):
+    """PyTorch's pool3d_shape_check (shape: the 4-D or 5-D input's; ``name`` as its messages say)."""
+    (kt, kh, kw), (st, sh, sw), (pt, ph, pw), (dt, dh, dw) = kernel, stride, padding, dilation
+    if kt <= 0 or kh <= 0 or kw <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kT: {kt} kH: {kh} kW: {kw}")
+    if st <= 0 or sh <= 0 or sw <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dT: {st} dH: {sh} dW: {sw}")
+    if dt <= 0 or dh <= 0 or dw <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationT: {dt} dilationH: {dh} dilationW: {dw}")
+    for i, size in enumerate(shape):
+        if size <= 0 and not (len(shape) == 5 and i == 0):
+            raise RuntimeError(
+                f"{name}: Expected input's non-batch dimensions to have positive length, but input has a shape of "
+                f"{list(shape)} and non-batch dimension {size} has length zero!"
+            )
+    time, height, width = shape[-3:]
+    if check_input_size and (time < kt or height < kh or width < kw):
+        raise RuntimeError(f"input image (T: {time} H: {height} W: {width}) smaller than kernel size (kT: {kt} kH: {kh} kW: {kw})")
+    if kt // 2 < pt or kw // 2 < pw or kh // 2 < ph:  # the kernel itself, not the dilated one (as PyTorch)
+        raise RuntimeError(
+            f"pad should be smaller than or equal to half of kernel size, but got kT: {kt} kW: {kw} kH: {kh} "
+            f"padT: {pt} padW: {pw} padH: {ph}"
+        )
+    if min(out) < 1:
+        planes = shape[-4]
+        raise RuntimeError(
+            f"Given input size: ({planes}x{time}x{height}x{width}). Calculated output size: "
+            f"({planes}x{out[0]}x{out[1]}x{out[2]}). Output size is too small"
+        )
+
+
 def _window_geometry(image, kernel, stride, padding, dilation, out, spatial):
     """The windows over the image, ceil_mode's overhang past the padding as extra padding after."""
     after = tuple(max(p, (o - 1) * s + (k - 1) * d + 1 - i - p)
@@ -106,10 +147,10 @@ def _window_geometry(image, kernel, stride, padding, dilation, out, spatial):
 
 
 def _pool2d_setup(name, input, kernel_size, stride, padding, dilation, ceil_mode):
-    kernel = _pair(name, "kernel_size", kernel_size)
-    stride = _pair(name, "stride", stride, allow_empty=True) or kernel
-    padding = _pair(name, "padding", padding)
-    dilation = _pair(name, "dilation", dilation)
+    kernel = _per_dim(name, "kernel_size", kernel_size)
+    stride = _per_dim(name, "stride", stride, allow_empty=True) or kernel
+    padding = _per_dim(name, "padding", padding)
+    dilation = _per_dim(name, "dilation", dilation)
     image = tuple(input.shape[-2:])
     out = tuple(_pooled_size(*args, ceil_mode) for args in zip(image, kernel, padding, stride, dilation))
     _check_pool2d(tuple(input.shape), kernel, stride, padding, dilation, out)
@@ -121,9 +162,9 @@ def _max_pool2d_call(input, kernel_size, stride, padding, dilation, ceil_mode, r
     return _batched_call(input, lambda x: MaxPool.apply(x, FixedWindows(geometry), 2, return_indices))
 
 
-def _batched_call(input, fn):
-    """``fn`` on a batch: an unbatched (C, H, W) input gets a batch dim of 1 and loses it after."""
-    if input.dim() == 4:
+def _batched_call(input, fn, spatial=2):
+    """``fn`` on a batch: an unbatched (C, H, W) (or (C, D, H, W)) input gets a batch dim of 1 and loses it after."""
+    if input.dim() == spatial + 2:
         return fn(input)
     out = fn(input.unsqueeze(0))
     return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
@@ -132,7 +173,7 @@ def _batched_call(input, fn):
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """2-D max pooling of (N, C, H, W) or (C, H, W), and the flat index (h * W + w) of each maximum."""
     if input.dim() not in (3, 4):
-        _pair("max_pool2d", "kernel_size", kernel_size)
+        _per_dim("max_pool2d", "kernel_size", kernel_size)
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
     return _max_pool2d_call(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
@@ -145,9 +186,47 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if return_indices:
         return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     if input.dim() not in (3, 4):
-        _pair("max_pool2d", "kernel_size", kernel_size)
+        _per_dim("max_pool2d", "kernel_size", kernel_size)
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
     return _max_pool2d_call(input, kernel_size, stride, padding, dilation, ceil_mode, False)
+
+
+def _pool3d_arguments(name, input, kernel_size, stride, padding, dilation, average):
+    """max_pool3d's / avg_pool3d's arguments as triples, and the input's dim, checked in PyTorch's order."""
+    kernel = _per_dim(name, "kernel_size", kernel_size, 3)
+    stride = _per_dim(name, "stride", stride, 3, allow_empty=True) or kernel
+    padding = _per_dim(name, "padding", padding, 3)
+    dilation = (1, 1, 1) if average else _per_dim(name, "dilation", dilation, 3)
+    if input.dim() not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    return kernel, stride, padding, dilation
+
+
+def _pool3d_geometry(check_name, input, kernel, stride, padding, dilation, ceil_mode, average):
+    """The output size (with pooling_output_shape's checks), pool3d_shape_check, and the windows."""
+    image = tuple(input.shape[-3:])
+    out = tuple(_pooled_size(*args, ceil_mode) for args in zip(image, kernel, padding, stride, dilation))
+    _check_pool3d(check_name, tuple(input.shape), kernel, stride, padding, dilation, out, average)
+    return _window_geometry(image, kernel, stride, padding, dilation, out, 3)
+
+
+def _max_pool3d_call(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    args = _pool3d_arguments("max_pool3d", input, kernel_size, stride, padding, dilation, False)
+    geometry = _pool3d_geometry("max_pool3d_with_indices_out_cpu_template()", input, *args, ceil_mode, False)
+    return _batched_call(input, lambda x: MaxPool.apply(x, FixedWindows(geometry), 3, return_indices), 3)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """3-D max pooling of (N, C, D, H, W) or (C, D, H, W), and the flat index ((d * H + h) * W + w) of each maximum."""
+    return _max_pool3d_call(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """3-D max pooling; with ``return_indices`` also the flat index of each maximum (for max_unpool3d).
+
+    Ties go to the first maximal element in scan order, and so does the gradient; NaN propagates.
+    """
+    return _max_pool3d_call(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 def _lift_1d(input):
@@ -213,7 +292,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 # -- average -------------------------------------------------------------------------------------
 def _divisors(geometry, count_include_pad, divisor_override, like):
-    """Each window's divisor (PyTorch's avg_pool2d): a number when all are equal, else an (OH, OW) array."""
+    """Each window's divisor (PyTorch's avg_pool2d/3d): a number when all are equal, else an array
+    of the output's spatial shape."""
     if divisor_override is not None:
         return divisor_override
     per_dim = []
@@ -222,7 +302,9 @@ def _divisors(geometry, count_include_pad, divisor_override, like):
         stop = np.minimum(start + kernel, size + pad)
         counted = stop - start if count_include_pad else np.minimum(stop, size) - np.maximum(start, 0)
         per_dim.append(counted)
-    divisor = per_dim[0][:, None] * per_dim[1][None, :]
+    divisor = per_dim[0]
+    for counted in per_dim[1:]:
+        divisor = np.multiply.outer(divisor, counted)
     if divisor.size and (divisor == divisor.flat[0]).all():
         return int(divisor.flat[0])
     dtype = like._data.dtype if like._data.dtype.kind == "f" else np.float64
@@ -232,9 +314,9 @@ def _divisors(geometry, count_include_pad, divisor_override, like):
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """2-D average pooling of (N, C, H, W) or (C, H, W); ``count_include_pad`` counts the zero padding
     in each window's divisor, ``divisor_override`` replaces it."""
-    kernel = _pair("avg_pool2d", "kernel_size", kernel_size)
-    stride = _pair("avg_pool2d", "stride", stride, allow_empty=True) or kernel
-    padding = _pair("avg_pool2d", "padding", padding)
+    kernel = _per_dim("avg_pool2d", "kernel_size", kernel_size)
+    stride = _per_dim("avg_pool2d", "stride", stride, allow_empty=True) or kernel
+    padding = _per_dim("avg_pool2d", "padding", padding)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     if input.dim() < 3:
@@ -248,7 +330,18 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 def _average(input, geometry, count_include_pad, divisor_override):
     divisor = _divisors(geometry, count_include_pad, divisor_override, input)
-    return _batched_call(input, lambda x: AvgPool.apply(x, geometry, divisor, tuple(x.shape), False))
+    spatial = len(geometry.kernel)
+    return _batched_call(input, lambda x: AvgPool.apply(x, geometry, divisor, tuple(x.shape), False), spatial)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """3-D average pooling of (N, C, D, H, W) or (C, D, H, W); ``count_include_pad`` counts the zero
+    padding in each window's divisor, ``divisor_override`` replaces it."""
+    kernel, stride, padding, dilation = _pool3d_arguments("avg_pool3d", input, kernel_size, stride, padding, 1, True)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    geometry = _pool3d_geometry("avg_pool3d()", input, kernel, stride, padding, dilation, ceil_mode, True)
+    return _average(input, geometry, count_include_pad, divisor_override)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -261,10 +354,10 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 # -- adaptive --------------------------------------------------------------------------------------
-def _with_default(output_size, shape):
+def _with_default(output_size, shape, dims=2):
     """None in output_size keeps the input's size there (PyTorch's _list_with_default)."""
     if isinstance(output_size, int):
-        return (output_size, output_size)
+        return (output_size,) * dims
     sizes = tuple(output_size)
     if len(shape) <= len(sizes):
         raise ValueError(f"Input dimension should be at least {len(sizes) + 1}")
@@ -284,31 +377,50 @@ def _averaging_matrix(size, out, like):
     return Tensor._make(array)
 
 
-def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed output size ``(OH, OW)`` (None keeps the input's size there)."""
-    out = _with_default(output_size, tuple(input.shape))
-    if len(out) != 2:
-        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
-    if out[0] < 0 or out[1] < 0:
-        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received {{{out[0]}, {out[1]}}}")
-    if input.dim() not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")
-    for dim in (-2, -1):
+def _adaptive_avg(input, output_size, dims):
+    """adaptive_avg_pool2d / 3d, checked in PyTorch's order."""
+    name = f"adaptive_avg_pool{dims}d"
+    out = _with_default(output_size, tuple(input.shape), dims)
+    if len(out) != dims:
+        raise RuntimeError(f"{name}: output_size must be {dims}")
+    if min(out) < 0:
+        # PyTorch's own spacing: "{a, b}" in 2-D, "{a, b,c}" in 3-D.
+        received = f"{out[0]}, {out[1]}" + (f",{out[2]}" if dims == 3 else "")
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 but received {{{received}}}")
+    if input.dim() not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{name}(): Expected {dims + 1}D or {dims + 2}D tensor, but got {list(input.shape)}")
+    # adaptive_avg_pool2d checks its spatial dims; adaptive_avg_pool3d every dim after the first.
+    for dim in range(input.dim() - 2 if dims == 2 else 1, input.dim()):
         if input.shape[dim] <= 0:
             raise RuntimeError(
-                "adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch dimensions, but input has "
-                f"sizes {list(input.shape)} with dimension {dim + input.dim()} being empty"
+                f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input has "
+                f"sizes {list(input.shape)} with dimension {dim} being empty"
             )
-    image = tuple(input.shape[-2:])
-    if out == (1, 1):
-        return input.mean((-2, -1), keepdim=True)
+    image = tuple(input.shape[-dims:])
+    if all(o == 1 for o in out):
+        return input.mean(tuple(range(-dims, 0)), keepdim=True)
     kernel = tuple(i // o for i, o in zip(image, out)) if _divides(image, out) else None
-    if kernel is not None and kernel[0] * kernel[1] <= 16:  # small windows: the offset loop
-        geometry = Geometry(kernel, kernel, (1, 1), (0, 0), (0, 0), image, out)
+    if kernel is not None and math.prod(kernel) <= 16:  # small windows: the offset loop
+        geometry = Geometry(kernel, kernel, (1,) * dims, (0,) * dims, (0,) * dims, image, out)
         return _average(input, geometry, True, None)
     # Otherwise one small matmul per dim with the averaging matrices (windows may overlap).
-    rows, cols = (_averaging_matrix(i, o, input) for i, o in zip(image, out))
-    return rows @ (input @ cols.mT)
+    matrices = [_averaging_matrix(i, o, input) for i, o in zip(image, out)]
+    result = matrices[-2] @ (input @ matrices[-1].mT)
+    if dims == 3:  # the depth: (..., D, OH * OW) -> (..., OD, OH * OW)
+        lead = tuple(input.shape[:-3])
+        result = (matrices[0] @ result.reshape(lead + (image[0], out[1] * out[2]))).reshape(lead + out)
+    return result
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size ``(OH, OW)`` (None keeps the input's size there)."""
+    return _adaptive_avg(input, output_size, 2)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed output size ``(OD, OH, OW)``
+    (None keeps the input's size there)."""
+    return _adaptive_avg(input, output_size, 3)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -324,34 +436,48 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     return _adaptive_max(input, out, "adaptive_max_pool2d")
 
 
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """Max pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed output size, and the flat index
+    ((d * H + h) * W + w) of each maximum."""
+    out = _with_default(output_size, tuple(input.shape), 3)
+    return _adaptive_max(input, out, "adaptive_max_pool3d", 3)
+
+
 def _adaptive_max(input, out, name, spatial=2):
-    if input.dim() not in (3, 4):
-        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor, but got: {list(input.shape)}")
+    if input.dim() not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{name}(): Expected {spatial + 1}D or {spatial + 2}D tensor, but got: {list(input.shape)}")
     for dim in range(1, input.dim()):
         if input.shape[dim] <= 0:
             raise RuntimeError(
                 f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input has sizes "
                 f"{list(input.shape)} with dimension {dim} being empty"
             )
-    if len(out) != 2:
-        raise RuntimeError(f"{name}(): internal error: output_size.size() must be 2")
-    if out[0] < 0 or out[1] < 0:
-        shape = list(input.shape[:-2]) + list(out)
-        bad = out[0] if out[0] < 0 else out[1]
+    if len(out) != spatial:
+        raise RuntimeError(f"{name}(): internal error: output_size.size() must be {spatial}")
+    if min(out) < 0:
+        shape = list(input.shape[:-spatial]) + list(out)
+        bad = next(o for o in out if o < 0)
         raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {shape}")
-    image = tuple(input.shape[-2:])
+    image = tuple(input.shape[-spatial:])
     if _divides(image, out):  # fixed windows: the offset loop, with strided slices
         kernel = tuple(i // o for i, o in zip(image, out))
-        windows = FixedWindows(Geometry(kernel, kernel, (1, 1), (0, 0), (0, 0), image, out))
+        windows = FixedWindows(Geometry(kernel, kernel, (1,) * spatial, (0,) * spatial, (0,) * spatial, image, out))
     else:
         windows = AdaptiveWindows(image, out)
-    return _batched_call(input, lambda x: MaxPool.apply(x, windows, 2, True))
+    return _batched_call(input, lambda x: MaxPool.apply(x, windows, spatial, True), spatial)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed output size ``(OH, OW)`` (None keeps the input's size there); with
     ``return_indices`` also the flat index of each maximum."""
     out, indices = adaptive_max_pool2d_with_indices(input, output_size)
+    return (out, indices) if return_indices else out
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed output size ``(OD, OH, OW)`` (None
+    keeps the input's size there); with ``return_indices`` also the flat index of each maximum."""
+    out, indices = adaptive_max_pool3d_with_indices(input, output_size)
     return (out, indices) if return_indices else out
 
 
@@ -394,22 +520,43 @@ def _unpool_size(input, kernel, stride, padding, output_size):
     return sizes
 
 
-def _invalid_index(indices, height, width):
+def _invalid_index(indices, size):
     def fail():
         data = backend.to_numpy(indices._data)
-        bad = data[(data < 0) | (data >= height * width)]
-        raise RuntimeError(f"Found an invalid max index: {int(bad.flat[0])} (output volumes are of size {height}x{width})")
+        bad = data[(data < 0) | (data >= math.prod(size))]
+        shown = "x".join(str(s) for s in size)
+        raise RuntimeError(f"Found an invalid max index: {int(bad.flat[0])} (output volumes are of size {shown})")
     return fail
 
 
-def _max_unpool(input, indices, size):
-    """Each value written at its flat index of an all-zero (…, H, W) output (max_pool2d's inverse)."""
+def _check_unpool2d(input, indices, size):
+    """max_unpool2d's checks, in PyTorch's order."""
     if indices._data.dtype != np.int64:
         raise RuntimeError(f"elements in indices should be type int64 but got: {_scalar_name(indices)}")
     if len(size) != 2:
         raise RuntimeError(f"There should be exactly two elements (height, width) in output_size, but got {len(size)} elements.")
     if input.dim() not in (3, 4):
         raise RuntimeError(f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with {input.dim()} dimensions.")
+    _check_unpool_shapes(input, indices, "max_unpooling2d_forward_out_cpu()")
+
+
+def _check_unpool3d(input, indices, size, stride, padding):
+    """max_unpool3d's checks (max_unpooling3d_shape_check), in PyTorch's order."""
+    if indices._data.dtype != np.int64:
+        raise RuntimeError("elements in indices should be type int64")
+    if input.dim() not in (4, 5):
+        raise RuntimeError(f"Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with {input.dim()} dimensions.")
+    for name, values, colon in (("output_size", size, ""), ("stride", stride, ":"), ("padding", padding, ":")):
+        if len(values) != 3:
+            raise RuntimeError(
+                f"There should be exactly three elements (depth, height, width) in {name}, but got{colon} {len(values)} elements."
+            )
+    _check_unpool_shapes(input, indices, "max_unpooling3d_forward_out_cpu()")
+    if min(stride) <= 0:
+        raise RuntimeError(f"strides should be greater than zero, but got stride: {list(stride)}")
+
+
+def _check_unpool_shapes(input, indices, name):
     if tuple(input.shape) != tuple(indices.shape):
         raise RuntimeError(
             f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) but got indices tensor "
@@ -418,18 +565,24 @@ def _max_unpool(input, indices, size):
     for dim in range(1, input.dim()):
         if input.shape[dim] <= 0:
             raise RuntimeError(
-                "max_unpooling2d_forward_out_cpu(): Expected input to have non-zero size for non-batch dimensions, "
+                f"{name}: Expected input to have non-zero size for non-batch dimensions, "
                 f"but got {list(input.shape)} with dimension {dim} being empty."
             )
-    height, width = size
+
+
+def _max_unpool(input, indices, size):
+    """Each value written at its flat index of an all-zero (…, H, W) or (…, D, H, W) output
+    (max_pool2d's or max_pool3d's inverse); the arguments are checked."""
+    size = tuple(size)
+    area = math.prod(size)
     data = indices._data
     if data.size:
-        backend.check_later(((data < 0) | (data >= height * width)).any(), _invalid_index(indices, height, width))
+        backend.check_later(((data < 0) | (data >= area)).any(), _invalid_index(indices, size))
     xp = backend.array_module(input._data)
-    lead = tuple(input.shape[:-2])
-    zeros = Tensor._make(xp.zeros(lead + (height * width,), dtype=input._data.dtype))
+    lead = tuple(input.shape[:-len(size)])
+    zeros = Tensor._make(xp.zeros(lead + (area,), dtype=input._data.dtype))
     flat_indices = indices.reshape(lead + (-1,))
-    return zeros.scatter(-1, flat_indices, input.reshape(lead + (-1,))).reshape(lead + (height, width))
+    return zeros.scatter(-1, flat_indices, input.reshape(lead + (-1,))).reshape(lead + size)
 
 
 def _scalar_name(tensor):
@@ -442,7 +595,23 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     stride = kernel if stride is None else _sizes(stride) * (2 if len(_sizes(stride)) == 1 else 1)
     padding = _sizes(padding) * (2 if len(_sizes(padding)) == 1 else 1)
     size = _unpool_size(input, kernel, stride, padding, output_size)
+    _check_unpool2d(input, indices, size)
     return _max_unpool(input, indices, size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool3d: each value put back at its flat index ((d * H + h) * W + w), zeros elsewhere."""
+    kernel = _triple(kernel_size)
+    stride = kernel if stride is None else _triple(stride)
+    padding = _triple(padding)
+    size = _unpool_size(input, kernel, stride, padding, output_size)
+    _check_unpool3d(input, indices, size, stride, padding)
+    return _max_unpool(input, indices, size)
+
+
+def _triple(value):
+    """PyTorch's _triple: an int three times, a sequence as it is."""
+    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * 3
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -451,4 +620,47 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     stride = kernel if stride is None else _sizes(stride)[:1]
     padding = _sizes(padding)[:1]
     size = _unpool_size(input, kernel, stride, padding, output_size)
-    return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), size + [1]).squeeze(-1)
+    input, indices, size = input.unsqueeze(-1), indices.unsqueeze(-1), size + [1]
+    _check_unpool2d(input, indices, size)
+    return _max_unpool(input, indices, size).squeeze(-1)
+
+
+# -- power average (PyTorch computes it from avg_pool) ---------------------------------------------
+def _lp_pool(average, max_pool, input, norm_type, kernel_size, stride, ceil_mode, window):
+    """PyTorch's lp_pool: (sum of x ** p over each window) ** (1 / p), as the window's mean times
+    its size; p = +-inf is the max (the min) of |x|. ``window``: the kernel's element count."""
+    if isinstance(norm_type, (int, float)):
+        if norm_type == float("inf"):
+            return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        if norm_type == -float("inf"):
+            return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = average(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    # PyTorch writes sign(out) * relu(|out|): the identity, whose gradient is 0 where out == 0 (so a
+    # window summing to 0 gets a zero gradient, not 0 * inf from the root). A where does just that.
+    return out.where(out != 0, 0.0).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """1-D power-average pooling of (N, C, L) or (C, L): each window's (sum of x ** p) ** (1 / p)."""
+    return _lp_pool(avg_pool1d, max_pool1d, input, norm_type, kernel_size, stride, ceil_mode, kernel_size)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """2-D power-average pooling of (N, C, H, W) or (C, H, W): each window's (sum of x ** p) ** (1 / p)."""
+    kw, kh = _ntuple(kernel_size, 2)
+    return _lp_pool(avg_pool2d, max_pool2d, input, norm_type, kernel_size, stride, ceil_mode, kw * kh)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """3-D power-average pooling of (N, C, D, H, W) or (C, D, H, W): each window's (sum of x ** p) ** (1 / p)."""
+    kd, kw, kh = _ntuple(kernel_size, 3)
+    return _lp_pool(avg_pool3d, max_pool3d, input, norm_type, kernel_size, stride, ceil_mode, kd * kw * kh)
+
+
+def _ntuple(value, count):
+    """PyTorch's _pair / _triple, unpacked as its lp_pool does (a sequence of another length raises)."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * count
+    if len(values) != count:
+        raise ValueError(f"too many values to unpack (expected {count})" if len(values) > count
+                         else f"not enough values to unpack (expected {count}, got {len(values)})")
+    return values

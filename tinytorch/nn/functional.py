@@ -13,17 +13,22 @@ from .._ops import nn_ops as _nn_ops
 from .._ops.indexing import inplace as _inplace
 from .._ops.matmul import linear
 from .._tensor import Tensor
-from ._functional_conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, unfold
 from ._functional_attention import multi_head_attention_forward, scaled_dot_product_attention
 from ._functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, gaussian_nll_loss, huber_loss, kl_div,
     l1_loss, mse_loss, nll_loss, poisson_nll_loss, smooth_l1_loss,
 )
 from ._functional_padding import pad
+from ._functional_conv import (
+    conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold, unfold,
+)
 from ._functional_pooling import (
-    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool1d_with_indices,
-    adaptive_max_pool2d, adaptive_max_pool2d_with_indices, avg_pool1d, avg_pool2d, max_pool1d,
-    max_pool1d_with_indices, max_pool2d, max_pool2d_with_indices, max_unpool1d, max_unpool2d,
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d, adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d,
+    lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool1d_with_indices, max_pool2d,
+    max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices, max_unpool1d, max_unpool2d,
+    max_unpool3d,
 )
 from ._functional_vision import (
     interpolate, pixel_shuffle, pixel_unshuffle, upsample, upsample_bilinear, upsample_nearest,
@@ -42,6 +47,7 @@ __all__ = [
     "pad", "pixel_shuffle", "pixel_unshuffle", "relu", "relu6", "scaled_dot_product_attention",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "tanh", "unfold",
     "upsample", "upsample_bilinear", "upsample_nearest", "gaussian_nll_loss", "poisson_nll_loss",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "conv3d", "conv_transpose3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices", "max_unpool3d",
 ]
 
 

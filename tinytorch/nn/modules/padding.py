@@ -1,9 +1,11 @@
-"""Padding layers: ``ZeroPad1d/2d``, ``ConstantPad1d/2d``, ``ReflectionPad1d/2d``,
-``ReplicationPad1d/2d`` and ``CircularPad1d/2d``, each a call of ``F.pad``."""
+"""Padding layers: ``ZeroPad1d/2d/3d``, ``ConstantPad1d/2d/3d``, ``ReflectionPad1d/2d/3d``,
+``ReplicationPad1d/2d/3d`` and ``CircularPad1d/2d/3d``, each a call of ``F.pad``."""
 
 from .. import functional as F
 from .module import Module
-from .utils import _pair, _quadruple
+from .utils import _ntuple, _pair, _quadruple
+
+_sextuple = _ntuple(6, "_sextuple")
 
 
 class _CircularPadNd(Module):
@@ -44,6 +46,18 @@ class CircularPad2d(_CircularPadNd):
             raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
 
 
+class CircularPad3d(_CircularPadNd):
+    """Wrap-around padding of the last three dims: ``padding`` = int or (left, right, top, bottom, front, back)."""
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = _sextuple(padding)
+
+    def _check_input_dim(self, input):
+        if input.dim() != 4 and input.dim() != 5:
+            raise ValueError(f"expected 4D or 5D input (got {input.dim()}D input)")
+
+
 class _ConstantPadNd(Module):
     __constants__ = ["padding", "value"]
 
@@ -74,6 +88,14 @@ class ConstantPad2d(_ConstantPadNd):
         self.padding = _quadruple(padding)
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Padding of the last three dims with ``value``: ``padding`` = int or (left, right, top, bottom, front, back)."""
+
+    def __init__(self, padding, value):
+        super().__init__(value)
+        self.padding = _sextuple(padding)
+
+
 class _ReflectionPadNd(Module):
     __constants__ = ["padding"]
 
@@ -98,6 +120,14 @@ class ReflectionPad2d(_ReflectionPadNd):
     def __init__(self, padding):
         super().__init__()
         self.padding = _quadruple(padding)
+
+
+class ReflectionPad3d(_ReflectionPadNd):
+    """Mirror padding of the last three dims: ``padding`` = int or (left, right, top, bottom, front, back)."""
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = _sextuple(padding)
 
 
 class _ReplicationPadNd(Module):
@@ -126,6 +156,14 @@ class ReplicationPad2d(_ReplicationPadNd):
         self.padding = _quadruple(padding)
 
 
+class ReplicationPad3d(_ReplicationPadNd):
+    """Edge-repeating padding of the last three dims: ``padding`` = int or (left, right, top, bottom, front, back)."""
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = _sextuple(padding)
+
+
 class ZeroPad1d(ConstantPad1d):
     """Zero padding of the last dim: ``padding`` = int or (left, right)."""
 
@@ -138,6 +176,16 @@ class ZeroPad1d(ConstantPad1d):
 
 class ZeroPad2d(ConstantPad2d):
     """Zero padding of the last two dims: ``padding`` = int or (left, right, top, bottom)."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
+    """Zero padding of the last three dims: ``padding`` = int or (left, right, top, bottom, front, back)."""
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
