@@ -241,9 +241,13 @@ class Lambda(nn.Module):
     (Lambda(lambda x: tinytorch.where(tinytorch.tensor([True, False] * 2 + [True]), x.exp() - 1, x.detach()).log1p().clamp(min=-2) ** 2), (3, 5)),
     (Lambda(lambda x: x.max(-1)[0] + x.amin(-1) + x.sum() + x.norm(dim=-1) + x.flip(0).cumsum(-1)[:, -1]), (3, 5)),
     (Lambda(lambda x: x.tril(-1) @ x[:5].T.triu() + x.repeat(1, 3)[:, ::3] + x.split(2, 1)[1].sum(1, keepdim=True)), (5, 5)),
+    (nn.Sequential(nn.Conv3d(2, 3, (3, 2, 3), stride=(1, 2, 1), padding=(1, 0, 2), dilation=(2, 1, 1)),
+                   nn.MaxPool3d((2, 1, 2), stride=(1, 1, 2)), nn.AvgPool3d(2, padding=1, count_include_pad=False)), (2, 2, 7, 6, 8)),
+    (nn.Sequential(nn.ConvTranspose3d(2, 3, 3, stride=2, padding=1, output_padding=1), nn.MaxPool3d(2, ceil_mode=True),
+                   nn.AdaptiveAvgPool3d(1)), (2, 2, 4, 6, 3)),
 ], ids=["conv_transpose2d", "conv1d_pool1d", "avg_pool_excluding_pad", "max_pool_ceil", "adaptive_avg_pool",
         "reflection_pad_conv", "layer_norm_gelu_tanh", "where_exp_log1p_clamp_pow_detach",
-        "reductions_flip_cumsum", "tril_triu_matmul_repeat_split"])
+        "reductions_flip_cumsum", "tril_triu_matmul_repeat_split", "conv3d_pools3d", "conv_transpose3d_pools3d"])
 def test_more_ops_match_onnxruntime(model, shape):
     x = tinytorch.randn(*shape)
     proto = tinytorch.onnx.export(model, x, dynamic_axes={"input": [0]})

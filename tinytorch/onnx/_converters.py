@@ -425,8 +425,9 @@ def _gather(g):
 
 # -- convolution and pooling ---------------------------------------------------------------------
 def _window_attributes(geometry, spatial):
-    """kernel_shape, strides, dilations, pads of a 2-D geometry (or its 1-D half)."""
-    keep = slice(1, 2) if spatial == 1 else slice(0, 2)
+    """kernel_shape, strides, dilations, pads of a 2-D or 3-D geometry (or a 1-D one's second half:
+    1-D windows run as 2-D ones of height 1)."""
+    keep = slice(1, 2) if spatial == 1 else slice(None)
     return {
         "kernel_shape": list(geometry.kernel[keep]),
         "strides": list(geometry.stride[keep]),
@@ -450,7 +451,7 @@ def _conv(g):
     if not transposed:
         return g.node("Conv", inputs, group=groups, **attributes)
     # The image side is the output: output_padding makes up what the strides leave over.
-    keep = slice(1, 2) if geometry.spatial == 1 else slice(0, 2)
+    keep = slice(1, 2) if geometry.spatial == 1 else slice(None)
     extra = [
         image - (stride * (out - 1) + dilation * (kernel - 1) + 1 - before - after)
         for image, out, stride, dilation, kernel, before, after in zip(
@@ -470,11 +471,11 @@ def _max_pool(g):
     if isinstance(windows, FixedWindows):
         _static_geometry(g, windows.geometry, g.b.args[1].geometry)
         return g.node("MaxPool", [x], **_window_attributes(windows.geometry, spatial))
-    if tuple(windows.out) == (1, 1):
+    if all(o == 1 for o in windows.out):
         return g.node("GlobalMaxPool", [x])
     if any(i % o for i, o in zip(windows.image, windows.out)):
         g.fail("adaptive max pooling whose windows differ in size")
-    kernel = [i // o for i, o in zip(windows.image, windows.out)][2 - spatial :]
+    kernel = [i // o for i, o in zip(windows.image, windows.out)][len(windows.image) - spatial :]
     return g.node("MaxPool", [x], kernel_shape=kernel, strides=kernel)
 
 
@@ -486,7 +487,7 @@ def _avg_pool(g):
     _static_geometry(g, geometry, g.b.args[1])
     attributes = _window_attributes(geometry, geometry.spatial)
     out = g.node("AveragePool", [g.input(0)], count_include_pad=1, **attributes)
-    window = geometry.kernel[0] * geometry.kernel[1]
+    window = math.prod(geometry.kernel)
     if isinstance(divisor, (int, float)) and divisor == window:
         return out
     # count_include_pad=False or divisor_override: the window sums over another divisor.
