@@ -767,6 +767,12 @@ class Tensor:
     def relu(self):
         return _ops.relu(self)
 
+    def hardshrink(self, lambd=0.5):
+        return _ops.hardshrink(self, lambd)
+
+    def prelu(self, weight):
+        return _ops.prelu(self, weight)
+
     def reciprocal(self):
         return _ops.reciprocal(self)
 

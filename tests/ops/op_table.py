@@ -1623,3 +1623,55 @@ OPS += [
     OpInfo("index_fill", lambda lib, x, src, dim, index: lib.index_fill(x, dim, _i64(lib, index, x), 0.25) * 1,
            _index_slices_sample),
 ]
+
+
+def _celu_sample(draw, rng):
+    return [values(rng, draw(SHAPES), away_from=(0.0,))], {"alpha": draw(st.sampled_from([0.5, 1.0, 2.0]))}
+
+
+def _shrink_sample(draw, rng):
+    lambd = draw(st.sampled_from([0.25, 0.5, 1.0]))
+    return [values(rng, draw(SHAPES), away_from=(-lambd, lambd))], {"lambd": lambd}
+
+
+def _threshold_sample(draw, rng):
+    threshold = draw(st.sampled_from([-0.5, 0.3]))
+    kwargs = {"threshold": threshold, "value": draw(st.sampled_from([-1.0, 2.0]))}
+    return [values(rng, draw(SHAPES), away_from=(threshold,))], kwargs
+
+
+def _rrelu_sample(draw, rng):
+    lower = draw(st.sampled_from([0.1, 0.125]))
+    return [values(rng, draw(SHAPES), away_from=(0.0,))], {"lower": lower, "upper": lower + draw(st.sampled_from([0.0, 0.2]))}
+
+
+def _glu_sample(draw, rng):
+    shape = list(draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    shape[dim] *= 2
+    return [values(rng, tuple(shape))], {"dim": dim}
+
+
+def _prelu_sample(draw, rng):
+    """An input of 0 to 4 dims and one slope, or one per channel (dim 1; 1 for a 1-D input)."""
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=3))
+    channels = shape[1] if len(shape) > 1 else 1
+    count = channels if shape and draw(st.booleans()) else 1
+    return [values(rng, shape, away_from=(0.0,)), rng.uniform(-0.5, 1.0, size=(count,))], {}
+
+
+OPS += [
+    OpInfo("celu", lambda lib, x, **kw: lib.nn.functional.celu(x, **kw), _celu_sample),
+    OpInfo("selu", lambda lib, x: lib.nn.functional.selu(x), unary(away_from=(0.0,))),
+    OpInfo("glu", lambda lib, x, **kw: lib.nn.functional.glu(x, **kw), _glu_sample),
+    OpInfo("hardswish", lambda lib, x: lib.nn.functional.hardswish(x), unary(-5.0, 5.0, away_from=(-3.0, 3.0))),
+    OpInfo("hardsigmoid", lambda lib, x: lib.nn.functional.hardsigmoid(x), unary(-5.0, 5.0, away_from=(-3.0, 3.0))),
+    OpInfo("mish", lambda lib, x: lib.nn.functional.mish(x), unary(-6.0, 6.0)),
+    OpInfo("softsign", lambda lib, x: lib.nn.functional.softsign(x), unary(away_from=(0.0,))),
+    OpInfo("softshrink", lambda lib, x, **kw: lib.nn.functional.softshrink(x, **kw), _shrink_sample),
+    OpInfo("hardshrink", lambda lib, x, **kw: lib.nn.functional.hardshrink(x, **kw), _shrink_sample),
+    OpInfo("tanhshrink", lambda lib, x: lib.nn.functional.tanhshrink(x), unary(-3.0, 3.0)),
+    OpInfo("threshold", lambda lib, x, **kw: lib.nn.functional.threshold(x, **kw), _threshold_sample),
+    OpInfo("rrelu_eval", lambda lib, x, **kw: lib.nn.functional.rrelu(x, **kw), _rrelu_sample),
+    OpInfo("prelu", lambda lib, x, w: lib.nn.functional.prelu(x, w), _prelu_sample, differentiable=(0, 1)),
+]

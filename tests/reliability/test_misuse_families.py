@@ -1014,7 +1014,63 @@ LAYERS = [
        "but expected shape should be broadcastable to [2, 3]",)),
 ]
 
-MIRRORED = FACTORIES + SAMPLERS + SETTERS + LOSSES_MIRRORED + MATMUL + OPTIMIZERS_MIRRORED + LOADERS_MIRRORED + LAYERS
+ACTIVATIONS_MIRRORED = [
+    M("celu with alpha 0", lambda L: {"x": L.randn(3)}, lambda L, o: L.nn.functional.celu(o["x"], 0.0), RuntimeError,
+      ("ZeroDivisionError: alpha cannot be 0 for CELU",)),
+    M("celu_ of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.celu_(o["x"]), NotImplementedError,
+      ('"elu_cpu" not implemented for \'Long\'',)),
+    M("selu of integers in place", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.nn.functional.selu(o["x"], inplace=True),
+      NotImplementedError, ('"elu_cpu" not implemented for \'Long\'',)),
+    M("hardswish of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.nn.functional.hardswish(o["x"]),
+      NotImplementedError, ('"hardswish_cpu" not implemented for \'Long\'',)),
+    M("Mish in place of integers", lambda L: {"model": L.nn.Mish(inplace=True), "x": ones(L, 3, dtype=L.int64)},
+      lambda L, o: o["model"](o["x"]), NotImplementedError, ('"mish_cpu" not implemented for \'Long\'',)),
+    M("glu over an odd dim", lambda L: {"x": L.randn(2, 3, 4)}, lambda L, o: L.nn.functional.glu(o["x"], 1), RuntimeError,
+      ("Halving dimension must be even, but dimension 1 is size 3",)),
+    M("glu of a 0-d tensor", lambda L: {"x": L.tensor(1.0)}, lambda L, o: L.nn.functional.glu(o["x"]), RuntimeError,
+      ("glu does not support scalars because halving size must be even",)),
+    M("softshrink with a negative lambda", lambda L: {"x": L.randn(3)}, lambda L, o: L.nn.functional.softshrink(o["x"], -0.5),
+      RuntimeError, ("lambda must be in range [0, 3.40282e+38] for input dtype Float, but found -0.5",)),
+    M("hardshrink of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.hardshrink(o["x"]), NotImplementedError,
+      ('"hardshrink_cpu" not implemented for \'Long\'',)),
+    M("threshold_ of bools", lambda L: {"x": ones(L, 3, dtype=L.bool)}, lambda L, o: L.threshold_(o["x"], 0.5, 0.0),
+      NotImplementedError, ('"threshold_cpu" not implemented for \'Bool\'',)),
+    M("rrelu with lower above upper", lambda L: {"x": L.randn(3), **with_rng(L)},
+      lambda L, o: L.nn.functional.rrelu(o["x"], 0.5, 0.1, training=True), RuntimeError,
+      ("Lower bound should be less than or equal to the upper bound",)),
+    M("rrelu_ of integers while training", lambda L: {"x": ones(L, 3, dtype=L.int64), **with_rng(L)},
+      lambda L, o: L.rrelu_(o["x"], training=True), NotImplementedError, ('"rrelu_with_noise_out_cpu" not implemented for \'Long\'',)),
+    M("prelu weight of another channel count", lambda L: {"x": L.randn(2, 3, 4), "w": L.ones(4, requires_grad=True)},
+      lambda L, o: L.nn.functional.prelu(o["x"], o["w"]), RuntimeError,
+      ("Mismatch of parameter numbers and input channel size. Found parameter numbers = 4 and channel size = 3.",)),
+    M("PReLU of other channels", lambda L: {"model": L.nn.PReLU(3), "x": L.randn(2, 4)}, lambda L, o: o["model"](o["x"]), RuntimeError,
+      ("Mismatch of parameter numbers and input channel size. Found parameter numbers = 3 and channel size = 4.",)),
+    M("prelu of float64 input", lambda L: {"model": L.nn.PReLU(), "x": L.randn(2, 3, dtype=L.float64)}, lambda L, o: o["model"](o["x"]),
+      RuntimeError, ("prelu: Type promoting not supported. Got Double and Float",)),
+    M("prelu with a 2-D weight", lambda L: {"x": L.randn(2, 3), "w": L.ones(3, 1)}, lambda L, o: L.prelu(o["x"], o["w"]), RuntimeError,
+      ("prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = 2",)),
+    M("prelu with a number for weight", lambda L: {"x": L.randn(3)}, lambda L, o: L.prelu(o["x"], 0.25), TypeError,
+      ("prelu(): argument 'weight' (position 2) must be Tensor, not float",)),
+    M("alpha_dropout of p = 1.5", lambda L: {"x": L.randn(3), **with_rng(L)}, lambda L, o: L.nn.functional.alpha_dropout(o["x"], 1.5, True),
+      ValueError, ("dropout probability has to be between 0 and 1, but got 1.5",)),
+    M("AlphaDropout of p = -0.1", nothing, lambda L, o: L.nn.AlphaDropout(-0.1), ValueError,
+      ("dropout probability has to be between 0 and 1, but got -0.1",)),
+    M("feature_alpha_dropout of a 1-D input", lambda L: {"x": L.randn(3), **with_rng(L)},
+      lambda L, o: L.nn.functional.feature_alpha_dropout(o["x"], 0.5, True), RuntimeError,
+      ("Feature dropout requires at least 2 dimensions in the input",)),
+    M("alpha_dropout_ of integers", lambda L: {"x": ones(L, 3, dtype=L.int64), **with_rng(L)}, lambda L, o: L.alpha_dropout_(o["x"], 0.5, True),
+      RuntimeError, ("result type Float can't be cast to the desired output type Long",)),
+    M("Softmax2d of a 2-D input", lambda L: {"model": L.nn.Softmax2d(), "x": L.randn(2, 3)}, lambda L, o: o["model"](o["x"]), ValueError,
+      ("Softmax2d: expected input to be 3D or 4D, got 2D instead",)),
+    M("hardtanh_ of unsigned integers with negative limits", lambda L: {"x": ones(L, 3, dtype=L.uint8)},
+      lambda L, o: L.nn.functional.hardtanh_(o["x"]), RuntimeError, ("cannot do hardtanh on an unsigned type with negative limits",)),
+    M("elu_ of a leaf that requires grad", lambda L: {"x": ones(L, 3, grad=True)}, lambda L, o: L.nn.functional.elu_(o["x"]), RuntimeError,
+      ("a leaf Variable that requires grad is being used in an in-place operation.",)),
+]
+
+
+MIRRORED = (FACTORIES + SAMPLERS + SETTERS + LOSSES_MIRRORED + MATMUL + OPTIMIZERS_MIRRORED + LOADERS_MIRRORED + LAYERS
+            + ACTIVATIONS_MIRRORED)
 
 
 MIRRORED_ROWS = [row.row() for row in MIRRORED]
@@ -1026,7 +1082,7 @@ def test_the_table_has_at_least_sixty_rows():
     counts = {"core": len(CORE), "modules": len(MODULES), "optimizers": len(OPTIMIZERS) + len(OPTIMIZERS_MIRRORED),
               "DataLoader": len(LOADERS) + len(LOADERS_MIRRORED), "losses": len(LOSSES) + len(LOSSES_MIRRORED), "around convolutions": len(AROUND_CONV), "convolution": len(CONV), "sequence": len(SEQUENCE), "RNG": len(RNG),
               "files": len(FILES), "factories": len(FACTORIES), "in-place samplers and init": len(SAMPLERS), "setters": len(SETTERS),
-              "matmul": len(MATMUL), "layers": len(LAYERS)}
+              "matmul": len(MATMUL), "layers": len(LAYERS), "activations": len(ACTIVATIONS_MIRRORED)}
     print(f"\nmisuse table: {len(ALL_ROWS)} rows ({', '.join(f'{k} {v}' for k, v in counts.items())})")
     assert len(ALL_ROWS) >= 250 and len({row.name for row in ALL_ROWS}) == len(ALL_ROWS)
     assert all(count >= 4 for count in counts.values())

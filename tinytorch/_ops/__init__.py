@@ -1,6 +1,6 @@
 """The ops. Each differentiable primitive is one ``Function`` subclass, forward and backward side
 by side, in the module of its family (``binary``, ``elementwise``, ``indexing``, ``matmul``,
-``movement``, ``order``, ``shaping``, ``pointwise_extra``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
+``movement``, ``order``, ``shaping``, ``activations``, ``pointwise_extra``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
 ``primitives()`` lists every Function subclass defined in tinytorch, and the op table
 (tests/ops/op_table.py) must exercise each one.
 
@@ -10,6 +10,10 @@ methods and stay internal."""
 
 from ..autograd.function import Function
 from ._util import normalize_dim, normalize_dims
+from .activations import (
+    alpha_dropout, alpha_dropout_, celu, celu_, feature_alpha_dropout, feature_alpha_dropout_, hardshrink, prelu, relu_,
+    rrelu, rrelu_, selu, selu_, threshold, threshold_,
+)
 from .binary import (
     add, addcdiv, addcmul, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div,
     eq, equal, floor_divide, fmod, ge, greater, greater_equal, gt, isclose, isfinite,
@@ -56,6 +60,7 @@ from .special import digamma, erfinv, lgamma, polygamma, xlogy
 subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs, div, div
 
 __all__ = [
+    "alpha_dropout", "alpha_dropout_", "celu", "celu_", "feature_alpha_dropout", "feature_alpha_dropout_", "hardshrink", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "threshold", "threshold_",
     "abs", "absolute", "add", "addcdiv", "addcmul", "addmm", "all", "allclose", "amax", "amin",
     "aminmax", "any", "arctan2", "argmax", "argmin", "argsort", "atan2", "atleast_1d",
     "atleast_2d", "atleast_3d", "baddbmm", "bernoulli", "bincount", "binomial", "bitwise_and",

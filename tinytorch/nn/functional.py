@@ -10,9 +10,14 @@ import warnings
 from .. import _backend, _creation, _dtypes, _ops
 from ..autograd.grad_mode import no_grad as _no_grad
 from .._ops import nn_ops as _nn_ops
+from .._ops.activations import _elu, _hardtanh, _leaky_relu
 from .._ops.indexing import inplace as _inplace
 from .._ops.matmul import linear
 from .._tensor import Tensor
+from ._functional_activations import (
+    alpha_dropout, celu, celu_, elu_, feature_alpha_dropout, glu, hardshrink, hardsigmoid, hardswish, hardtanh_,
+    leaky_relu_, mish, prelu, relu_, rrelu, rrelu_, selu, selu_, softshrink, softsign, tanhshrink, threshold, threshold_,
+)
 from ._functional_attention import multi_head_attention_forward, scaled_dot_product_attention
 from ._functional_losses import (
     binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, gaussian_nll_loss, huber_loss, kl_div,
@@ -35,6 +40,7 @@ from ._functional_vision import (
 )
 
 __all__ = [
+    "alpha_dropout", "celu", "celu_", "elu_", "feature_alpha_dropout", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_", "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
     "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
@@ -70,12 +76,6 @@ def relu(input, inplace=False):
     return input.relu_() if inplace else _ops.relu(input)
 
 
-def _hardtanh(input, min_val, max_val):
-    # NOTE: PyTorch's gradient is 1 only strictly inside (min, max); clamp's would be 1 at the ends.
-    inside = (input > min_val) & (input < max_val)
-    return _ops.where(inside, input, input.detach().clamp(min_val, max_val))
-
-
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
@@ -87,19 +87,10 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def _leaky_relu(input, negative_slope):
-    return _ops.where(input > 0, input, input * negative_slope)
-
-
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x for x > 0, else negative_slope * x."""
     _floating_only("leaky_relu_cpu", input)
     return _maybe_inplace(input, inplace, _leaky_relu, negative_slope)
-
-
-def _elu(input, alpha):
-    # clamp(max=0) keeps expm1 from overflowing on the branch that where() discards.
-    return _ops.where(input > 0, input, input.clamp(max=0).expm1() * alpha)
 
 
 def elu(input, alpha=1.0, inplace=False):

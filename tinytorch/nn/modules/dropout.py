@@ -1,6 +1,8 @@
 """Dropout layers: zero elements (``Dropout``) or whole channels (``Dropout1d/2d/3d``) with
-probability p while training, scaling the rest by 1/(1-p)."""
+probability p while training, scaling the rest by 1/(1-p); ``AlphaDropout`` and
+``FeatureAlphaDropout`` for SELU networks."""
 
+from .. import _functional_activations as _activations
 from .. import functional as F
 from .module import Module
 
@@ -43,3 +45,19 @@ class Dropout3d(_DropoutNd):
 
     def forward(self, input):
         return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout of elements in training mode (keeps SELU's zero mean and unit variance); the
+    identity in eval mode. Like PyTorch's, it never works in place, whatever ``inplace`` says."""
+
+    def forward(self, input):
+        return _activations.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels of (N, C, ...) inputs in training mode. Like PyTorch's, it
+    never works in place, whatever ``inplace`` says."""
+
+    def forward(self, input):
+        return _activations.feature_alpha_dropout(input, self.p, self.training)
