@@ -893,6 +893,9 @@ class Tensor:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _ops.norm(self, p, dim, keepdim, dtype=dtype)
 
+    def dist(self, other, p=2):
+        return _ops.dist(self, other, p)
+
     @numpy_names
     def all(self, dim=None, keepdim=False):
         return _ops.all(self, dim, keepdim)

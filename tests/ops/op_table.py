@@ -1675,3 +1675,161 @@ OPS += [
     OpInfo("rrelu_eval", lambda lib, x, **kw: lib.nn.functional.rrelu(x, **kw), _rrelu_sample),
     OpInfo("prelu", lambda lib, x, w: lib.nn.functional.prelu(x, w), _prelu_sample, differentiable=(0, 1)),
 ]
+
+
+# -- distances (tinytorch/_ops/distance.py) and margin losses (nn/_functional_margin_losses.py) --
+def _apart_rows(rng, x1, x2, gap=0.05, tie_gap=0.0):
+    """x2 redrawn until no component of x1 - x2 (row against row) is within ``gap`` of 0 (the kinks
+    of p <= 1 norms) and, with ``tie_gap``, no two components tie for the largest (the inf-norm's)."""
+    for _ in range(100):
+        diff = np.abs(x1[..., :, None, :] - x2[..., None, :, :])
+        ties = np.diff(np.sort(diff, axis=-1), axis=-1)[..., -1:] if diff.shape[-1] > 1 else np.ones(1)
+        if diff.min() >= gap and (not tie_gap or ties.min() >= tie_gap):
+            break
+        x2 = values(rng, x2.shape)
+    return x2
+
+
+def _cdist_sample(mode):
+    def sample(draw, rng):
+        p = 2.0 if mode == "use_mm_for_euclid_dist" else draw(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0, np.inf]))
+        batch = draw(st.sampled_from([(), (2,), (2, 1)]))
+        other = batch if not batch or draw(st.booleans()) else batch[-1:]
+        columns = draw(st.integers(1, 3))
+        x1 = values(rng, batch + (draw(st.integers(1, 4)), columns))
+        x2 = _apart_rows(rng, x1, values(rng, other + (draw(st.integers(1, 4)), columns)), tie_gap=0.05 if p == np.inf else 0.0)
+        return [x1, x2], {"p": p, "compute_mode": mode}
+
+    return sample
+
+
+def _pdist_sample(draw, rng):
+    p = draw(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0, np.inf]))
+    x = values(rng, (draw(st.integers(1, 5)), draw(st.integers(1, 3))))
+    for _ in range(100):  # every pair of rows apart in every component, no ties for the largest
+        diff = np.abs(x[:, None, :] - x[None, :, :])[np.triu_indices(len(x), 1)]
+        ties = np.diff(np.sort(diff, axis=-1), axis=-1)[:, -1:] if diff.size and diff.shape[-1] > 1 else np.ones(1)
+        if not diff.size or (diff.min() >= 0.05 and ties.min() >= 0.05):
+            break
+        x = values(rng, x.shape)
+    return [x], {"p": p}
+
+
+def _pairwise_distance_sample(draw, rng):
+    (a, b), _ = binary_apart(0.05)(draw, rng)
+    return [a, b], {"p": draw(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0, np.inf, -1.0])), "keepdim": draw(st.booleans())}
+
+
+def _cosine_similarity_sample(draw, rng):
+    (a, b), _ = binary(swap=True)(draw, rng)
+    ndim = max(a.ndim, b.ndim)
+    return [a, b], {"dim": draw(st.integers(-ndim, ndim - 1)) if ndim else 0}
+
+
+def _dist_sample(draw, rng):
+    (a, b), _ = binary_apart(0.05)(draw, rng)
+    return [a, b], {"p": draw(st.sampled_from([0.5, 1.0, 2.0, 3.0, np.inf]))}
+
+
+def _signs(rng, shape):
+    return rng.choice([-1, 1], size=shape)  # int64: passed through untouched, turned into a tensor by the op's fn
+
+
+def _margin_ranking_sample(draw, rng):
+    shape = draw(SHAPES)
+    a, b, target = values(rng, shape), values(rng, shape), _signs(rng, shape).astype(np.float64)
+    margin = draw(st.sampled_from([0.0, 0.5]))
+    z = -target * (a - b) + margin
+    a = np.where(np.abs(z) < 0.05, a + 0.2, a)  # off the kink: |z| >= 0.15 there now
+    return [a, b, target], {"margin": margin, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _hinge_sample(draw, rng):
+    shape = draw(SHAPES)
+    margin = draw(st.sampled_from([1.0, 0.5]))
+    return [values(rng, shape, -2.0, 2.0, away_from=(margin,)), _signs(rng, broadcastable(draw, shape))], {
+        "margin": margin, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _soft_margin_sample(draw, rng):
+    shape = draw(SHAPES)
+    return [values(rng, shape, -3.0, 3.0), _signs(rng, shape)], {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _embedding_pair_sample(draw, rng):
+    batched = draw(st.booleans())
+    shape = (draw(st.integers(1, 4)), draw(st.integers(1, 4))) if batched else (draw(st.integers(1, 4)),)
+    target = _signs(rng, shape[:1] if batched else ())
+    return [values(rng, shape), values(rng, shape), target], {
+        "margin": draw(st.sampled_from([0.0, 0.3, -0.4])), "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _triplet_sample(draw, rng):
+    shape = (draw(st.integers(1, 4)), draw(st.integers(1, 4))) if draw(st.booleans()) else (draw(st.integers(1, 4)),)
+    return [values(rng, shape) for _ in range(3)], {
+        "margin": draw(st.sampled_from([1.0, 0.5, 3.0])), "swap": draw(st.booleans()),
+        "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _triplet_p_sample(draw, rng):
+    args, kwargs = _triplet_sample(draw, rng)
+    return args, {**kwargs, "p": draw(st.sampled_from([1.0, 2.0, 3.0]))}
+
+
+def _multi_margin_sample(draw, rng):
+    batched = draw(st.booleans())
+    classes = draw(st.integers(1, 4))
+    shape = (draw(st.integers(1, 3)), classes) if batched else (classes,)
+    kwargs = {"p": draw(st.sampled_from([1, 2])), "margin": draw(st.sampled_from([1.0, 0.5])),
+              "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    if draw(st.booleans()):
+        kwargs["weight"] = list(rng.uniform(0.5, 2.0, size=classes))
+    return [values(rng, shape), rng.integers(0, classes, size=shape[:1] if batched else ())], kwargs
+
+
+def _multilabel_margin_sample(draw, rng):
+    batched = draw(st.booleans())
+    classes = draw(st.integers(1, 4))
+    shape = (draw(st.integers(1, 3)), classes) if batched else (classes,)
+    labels = rng.integers(-1, classes, size=shape)  # each sample's list ends at its first -1
+    return [values(rng, shape), labels], {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _multilabel_soft_margin_sample(draw, rng):
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 4)))
+    kwargs = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    if draw(st.booleans()):
+        kwargs["weight"] = list(rng.uniform(0.5, 2.0, size=shape[1]))
+    return [values(rng, shape, -4.0, 4.0), values(rng, shape, 0.0, 1.0)], kwargs
+
+
+def _loss(name, as_float=False):
+    """``lib.nn.functional.<name>``, its int64 target made a tensor (of the input's dtype with
+    ``as_float``) and its ``weight`` list a tensor of the input's dtype."""
+    def fn(lib, *args, **kwargs):
+        x = args[0]
+        args = [lib.as_tensor(a, dtype=x.dtype if as_float else lib.int64, device=x.device) if isinstance(a, np.ndarray) else a
+                for a in args]
+        return getattr(lib.nn.functional, name)(*args, **_as_weights(lib, x, kwargs))
+
+    return fn
+
+
+OPS += [
+    OpInfo("cdist", lambda lib, a, b, **kw: lib.cdist(a, b, **kw), _cdist_sample("donot_use_mm_for_euclid_dist"), differentiable=(0, 1)),
+    OpInfo("cdist_mm", lambda lib, a, b, **kw: lib.cdist(a, b, **kw), _cdist_sample("use_mm_for_euclid_dist"), differentiable=(0, 1)),
+    OpInfo("pdist", lambda lib, x, **kw: lib.pdist(x, **kw), _pdist_sample),
+    OpInfo("pairwise_distance", lambda lib, a, b, **kw: lib.nn.functional.pairwise_distance(a, b, **kw), _pairwise_distance_sample,
+           differentiable=(0, 1)),
+    OpInfo("cosine_similarity", lambda lib, a, b, **kw: lib.cosine_similarity(a, b, **kw), _cosine_similarity_sample, differentiable=(0, 1)),
+    OpInfo("dist", lambda lib, a, b, **kw: lib.dist(a, b, **kw), _dist_sample, differentiable=(0, 1)),
+    OpInfo("margin_ranking_loss", _loss("margin_ranking_loss"), _margin_ranking_sample, differentiable=(0, 1, 2)),
+    OpInfo("hinge_embedding_loss", _loss("hinge_embedding_loss"), _hinge_sample),
+    OpInfo("soft_margin_loss", _loss("soft_margin_loss", as_float=True), _soft_margin_sample),
+    OpInfo("cosine_embedding_loss", _loss("cosine_embedding_loss"), _embedding_pair_sample, differentiable=(0, 1)),
+    OpInfo("triplet_margin_loss", _loss("triplet_margin_loss"), _triplet_p_sample, differentiable=(0, 1, 2)),
+    OpInfo("triplet_margin_with_distance_loss", _loss("triplet_margin_with_distance_loss"), _triplet_sample, differentiable=(0, 1, 2)),
+    OpInfo("multi_margin_loss", _loss("multi_margin_loss"), _multi_margin_sample),
+    OpInfo("multilabel_margin_loss", _loss("multilabel_margin_loss"), _multilabel_margin_sample),
+    OpInfo("multilabel_soft_margin_loss", _loss("multilabel_soft_margin_loss"), _multilabel_soft_margin_sample, differentiable=(0, 1)),
+]

@@ -1069,8 +1069,55 @@ ACTIVATIONS_MIRRORED = [
 ]
 
 
+MARGIN_LOSSES_AND_DISTANCES = [
+    M("cdist of a 1-D tensor", linear_model, lambda L, o: L.cdist(o["model"](o["x"])[0], L.randn(2, 3)).sum().backward(), RuntimeError,
+      ("cdist only supports at least 2D tensors, X1 got: 1D",)),
+    M("cdist with another number of columns", linear_model, lambda L, o: L.cdist(o["model"](o["x"]), L.randn(2, 4)).sum().backward(),
+      RuntimeError, ("X1 and X2 must have the same number of columns. X1: 3 X2: 4",)),
+    M("cdist with an unknown compute_mode", linear_model,
+      lambda L, o: L.cdist(o["model"](o["x"]), L.randn(2, 3), compute_mode="fast").sum().backward(), ValueError,
+      ("fast is not a valid value for compute_mode",)),
+    M("cdist with a negative p", linear_model, lambda L, o: L.cdist(o["model"](o["x"]), L.randn(2, 3), p=-1.0).sum().backward(),
+      RuntimeError, ("cdist only supports non-negative p values",)),
+    M("cdist of integers", nothing, lambda L, o: L.cdist(L.ones(2, 3, dtype=L.int64), L.ones(2, 3)), RuntimeError,
+      ("cdist only supports floating-point dtypes, X1 got: Long",)),
+    M("pdist of a 3-D tensor", nothing, lambda L, o: L.pdist(L.ones(2, 3, 4)), RuntimeError, ("pdist only supports 2D tensors, got: 3D",)),
+    M("cosine_similarity of integers", nothing, lambda L, o: L.cosine_similarity(L.ones(2, 3, dtype=L.int64), L.ones(2, 3, dtype=L.int64)),
+      RuntimeError, ("expected common dtype to be floating point, yet common dtype is Long",)),
+    M("margin_ranking_loss inputs of different dims", linear_model,
+      lambda L, o: L.nn.functional.margin_ranking_loss(o["model"](o["x"]), L.zeros(3), L.ones(4, 3)).backward(), RuntimeError,
+      ("margin_ranking_loss : All input tensors should have same dimension but got sizes",)),
+    M("cosine_embedding_loss 2-D target", linear_model,
+      lambda L, o: L.nn.functional.cosine_embedding_loss(o["model"](o["x"]), L.ones(4, 3), L.ones(4, 1)).backward(), RuntimeError,
+      ("0D or 1D target tensor expected, multi-target not supported",)),
+    M("triplet_margin_loss non-positive margin", linear_model,
+      lambda L, o: L.nn.functional.triplet_margin_loss(o["model"](o["x"]), L.ones(4, 3), L.zeros(4, 3), margin=0.0).backward(), ValueError,
+      ("margin must be greater than 0, got 0.0",)),
+    M("soft_margin_loss target that requires grad", linear_model,
+      lambda L, o: L.nn.functional.soft_margin_loss(o["model"](o["x"]), L.ones(4, 3, requires_grad=True)).backward(), RuntimeError,
+      ("The function 'soft_margin_loss' is not differentiable with respect to argument 'target'",)),
+    M("multi_margin_loss p = 3", linear_model, lambda L, o: L.nn.functional.multi_margin_loss(o["model"](o["x"]), L.tensor([0, 1, 2, 0]), p=3).backward(),
+      ValueError, ("only p == 1 and p == 2 supported",)),
+    M("multi_margin_loss class index too large", linear_model,
+      lambda L, o: L.nn.functional.multi_margin_loss(o["model"](o["x"]), L.tensor([0, 1, 3, 2])).backward(), RuntimeError, ("target out of range",)),
+    M("multi_margin_loss weight of another size", linear_model,
+      lambda L, o: L.nn.functional.multi_margin_loss(o["model"](o["x"]), L.tensor([0, 1, 2, 0]), weight=L.ones(4)).backward(), RuntimeError,
+      ("inconsistent weight size, expected 3 but got [4]",)),
+    M("multilabel_margin_loss target of another size", linear_model,
+      lambda L, o: L.nn.functional.multilabel_margin_loss(o["model"](o["x"]), L.zeros(4, 2, dtype=L.int64)).backward(), RuntimeError,
+      ("inconsistent target size: [4, 2] for input of size: [4, 3]",)),
+    M("multilabel_margin_loss class index too large", linear_model,
+      lambda L, o: L.nn.functional.multilabel_margin_loss(o["model"](o["x"]), L.full((4, 3), 3, dtype=L.int64)).backward(), RuntimeError,
+      ("argument #2 'target' is out of range",)),
+    M("MultiMarginLoss with a 2-D weight", nothing, lambda L, o: L.nn.MultiMarginLoss(weight=L.ones(2, 2)), ValueError,
+      ("MultiMarginLoss: expected weight to be None or 1D tensor, got 2D instead",)),
+    M("TripletMarginLoss with a negative margin", nothing, lambda L, o: L.nn.TripletMarginLoss(margin=-1.0), ValueError,
+      ("TripletMarginLoss: expected margin to be greater than 0, got -1.0 instead",)),
+]
+
+
 MIRRORED = (FACTORIES + SAMPLERS + SETTERS + LOSSES_MIRRORED + MATMUL + OPTIMIZERS_MIRRORED + LOADERS_MIRRORED + LAYERS
-            + ACTIVATIONS_MIRRORED)
+            + ACTIVATIONS_MIRRORED + MARGIN_LOSSES_AND_DISTANCES)
 
 
 MIRRORED_ROWS = [row.row() for row in MIRRORED]
@@ -1082,7 +1129,8 @@ def test_the_table_has_at_least_sixty_rows():
     counts = {"core": len(CORE), "modules": len(MODULES), "optimizers": len(OPTIMIZERS) + len(OPTIMIZERS_MIRRORED),
               "DataLoader": len(LOADERS) + len(LOADERS_MIRRORED), "losses": len(LOSSES) + len(LOSSES_MIRRORED), "around convolutions": len(AROUND_CONV), "convolution": len(CONV), "sequence": len(SEQUENCE), "RNG": len(RNG),
               "files": len(FILES), "factories": len(FACTORIES), "in-place samplers and init": len(SAMPLERS), "setters": len(SETTERS),
-              "matmul": len(MATMUL), "layers": len(LAYERS), "activations": len(ACTIVATIONS_MIRRORED)}
+              "matmul": len(MATMUL), "layers": len(LAYERS), "activations": len(ACTIVATIONS_MIRRORED),
+              "margin losses and distances": len(MARGIN_LOSSES_AND_DISTANCES)}
     print(f"\nmisuse table: {len(ALL_ROWS)} rows ({', '.join(f'{k} {v}' for k, v in counts.items())})")
     assert len(ALL_ROWS) >= 250 and len({row.name for row in ALL_ROWS}) == len(ALL_ROWS)
     assert all(count >= 4 for count in counts.values())
