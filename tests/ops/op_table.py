@@ -1116,6 +1116,41 @@ def _pool_sample(spatial, kind):
     return sample
 
 
+def _grid_sample_sample(dims, mode):
+    """An (N, C, *spatial) input and a grid whose pixel positions keep 0.1 pixel from the kinks
+    (integers: floor and the borders; half-integers: round and the reflection points), inside
+    the input and up to two pixels outside; padding_mode and align_corners drawn."""
+    def sample(draw, rng):
+        spatial = tuple(draw(st.integers(2, 4)) for _ in range(dims))
+        count, channels = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+        out = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+        align_corners = draw(st.booleans())
+        columns = []
+        for size in spatial[::-1]:
+            fraction = rng.uniform(0.1, 0.4, (count,) + out) + 0.5 * rng.integers(0, 2, (count,) + out)
+            pixel = rng.integers(-2, size + 1, (count,) + out) + fraction
+            columns.append(2 * pixel / (size - 1) - 1 if align_corners else (2 * pixel + 1) / size - 1)
+        kwargs = {"mode": mode, "padding_mode": draw(st.sampled_from(["zeros", "border", "reflection"])),
+                  "align_corners": align_corners}
+        return [values(rng, (count, channels) + spatial), np.stack(columns, -1)], kwargs
+
+    return sample
+
+
+def _affine_grid_sample(draw, rng):
+    dims = draw(st.integers(2, 3))
+    size = (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + tuple(draw(st.integers(2, 4)) for _ in range(dims))
+    return [values(rng, (size[0], dims, dims + 1)), size], {"align_corners": draw(st.booleans())}
+
+
+def _grid_sample(lib, x, grid, **kwargs):
+    return lib.nn.functional.grid_sample(x, grid, **kwargs)
+
+
+def _affine_grid(lib, theta, size, **kwargs):
+    return lib.nn.functional.affine_grid(theta, size, **kwargs)
+
+
 OPS += [
     OpInfo("interpolate_nearest", _interpolate, _interpolate_sample("nearest"), gradgrad=False),
     OpInfo("interpolate_nearest_exact", _interpolate, _interpolate_sample("nearest-exact"), gradgrad=False),
@@ -1130,6 +1165,12 @@ OPS += [
     # are checked through a square, which puts the transposed Resample on the gradient's graph.
     OpInfo("interpolate_bilinear_squared", lambda lib, x, **kw: _interpolate(lib, x, **kw) ** 2, _interpolate_sample("bilinear"),
            notes="second derivatives through Resample's transpose"),
+    OpInfo("grid_sample_bilinear", _grid_sample, _grid_sample_sample(2, "bilinear"), differentiable=(0, 1)),
+    OpInfo("grid_sample_nearest", _grid_sample, _grid_sample_sample(2, "nearest"), differentiable=(0, 1)),
+    OpInfo("grid_sample_bicubic", _grid_sample, _grid_sample_sample(2, "bicubic"), differentiable=(0, 1)),
+    OpInfo("grid_sample_trilinear", _grid_sample, _grid_sample_sample(3, "bilinear"), differentiable=(0, 1)),
+    OpInfo("grid_sample_nearest_3d", _grid_sample, _grid_sample_sample(3, "nearest"), differentiable=(0, 1)),
+    OpInfo("affine_grid", _affine_grid, _affine_grid_sample),
     OpInfo("pixel_shuffle", lambda lib, x, factor: lib.nn.functional.pixel_shuffle(x, factor), _pixel_sample(False)),
     OpInfo("pixel_unshuffle", lambda lib, x, factor: lib.nn.functional.pixel_unshuffle(x, factor), _pixel_sample(True)),
     OpInfo("group_norm", lambda lib, x, w, b, num_groups: lib.nn.functional.group_norm(x, num_groups, w, b),

@@ -280,6 +280,15 @@ def layer_and(layer, *shape, spatial=2):
     return {"model": layer, "x": tinytorch.randn(*shape)}
 
 
+def image_and_grid(image_shape, grid_shape, grid_dtype=tinytorch.float32):
+    return {"x": tinytorch.randn(*image_shape, requires_grad=True),
+            "grid": tinytorch.rand(*grid_shape, dtype=grid_dtype, requires_grad=True)}
+
+
+def thetas(*shape, dtype=tinytorch.float32):
+    return {"theta": tinytorch.zeros(*shape, dtype=dtype, requires_grad=dtype.is_floating_point)}
+
+
 def images(*shape):
     return {"x": tinytorch.randn(*shape, requires_grad=True)}
 
@@ -331,6 +340,39 @@ AROUND_CONV = [
            NotImplementedError, ("Got 3D input, but bilinear mode needs 4D input",)),
     Misuse("pixel_shuffle channels", lambda: images(2, 3, 4, 4), lambda o: F.pixel_shuffle(o["x"], 2), RuntimeError,
            ("divisible by the square of upscale_factor", "input.size(-3)=3 is not divisible by 4")),
+    Misuse("grid_sample with mode 'linear'", lambda: image_and_grid((1, 2, 4, 4), (1, 3, 3, 2)),
+           lambda o: F.grid_sample(o["x"], o["grid"], mode="linear", align_corners=False), ValueError,
+           ("expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: 'linear'",)),
+    Misuse("grid_sample with padding_mode 'circular'", lambda: image_and_grid((1, 2, 4, 4), (1, 3, 3, 2)),
+           lambda o: F.grid_sample(o["x"], o["grid"], padding_mode="circular", align_corners=False), ValueError,
+           ("expected padding_mode to be 'zeros', 'border', or 'reflection', but got: 'circular'",)),
+    Misuse("grid_sample grid of another batch size", lambda: image_and_grid((2, 2, 4, 4), (1, 3, 3, 2)),
+           lambda o: F.grid_sample(o["x"], o["grid"], align_corners=False), RuntimeError,
+           ("expected grid and input to have same batch size", "[2, 2, 4, 4]", "[1, 3, 3, 2]")),
+    Misuse("grid_sample 3-D grid for a 4-D input", lambda: image_and_grid((1, 2, 4, 4), (1, 3, 3, 3)),
+           lambda o: F.grid_sample(o["x"], o["grid"], align_corners=False), RuntimeError,
+           ("expected grid to have size 2 in last dimension",)),
+    Misuse("grid_sample bicubic of a 5-D input", lambda: image_and_grid((1, 2, 3, 4, 4), (1, 2, 3, 3, 3)),
+           lambda o: F.grid_sample(o["x"], o["grid"], mode="bicubic", align_corners=False), RuntimeError,
+           ("bicubic interpolation only supports 4D input",)),
+    Misuse("grid_sample float64 grid for a float32 input", lambda: image_and_grid((1, 2, 4, 4), (1, 3, 3, 2), tinytorch.float64),
+           lambda o: F.grid_sample(o["x"], o["grid"], align_corners=False), RuntimeError,
+           ("expected scalar type Float but found Double",)),
+    Misuse("affine_grid theta of the wrong shape", lambda: thetas(2, 3, 3),
+           lambda o: F.affine_grid(o["theta"], [2, 1, 4, 4], align_corners=False), ValueError,
+           ("Expected a batch of 2D affine matrices of shape Nx2x3", "Got tinytorch.Size([2, 3, 3])")),
+    Misuse("affine_grid integer theta", lambda: thetas(2, 2, 3, dtype=tinytorch.int64),
+           lambda o: F.affine_grid(o["theta"], [2, 1, 4, 4], align_corners=False), ValueError,
+           ("Expected theta to have floating point type, but got tinytorch.int64",)),
+    Misuse("affine_grid of a 3-D size", lambda: thetas(2, 2, 3),
+           lambda o: F.affine_grid(o["theta"], [2, 1, 4], align_corners=False), NotImplementedError,
+           ("affine_grid only supports 4D and 5D sizes",)),
+    Misuse("affine_grid to an empty size", lambda: thetas(2, 2, 3),
+           lambda o: F.affine_grid(o["theta"], [2, 1, 0, 4], align_corners=False), ValueError,
+           ("Expected non-zero, positive output size. Got [2, 1, 0, 4]",)),
+    Misuse("affine_grid size of another batch size", lambda: thetas(2, 2, 3),
+           lambda o: F.affine_grid(o["theta"], [3, 1, 4, 4], align_corners=False), RuntimeError,
+           ("Expected size for first two dimensions of batch2 tensor to be: [3, 3] but got: [2, 3].",)),
     Misuse("dropout1d of a 4-D input", lambda: images(2, 3, 4, 4), lambda o: F.dropout1d(o["x"]), RuntimeError,
            ("dropout1d: Expected 2D or 3D input, but received a 4D input",)),
     Misuse("Dropout2d probability above 1", lambda: {}, lambda o: nn.Dropout2d(1.5), ValueError,

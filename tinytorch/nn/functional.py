@@ -28,6 +28,7 @@ from ._functional_margin_losses import (
     cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
     multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss,
 )
+from ._functional_grid import affine_grid, grid_sample
 from ._functional_padding import pad
 from ._functional_conv import (
     conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold, unfold,
@@ -45,6 +46,7 @@ from ._functional_vision import (
 )
 
 __all__ = [
+    "affine_grid", "grid_sample",
     "cosine_embedding_loss", "cosine_similarity", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "pairwise_distance", "pdist", "soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "alpha_dropout", "celu", "celu_", "elu_", "feature_alpha_dropout", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_", "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
