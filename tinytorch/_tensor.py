@@ -706,6 +706,42 @@ class Tensor:
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
         return _ops.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
+    def mv(self, vec):
+        return _ops.mv(self, vec)
+
+    def inner(self, other):
+        return _ops.inner(self, other)
+
+    def vdot(self, other):
+        return _ops.vdot(self, other)
+
+    def ger(self, vec2):
+        return _ops.ger(self, vec2)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return _ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return _ops.inplace(self, _ops.addmv, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return _ops.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return _ops.inplace(self, _ops.addr, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.inplace(self, _ops.addbmm, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return _ops.inplace(self, _ops.addmm, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return _ops.inplace(self, _ops.baddbmm, batch1, batch2, beta=beta, alpha=alpha)
+
     def bmm(self, other):
         return _ops.bmm(self, other)
 

@@ -14,13 +14,14 @@ import numbers
 import numpy as np
 
 from . import _backend, _dtypes
-from ._ops import linalg as _primitives
+from ._ops import linalg as _primitives, products as _products
 from ._ops._util import check_same_device as _same_device, wrap as _wrap
 from ._ops._util import normalize_dim as _normalize_dim, normalize_dims as _normalize_dims
 from ._ops.binary import _first_mismatch, where as _where
 from ._ops.linalg import LinAlgError
 from ._ops.matmul import matmul as _matmul
 from ._ops.movement import diagonal as _diagonal
+from ._ops.products import multi_dot
 from ._ops.reduce import Norm as _Norm, amax as _amax, amin as _amin
 from ._tensor import Tensor as _Tensor
 from .autograd.grad_mode import state as _grad_state
@@ -28,7 +29,7 @@ from .autograd.grad_mode import state as _grad_state
 __all__ = [
     "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul",
     "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals",
-    "vecdot", "vector_norm",
+    "vecdot", "vector_norm", "multi_dot", "vander",
 ]
 
 _linalg_slogdet = _primitives.return_type("linalg_slogdet", ["sign", "logabsdet"])
@@ -558,6 +559,12 @@ def matmul(input, other):
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """The diagonals of a batch of matrices (``torch.diagonal`` with batch-friendly defaults)."""
     return _diagonal(A, offset, dim1, dim2)
+
+
+def vander(x, *, N=None):
+    """The Vandermonde matrix of each vector of ``x`` (*, n): x^0, x^1, ..., x^(N-1) along a new last
+    dim (N defaults to n and must be at least 2); integer ``x`` gives int64."""
+    return _products.linalg_vander(x, N=N)
 
 
 def vecdot(x, y, *, dim=-1):

@@ -1874,3 +1874,170 @@ OPS += [
     OpInfo("multilabel_margin_loss", _loss("multilabel_margin_loss"), _multilabel_margin_sample),
     OpInfo("multilabel_soft_margin_loss", _loss("multilabel_soft_margin_loss"), _multilabel_soft_margin_sample, differentiable=(0, 1)),
 ]
+
+
+# -- matrix products (tinytorch/_ops/products.py) and the layers of nn/_functional_layers.py -------
+def _mv_sample(draw, rng):
+    n, m = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return [values(rng, (n, m)), values(rng, (m,))], {}
+
+
+def _inner_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    other = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    if shape and other:
+        other = other[:-1] + shape[-1:]
+    return [values(rng, shape), values(rng, other)], {}
+
+
+def _vectors_sample(same_length):
+    def sample(draw, rng):
+        n = draw(st.integers(1, 5))
+        return [values(rng, (n,)), values(rng, (n if same_length else draw(st.integers(1, 5)),))], {}
+    return sample
+
+
+def _addmv_sample(draw, rng):
+    n, m = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(n,), (1,), ()]))
+    scale = {"beta": draw(st.sampled_from([1, 0.5, 0])), "alpha": draw(st.sampled_from([1, -2.0]))}
+    return [values(rng, shape), values(rng, (n, m)), values(rng, (m,))], scale
+
+
+def _addr_sample(draw, rng):
+    n, m = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(n, m), (m,), (1, m), (n, 1), ()]))
+    scale = {"beta": draw(st.sampled_from([1, 0.5, 0])), "alpha": draw(st.sampled_from([1, -2.0]))}
+    return [values(rng, shape), values(rng, (n,)), values(rng, (m,))], scale
+
+
+def _addbmm_sample(draw, rng):
+    b, n, m, p = (draw(st.integers(1, 3)) for _ in range(4))
+    shape = draw(st.sampled_from([(n, p), (p,), (1, 1), ()]))
+    scale = {"beta": draw(st.sampled_from([1, 0.5, 0])), "alpha": draw(st.sampled_from([1, 0.7]))}
+    return [values(rng, shape), values(rng, (b, n, m)), values(rng, (b, m, p))], scale
+
+
+def _tensordot_sample(draw, rng):
+    """Two tensors with ``count`` contracted dims, given as an int or as (shuffled) lists."""
+    count = draw(st.integers(0, 2))
+    contracted = [draw(st.integers(1, 3)) for _ in range(count)]
+    free_a = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    free_b = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    if draw(st.booleans()):
+        return [values(rng, tuple(free_a) + tuple(contracted)), values(rng, tuple(contracted) + tuple(free_b))], {"dims": count}
+    order = draw(st.permutations(range(count)))
+    dims_a = [len(free_a) + i for i in range(count)]
+    dims_b = [order.index(i) for i in range(count)]
+    b_shape = [contracted[order[j]] for j in range(count)] + list(free_b)
+    return [values(rng, tuple(free_a) + tuple(contracted)), values(rng, tuple(b_shape))], {"dims": (dims_a, dims_b)}
+
+
+def _chain_sample(vectors):
+    def sample(draw, rng):
+        sizes = [draw(st.integers(1, 4)) for _ in range(draw(st.integers(3, 5)))]
+        arrays = [values(rng, (a, b)) for a, b in zip(sizes, sizes[1:])]
+        if vectors and draw(st.booleans()):
+            arrays[0] = arrays[0][0]
+        if vectors and draw(st.booleans()):
+            arrays[-1] = arrays[-1][:, 0]
+        return arrays, {}
+    return sample
+
+
+def _block_diag_sample(draw, rng):
+    shapes = draw(st.lists(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3), min_size=1, max_size=3))
+    return [values(rng, s) for s in shapes], {}
+
+
+def _vander_sample(draw, rng):
+    n = draw(st.integers(1, 4))
+    return [values(rng, (n,), -1.5, 1.5)], {"N": draw(st.sampled_from([None, 2, 5])), "increasing": draw(st.booleans())}
+
+
+def _linalg_vander_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4))
+    return [values(rng, shape, -1.5, 1.5)], {"N": draw(st.sampled_from([None, 2, 5]) if shape and shape[-1] > 1 else st.sampled_from([2, 5]))}
+
+
+def _rms_norm_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    count = draw(st.integers(1, len(shape)))
+    arrays = [values(rng, shape)]
+    if draw(st.booleans()):
+        arrays.append(values(rng, shape[len(shape) - count:]))
+    return arrays, {"count": count, "eps": draw(st.sampled_from([None, 1e-5, 0.1]))}
+
+
+def _rms_norm(lib, x, weight=None, count=1, eps=None):
+    return lib.nn.functional.rms_norm(x, tuple(x.shape[x.dim() - count:]), weight, eps)
+
+
+def _lrn_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=3, max_dims=4, min_side=1, max_side=4))
+    return [values(rng, shape)], {"size": draw(st.integers(1, 5)), "alpha": draw(st.sampled_from([1e-4, 0.5])),
+                                  "beta": draw(st.sampled_from([0.75, 1.5])), "k": draw(st.sampled_from([1.0, 2.0]))}
+
+
+def _bilinear_sample(draw, rng):
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    in1, in2, out = (draw(st.integers(1, 3)) for _ in range(3))
+    arrays = [values(rng, batch + (in1,)), values(rng, batch + (in2,)), values(rng, (out, in1, in2))]
+    if draw(st.booleans()):
+        arrays.append(values(rng, (out,)))
+    return arrays, {}
+
+
+def _channel_shuffle_sample(draw, rng):
+    groups, per_group = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    rest = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=3))
+    return [values(rng, (draw(st.integers(1, 2)), groups * per_group) + rest)], {"groups": groups}
+
+
+def _embedding_bag_sample(draw, rng):
+    """Rows of a (V, D) weight, bags of a 1-D input cut at sorted offsets (some empty) or a 2-D input."""
+    rows, width, count = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(0, 8))
+    index = rng.integers(0, rows, size=count)
+    kwargs = {"mode": draw(st.sampled_from(["sum", "mean", "max"])), "padding_idx": draw(st.sampled_from([None, 0]))}
+    if count and draw(st.booleans()):
+        kwargs["offsets"] = np.concatenate([[0], np.sort(rng.integers(0, count + 1, size=draw(st.integers(0, 3))))])
+        if draw(st.booleans()):  # the last offset ends the input (PyTorch's kernels disagree on entries past it)
+            kwargs.update(offsets=np.concatenate([kwargs["offsets"], [count]]), include_last_offset=True)
+    elif count:
+        index = index[: count - count % 2].reshape(-1, 2) if count > 1 else index.reshape(1, 1)
+    else:
+        kwargs["offsets"] = np.zeros(draw(st.integers(1, 2)), dtype=np.int64)
+    arrays = [values(rng, (rows, width)), index]
+    if kwargs["mode"] == "sum" and draw(st.booleans()):
+        arrays.append(values(rng, index.shape))
+    # NOTE: max mode's gradient is undefined at ties: the rows are distinct random values, and a row
+    # picked twice in one bag gives the same gradient to the same weight row either way.
+    return arrays, kwargs
+
+
+def _embedding_bag(lib, weight, index, samples=None, offsets=None, **kwargs):
+    offsets = None if offsets is None else _i64(lib, offsets, weight)
+    return lib.nn.functional.embedding_bag(_i64(lib, index, weight), weight, offsets, per_sample_weights=samples, **kwargs)
+
+
+OPS += [
+    OpInfo("mv", lambda lib, a, v: lib.mv(a, v), _mv_sample, differentiable=(0, 1)),
+    OpInfo("inner", lambda lib, a, b: lib.inner(a, b), _inner_sample, differentiable=(0, 1)),
+    OpInfo("vdot", lambda lib, a, b: lib.vdot(a, b), _vectors_sample(True), differentiable=(0, 1)),
+    OpInfo("ger", lambda lib, a, b: lib.ger(a, b), _vectors_sample(False), differentiable=(0, 1)),
+    OpInfo("addmv", lambda lib, x, a, v, **kw: lib.addmv(x, a, v, **kw), _addmv_sample, differentiable=(0, 1, 2)),
+    OpInfo("addr", lambda lib, x, a, b, **kw: lib.addr(x, a, b, **kw), _addr_sample, differentiable=(0, 1, 2)),
+    OpInfo("addbmm", lambda lib, x, a, b, **kw: lib.addbmm(x, a, b, **kw), _addbmm_sample, differentiable=(0, 1, 2)),
+    OpInfo("tensordot", lambda lib, a, b, dims: lib.tensordot(a, b, dims=dims), _tensordot_sample, differentiable=(0, 1)),
+    OpInfo("chain_matmul", lambda lib, *ms: lib.chain_matmul(*ms), _chain_sample(False), differentiable=(0, 1, 2, 3)),
+    OpInfo("linalg.multi_dot", lambda lib, *ms: lib.linalg.multi_dot(ms), _chain_sample(True), differentiable=(0, 1, 2, 3)),
+    OpInfo("block_diag", lambda lib, *ts: lib.block_diag(*ts), _block_diag_sample, differentiable=(0, 1, 2)),
+    OpInfo("vander", lambda lib, x, **kw: lib.vander(x, **kw), _vander_sample, torch=False,
+           notes="torch.vander cannot backward (it writes its cumprod in place); values: tests/ops/test_products.py"),
+    OpInfo("linalg.vander", lambda lib, x, N: lib.linalg.vander(x, N=N), _linalg_vander_sample),
+    OpInfo("rms_norm", _rms_norm, _rms_norm_sample, differentiable=(0, 1)),
+    OpInfo("local_response_norm", lambda lib, x, **kw: lib.nn.functional.local_response_norm(x, **kw), _lrn_sample),
+    OpInfo("bilinear", lambda lib, *xs: lib.nn.functional.bilinear(*xs), _bilinear_sample, differentiable=(0, 1, 2, 3)),
+    OpInfo("channel_shuffle", lambda lib, x, groups: lib.nn.functional.channel_shuffle(x, groups), _channel_shuffle_sample),
+    OpInfo("embedding_bag", _embedding_bag, _embedding_bag_sample, differentiable=(0, 2)),
+]

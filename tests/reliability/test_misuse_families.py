@@ -1056,6 +1056,72 @@ LAYERS = [
        "but expected shape should be broadcastable to [2, 3]",)),
 ]
 
+PRODUCTS = [
+    M("mv of two vectors", lambda L: {"a": ones(L, 3), "b": ones(L, 3)}, lambda L, o: L.mv(o["a"], o["b"]), RuntimeError,
+      ("vector + matrix @ vector expected, got 1, 1, 1",)),
+    M("addmv of another input size", lambda L: {"x": ones(L, 3), "a": ones(L, 2, 3), "v": ones(L, 3)},
+      lambda L, o: L.addmv(o["x"], o["a"], o["v"]), RuntimeError, ("size mismatch, got input (3), mat (2x3), vec (3)",)),
+    M("addmv of mixed dtypes", lambda L: {"x": ones(L, 2, dtype=L.float64), "a": ones(L, 2, 3), "v": ones(L, 3)},
+      lambda L, o: L.addmv(o["x"], o["a"], o["v"]), RuntimeError, ("addmv input tensors must have the same dtype, but got Double, Float, and Float",)),
+    M("addr of integers with a float alpha", lambda L: {"x": ones(L, 2, 2, dtype=L.int64), "a": ones(L, 2, dtype=L.int64), "b": ones(L, 2, dtype=L.int64)},
+      lambda L, o: L.addr(o["x"], o["a"], o["b"], alpha=0.5), RuntimeError,
+      ("For integral input tensors, argument alpha must not be a floating point number.",)),
+    M("addbmm of unequal batch counts", lambda L: {"x": ones(L, 2, 4), "a": ones(L, 5, 2, 3), "b": ones(L, 4, 3, 4)},
+      lambda L, o: L.addbmm(o["x"], o["a"], o["b"]), RuntimeError, ("batch1 and batch2 must have same number of batches, got 5 and 4",)),
+    M("inner of unequal last dims", lambda L: {"a": ones(L, 2, 3), "b": ones(L, 4, 2)}, lambda L, o: L.inner(o["a"], o["b"]), RuntimeError,
+      ("inner() the last dimension must match on both input tensors but got shapes [2, 3] and [4, 2]",)),
+    M("tensordot of unequal contracted sizes", lambda L: {"a": ones(L, 2, 3, 4), "b": ones(L, 3, 5, 5)},
+      lambda L, o: L.tensordot(o["a"], o["b"]), RuntimeError,
+      ("contracted dimensions need to match, but first has size 4 in dim -1 and second has size 5 in dim 1",)),
+    M("tensordot of a negative dims", lambda L: {"a": ones(L, 2, 3), "b": ones(L, 3, 2)}, lambda L, o: L.tensordot(o["a"], o["b"], -1),
+      RuntimeError, ("tensordot expects dims >= 0, but got dims=-1",)),
+    M("multi_dot of one matrix", lambda L: {"a": ones(L, 3, 3)}, lambda L, o: L.linalg.multi_dot([o["a"]]), RuntimeError,
+      ("multi_dot(): expected at least 2 tensors but got 1",)),
+    M("multi_dot of a vector in the middle", lambda L: {"a": ones(L, 3, 3), "v": ones(L, 3)},
+      lambda L, o: L.linalg.multi_dot([o["a"], o["v"], o["a"]]), RuntimeError, ("multi_dot(): tensor 1 must be 2D but got 1D",)),
+    M("block_diag of a 3-D tensor", lambda L: {"a": ones(L, 2, 2, 2)}, lambda L, o: L.block_diag(o["a"]), RuntimeError,
+      ("torch.block_diag: Input tensors must have 2 or fewer dimensions. Input 0 has 3 dimensions",)),
+    M("vander with a negative N", lambda L: {"x": ones(L, 3)}, lambda L, o: L.vander(o["x"], N=-1), RuntimeError, ("N must be non-negative.",)),
+    M("linalg.vander of bools", lambda L: {"x": ones(L, 3, dtype=L.bool)}, lambda L, o: L.linalg.vander(o["x"]), RuntimeError,
+      ("linalg.vander supports floating point, complex, and integer tensors, but got Bool",)),
+]
+
+LAYERS_EXTRA = [
+    M("rms_norm weight of another shape", lambda L: {"x": L.randn(2, 3), "w": L.ones(4)},
+      lambda L, o: L.nn.functional.rms_norm(o["x"], (3,), weight=o["w"]), RuntimeError,
+      ("Expected weight to be of same shape as normalized_shape, but got weight of shape [4] and normalized_shape = [3]",)),
+    M("RMSNorm of another trailing shape", lambda L: {"model": L.nn.RMSNorm(4), "x": L.randn(2, 3)}, lambda L, o: o["model"](o["x"]),
+      RuntimeError, ("Given normalized_shape=[4], expected input with shape [*4], but got input of size[2, 3]",)),
+    M("rms_norm of integers", lambda L: {"x": ones(L, 2, 3, dtype=L.int64)}, lambda L, o: L.nn.functional.rms_norm(o["x"], (3,)),
+      NotImplementedError, ('"rms_norm" not implemented for \'Long\'',)),
+    M("LocalResponseNorm of a 2-D input", lambda L: {"model": L.nn.LocalResponseNorm(2), "x": L.randn(2, 3)}, lambda L, o: o["model"](o["x"]),
+      ValueError, ("input (got 2 dimensions)",)),
+    M("CrossMapLRN2d of a 3-D input", lambda L: {"model": L.nn.CrossMapLRN2d(3), "x": L.randn(2, 3, 4)}, lambda L, o: o["model"](o["x"]),
+      ValueError, ("CrossMapLRN2d: Expected input to be 4D, got 3D instead.",)),
+    M("Bilinear of unequal batch dims", lambda L: {"model": L.nn.Bilinear(3, 4, 5), "a": L.randn(2, 3), "b": L.randn(3, 4)},
+      lambda L, o: o["model"](o["a"], o["b"]), RuntimeError, ("bilinear(): input batch dimensions do not match at dim 0: got 2 and 3",)),
+    M("Bilinear of float64 input", lambda L: {"model": L.nn.Bilinear(3, 4, 5), "a": L.randn(2, 3, dtype=L.float64), "b": L.randn(2, 4)},
+      lambda L, o: o["model"](o["a"], o["b"]), RuntimeError,
+      ("All tensors must have the same dtype, got input1: double, input2: float, weight: float, bias: float",)),
+    M("ChannelShuffle of indivisible channels", lambda L: {"model": L.nn.ChannelShuffle(4), "x": L.randn(1, 6, 2, 2)},
+      lambda L, o: o["model"](o["x"]), RuntimeError, ("Number of channels must be divisible by groups. Got 6 channels and 4 groups.",)),
+    M("EmbeddingBag index out of range", lambda L: {"model": L.nn.EmbeddingBag(5, 2), "i": L.tensor([1, 7]), "o": L.tensor([0])},
+      lambda L, o: o["model"](o["i"], o["o"]), RuntimeError, ("Index 1 of input takes value 7 which is not in the valid range [0, 5)",)),
+    M("EmbeddingBag offsets not starting at 0", lambda L: {"model": L.nn.EmbeddingBag(5, 2), "i": L.tensor([1, 2]), "o": L.tensor([1])},
+      lambda L, o: o["model"](o["i"], o["o"]), RuntimeError, ("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got 1",)),
+    M("EmbeddingBag per_sample_weights in mean mode", lambda L: {"model": L.nn.EmbeddingBag(5, 2), "i": L.tensor([[1, 2]]), "w": L.ones(1, 2)},
+      lambda L, o: o["model"](o["i"], per_sample_weights=o["w"]), NotImplementedError,
+      ("per_sample_weights is only supported for mode='sum' (got mode='mean')",)),
+    M("EmbeddingBag of a 2-D input with offsets", lambda L: {"model": L.nn.EmbeddingBag(5, 2), "i": L.tensor([[1, 2]]), "o": L.tensor([0])},
+      lambda L, o: o["model"](o["i"], o["o"]), ValueError, ("if input is 2D, then offsets has to be None",)),
+    M("EmbeddingBag padding_idx out of range", nothing, lambda L, o: L.nn.EmbeddingBag(5, 2, padding_idx=7), AssertionError,
+      ("padding_idx must be within num_embeddings",)),
+]
+
+MATMUL += PRODUCTS
+LAYERS += LAYERS_EXTRA
+
+
 ACTIVATIONS_MIRRORED = [
     M("celu with alpha 0", lambda L: {"x": L.randn(3)}, lambda L, o: L.nn.functional.celu(o["x"], 0.0), RuntimeError,
       ("ZeroDivisionError: alpha cannot be 0 for CELU",)),

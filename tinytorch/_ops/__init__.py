@@ -1,6 +1,6 @@
 """The ops. Each differentiable primitive is one ``Function`` subclass, forward and backward side
 by side, in the module of its family (``binary``, ``elementwise``, ``indexing``, ``matmul``,
-``movement``, ``order``, ``shaping``, ``activations``, ``distance``, ``grid_sample``, ``pointwise_extra``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
+``movement``, ``order``, ``shaping``, ``activations``, ``distance``, ``grid_sample``, ``products``, ``pointwise_extra``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
 ``primitives()`` lists every Function subclass defined in tinytorch, and the op table
 (tests/ops/op_table.py) must exercise each one.
 
@@ -33,6 +33,7 @@ from .counting import bincount, histc, histogram, unique, unique_consecutive
 from .einsum import einsum
 from .grid_sample import affine_grid_generator, grid_sampler, grid_sampler_2d, grid_sampler_3d
 from .matmul import addmm, baddbmm, bmm, dot, linear, matmul, mm, outer
+from .products import addbmm, addmv, addr, block_diag, chain_matmul, ger, inner, mv, tensordot, vander, vdot
 from .movement import (
     broadcast_shapes, broadcast_tensors, broadcast_to, cat, chunk, concat, concatenate,
     diag, diagonal, expand, flatten, flip, hstack, movedim, narrow, permute, repeat, repeat_interleave, reshape, roll,
@@ -62,6 +63,7 @@ from .special import digamma, erfinv, lgamma, polygamma, xlogy
 subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs, div, div
 
 __all__ = [
+    "addbmm", "addmv", "addr", "block_diag", "chain_matmul", "ger", "inner", "mv", "tensordot", "vander", "vdot",
     "affine_grid_generator", "grid_sampler", "grid_sampler_2d", "grid_sampler_3d",
     "cdist", "cosine_similarity", "dist", "pairwise_distance", "pdist",
     "alpha_dropout", "alpha_dropout_", "celu", "celu_", "feature_alpha_dropout", "feature_alpha_dropout_", "hardshrink", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "threshold", "threshold_",

@@ -8,10 +8,15 @@ from .modules.activation import (
 )
 from .modules.distance import CosineSimilarity, PairwiseDistance
 from .modules.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
+from .modules.channelshuffle import ChannelShuffle
+from .modules.linear import Bilinear, Identity, Linear
+from .modules.normalization import (
+    BatchNorm1d, BatchNorm2d, BatchNorm3d, CrossMapLRN2d, GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm,
+)
+from .modules.sparse import Embedding, EmbeddingBag
 from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .modules.flatten import Flatten, Unflatten
 from .modules.fold import Fold, Unfold
-from .modules.linear import Identity, Linear
 from .modules.loss import (
     CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
     MultiMarginLoss, SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss,
@@ -31,12 +36,10 @@ from .modules.pooling import (
     MaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d,
 )
 from .modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from .modules.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
 from .modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from .modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .parameter import Buffer, Parameter
-from .modules.sparse import Embedding
 from .modules.transformer import (
     Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
 )

@@ -30,6 +30,9 @@ from ._functional_margin_losses import (
 )
 from ._functional_grid import affine_grid, grid_sample
 from ._functional_padding import pad
+from ._functional_layers import (
+    _embedding_renorm_, bilinear, channel_shuffle, embedding_bag, local_response_norm, native_channel_shuffle, rms_norm,
+)
 from ._functional_conv import (
     conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold, unfold,
 )
@@ -46,6 +49,7 @@ from ._functional_vision import (
 )
 
 __all__ = [
+    "bilinear", "channel_shuffle", "embedding_bag", "local_response_norm", "native_channel_shuffle", "rms_norm",
     "affine_grid", "grid_sample",
     "cosine_embedding_loss", "cosine_similarity", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "pairwise_distance", "pdist", "soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "alpha_dropout", "celu", "celu_", "elu_", "feature_alpha_dropout", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_", "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
@@ -468,18 +472,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         keep = (input != padding_idx).unsqueeze(-1)
         out = _ops.where(keep, out, out.detach())
     return out
-
-
-def _embedding_renorm_(weight, input, max_norm, norm_type):
-    """Rescale, in place, the looked-up rows whose norm exceeds max_norm (PyTorch's embedding_renorm_)."""
-    xp = _backend.array_module(weight._data)
-    rows = xp.unique(input._data.reshape(-1))
-    with _no_grad():
-        picked = weight._data[rows]
-        norms = (abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
-        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(picked.dtype)
-        weight._data[rows] = picked * scale[:, None]
-        weight._version[0] += 1
 
 
 def one_hot(tensor, num_classes=-1):
