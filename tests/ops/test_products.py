@@ -269,7 +269,7 @@ ERRORS = [
     ("mv", ["d(2, 3)", (3,)]), ("mv", [(2, 3), "d(4,)"]), ("mv", ["b(2, 3)", "b(3,)"]),
     ("inner", [(2, 3), (4, 2)]), ("inner", [(2, 3), "d(4, 3)"]), ("inner", ["l(3,)", (3,)]),
     ("vdot", [(3, 1), (3,)]), ("vdot", [(3,), (4,)]), ("vdot", [(3,), "d(3,)"]), ("vdot", ["b(3,)", "b(3,)"]),
-    ("ger", [(3, 1), (2,)]), ("ger", [(3,), (2, 1)]),
+    ("ger", [(3, 1), (2,)]), ("ger", [(3,), (2, 1)]), ("outer", [(3, 1), (2,)]), ("outer", [(3,), (2, 1)]), ("outer", [(), (2,)]),
     ("addmv", [(3,), (2, 3), (3,)]), ("addmv", [(1, 2), (2, 3), (3,)]), ("addmv", [(2,), (3,), (3,)]), ("addmv", [(2,), (2, 3), (3, 1)]),
     ("addmv", [(2,), (2, 3), (4,)]), ("addmv", ["d(2,)", (2, 3), (3,)]), ("addmv", [(2,), "d(2, 3)", (3,)]), ("addmv", [(), (2, 3), (4,)]),
     ("addr", [(3,), (3,), (2,)]), ("addr", [(3, 2), (3, 1), (2,)]), ("addr", [(3, 2), (3,), (2, 1)]),
@@ -365,3 +365,30 @@ def test_integer_addr_refuses_float_scalars_like_torch():
             def call(lib, fn, dtype=dtype, kwargs=kwargs):
                 return lambda: fn(*(lib.ones(s, dtype=getattr(lib, dtype)) for s in ((2, 2), 2, 2)), **kwargs)
             _same_error(call(tinytorch, tinytorch.addr), call(torch, torch.addr))
+
+
+@pytest.mark.parametrize("name", ["outer", "ger"])
+def test_outer_and_ger_refuse_numbers_as_torch(name):
+    torch = pytest.importorskip("torch")
+    _same_error(lambda: getattr(tinytorch, name)(tinytorch.ones(3), 2.0), lambda: getattr(torch, name)(torch.ones(3), 2.0))
+    _same_error(lambda: getattr(tinytorch, name)([1.0], tinytorch.ones(3)), lambda: getattr(torch, name)([1.0], torch.ones(3)))
+
+
+_ARGUMENTS = {
+    "addr": ((2, 2), (2,), (2,)), "addmv": ((2,), (2, 3), (3,)), "addbmm": ((2, 4), (5, 2, 3), (5, 3, 4)), "mv": ((2, 3), (3,)),
+    "inner": ((3,), (3,)), "vdot": ((3,), (3,)), "tensordot": ((3,), (3,)), "block_diag": ((3,), (3,)),
+    "chain_matmul": ((3, 3), (3, 3)), "vander": ((3,),), "outer": ((3,), (2,)), "ger": ((3,), (2,)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
+@pytest.mark.parametrize("name, position", [(name, k) for name, shapes in _ARGUMENTS.items() for k in range(len(shapes))])
+def test_a_list_for_a_tensor_is_torchs_type_error(name, position):
+    torch = pytest.importorskip("torch")
+
+    def call(lib):
+        args = [lib.ones(*shape) for shape in _ARGUMENTS[name]]
+        args[position] = [1.0]
+        return getattr(lib, name)(*args)
+
+    _same_error(lambda: call(tinytorch), lambda: call(torch))

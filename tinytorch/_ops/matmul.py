@@ -5,7 +5,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .. import _backend as backend, _dtypes as dtypes
 from .._tensor import Tensor
-from ._util import check_same_device, promote, wrap, write_out
+from ._util import check_same_device, check_tensor_argument, promote, wrap, write_out
 from .movement import Permute
 from .reduce import Sum
 
@@ -257,9 +257,20 @@ def dot(input, other, *, out=None):
     return matmul(input, other)
 
 
+def _check_outer_vectors(name, first, input, second, other):
+    """PyTorch's outer/ger/addr take 1-D tensors only."""
+    for argument, tensor in ((first, input), (second, other)):
+        if tensor.dim() != 1:
+            raise RuntimeError(f"{name}: Expected 1-D argument {argument}, but got {tensor.dim()}-D")
+
+
 def outer(input, vec2, *, out=None):
+    """The outer product of two vectors: (n,) and (m,) give (n, m)."""
     if out is not None:
         return write_out(out, "outer", outer, input, vec2)
+    for position, (argument, tensor) in enumerate((("input", input), ("vec2", vec2)), 1):
+        check_tensor_argument("outer", tensor, argument, position)
+    _check_outer_vectors("outer", "self", input, "vec2", vec2)
     return input.unsqueeze(-1) * vec2
 
 

@@ -12,9 +12,10 @@ import warnings
 
 from .. import _backend as backend, _dtypes as dtypes
 from .._tensor import Tensor
-from ._util import check_same_device, normalize_dim, write_out
-from .matmul import _scaled_sum, dot, matmul, outer
+from ._util import check_same_device, check_tensor_argument, normalize_dim, write_out
+from .matmul import _check_outer_vectors, _scaled_sum, dot, matmul, outer
 from .movement import cat
+from .shaping import _tensor_list
 
 
 def _size_text(tensor):
@@ -33,6 +34,12 @@ def _integer_scales(beta, alpha, *tensors):
 
 
 # -- matrix-vector ---------------------------------------------------------------------------------
+def _tensors(name, **arguments):
+    """PyTorch's TypeError for an argument that is not a tensor, in the signature's order."""
+    for position, (argument, value) in enumerate(arguments.items(), 1):
+        check_tensor_argument(name, value, argument, position)
+
+
 def _check_mv(input, mat, vec):
     """PyTorch's addmv checks: ranks, then sizes (dtypes are matmul's). ``input`` None: mv's
     result, which PyTorch's messages name ``input``."""
@@ -47,6 +54,7 @@ def _check_mv(input, mat, vec):
 
 def mv(input, vec, *, out=None):
     """Matrix-vector product: ``input`` (n, m) times ``vec`` (m,) is (n,)."""
+    _tensors("mv", input=input, vec=vec)
     if out is not None:
         return write_out(out, "mv", mv, input, vec)
     _check_mv(None, input, vec)
@@ -55,6 +63,7 @@ def mv(input, vec, *, out=None):
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat @ vec); with beta=0 ``input`` is ignored (nan and inf too)."""
+    _tensors("addmv", input=input, mat=mat, vec=vec)
     if out is not None:
         return write_out(out, "addmv", addmv, input, mat, vec, beta=beta, alpha=alpha)
     _check_mv(input, mat, vec)
@@ -72,22 +81,18 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 # -- vector-vector ---------------------------------------------------------------------------------
 def vdot(input, other, *, out=None):
     """The dot product of two 1-D tensors, the first conjugated (for real tensors: ``dot``)."""
+    _tensors("vdot", input=input, other=other)
     if out is not None:
         return write_out(out, "vdot", vdot, input, other)
     return dot(input, other)
-
-
-def _check_outer_vectors(name, first, input, second, other):
-    for argument, tensor in ((first, input), (second, other)):
-        if tensor.dim() != 1:
-            raise RuntimeError(f"{name}: Expected 1-D argument {argument}, but got {tensor.dim()}-D")
 
 
 def ger(input, vec2, *, out=None):
     """The outer product of two vectors (PyTorch's older name for ``outer``)."""
     if out is not None:
         return write_out(out, "ger", ger, input, vec2)
-    _check_outer_vectors("outer", "self", input, "vec2", vec2)
+    for position, (argument, tensor) in enumerate((("input", input), ("vec2", vec2)), 1):
+        check_tensor_argument("ger", tensor, argument, position)
     return outer(input, vec2)
 
 
@@ -101,6 +106,7 @@ def _check_scalars(result_kind, beta, alpha):
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * outer(vec1, vec2); with beta=0 ``input`` is ignored (nan and inf too)."""
+    _tensors("addr", input=input, vec1=vec1, vec2=vec2)
     if out is not None:
         return write_out(out, "addr", addr, input, vec1, vec2, beta=beta, alpha=alpha)
     _check_outer_vectors("addr", "vec1", vec1, "vec2", vec2)
@@ -116,6 +122,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
 
 def inner(input, other, *, out=None):
     """Sum of products over the last dim of both (a 0-d operand multiplies instead)."""
+    _tensors("inner", input=input, other=other)
     if out is not None:
         return write_out(out, "inner", inner, input, other)
     if input.dim() == 0 or other.dim() == 0:
@@ -130,6 +137,7 @@ def inner(input, other, *, out=None):
 # -- batched --------------------------------------------------------------------------------------
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]; with beta=0 ``input`` is ignored."""
+    _tensors("addbmm", input=input, batch1=batch1, batch2=batch2)
     if out is not None:
         return write_out(out, "addbmm", addbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     # PyTorch's order: input broadcast to the result's shape first, then the batches' ranks.
@@ -298,6 +306,7 @@ def chain_matmul(*matrices, out=None):
         "instead, which accepts a list of two or more tensors rather than multiple parameters.",
         UserWarning, stacklevel=2,
     )
+    _tensor_list("chain_matmul", matrices)
     if out is not None:
         return write_out(out, "chain_matmul", lambda *m: _chain_matmul(m), *matrices)
     return _chain_matmul(matrices)
@@ -318,6 +327,7 @@ def _chain_matmul(matrices):
 def block_diag(*tensors):
     """The tensors (0-, 1- or 2-D, each taken as a matrix) along the diagonal of one matrix, zeros
     elsewhere; the result has their promoted dtype."""
+    _tensor_list("block_diag", tensors)
     for index, tensor in enumerate(tensors):
         if tensor.dim() > 2:
             raise RuntimeError(
@@ -357,6 +367,7 @@ def _zeros(shape, numpy_dtype, device):
 def vander(x, N=None, increasing=False):
     """The Vandermonde matrix of the 1-D ``x``: columns x^(N-1), ..., x^0 (x^0 first when
     ``increasing``); integer and bool ``x`` give int64."""
+    _tensors("vander", x=x)
     if x.dim() != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     columns = x.shape[0] if N is None else N
