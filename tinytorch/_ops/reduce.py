@@ -5,6 +5,7 @@ import builtins
 
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as grad_state
 from .._numpy_names import numpy_names
 from .._tensor import Tensor
 from ._util import normalize_dim, normalize_dims, quiet, return_type, wrap, write_out
@@ -180,6 +181,8 @@ class CumProd(Function):
         dim = ctx.dim
         if x.dim() == 0:
             return grad_output, None
+        if grad_state.enabled:  # create_graph: a gradient that is itself differentiable at zeros
+            return _cumprod_grad_every_order(x, grad_output, dim), None
         is_zero = x == 0
         zeros_so_far = is_zero.cumsum(dim)
         before = zeros_so_far == 0
@@ -192,6 +195,21 @@ class CumProd(Function):
         at_zero = _reverse_cumsum(grad_output * without_zero, dim)
         grad = grad.masked_fill(~before, 0.0) + at_zero.masked_fill(~first_zero, 0.0)
         return grad, None
+
+
+def _cumprod_grad_every_order(x, grad_output, dim):
+    """sum_{j >= k} g_j prod_{i <= j, i != k} x_i for every k, from products alone: O(n^2) along
+    ``dim``, but differentiable to every order, also at zeros of x. (The formula above is the
+    right first derivative, but its masks are constants: past the first zero it is 0 whatever x
+    is, so its own derivative there was 0 where the true one is not.)"""
+    xp = backend.array_module(x._data)
+    moved = x.movedim(dim, -1)
+    n = moved.shape[-1]
+    rows = moved.unsqueeze(-2).expand(*moved.shape[:-1], n, n)
+    left_out = rows.masked_fill(wrap(xp.eye(n, dtype=bool)), 1.0)  # row k: x with x_k taken as 1
+    later = wrap(~xp.tri(n, n, -1, dtype=bool))  # j >= k
+    terms = left_out.cumprod(-1) * grad_output.movedim(dim, -1).unsqueeze(-2)
+    return terms.masked_fill(~later, 0.0).sum(-1).movedim(-1, dim)
 
 
 def _reverse_cumsum(x, dim):
