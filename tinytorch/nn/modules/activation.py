@@ -2,7 +2,6 @@
 ``MultiheadAttention`` (PyTorch files it here too)."""
 
 from ... import _creation as creation
-from .. import _functional_activations as _activations
 from .. import functional as F
 from .. import init
 from .._functional_attention import _canonical_mask
@@ -159,7 +158,7 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, input):
-        return _activations.threshold(input, self.threshold, self.value, self.inplace)
+        return F.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self):
         return f"threshold={self.threshold}, value={self.value}{_inplace_suffix(self.inplace)}"
@@ -174,7 +173,7 @@ class RReLU(Module):
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
     def forward(self, input):
-        return _activations.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self):
         return f"lower={self.lower}, upper={self.upper}{_inplace_suffix(self.inplace)}"
@@ -195,7 +194,7 @@ class PReLU(Module):
         init.constant_(self.weight, self.init)
 
     def forward(self, input):
-        return _activations.prelu(input, self.weight)
+        return F.prelu(input, self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -209,7 +208,7 @@ class CELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return _activations.celu(input, self.alpha, self.inplace)
+        return F.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         return f"alpha={self.alpha}{_inplace_suffix(self.inplace)}"
@@ -234,19 +233,19 @@ class _InplaceActivation(Module):
 class SELU(_InplaceActivation):
     """scale (max(0, x) + min(0, alpha (exp(x) - 1))), alpha ~ 1.6733 and scale ~ 1.0507."""
 
-    _function = staticmethod(_activations.selu)
+    _function = staticmethod(F.selu)
 
 
 class Mish(_InplaceActivation):
     """x * tanh(softplus(x))."""
 
-    _function = staticmethod(_activations.mish)
+    _function = staticmethod(F.mish)
 
 
 class Hardswish(_InplaceActivation):
     """x * relu6(x + 3) / 6."""
 
-    _function = staticmethod(_activations.hardswish)
+    _function = staticmethod(F.hardswish)
 
     def extra_repr(self):
         return ""  # PyTorch's repr does not show inplace here
@@ -255,7 +254,7 @@ class Hardswish(_InplaceActivation):
 class Hardsigmoid(_InplaceActivation):
     """relu6(x + 3) / 6."""
 
-    _function = staticmethod(_activations.hardsigmoid)
+    _function = staticmethod(F.hardsigmoid)
 
     def extra_repr(self):
         return ""  # PyTorch's repr does not show inplace here
@@ -269,7 +268,7 @@ class GLU(Module):
         self.dim = dim
 
     def forward(self, input):
-        return _activations.glu(input, self.dim)
+        return F.glu(input, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -294,27 +293,27 @@ class _Shrink(Module):
 class Hardshrink(_Shrink):
     """x where |x| > lambd, else 0."""
 
-    _function = staticmethod(_activations.hardshrink)
+    _function = staticmethod(F.hardshrink)
 
 
 class Softshrink(_Shrink):
     """x - lambd above lambd, x + lambd below -lambd, else 0."""
 
-    _function = staticmethod(_activations.softshrink)
+    _function = staticmethod(F.softshrink)
 
 
 class Softsign(Module):
     """x / (1 + |x|)."""
 
     def forward(self, input):
-        return _activations.softsign(input)
+        return F.softsign(input)
 
 
 class Tanhshrink(Module):
     """x - tanh(x)."""
 
     def forward(self, input):
-        return _activations.tanhshrink(input)
+        return F.tanhshrink(input)
 
 
 class Softmax2d(Module):

@@ -1,6 +1,6 @@
 """ChannelShuffle: interleave the channels of ``groups`` groups (ShuffleNet's shuffle)."""
 
-from .. import _functional_layers as _layers
+from .. import functional as F
 from .module import Module
 
 
@@ -14,7 +14,7 @@ class ChannelShuffle(Module):
         self.groups = groups
 
     def forward(self, input):
-        return _layers.channel_shuffle(input, self.groups)
+        return F.channel_shuffle(input, self.groups)
 
     def extra_repr(self):
         return f"groups={self.groups}"

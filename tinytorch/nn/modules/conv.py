@@ -4,7 +4,6 @@
 import math
 
 from ... import _creation as creation
-from .. import _functional_conv as _conv
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -150,8 +149,8 @@ class Conv3d(_ConvNd):
     def _conv_forward(self, input, weight, bias):
         if self.padding_mode != "zeros":
             padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return _conv.conv3d(padded, weight, bias, self.stride, _triple(0), self.dilation, self.groups)
-        return _conv.conv3d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+            return F.conv3d(padded, weight, bias, self.stride, _triple(0), self.dilation, self.groups)
+        return F.conv3d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input):
         return self._conv_forward(input, self.weight, self.bias)
@@ -243,5 +242,5 @@ class ConvTranspose3d(_ConvTransposeNd):
         if self.padding_mode != "zeros":
             raise ValueError("Only `zeros` padding mode is supported for ConvTranspose3d")
         output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, 3, self.dilation)
-        return _conv.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                       self.groups, self.dilation)

@@ -1,6 +1,6 @@
 """Distance modules: hold the options and call the distance functions."""
 
-from ..._ops import distance as _distance
+from .. import functional as F
 from .module import Module
 
 
@@ -15,7 +15,7 @@ class PairwiseDistance(Module):
         self.keepdim = keepdim
 
     def forward(self, x1, x2):
-        return _distance.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
 
 class CosineSimilarity(Module):
@@ -27,4 +27,4 @@ class CosineSimilarity(Module):
         self.eps = eps
 
     def forward(self, x1, x2):
-        return _distance.cosine_similarity(x1, x2, self.dim, self.eps)
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)

@@ -2,7 +2,6 @@
 probability p while training, scaling the rest by 1/(1-p); ``AlphaDropout`` and
 ``FeatureAlphaDropout`` for SELU networks."""
 
-from .. import _functional_activations as _activations
 from .. import functional as F
 from .module import Module
 
@@ -52,7 +51,7 @@ class AlphaDropout(_DropoutNd):
     identity in eval mode. Like PyTorch's, it never works in place, whatever ``inplace`` says."""
 
     def forward(self, input):
-        return _activations.alpha_dropout(input, self.p, self.training)
+        return F.alpha_dropout(input, self.p, self.training)
 
 
 class FeatureAlphaDropout(_DropoutNd):
@@ -60,4 +59,4 @@ class FeatureAlphaDropout(_DropoutNd):
     never works in place, whatever ``inplace`` says."""
 
     def forward(self, input):
-        return _activations.feature_alpha_dropout(input, self.p, self.training)
+        return F.feature_alpha_dropout(input, self.p, self.training)

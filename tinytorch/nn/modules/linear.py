@@ -4,7 +4,6 @@
 import math
 
 from ... import _creation as creation
-from .. import _functional_layers as _layers
 from .. import functional as F
 from .. import init
 from .module import Module
@@ -78,7 +77,7 @@ class Bilinear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input1, input2):
-        return _layers.bilinear(input1, input2, self.weight, self.bias)
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "

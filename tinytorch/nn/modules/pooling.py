@@ -2,7 +2,6 @@
 ``AdaptiveMaxPool1d/2d/3d``, ``MaxUnpool1d/2d/3d`` and ``LPPool1d/2d/3d``, with PyTorch's arguments
 and reprs."""
 
-from .. import _functional_pooling as _pooling
 from .. import functional as F
 from .module import Module
 from .utils import _pair, _single, _triple
@@ -44,7 +43,7 @@ class MaxPool3d(_MaxPoolNd):
     """Max over windows of (N, C, D, H, W) or (C, D, H, W); ``return_indices`` also gives each maximum's flat index."""
 
     def forward(self, input):
-        return _pooling.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                                    ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
@@ -89,7 +88,7 @@ class MaxUnpool3d(_MaxUnpoolNd):
         self.padding = _triple(padding)
 
     def forward(self, input, indices, output_size=None):
-        return _pooling.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class _AvgPoolNd(Module):
@@ -148,7 +147,7 @@ class AvgPool3d(_AvgPoolNd):
         self.divisor_override = divisor_override
 
     def forward(self, input):
-        return _pooling.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                                    self.count_include_pad, self.divisor_override)
 
 
@@ -171,21 +170,21 @@ class LPPool1d(_LPPoolNd):
     (p = inf: the max of |x|)."""
 
     def forward(self, input):
-        return _pooling.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 class LPPool2d(_LPPoolNd):
     """Power-average pooling of (N, C, H, W) or (C, H, W): each window's (sum of x ** p) ** (1 / p)."""
 
     def forward(self, input):
-        return _pooling.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 class LPPool3d(_LPPoolNd):
     """Power-average pooling of (N, C, D, H, W) or (C, D, H, W): each window's (sum of x ** p) ** (1 / p)."""
 
     def forward(self, input):
-        return _pooling.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return F.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
 class _AdaptiveMaxPoolNd(Module):
@@ -218,7 +217,7 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """Max pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (None keeps the input's size)."""
 
     def forward(self, input):
-        return _pooling.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class _AdaptiveAvgPoolNd(Module):
@@ -250,4 +249,4 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (None keeps the input's size)."""
 
     def forward(self, input):
-        return _pooling.adaptive_avg_pool3d(input, self.output_size)
+        return F.adaptive_avg_pool3d(input, self.output_size)

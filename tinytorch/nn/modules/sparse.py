@@ -3,7 +3,6 @@ means or maxes of bags of its rows."""
 
 from ... import _creation as creation
 from ...autograd.grad_mode import no_grad
-from .. import _functional_layers as _layers
 from .. import functional as F
 from .. import init
 from .module import Module
@@ -95,7 +94,7 @@ class EmbeddingBag(Module):
                 self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
-        return _layers.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
                                      self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
 
     def extra_repr(self):
