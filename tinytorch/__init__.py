@@ -18,7 +18,7 @@ from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from ._ops import *  # the functional API (its __all__: PyTorch's top-level names)
 from ._creation import (
     arange, as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    logspace, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+    logspace, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
     randperm, tensor, zeros, zeros_like,
 )
 from .random import (

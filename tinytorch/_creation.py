@@ -11,7 +11,8 @@ import numpy as np
 from . import _backend as backend, _dtypes as dtypes
 from ._from_data import check_fits, explain, sizes_of
 from ._ops._util import write_out
-from .random import check_random_bounds, generator_for
+from ._ops.sampling import normal_of_tensors
+from .random import check_random_bounds, generator_for, normal_ as _normal_
 from ._tensor import Tensor
 
 _make = Tensor._make
@@ -424,6 +425,38 @@ def randn(*sizes, size=None, generator=None, out=None, dtype=None, device=None, 
         raise _not_implemented("normal_kernel_cpu", d)
     rng = generator_for(device, generator)
     return _finish(_on(device, lambda: rng.standard_normal(shape, dtype=d if d in (np.float32, np.float64) else np.float64).astype(d, copy=False)), requires_grad)
+
+
+_NORMAL_SIGNATURES = (
+    " * (Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+    " * (Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None)\n"
+    " * (float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+    " * (float mean, float std, tuple of ints size, *, torch.Generator generator = None, Tensor out = None, "
+    "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
+    "bool requires_grad = False)\n"
+)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None, pin_memory=False,
+           requires_grad=False):
+    """Normal draws ``mean + std * N(0, 1)``: ``mean`` and/or ``std`` tensors (one draw per element
+    of their broadcast shape, a zero gradient for both, as PyTorch's), or two numbers and a
+    ``size``."""
+    if out is not None:
+        return write_out(out, "normal", lambda: normal(mean, std, size, generator=generator, dtype=dtype, device=device))
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if size is not None or dtype is not None or device is not None or requires_grad:
+            raise TypeError("normal() received an invalid combination of arguments: size, dtype, device and requires_grad "
+                            "go with a float mean and std only. Expected one of:\n" + _NORMAL_SIGNATURES)
+        return normal_of_tensors(mean, std, generator)
+    if size is None:
+        raise TypeError(f"normal() received an invalid combination of arguments - got ({_type_name(mean)}, "
+                        f"{_type_name(std)}), but expected one of:\n" + _NORMAL_SIGNATURES)
+    result = empty(size, dtype=dtype, device=device)
+    if result._data.dtype.kind != "f":
+        raise _not_implemented("normal_kernel_cpu", result._data.dtype)
+    _normal_(result, mean, std, generator=generator)
+    return result.requires_grad_(requires_grad)
 
 
 def randint(low=None, high=None, size=None, *, generator=None, out=None, dtype=None, device=None, requires_grad=False):

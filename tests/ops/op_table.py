@@ -2041,3 +2041,17 @@ OPS += [
     OpInfo("channel_shuffle", lambda lib, x, groups: lib.nn.functional.channel_shuffle(x, groups), _channel_shuffle_sample),
     OpInfo("embedding_bag", _embedding_bag, _embedding_bag_sample, differentiable=(0, 2)),
 ]
+
+
+# -- normal: a random draw whose gradient is zero by definition (PyTorch's); what it checks is in
+# tests/ops/test_normal.py, the entry puts its Function on the coverage list.
+def _normal_sample(draw, rng):
+    shape = draw(SHAPES)
+    return [values(rng, shape), values(rng, broadcastable(draw, shape), 0.5, 2.0)], {}
+
+
+OPS += [
+    OpInfo("normal", lambda lib, mean, std: lib.normal(mean, std, generator=lib.Generator().manual_seed(0)), _normal_sample,
+           differentiable=(0, 1), finite_differences=False, gradgrad=False, torch=False,
+           notes="a sample: zero gradients as PyTorch's, checked against torch in tests/ops/test_normal.py"),
+]

@@ -1,4 +1,5 @@
-"""Sampling ops: ``multinomial``, ``bernoulli``, ``poisson`` and ``binomial`` (no gradient), drawing from a ``Generator``.
+"""Sampling ops: ``multinomial``, ``bernoulli``, ``poisson``, ``binomial`` and ``normal``'s tensor forms
+(no gradient, or a zero one), drawing from a ``Generator``.
 
 Both take ``generator=`` as PyTorch's do; without one they draw from the device's default
 generator, so ``tinytorch.manual_seed`` makes them reproducible. Checks that need the data
@@ -7,9 +8,11 @@ at once, on a GPU at the next synchronization.
 """
 
 from .. import _backend as backend, _dtypes as dtypes
+from ..autograd.function import Function
 from .._tensor import Tensor
 from ..random import Generator, generator_for
-from ._util import wrap
+from ._util import check_same_device, result_dtype, wrap
+from .binary import _broadcast_error
 from .movement import broadcast_shapes
 
 _TITLES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -134,3 +137,52 @@ def binomial(count, prob, generator=None):
     chance = xp.broadcast_to(xp.clip(p, 0, 1), shape).astype(xp.float64)
     rng = generator_for(count.device, generator)
     return wrap(rng.binomial(trials, chance).astype(n.dtype))
+
+
+class Normal(Function):
+    """``normal(mean, std)``: the draws, with PyTorch's zero gradient for ``mean`` and ``std`` (a
+    sample is not differentiated through; ``distributions.Normal.rsample`` is)."""
+
+    @staticmethod
+    def forward(ctx, mean, std, draws):
+        return wrap(draws)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        zero = grad_output * 0
+        return (zero if ctx.needs_input_grad[0] else None), (zero if ctx.needs_input_grad[1] else None), None
+
+
+def _negative_std():
+    raise RuntimeError("normal expects all elements of std >= 0.0")
+
+
+def normal_of_tensors(mean, std, generator=None):
+    """``normal`` when ``mean`` or ``std`` (or both) is a tensor: one draw per element of their
+    broadcast shape, ``mean + std * N(0, 1)``, in their floating dtype."""
+    for value in (mean, std):
+        if isinstance(value, Tensor) and value._data.dtype.kind != "f":
+            raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{dtypes.scalar_type_name(value._data.dtype)}'")
+    if isinstance(std, Tensor):
+        if std._data.size:
+            backend.check_later((std._data < 0).any(), _negative_std)
+    elif std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if len(tensors) == 2:
+        check_same_device(mean, std)
+        try:
+            shape = broadcast_shapes(mean._data.shape, std._data.shape)
+        except RuntimeError:
+            raise _broadcast_error(mean, std) from None
+        numpy_dtype = result_dtype(mean, std)  # a NumPy dtype
+    else:
+        shape, numpy_dtype = tensors[0]._data.shape, tensors[0]._data.dtype
+    xp = backend.array_module(tensors[0]._data)
+    rng = generator_for(tensors[0].device, generator)
+    # float16: drawn in float32 and rounded (NumPy draws no half-precision normals).
+    draws = rng.standard_normal(shape, dtype=numpy_dtype if numpy_dtype.itemsize >= 4 else xp.float32)
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    draws = (draws * s + m).astype(numpy_dtype, copy=False)
+    return Normal.apply(mean if isinstance(mean, Tensor) else None, std if isinstance(std, Tensor) else None, draws)
