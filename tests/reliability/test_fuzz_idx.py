@@ -20,7 +20,7 @@ from tinytorch.vision.datasets import mnist
 
 TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 READERS = [mnist.read_idx_file, mnist.read_image_file, mnist.read_label_file]
-FUZZ = settings(max_examples=150, deadline=1000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def idx(array, type_code=0x08):
