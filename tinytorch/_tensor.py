@@ -1320,6 +1320,72 @@ class Tensor:
     def scatter_add(self, dim, index, src):
         return _ops.scatter_add(self, dim, index, src)
 
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return _ops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return _ops.inplace(self, _ops.scatter_reduce, dim, index, src, reduce, include_self=include_self)
+
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        return _ops.index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        return _ops.inplace(self, _ops.index_reduce, dim, index, source, reduce, include_self=include_self)
+
+    def unfold(self, dimension, size, step):
+        return _ops.unfold(self, dimension, size, step)
+
+    def take(self, index):
+        return _ops.take(self, index)
+
+    def put(self, index, source, accumulate=False):
+        return _ops.put(self, index, source, accumulate)
+
+    def put_(self, index, source, accumulate=False):
+        return _ops.inplace(self, _ops.put, index, source, accumulate)
+
+    def index_put(self, indices, values, accumulate=False):
+        return _ops.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return _ops.index_put_(self, indices, values, accumulate)
+
+    def masked_scatter(self, mask, source):
+        return _ops.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask, source):
+        return _ops.inplace(self, _ops.masked_scatter, mask, source)
+
+    def argwhere(self):
+        return _ops.argwhere(self)
+
+    def msort(self):
+        return _ops.msort(self)
+
+    def clamp_min(self, min):
+        return _ops.clamp_min(self, min)
+
+    def clamp_min_(self, min):
+        return _ops.clamp_min_(self, min)
+
+    def clamp_max(self, max):
+        return _ops.clamp_max(self, max)
+
+    def clamp_max_(self, max):
+        return _ops.clamp_max_(self, max)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        return _ops.fill_diagonal_(self, fill_value, wrap)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return _ops.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def select_scatter(self, src, dim, index):
+        return _ops.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return _ops.slice_scatter(self, src, dim, start, end, step)
+
     def index_add(self, dim, index, source, *, alpha=1):
         return _ops.index_add(self, dim, index, source, alpha=alpha)
 

@@ -2055,3 +2055,106 @@ OPS += [
            differentiable=(0, 1), finite_differences=False, gradgrad=False, torch=False,
            notes="a sample: zero gradients as PyTorch's, checked against torch in tests/ops/test_normal.py"),
 ]
+
+
+# -- scatter_reduce, index_reduce, unfold, take/put, index_put, masked_scatter, *_scatter ----------------
+def _scatter_reduce_sample(reduce):
+    def sample(draw, rng):
+        args, kwargs = gather_sample(draw, rng)
+        away = (0.0,) if reduce == "prod" else ()
+        x = values(rng, args[0].shape, away_from=away)
+        src = values(rng, kwargs["index"].shape, away_from=away)
+        return [x, src], {**kwargs, "include_self": draw(st.booleans())}
+
+    return sample
+
+
+def _index_reduce_sample(draw, rng):
+    (x, source), kwargs = _index_slices_sample(draw, rng)
+    x, source = values(rng, x.shape, away_from=(0.0,)), values(rng, source.shape, away_from=(0.0,))
+    return [x, source], {**kwargs, "include_self": draw(st.booleans())}
+
+
+def _tensor_unfold_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    return [values(rng, shape)], {"dimension": dim, "size": draw(st.integers(0, shape[dim])), "step": draw(st.integers(1, 3))}
+
+
+def _take_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4))
+    n = int(np.prod(shape))
+    return [values(rng, shape)], {"index": rng.integers(-n, n, size=draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4)))}
+
+
+def _put_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    n = int(np.prod(shape))
+    accumulate = draw(st.booleans())
+    k = draw(st.integers(1, n))
+    index = rng.integers(0, n, size=k) if accumulate else rng.permutation(n)[:k]  # put without accumulate: distinct
+    return [values(rng, shape), values(rng, (k,))], {"index": index, "accumulate": accumulate}
+
+
+def _index_put_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4))
+    accumulate = draw(st.booleans())
+    k = draw(st.integers(1, shape[0] * shape[1]))
+    flat = rng.integers(0, shape[0] * shape[1], size=k) if accumulate else rng.permutation(shape[0] * shape[1])[:k]
+    rows, cols = np.unravel_index(flat, shape[:2])
+    return [values(rng, shape), values(rng, (k,) + shape[2:])], {"rows": rows, "cols": cols, "accumulate": accumulate}
+
+
+def _masked_scatter_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    mask = rng.random(shape) < 0.5
+    return [values(rng, shape), values(rng, (int(mask.sum()) + draw(st.integers(0, 2)),))], {"mask": mask}
+
+
+def _select_scatter_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    index = draw(st.integers(-shape[dim], shape[dim] - 1))
+    src_shape = shape[: dim % len(shape)] + shape[dim % len(shape) + 1:]
+    return [values(rng, shape), values(rng, src_shape)], {"dim": dim, "index": index}
+
+
+def _slice_scatter_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    start, step = draw(st.integers(0, shape[dim] - 1)), draw(st.integers(1, 3))
+    end = draw(st.integers(start + 1, shape[dim]))
+    src_shape = tuple(len(range(start, end, step)) if i == dim % len(shape) else s for i, s in enumerate(shape))
+    return [values(rng, shape), values(rng, src_shape)], {"dim": dim, "start": start, "end": end, "step": step}
+
+
+def _diagonal_scatter_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4))
+    dim1, dim2 = draw(st.permutations(range(len(shape))))[:2]
+    offset = draw(st.integers(-shape[dim1], shape[dim2]))
+    n = max(0, min(shape[dim1] + min(offset, 0), shape[dim2] - max(offset, 0)))
+    src_shape = tuple(s for i, s in enumerate(shape) if i not in (dim1, dim2)) + (n,)
+    return [values(rng, shape), values(rng, src_shape)], {"offset": offset, "dim1": dim1, "dim2": dim2}
+
+
+OPS += [
+    *(OpInfo(f"scatter_reduce_{r}", lambda lib, x, src, dim, index, include_self, r=r: x.scatter_reduce(
+        dim, _i64(lib, index, x), src, r, include_self=include_self), _scatter_reduce_sample(r), differentiable=(0, 1))
+      for r in ("sum", "prod", "mean", "amax", "amin")),
+    *(OpInfo(f"index_reduce_{r}", lambda lib, x, src, dim, index, include_self, r=r: lib.index_reduce(
+        x, dim, _i64(lib, index, x), src, r, include_self=include_self), _index_reduce_sample, differentiable=(0, 1))
+      for r in ("prod", "mean", "amax", "amin")),
+    OpInfo("Tensor.unfold", lambda lib, x, **kw: x.unfold(**kw), _tensor_unfold_sample),
+    OpInfo("take", lambda lib, x, index: lib.take(x, _i64(lib, index, x)), _take_sample),
+    OpInfo("put", lambda lib, x, src, index, accumulate: x.put(_i64(lib, index, x), src, accumulate), _put_sample, differentiable=(0, 1)),
+    OpInfo("index_put", lambda lib, x, v, rows, cols, accumulate: lib.index_put(
+        x, (_i64(lib, rows, x), _i64(lib, cols, x)), v, accumulate), _index_put_sample, differentiable=(0, 1)),
+    OpInfo("masked_scatter", lambda lib, x, src, mask: x.masked_scatter(_bool(lib, mask, x), src), _masked_scatter_sample, differentiable=(0, 1)),
+    OpInfo("select_scatter", lambda lib, x, src, **kw: lib.select_scatter(x, src, **kw), _select_scatter_sample, differentiable=(0, 1)),
+    OpInfo("slice_scatter", lambda lib, x, src, **kw: lib.slice_scatter(x, src, **kw), _slice_scatter_sample, differentiable=(0, 1)),
+    OpInfo("diagonal_scatter", lambda lib, x, src, **kw: lib.diagonal_scatter(x, src, **kw), _diagonal_scatter_sample, differentiable=(0, 1)),
+    OpInfo("msort", lambda lib, x: lib.msort(x), lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)))], {})),
+    OpInfo("ravel", lambda lib, x: lib.ravel(x), lambda draw, rng: ([values(rng, draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)))], {})),
+    OpInfo("clamp_min_function", lambda lib, x: lib.clamp_min(x, -0.5), unary(away_from=(-0.5,))),
+    OpInfo("clamp_max_function", lambda lib, x: lib.clamp_max(x, 0.5), unary(away_from=(0.5,))),
+]

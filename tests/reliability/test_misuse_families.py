@@ -1224,8 +1224,41 @@ MARGIN_LOSSES_AND_DISTANCES = [
 ]
 
 
+SCATTER_EXTRA = [
+    M("scatter_reduce with an unknown reduction", lambda L: {"x": ones(L, 3), "s": ones(L, 2)},
+      lambda L, o: L.scatter_reduce(o["x"], 0, L.tensor([0, 1]), o["s"], "median"), RuntimeError,
+      ("reduce argument must be either sum, prod, mean, amax or amin, got median",)),
+    M("scatter_reduce of another src dtype", lambda L: {"x": ones(L, 3), "s": ones(L, 2, dtype=L.float64)},
+      lambda L, o: L.scatter_reduce(o["x"], 0, L.tensor([0, 1]), o["s"], "sum"), RuntimeError,
+      ("scatter(): Expected self.dtype to be equal to src.dtype",)),
+    M("scatter_reduce index larger than src", lambda L: {"x": ones(L, 3), "s": ones(L, 2)},
+      lambda L, o: L.scatter_reduce(o["x"], 0, L.tensor([0, 1, 2, 0]), o["s"], "sum"), RuntimeError,
+      ("Expected index [4] to be no larger than self [3] apart from dimension 0 and to be no larger size than src [2]",)),
+    M("index_reduce with sum", lambda L: {"x": ones(L, 3), "s": ones(L, 2)},
+      lambda L, o: L.index_reduce(o["x"], 0, L.tensor([0, 1]), o["s"], "sum"), RuntimeError,
+      ("index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got sum.",)),
+    M("take out of range", lambda L: {"x": ones(L, 2, 3)}, lambda L, o: L.take(o["x"], L.tensor([6])), IndexError,
+      ("out of range: tried to access index 6 on a tensor of 6 elements.",)),
+    M("index_put_ of a value that does not broadcast", lambda L: {"x": ones(L, 3), "v": ones(L, 2)},
+      lambda L, o: L.index_put_(o["x"], (L.tensor([0]),), o["v"]), RuntimeError,
+      ("shape mismatch: value tensor of shape [2] cannot be broadcast to indexing result of shape [1]",)),
+    M("masked_scatter with too few source elements", lambda L: {"x": ones(L, 4), "s": ones(L, 3)},
+      lambda L, o: L.masked_scatter(o["x"], L.ones(4, dtype=L.bool), o["s"]), RuntimeError,
+      ("Number of elements of source < number of ones in mask",)),
+    M("masked_scatter with a float mask", lambda L: {"x": ones(L, 4), "s": ones(L, 4)},
+      lambda L, o: L.masked_scatter(o["x"], L.ones(4), o["s"]), RuntimeError,
+      ("masked_scatter_ only supports boolean masks, but got mask with dtype Float",)),
+    M("diagonal_scatter of a src of another size", lambda L: {"x": ones(L, 3, 4), "s": ones(L, 2)},
+      lambda L, o: L.diagonal_scatter(o["x"], o["s"]), RuntimeError,
+      ("expected src to have a size equal to the slice of self. src size = [2], slice size = [3]",)),
+    M("slice_scatter of a src of another size", lambda L: {"x": ones(L, 3, 4), "s": ones(L, 2, 4)},
+      lambda L, o: L.slice_scatter(o["x"], o["s"], 0, 0, 1), RuntimeError,
+      ("expected src to have a size equal to the slice of self. src size = [2, 4], slice size = [1, 4]",)),
+]
+
+
 MIRRORED = (FACTORIES + SAMPLERS + SETTERS + LOSSES_MIRRORED + MATMUL + OPTIMIZERS_MIRRORED + LOADERS_MIRRORED + LAYERS
-            + ACTIVATIONS_MIRRORED + MARGIN_LOSSES_AND_DISTANCES)
+            + ACTIVATIONS_MIRRORED + MARGIN_LOSSES_AND_DISTANCES + SCATTER_EXTRA)
 
 
 MIRRORED_ROWS = [row.row() for row in MIRRORED]
@@ -1238,7 +1271,8 @@ def test_the_table_has_at_least_sixty_rows():
               "DataLoader": len(LOADERS) + len(LOADERS_MIRRORED), "losses": len(LOSSES) + len(LOSSES_MIRRORED), "around convolutions": len(AROUND_CONV), "convolution": len(CONV), "sequence": len(SEQUENCE), "RNG": len(RNG),
               "files": len(FILES), "factories": len(FACTORIES), "in-place samplers and init": len(SAMPLERS), "setters": len(SETTERS),
               "matmul": len(MATMUL), "layers": len(LAYERS), "activations": len(ACTIVATIONS_MIRRORED),
-              "margin losses and distances": len(MARGIN_LOSSES_AND_DISTANCES)}
+              "margin losses and distances": len(MARGIN_LOSSES_AND_DISTANCES),
+              "scatter and put": len(SCATTER_EXTRA)}
     print(f"\nmisuse table: {len(ALL_ROWS)} rows ({', '.join(f'{k} {v}' for k, v in counts.items())})")
     assert len(ALL_ROWS) >= 250 and len({row.name for row in ALL_ROWS}) == len(ALL_ROWS)
     assert all(count >= 4 for count in counts.values())
