@@ -193,3 +193,11 @@ def test_the_order_of_nodes_follows_creation_for_a_root_that_feeds_another_root(
     b = (a * a).sum()
     tinytorch.autograd.backward([b, a], [tinytorch.tensor(1.0), tinytorch.ones(2)])
     np.testing.assert_allclose(x.grad.numpy(), 18 * x.detach().numpy() + 3)  # d(9 sum x^2) + d(3x)
+
+
+def test_gradgradcheck_seeds_on_the_outputs_device(device):
+    from tinytorch.autograd import gradcheck, gradgradcheck
+
+    x = tinytorch.tensor([0.3, -1.2, 2.0], dtype=tinytorch.float64, device=device, requires_grad=True)
+    assert gradcheck(lambda x: (x * x).sin(), (x,))
+    assert gradgradcheck(lambda x: (x * x).sin(), (x,))

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from .._backend import to_numpy
+from .._backend import array_module, to_numpy
 from ._api import grad as autograd_grad
 from .grad_mode import enable_grad, no_grad
 
@@ -99,7 +99,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def _first_derivative(*xs):
         outs = _outputs(func, xs)
-        seeds = grad_outputs or tuple(_tensor.Tensor._make(np.ones(o._data.shape, dtype=o._data.dtype)) for o in outs)
+        # Ones on each output's own device (a NumPy seed for a CUDA output is refused by the engine).
+        seeds = grad_outputs or tuple(_tensor.Tensor._make(array_module(o._data).ones(o._data.shape, dtype=o._data.dtype)) for o in outs)
         grads = autograd_grad(outs, [xs[i] for i in diff], seeds, create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
