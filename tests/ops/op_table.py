@@ -2158,3 +2158,79 @@ OPS += [
     OpInfo("clamp_min_function", lambda lib, x: lib.clamp_min(x, -0.5), unary(away_from=(-0.5,))),
     OpInfo("clamp_max_function", lambda lib, x: lib.clamp_max(x, 0.5), unary(away_from=(0.5,))),
 ]
+
+
+def _cov_sample(draw, rng):
+    """Variables in rows (or one 1-D variable), 3 to 5 observations, optional weights."""
+    n = draw(st.integers(3, 5))
+    shape = (draw(st.integers(1, 3)), n) if draw(st.booleans()) else (n,)
+    aweights = values(rng, (n,), 0.5, 2.0) if draw(st.booleans()) else None
+    fweights = rng.integers(1, 4, size=n).tolist() if draw(st.booleans()) else None
+    return [values(rng, shape), aweights], {"correction": draw(st.integers(0, 1)), "fweights": fweights}
+
+
+def _cov(lib, x, aweights, correction, fweights):
+    fweights = None if fweights is None else lib.tensor(fweights, device=x.device)
+    return lib.cov(x, correction=correction, fweights=fweights, aweights=aweights)
+
+
+def _corrcoef_sample(draw, rng):
+    n = draw(st.integers(3, 5))
+    shape = (draw(st.integers(1, 3)), n) if draw(st.booleans()) else (n,)
+    return [values(rng, shape)], {}
+
+
+def _trapezoid_sample(draw, rng):
+    """Samples, and either points x (1-D along dim, or y's shape) or a spacing dx."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    how = draw(st.sampled_from(["dx", "x1d", "xfull"]))
+    x = None if how == "dx" else values(rng, (shape[dim],) if how == "x1d" else shape)
+    return [values(rng, shape), x], {"dim": dim, "dx": draw(st.sampled_from([1, 0.5, 2.0])) if how == "dx" else None}
+
+
+def _integrate(name):
+    def fn(lib, y, x, dim, dx):
+        return getattr(lib, name)(y, x, dim=dim) if x is not None else getattr(lib, name)(y, dx=dx, dim=dim)
+
+    return fn
+
+
+def _renorm_sample(draw, rng):
+    """maxnorm well below, above, or between the slices' norms (renorm has a kink where they meet)."""
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    p = draw(st.sampled_from([1, 2, 3, 1.5]))
+    x = values(rng, shape, away_from=(0.0,))
+    others = tuple(i for i in range(len(shape)) if i != dim % len(shape))
+    norms = np.sort((np.abs(x) ** p).sum(others) ** (1 / p))
+    gaps = [i for i in range(len(norms) - 1) if norms[i + 1] > 1.3 * norms[i]]
+    how = draw(st.sampled_from(["below", "above", "between"]))
+    if how == "between" and gaps:
+        i = gaps[draw(st.integers(0, len(gaps) - 1))]
+        maxnorm = float(np.sqrt(norms[i] * norms[i + 1]))
+    else:
+        maxnorm = float(norms[0] * 0.5 if how != "above" else norms[-1] * 2)
+    return [x], {"p": p, "dim": dim, "maxnorm": maxnorm}
+
+
+def _combinations_sample(draw, rng):
+    return [values(rng, (draw(st.integers(1, 4)),))], {"r": draw(st.integers(1, 3)), "with_replacement": draw(st.booleans())}
+
+
+STATISTICS_OPS = [
+    OpInfo("cov", _cov, _cov_sample, differentiable=(0, 1)),
+    OpInfo("cov_method", lambda lib, x: x.cov(correction=0), _corrcoef_sample),
+    OpInfo("corrcoef", lambda lib, x: lib.corrcoef(x), _corrcoef_sample),
+    OpInfo("corrcoef_method", lambda lib, x: x.corrcoef(), _corrcoef_sample),
+    OpInfo("logcumsumexp", lambda lib, x, dim: lib.logcumsumexp(x, dim), along_dim(-4.0, 4.0, min_dims=0)),
+    OpInfo("logcumsumexp_method", lambda lib, x, dim: x.logcumsumexp(dim), along_dim(-4.0, 4.0, min_dims=0)),
+    OpInfo("trapezoid", _integrate("trapezoid"), _trapezoid_sample, differentiable=(0, 1)),
+    OpInfo("trapz", _integrate("trapz"), _trapezoid_sample, differentiable=(0, 1)),
+    OpInfo("cumulative_trapezoid", _integrate("cumulative_trapezoid"), _trapezoid_sample, differentiable=(0, 1)),
+    OpInfo("renorm", lambda lib, x, p, dim, maxnorm: lib.renorm(x, p, dim, maxnorm), _renorm_sample),
+    OpInfo("renorm_method", lambda lib, x, p, dim, maxnorm: x.renorm(p, dim, maxnorm), _renorm_sample),
+    OpInfo("combinations", lambda lib, x, r, with_replacement: lib.combinations(x, r, with_replacement), _combinations_sample),
+]
+
+OPS += STATISTICS_OPS

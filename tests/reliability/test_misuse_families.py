@@ -1257,8 +1257,43 @@ SCATTER_EXTRA = [
 ]
 
 
+STATISTICS = [
+    M("cov of a 3-d input", lambda L: {"x": ones(L, 2, 2, 2)}, lambda L, o: L.cov(o["x"]), RuntimeError,
+      ("cov(): expected input to have two or fewer dimensions but got an input with 3 dimensions",)),
+    M("cov with float fweights", lambda L: {"x": ones(L, 3, 4)}, lambda L, o: L.cov(o["x"], fweights=L.ones(4)), RuntimeError,
+      ("cov(): expected fweights to have integral dtype but got fweights with Float dtype",)),
+    M("cov with negative aweights", lambda L: {"x": ones(L, 3, 4)},
+      lambda L, o: L.cov(o["x"], aweights=L.tensor([1.0, 2.0, 3.0, -1.0])), RuntimeError, ("cov(): aweights cannot be negative",)),
+    M("cov with weights of another length", lambda L: {"x": ones(L, 3, 4)},
+      lambda L, o: L.cov(o["x"], aweights=L.ones(3)), RuntimeError,
+      ("cov(): expected aweights to have the same numel as there are observations in the input but got 3 != 4",)),
+    M("logcumsumexp of integers", lambda L: {"x": ones(L, 3, dtype=L.int64)}, lambda L, o: L.logcumsumexp(o["x"], 0),
+      NotImplementedError, ("\"logcumsumexp_out_cpu\" not implemented for 'Long'",)),
+    M("trapezoid with x of another length", lambda L: {"y": ones(L, 3), "x": ones(L, 2)},
+      lambda L, o: L.trapezoid(o["y"], o["x"]), RuntimeError, ("trapezoid: There must be one `x` value for each sample point",)),
+    M("renorm of a vector", lambda L: {"x": ones(L, 3)}, lambda L, o: L.renorm(o["x"], 2, 0, 1.0), RuntimeError,
+      ("renorm: input needs at least 2 dimensions, got 1 dimensions",)),
+    M("renorm_ with a negative maxnorm", lambda L: {"x": ones(L, 2, 3)}, lambda L, o: o["x"].renorm_(2, 0, -1.0), RuntimeError,
+      ("renorm: expected maxnorm to be >= 0 but got -1",)),
+    M("renorm with p = 0", lambda L: {"x": ones(L, 2, 3)}, lambda L, o: L.renorm(o["x"], 0, 0, 1.0), RuntimeError,
+      ("renorm: non-positive-norm not supported",)),
+    M("combinations with a negative r", lambda L: {"x": ones(L, 4)}, lambda L, o: L.combinations(o["x"], -1), RuntimeError,
+      ("Expect a non-negative number, but got -1",)),
+    M("combinations of a matrix", lambda L: {"x": ones(L, 2, 2)}, lambda L, o: L.combinations(o["x"]), RuntimeError,
+      ("Expect a 1D vector, but got shape [2, 2]",)),
+    M("histogramdd with bins for another number of dims", lambda L: {"x": ones(L, 5, 2)},
+      lambda L, o: L.histogramdd(o["x"], [2, 3, 4]), RuntimeError,
+      ("histogramdd: The size of bins must be equal to the innermost dimension of the input.",)),
+    M("hann_window of negative length", nothing, lambda L, o: L.hann_window(-1), RuntimeError,
+      ("hann_window requires non-negative window_length, got window_length=-1",)),
+    M("kaiser_window of an integer dtype", nothing, lambda L, o: L.kaiser_window(4, dtype=L.int64), RuntimeError,
+      ("kaiser_window expects floating point dtypes, got: ",)),
+]
+
+
 MIRRORED = (FACTORIES + SAMPLERS + SETTERS + LOSSES_MIRRORED + MATMUL + OPTIMIZERS_MIRRORED + LOADERS_MIRRORED + LAYERS
-            + ACTIVATIONS_MIRRORED + MARGIN_LOSSES_AND_DISTANCES + SCATTER_EXTRA)
+            + ACTIVATIONS_MIRRORED + MARGIN_LOSSES_AND_DISTANCES + SCATTER_EXTRA
+            + STATISTICS)
 
 
 MIRRORED_ROWS = [row.row() for row in MIRRORED]
@@ -1272,7 +1307,8 @@ def test_the_table_has_at_least_sixty_rows():
               "files": len(FILES), "factories": len(FACTORIES), "in-place samplers and init": len(SAMPLERS), "setters": len(SETTERS),
               "matmul": len(MATMUL), "layers": len(LAYERS), "activations": len(ACTIVATIONS_MIRRORED),
               "margin losses and distances": len(MARGIN_LOSSES_AND_DISTANCES),
-              "scatter and put": len(SCATTER_EXTRA)}
+              "scatter and put": len(SCATTER_EXTRA),
+              "statistics": len(STATISTICS)}
     print(f"\nmisuse table: {len(ALL_ROWS)} rows ({', '.join(f'{k} {v}' for k, v in counts.items())})")
     assert len(ALL_ROWS) >= 250 and len({row.name for row in ALL_ROWS}) == len(ALL_ROWS)
     assert all(count >= 4 for count in counts.values())
