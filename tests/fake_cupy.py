@@ -653,9 +653,22 @@ def _special_function(name):
 
 
 _scipy.special = types.ModuleType("cupyx.scipy.special")
-for _name in ("gammaln", "digamma", "polygamma", "erfinv", "erf", "erfc"):  # all in real cupyx.scipy.special
+for _name in (
+    "gammaln", "digamma", "polygamma", "erfinv", "erf", "erfc", "i0", "i0e", "i1", "i1e", "ndtr", "ndtri", "log_ndtr",
+    "erfcx", "entr", "zeta", "gammainc", "gammaincc", "j0", "j1", "y0", "y1", "k0", "k1", "k0e", "k1e", "eval_chebyt",
+    "eval_chebyu", "eval_hermite", "eval_hermitenorm", "eval_laguerre", "eval_legendre",
+):  # cupyx.scipy.special's names (airy, below, is not checked against a real CuPy)
     setattr(_scipy.special, _name, _special_function(_name))
 
+
+
+def _airy(x):
+    import scipy.special
+
+    return tuple(_wrap(np.asarray(r)) for r in scipy.special.airy(*_unwrap((x,))))
+
+
+_scipy.special.airy = _airy
 
 def install():
     """Make ``import cupy`` / ``import cupyx`` give the fake (before tinytorch is imported)."""

@@ -26,7 +26,7 @@ from .random import (
 )
 from . import accelerator, autograd, cuda, random
 from . import backends, multiprocessing, nn, optim, profiler, sparse, testing, utils, vision
-from . import linalg
+from . import linalg, special
 from ._dlpack import from_dlpack
 from ._format import set_printoptions
 from ._matrix_functions import (

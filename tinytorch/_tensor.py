@@ -926,6 +926,36 @@ class Tensor:
     def cumprod(self, dim, *, dtype=None):
         return _ops.cumprod(self, dim, dtype=dtype)
 
+    def i0(self):
+        return _ops.i0(self)
+
+    def i0_(self):
+        return _ops.inplace(self, _ops.i0)
+
+    def sinc(self):
+        return _ops.sinc(self)
+
+    def sinc_(self):
+        return _ops.inplace(self, _ops.sinc)
+
+    def igamma(self, other):
+        return _ops.igamma(self, other)
+
+    def igamma_(self, other):
+        return _ops.inplace(self, _ops.igamma, other)
+
+    def igammac(self, other):
+        return _ops.igammac(self, other)
+
+    def igammac_(self, other):
+        return _ops.inplace(self, _ops.igammac, other)
+
+    def mvlgamma(self, p):
+        return _ops.mvlgamma(self, p)
+
+    def mvlgamma_(self, p):
+        return _ops.inplace(self, _ops.mvlgamma, p)
+
     def cov(self, *, correction=1, fweights=None, aweights=None):
         return _ops.cov(self, correction=correction, fweights=fweights, aweights=aweights)
 

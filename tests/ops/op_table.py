@@ -2234,3 +2234,25 @@ STATISTICS_OPS = [
 ]
 
 OPS += STATISTICS_OPS
+
+
+# -- tinytorch.special (tinytorch/_ops/special_more.py) --------------------------------------------
+OPS += [
+    OpInfo("special_i0", lambda lib, x: lib.special.i0(x), unary(-3.0, 3.0)),
+    OpInfo("special_i0e", lambda lib, x: lib.special.i0e(x), unary(-3.0, 3.0, away_from=(0.0,))),
+    OpInfo("special_i1", lambda lib, x: lib.special.i1(x), unary(-3.0, 3.0)),
+    OpInfo("special_i1e", lambda lib, x: lib.special.i1e(x), unary(-3.0, 3.0, away_from=(0.0,))),
+    OpInfo("special_ndtr", lambda lib, x: lib.special.ndtr(x), unary(-3.0, 3.0)),
+    OpInfo("special_ndtri", lambda lib, x: lib.special.ndtri(x), unary(0.05, 0.95)),
+    OpInfo("special_log_ndtr", lambda lib, x: lib.special.log_ndtr(x), unary(-5.0, 3.0)),
+    OpInfo("special_erfcx", lambda lib, x: lib.special.erfcx(x), unary(-2.0, 3.0)),
+    OpInfo("special_entr", lambda lib, x: lib.special.entr(x), unary(0.1, 3.0)),
+    OpInfo("sinc", lambda lib, x: lib.special.sinc(x), unary(-2.5, 2.5, away_from=(0.0,))),
+    OpInfo("special_xlog1py", lambda lib, x, y: lib.special.xlog1py(x, y), binary(-2.0, 2.0, -0.8, 3.0), differentiable=(0, 1)),
+    OpInfo("special_zeta", lambda lib, x, q: lib.special.zeta(x, q), binary(1.5, 4.0, 0.3, 3.0), differentiable=(1,), torch=False,
+            notes="test_matches_torch makes every float argument require grad; PyTorch (and tinytorch) raise NotImplementedError for the first; tests/test_special.py compares with torch"),
+    OpInfo("igamma", lambda lib, a, x: lib.special.gammainc(a, x), binary(0.5, 4.0, 0.2, 5.0), differentiable=(1,), torch=False,
+            notes="test_matches_torch makes every float argument require grad; PyTorch (and tinytorch) raise NotImplementedError for the first; tests/test_special.py compares with torch"),
+    OpInfo("igammac", lambda lib, a, x: lib.special.gammaincc(a, x), binary(0.5, 4.0, 0.2, 5.0), differentiable=(1,), torch=False,
+            notes="test_matches_torch makes every float argument require grad; PyTorch (and tinytorch) raise NotImplementedError for the first; tests/test_special.py compares with torch"),
+]

@@ -1,6 +1,6 @@
 """The ops. Each differentiable primitive is one ``Function`` subclass, forward and backward side
 by side, in the module of its family (``binary``, ``elementwise``, ``indexing``, ``matmul``,
-``movement``, ``order``, ``shaping``, ``activations``, ``distance``, ``grid_sample``, ``products``, ``scatter_reduce``, ``indexing_extra``, ``statistics``, ``windows``, ``pointwise_extra``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
+``movement``, ``order``, ``shaping``, ``activations``, ``distance``, ``grid_sample``, ``products``, ``scatter_reduce``, ``indexing_extra``, ``statistics``, ``windows``, ``special_more``, ``pointwise_extra``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
 ``primitives()`` lists every Function subclass defined in tinytorch, and the op table
 (tests/ops/op_table.py) must exercise each one.
 
@@ -38,6 +38,7 @@ from .statistics import (
     combinations, corrcoef, cov, cumulative_trapezoid, histogramdd, logcumsumexp, renorm, trapezoid, trapz,
 )
 from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
+from .special_more import i0, igamma, igammac, mvlgamma, sinc
 from .counting import bincount, histc, histogram, unique, unique_consecutive
 from .einsum import einsum
 from .grid_sample import affine_grid_generator, grid_sampler, grid_sampler_2d, grid_sampler_3d
@@ -72,6 +73,7 @@ from .special import digamma, erfinv, lgamma, polygamma, xlogy
 subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs, div, div
 
 __all__ = [
+    "i0", "igamma", "igammac", "mvlgamma", "sinc",
     "bartlett_window", "blackman_window", "combinations", "corrcoef", "cov", "cumulative_trapezoid", "hamming_window", "hann_window", "histogramdd", "kaiser_window", "logcumsumexp", "renorm", "trapezoid", "trapz",
     "argwhere", "clamp_max", "clamp_max_", "clamp_min", "clamp_min_", "diagonal_scatter", "index_put", "index_put_", "index_reduce", "masked_scatter", "msort", "put", "ravel", "scatter_reduce", "select_scatter", "slice_scatter", "take",
     "addbmm", "addmv", "addr", "block_diag", "chain_matmul", "ger", "inner", "mv", "tensordot", "vander", "vdot",
