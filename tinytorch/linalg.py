@@ -15,9 +15,9 @@ import numpy as np
 
 from . import _backend, _dtypes
 from ._ops import linalg as _primitives, products as _products
-from ._ops._util import check_same_device as _same_device, wrap as _wrap
+from ._ops._util import check_broadcast as _check_broadcast, check_same_device as _same_device, wrap as _wrap
 from ._ops._util import normalize_dim as _normalize_dim, normalize_dims as _normalize_dims
-from ._ops.binary import _first_mismatch, where as _where
+from ._ops.binary import where as _where
 from ._ops.linalg import LinAlgError
 from ._ops.matmul import matmul as _matmul
 from ._ops.movement import diagonal as _diagonal
@@ -76,11 +76,7 @@ def _kernel(A, kernel):
 
 def _broadcast_batch(shape_a, shape_b):
     """Broadcast two batch shapes; PyTorch's infer_size message when they do not."""
-    mismatch = _first_mismatch(list(shape_a), list(shape_b))
-    if mismatch[0] is not None:
-        raise RuntimeError(
-            f"The size of tensor a ({mismatch[0]}) must match the size of tensor b ({mismatch[1]}) at non-singleton dimension {mismatch[2]}"
-        )
+    _check_broadcast(shape_a, shape_b)
     return tuple(np.broadcast_shapes(tuple(shape_a), tuple(shape_b)))
 
 

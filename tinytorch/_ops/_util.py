@@ -223,3 +223,14 @@ def check_tensor_argument(name, value, argument="input", position=1):
     if not isinstance(value, Tensor):
         where = f" (position {position})" if position else ""
         raise TypeError(f"{name}(): argument '{argument}'{where} must be Tensor, not {type(value).__name__}")
+
+
+def check_broadcast(shape_a, shape_b):
+    """PyTorch's error (its ``infer_size``) for two shapes that do not broadcast: "The size of
+    tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0"."""
+    n = max(len(shape_a), len(shape_b))
+    for i in range(1, n + 1):
+        a = shape_a[-i] if i <= len(shape_a) else 1
+        b = shape_b[-i] if i <= len(shape_b) else 1
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {n - i}")

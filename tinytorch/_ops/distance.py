@@ -16,8 +16,8 @@ from .. import _backend as backend, _dtypes as dtypes
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from .._tensor import Tensor
-from ._util import check_tensor_argument, normalize_dim, result_dtype, wrap
-from .binary import _first_mismatch, where
+from ._util import check_broadcast, check_tensor_argument, normalize_dim, result_dtype, wrap
+from .binary import where
 from .movement import broadcast_tensors
 from .reduce import Norm, amax, amin
 
@@ -117,13 +117,6 @@ class EuclideanDistance(Function):
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def _check_broadcast(shape_a, shape_b):
-    """PyTorch's message for shapes that do not broadcast (the binary ops' own adds the shapes)."""
-    a, b, dim = _first_mismatch(list(shape_a), list(shape_b))
-    if dim is not None:
-        raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {dim}")
-
-
 def _type_name(t):
     return dtypes.scalar_type_name(t._data.dtype)
 
@@ -179,7 +172,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError("cdist only supports non-negative p values")
     if x1.device.type != x2.device.type:
         raise RuntimeError(f"X1 and X2 must have the same device type. X1: {x1.device.type} X2: {x2.device.type}")
-    _check_broadcast(a.shape[:-2], b.shape[:-2])
+    check_broadcast(a.shape[:-2], b.shape[:-2])
     rows1, rows2 = a.shape[-2], b.shape[-2]
     use_mm = p == 2 and a.size and b.size and (mode == 1 or (mode == 0 and (rows1 > 25 or rows2 > 25)))
     if a.dtype != b.dtype:
@@ -212,7 +205,7 @@ def dist(input, other, p=2):
     check_tensor_argument("dist", input, "input", 1)
     check_tensor_argument("dist", other, "other", 2)
     p = float(p.item()) if isinstance(p, Tensor) else _real("dist", "p", p)
-    _check_broadcast(input._data.shape, other._data.shape)
+    check_broadcast(input._data.shape, other._data.shape)
     common = result_dtype(input, other)
     if common.kind != "f":
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got {dtypes.scalar_type_name(common)} instead.")
@@ -225,7 +218,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     check_tensor_argument("pairwise_distance", x1, "x1", 1)
     check_tensor_argument("pairwise_distance", x2, "x2", 2)
     p, eps = _real("pairwise_distance", "p", p), _real("pairwise_distance", "eps", eps)
-    _check_broadcast(x1._data.shape, x2._data.shape)
+    check_broadcast(x1._data.shape, x2._data.shape)
     last = max(x1._data.ndim, x2._data.ndim) - 1
     return _norm(x1 - x2 + eps, p, last, keepdim)
 
@@ -244,7 +237,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {dtypes.scalar_type_name(common)}")
     # PyTorch casts only integral inputs to the common dtype; two floating ones meet in the product.
     x1, x2 = (x.to(dtypes.from_numpy_dtype(common)) if x._data.dtype.kind != "f" else x for x in (x1, x2))
-    _check_broadcast(x1._data.shape, x2._data.shape)
+    check_broadcast(x1._data.shape, x2._data.shape)
     x1, x2 = broadcast_tensors(x1, x2)
     dim = normalize_dim(dim, x1._data.ndim)
     norms = []

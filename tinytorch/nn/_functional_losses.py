@@ -10,7 +10,7 @@ from .. import _backend as backend, _creation as creation, _dtypes as dtypes, _o
 from .._ops import movement, nn_ops
 from .._tensor import Tensor
 from ..autograd import grad_mode
-from .._ops._util import promote
+from .._ops._util import check_broadcast, promote
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -63,16 +63,6 @@ def _check_weight_size(weight, input):
         raise ValueError("Weights and input must have the same size.")
 
 
-def _check_broadcast(shape_a, shape_b):
-    """PyTorch's error where an elementwise op meets shapes that do not broadcast."""
-    n = max(len(shape_a), len(shape_b))
-    for i in range(1, n + 1):
-        a = shape_a[-i] if i <= len(shape_a) else 1
-        b = shape_b[-i] if i <= len(shape_b) else 1
-        if a != b and a != 1 and b != 1:
-            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at non-singleton dimension {n - i}")
-
-
 def _check_weight_broadcasts(weight, input, target=None):
     """A loss's weight broadcasts to the loss's shape, never past it. With a target, as PyTorch's
     binary_cross_entropy: the weight is first expanded to ``broadcast_shapes(target, weight)``."""
@@ -80,7 +70,7 @@ def _check_weight_broadcasts(weight, input, target=None):
     if target is not None:
         full = tuple(movement.broadcast_shapes(target.shape, weight.shape))
     else:
-        _check_broadcast(shape, weight._data.shape)
+        check_broadcast(shape, weight._data.shape)
         full = tuple(movement.broadcast_shapes(shape, weight._data.shape))
     if full != shape:
         raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}")
@@ -134,7 +124,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise ValueError("var is of incorrect size")
     if reduction not in _REDUCTIONS:
         raise ValueError(reduction + " is not valid")
-    _check_broadcast(tuple(input.shape), tuple(target.shape))
+    check_broadcast(tuple(input.shape), tuple(target.shape))
     var = var.clone()
     with grad_mode.no_grad():
         var.clamp_(min=eps)  # in place, out of the graph: the gradient flows as if unclamped
@@ -153,7 +143,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     if reduction not in _REDUCTIONS:
         raise ValueError(reduction + " is not a valid value for reduction")
     _require_tensors("poisson_nll_loss", input=input, target=target)
-    _check_broadcast(tuple(target.shape), tuple(input.shape))  # PyTorch's kernel computes target * input first
+    check_broadcast(tuple(target.shape), tuple(input.shape))  # PyTorch's kernel computes target * input first
     if log_input:
         loss = ops.exp(input) - target * input
     else:
@@ -233,7 +223,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
             f"result type {dtypes.scalar_type_name(input._data.dtype)} can't be cast to the desired output type {dtypes.scalar_type_name(target._data.dtype)}"
         )
     if pos_weight is not None:
-        _check_broadcast(pos_weight._data.shape, target._data.shape)
+        check_broadcast(pos_weight._data.shape, target._data.shape)
     if weight is not None:
         _check_weight_broadcasts(weight, input)
     input, target = promote(input, target)

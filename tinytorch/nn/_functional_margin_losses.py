@@ -9,7 +9,8 @@ from .. import _backend as backend, _creation as creation, _dtypes as dtypes, _o
 from .._ops.distance import pairwise_distance
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as grad_state
-from ._functional_losses import _check_broadcast, _check_weight_broadcasts, _reduce, _reduction
+from .._ops._util import check_broadcast
+from ._functional_losses import _check_weight_broadcasts, _reduce, _reduction
 
 _EPSILON = 1e-12  # PyTorch's cosine_embedding_loss adds it to the squared norms
 
@@ -35,15 +36,15 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
             f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
             f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} "
         )
-    _check_broadcast(input1._data.shape, input2._data.shape)
-    _check_broadcast(target._data.shape, np.broadcast_shapes(input1._data.shape, input2._data.shape))
+    check_broadcast(input1._data.shape, input2._data.shape)
+    check_broadcast(target._data.shape, np.broadcast_shapes(input1._data.shape, input2._data.shape))
     return _reduce((-target * (input1 - input2) + float(margin)).clamp(min=0), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """``input`` where target is 1, max(0, margin - input) where it is -1 (``input`` a distance)."""
     reduction = _reduction(reduction, size_average, reduce)
-    _check_broadcast(target._data.shape, input._data.shape)
+    check_broadcast(target._data.shape, input._data.shape)
     if input._data.dtype.kind in "iub":  # PyTorch fills the margin into a tensor of the input's dtype
         below_margin = creation.full_like(input, margin) - input
     else:
@@ -78,12 +79,12 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
             f"{target_dim}D target tensor expects {target_dim + 1}D input tensors, but found inputs with sizes "
             f"{_size(input1)} and {_size(input2)}."
         )
-    _check_broadcast(input1._data.shape, input2._data.shape)
+    check_broadcast(input1._data.shape, input2._data.shape)
     products = (input1 * input2).sum(target_dim)
     squared1 = (input1 * input1).sum(target_dim) + _EPSILON
     squared2 = (input2 * input2).sum(target_dim) + _EPSILON
     cos = products / (squared1 * squared2).sqrt()
-    _check_broadcast(target._data.shape, cos._data.shape)
+    check_broadcast(target._data.shape, cos._data.shape)
     losses = ops.where(target == 1, 1 - cos, 0) + ops.where(target == -1, (cos - float(margin)).clamp(min=0), 0)
     return _reduce(losses, reduction)
 
