@@ -245,9 +245,11 @@ class Lambda(nn.Module):
                    nn.MaxPool3d((2, 1, 2), stride=(1, 1, 2)), nn.AvgPool3d(2, padding=1, count_include_pad=False)), (2, 2, 7, 6, 8)),
     (nn.Sequential(nn.ConvTranspose3d(2, 3, 3, stride=2, padding=1, output_padding=1), nn.MaxPool3d(2, ceil_mode=True),
                    nn.AdaptiveAvgPool3d(1)), (2, 2, 4, 6, 3)),
+    (nn.Sequential(nn.AdaptiveMaxPool2d((2, 3)), nn.Flatten(), Lambda(lambda x: x.unsqueeze(1)), nn.AdaptiveMaxPool1d(3)), (2, 2, 4, 6)),
+    (nn.AdaptiveMaxPool3d((2, 3, 1)), (2, 2, 4, 6, 3)),
 ], ids=["conv_transpose2d", "conv1d_pool1d", "avg_pool_excluding_pad", "max_pool_ceil", "adaptive_avg_pool",
         "reflection_pad_conv", "layer_norm_gelu_tanh", "where_exp_log1p_clamp_pow_detach",
-        "reductions_flip_cumsum", "tril_triu_matmul_repeat_split", "conv3d_pools3d", "conv_transpose3d_pools3d"])
+        "reductions_flip_cumsum", "tril_triu_matmul_repeat_split", "conv3d_pools3d", "conv_transpose3d_pools3d", "adaptive_max_pools_1d_2d", "adaptive_max_pool3d"])
 def test_more_ops_match_onnxruntime(model, shape):
     x = tinytorch.randn(*shape)
     proto = tinytorch.onnx.export(model, x, dynamic_axes={"input": [0]})

@@ -433,17 +433,19 @@ def adaptive_avg_pool1d(input, output_size):
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     """Max pooling to a fixed output size, and the flat index (h * W + w) of each maximum."""
     out = _with_default(output_size, tuple(input.shape))
-    return _adaptive_max(input, out, "adaptive_max_pool2d")
+    return _adaptive_max(input, out, "adaptive_max_pool2d", 2, True)
 
 
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
     """Max pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed output size, and the flat index
     ((d * H + h) * W + w) of each maximum."""
     out = _with_default(output_size, tuple(input.shape), 3)
-    return _adaptive_max(input, out, "adaptive_max_pool3d", 3)
+    return _adaptive_max(input, out, "adaptive_max_pool3d", 3, True)
 
 
-def _adaptive_max(input, out, name, spatial=2):
+def _adaptive_max(input, out, name, spatial=2, return_indices=True):
+    # Without return_indices the Function keeps its argmax for backward but returns (and ONNX
+    # exports) the values alone.
     if input.dim() not in (spatial + 1, spatial + 2):
         raise RuntimeError(f"{name}(): Expected {spatial + 1}D or {spatial + 2}D tensor, but got: {list(input.shape)}")
     for dim in range(1, input.dim()):
@@ -464,35 +466,38 @@ def _adaptive_max(input, out, name, spatial=2):
         windows = FixedWindows(Geometry(kernel, kernel, (1,) * spatial, (0,) * spatial, (0,) * spatial, image, out))
     else:
         windows = AdaptiveWindows(image, out)
-    return _batched_call(input, lambda x: MaxPool.apply(x, windows, spatial, True), spatial)
+    return _batched_call(input, lambda x: MaxPool.apply(x, windows, spatial, return_indices), spatial)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed output size ``(OH, OW)`` (None keeps the input's size there); with
     ``return_indices`` also the flat index of each maximum."""
-    out, indices = adaptive_max_pool2d_with_indices(input, output_size)
-    return (out, indices) if return_indices else out
+    out = _with_default(output_size, tuple(input.shape))
+    return _adaptive_max(input, out, "adaptive_max_pool2d", 2, return_indices)
 
 
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max pooling of (N, C, D, H, W) or (C, D, H, W) to a fixed output size ``(OD, OH, OW)`` (None
     keeps the input's size there); with ``return_indices`` also the flat index of each maximum."""
-    out, indices = adaptive_max_pool3d_with_indices(input, output_size)
-    return (out, indices) if return_indices else out
+    out = _with_default(output_size, tuple(input.shape), 3)
+    return _adaptive_max(input, out, "adaptive_max_pool3d", 3, return_indices)
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
     """Max pooling of (N, C, L) or (C, L) to a fixed length, and the index of each maximum."""
+    return _adaptive_max_1d(input, output_size, True)
+
+
+def _adaptive_max_1d(input, output_size, return_indices):
     _check_dim_range(input, "adaptive_max_pool1d", 2, 4)
     size = _one("adaptive_max_pool1d", "output_size", output_size)
-    out, indices = _adaptive_max(_lift_1d(input), (1, size), "adaptive_max_pool2d")
-    return out.squeeze(-2), indices.squeeze(-2)
+    result = _adaptive_max(_lift_1d(input), (1, size), "adaptive_max_pool2d", 2, return_indices)
+    return tuple(r.squeeze(-2) for r in result) if return_indices else result.squeeze(-2)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling of (N, C, L) or (C, L) to a fixed length; with ``return_indices`` also the indices."""
-    out, indices = adaptive_max_pool1d_with_indices(input, output_size)
-    return (out, indices) if return_indices else out
+    return _adaptive_max_1d(input, output_size, return_indices)
 
 
 # -- unpooling -------------------------------------------------------------------------------------
