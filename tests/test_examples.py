@@ -115,6 +115,27 @@ def test_mnist_cnn_learns_resumes_and_saves(tmp_path, capsys):
     assert "1 epoch(s) done" in out and "Train Epoch: 2 [0/640 (0%)]" in out and "Train Epoch: 1 " not in out
 
 
+def test_spatial_transformer_starts_at_the_identity_learns_and_saves(tmp_path):
+    """The tutorial's STN: at initialization the localization net's output is the identity, so
+    grid_sample gives the image back; four epochs on 2560 images bring the train loss well down."""
+    import numpy as np
+
+    import tinytorch
+
+    module = load("spatial_transformer")
+    tinytorch.manual_seed(0)
+    net = module.Net()
+    images = tinytorch.rand(3, 1, 28, 28)
+    np.testing.assert_allclose(net.stn(images).detach().numpy(), images.numpy(), atol=1e-5)  # float32 grid rounding
+    history = module.main(["--epochs", "4", "--train-subset", "2560", "--test-subset", "500", "--lr", "0.05",
+                           "--no-progress", "--out", str(tmp_path)])
+    assert history[-1]["train_loss"] < 0.75 * history[0]["train_loss"]
+    assert history[-1]["accuracy"] > 0.5
+    weights = tinytorch.load(str(tmp_path / "spatial_transformer.safetensors"))
+    assert weights["fc_loc.2.weight"].shape == (6, 32) and weights["localization.0.weight"].shape == (8, 1, 7, 7)
+    assert (tmp_path / "spatial_transformer.png").exists()
+
+
 # -- the lecture's output types (docs/output_types.md): one example per row ---------------------------
 def test_output_binary_separates_the_moons(tmp_path):
     result = load("output_binary").main(["--epochs", "60", "--samples", "400", "--no-progress", "--out", str(tmp_path)])
