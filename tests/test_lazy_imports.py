@@ -14,17 +14,18 @@ def test_optional_parts_load_at_first_use():
     code = (
         "import sys, tinytorch\n"
         "lazy = ['tinytorch.distributed', 'tinytorch.distributions', 'tinytorch.onnx', 'tinytorch.viz',\n"
+        "        'tinytorch.multiprocessing', 'multiprocessing', 'socket', 'subprocess',\n"
         "        'tinytorch.nn.parallel.distributed', 'urllib.request', 'ssl', 'tarfile', 'safetensors']\n"
         "print([m for m in lazy if m in sys.modules])\n"
         "print(tinytorch.distributions.Normal.__name__, tinytorch.distributed.is_available.__name__,\n"
         "      tinytorch.onnx.export.__name__, tinytorch.viz.__name__,\n"
-        "      tinytorch.nn.parallel.DistributedDataParallel.__name__)\n"
-        "print(all(m in dir(tinytorch) for m in ('distributed', 'distributions', 'onnx', 'viz')),\n"
+        "      tinytorch.nn.parallel.DistributedDataParallel.__name__, tinytorch.multiprocessing.Queue.__name__)\n"
+        "print(all(m in dir(tinytorch) for m in ('distributed', 'distributions', 'onnx', 'viz', 'multiprocessing')),\n"
         "      'DistributedDataParallel' in dir(tinytorch.nn.parallel))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]"
-    assert out[1] == "Normal is_available export tinytorch.viz DistributedDataParallel"
+    assert out[1] == "Normal is_available export tinytorch.viz DistributedDataParallel Queue"
     assert out[2] == "True True"
     with pytest.raises(AttributeError, match="module 'tinytorch' has no attribute 'no_such_thing'"):
         tinytorch.no_such_thing  # noqa: B018

@@ -25,7 +25,7 @@ from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from . import accelerator, autograd, cuda, random
-from . import backends, multiprocessing, nn, optim, profiler, sparse, testing, utils, vision
+from . import backends, nn, optim, profiler, sparse, testing, utils, vision
 from . import linalg, special
 from ._dlpack import from_dlpack
 from ._format import set_printoptions
@@ -63,8 +63,9 @@ def result_type(tensor1, tensor2):
 
 
 # Imported at first use, as PyTorch imports torch.onnx: most programs never touch them, and each would
-# cost every process memory and start-up time (these four: 1.7 of the 15.8 MiB import tinytorch added).
-_LAZY_SUBMODULES = frozenset({"distributed", "distributions", "onnx", "viz"})
+# cost every process memory and start-up time (the first four: 1.7 of the 15.8 MiB import tinytorch
+# added; multiprocessing, which re-exports the standard library's: ~1 MiB more).
+_LAZY_SUBMODULES = frozenset({"distributed", "distributions", "onnx", "viz", "multiprocessing"})
 
 
 def __getattr__(name):

@@ -4,8 +4,6 @@ PyTorch's arguments, validation and semantics."""
 import contextlib
 import itertools
 import math
-import multiprocessing
-import multiprocessing.connection
 import os
 import queue
 import signal
@@ -22,6 +20,15 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler, _draw_seed
 
 # How long the main process waits for a worker to exit before terminating it (seconds).
 _SHUTDOWN_TIMEOUT = 5.0
+
+
+def _multiprocessing():
+    """The standard library's multiprocessing, imported when workers are first asked for: most
+    programs load in the main process, and importing it (with its socket, selectors and subprocess
+    modules) costs every process ~1 MiB."""
+    import multiprocessing.connection
+
+    return multiprocessing
 
 
 class _InfiniteConstantSampler:
@@ -124,14 +131,14 @@ class DataLoader:
                     f"but got num_workers={self.num_workers}"
                 )
             if isinstance(context, str):
-                methods = multiprocessing.get_all_start_methods()
+                methods = _multiprocessing().get_all_start_methods()
                 if context not in methods:
                     raise ValueError(
                         f"multiprocessing_context option should specify a valid start method in {methods!r}, "
                         f"but got multiprocessing_context={context!r}"
                     )
-                context = multiprocessing.get_context(context)
-            if not isinstance(context, multiprocessing.context.BaseContext):
+                context = _multiprocessing().get_context(context)
+            if not isinstance(context, _multiprocessing().context.BaseContext):
                 raise TypeError(
                     "multiprocessing_context option should be a valid context object or a string specifying "
                     f"the start method, but got multiprocessing_context={context}"
@@ -248,7 +255,7 @@ class _MultiProcessingIterator(_BaseIterator):
     def __init__(self, loader):
         super().__init__(loader)
         self._prefetch_factor = loader.prefetch_factor
-        context = loader.multiprocessing_context or multiprocessing.get_context()
+        context = loader.multiprocessing_context or _multiprocessing().get_context()
         self._result_queue = context.Queue()
         self._done_event = context.Event()
         self._worker_error = None
@@ -353,7 +360,7 @@ class _MultiProcessingIterator(_BaseIterator):
         with self._raise_on_worker_death():
             while True:
                 wait = _worker.POLL_INTERVAL if deadline is None else max(0.0, deadline - time.monotonic())
-                ready = multiprocessing.connection.wait([reader, *sentinels], timeout=wait)
+                ready = _multiprocessing().connection.wait([reader, *sentinels], timeout=wait)
                 self._check_workers()
                 if reader in ready:
                     try:
