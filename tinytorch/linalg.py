@@ -22,7 +22,7 @@ from ._ops.linalg import LinAlgError
 from ._ops.matmul import matmul as _matmul
 from ._ops.movement import diagonal as _diagonal
 from ._ops.products import multi_dot
-from ._ops.reduce import Norm as _Norm, amax as _amax, amin as _amin
+from ._ops.reduce import amax as _amax, amin as _amin, p_norm as _p_norm
 from ._tensor import Tensor as _Tensor
 from .autograd.grad_mode import state as _grad_state
 
@@ -454,21 +454,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
                     f"linalg.vector_norm cannot compute the {_ord_text(ord)} norm on the dimension {d}because this "
                     "dimension is empty and the operation does not have an identity"
                 )
-    if ord == math.inf:
-        return _amax(x.abs(), dims, keepdim)
-    if ord == -math.inf:
-        return _amin(x.abs(), dims, keepdim)
-    if ord == 0:
-        # The count of non-zeros, with a zero gradient (sign'(|x|) = 0), as PyTorch's.
-        return _where(x.isnan(), 1.0, x.abs().sign()).sum(dims, keepdim)
-    if ord >= 1:
-        return _Norm.apply(x, ord, dims, keepdim)
-    # ord < 1: zeros are set aside so that |x|^(ord-1) never meets one (their gradient is 0 in
-    # PyTorch); for ord < 0 a zero makes the sum infinite and the norm 0.
-    zero = x == 0
-    powers = x.abs().masked_fill(zero, 1.0) ** ord
-    powers = powers.masked_fill(zero, math.inf if ord < 0 else 0.0)
-    return powers.sum(dims, keepdim) ** (1.0 / ord)
+    return _p_norm(x, ord, dims, keepdim)
 
 
 def _matrix_dims(A, dim):

@@ -657,3 +657,18 @@ def test_empty_inputs_match_torch(name, device):
     for got, expected in zip(ours, theirs):
         assert tuple(got.shape) == tuple(expected.shape)
         np.testing.assert_array_equal(_host(got), expected.numpy())
+
+
+@pytest.mark.parametrize("p", [0.5, -1.0, 1, 3, float("inf"), float("-inf")])
+def test_tensor_norm_takes_every_real_p_as_vector_norm(p):
+    """``Tensor.norm``/``torch.norm``, ``linalg.vector_norm`` and the distances share one p-norm
+    (``_ops/reduce.p_norm``): values and gradients equal PyTorch's, p < 1 included."""
+    torch = pytest.importorskip("torch")
+    values = np.array([[0.5, -2.0, 0.0], [1.5, 0.3, -0.7]])
+    ours, theirs = tinytorch.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    a, b = ours.norm(p, 1), theirs.norm(p, 1)
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+    a.sum().backward()
+    b.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(tinytorch.linalg.vector_norm(ours, p, 1).detach().numpy(), a.detach().numpy(), rtol=0)

@@ -17,9 +17,8 @@ from ..autograd import grad_mode
 from ..autograd.function import Function
 from .._tensor import Tensor
 from ._util import check_broadcast, check_tensor_argument, normalize_dim, result_dtype, wrap
-from .binary import where
 from .movement import broadcast_tensors
-from .reduce import Norm, amax, amin
+from .reduce import p_norm
 
 __all__ = ["cdist", "cosine_similarity", "dist", "pairwise_distance", "pdist"]
 
@@ -122,23 +121,10 @@ def _type_name(t):
 
 
 def _norm(x, p, dim, keepdim):
-    """``torch.norm(x, p, dim, keepdim)`` for any real p, with its gradient: 0 at a zero vector,
-    shared between the ties of the inf-norm, 0 at zero components for p < 1, none for p = 0.
-    The same rules as ``tinytorch.linalg.vector_norm`` (a layer above the ops, so not importable here)."""
+    """``torch.norm(x, p, dim, keepdim)`` for any real p (``linalg.vector_norm``'s rules)."""
     ndim = x._data.ndim
     dims = tuple(range(ndim)) if dim is None else ((normalize_dim(dim, ndim),) if ndim else ())
-    if p == math.inf:
-        return amax(x.abs(), dims, keepdim)
-    if p == -math.inf:
-        return amin(x.abs(), dims, keepdim)
-    if p == 0:  # the count of non-zeros; sign(|x|) keeps it in the graph with a zero gradient
-        return where(x.isnan(), 1.0, x.abs().sign()).sum(dims, keepdim)
-    if p >= 1:
-        return Norm.apply(x, float(p), dims, keepdim)
-    zero = x == 0  # p < 1: zeros set aside, so |x|^(p-1) never meets one
-    powers = x.abs().masked_fill(zero, 1.0) ** p
-    powers = powers.masked_fill(zero, math.inf if p < 0 else 0.0)
-    return powers.sum(dims, keepdim) ** (1.0 / p)
+    return p_norm(x, p, dims, keepdim)
 
 
 def _real(function, name, value):
