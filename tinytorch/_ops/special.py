@@ -97,18 +97,23 @@ class Erfinv(Function):
         return grad_output * (out * out).exp() * _HALF_SQRT_PI
 
 
+def x_log(a, b, log):
+    """``a * log(b)`` (``log`` names the array module's log or log1p), 0 where a is 0 unless b is
+    NaN: xlogy's and xlog1py's forward."""
+    xp = backend.array_module(a)
+    with quiet():
+        out = xp.where((a == 0) & ~xp.isnan(b), 0, a * getattr(xp, log)(b))
+    return out.astype(xp.result_type(a, b), copy=False)
+
+
 class Xlogy(Function):
     """x log(y), and 0 where x = 0 (unless y is NaN): the entropy and likelihood terms p log p and
     k log(rate) are finite at 0. Gradients: xlogy(x != 0, y) for x (PyTorch's), x / y for y."""
 
     @staticmethod
     def forward(ctx, x, y):
-        a, b = x._data, y._data
-        xp = backend.array_module(a)
-        with quiet():
-            out = xp.where((a == 0) & ~xp.isnan(b), 0, a * xp.log(b))
         ctx.save_for_backward(x, y)
-        return wrap(out.astype(xp.result_type(a, b), copy=False))
+        return wrap(x_log(x._data, y._data, "log"))
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -19,7 +19,7 @@ from .._tensor import Tensor
 from ._util import promote, quiet, scalar_like, wrap, write_out
 from .binary import where
 from .elementwise import _float_input
-from .special import Lgamma, _same_dtype, _special
+from .special import Lgamma, _same_dtype, _special, x_log
 
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _SQRT_2PI = math.sqrt(2 * math.pi)
@@ -195,12 +195,8 @@ class Xlog1py(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        a, b = x._data, y._data
-        xp = backend.array_module(a)
-        with quiet():
-            out = xp.where((a == 0) & ~xp.isnan(b), 0, a * xp.log1p(b))
         ctx.save_for_backward(x, y)
-        return wrap(out.astype(xp.result_type(a, b), copy=False))
+        return wrap(x_log(x._data, y._data, "log1p"))
 
     @staticmethod
     def backward(ctx, grad_output):
