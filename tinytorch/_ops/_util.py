@@ -225,6 +225,12 @@ def check_tensor_argument(name, value, argument="input", position=1):
         raise TypeError(f"{name}(): argument '{argument}'{where} must be Tensor, not {type(value).__name__}")
 
 
+def check_tensor_arguments(name, **arguments):
+    """``check_tensor_argument`` for each argument, in the signature's order (positions from 1)."""
+    for position, (argument, value) in enumerate(arguments.items(), 1):
+        check_tensor_argument(name, value, argument, position)
+
+
 def check_broadcast(shape_a, shape_b):
     """PyTorch's error (its ``infer_size``) for two shapes that do not broadcast: "The size of
     tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0"."""

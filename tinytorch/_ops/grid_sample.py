@@ -30,8 +30,7 @@ import numpy as np
 from .. import _backend as backend
 from ..autograd.function import Function
 from .._dtypes import scalar_type_name
-from .._tensor import Tensor
-from ._util import quiet, wrap
+from ._util import check_tensor_arguments, quiet, wrap
 from .binary import where
 from .matmul import matmul
 from .movement import stack
@@ -395,9 +394,7 @@ def _sample(input, grid, interpolation_mode, padding_mode, align_corners):
 
 
 def _check_arguments(input, grid, interpolation_mode, padding_mode, align_corners):
-    for position, (name, value) in enumerate((("input", input), ("grid", grid)), 1):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"grid_sampler(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
+    check_tensor_arguments("grid_sampler", input=input, grid=grid)
     for position, (name, value) in enumerate((("interpolation_mode", interpolation_mode), ("padding_mode", padding_mode)), 3):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
             raise TypeError(f"grid_sampler(): argument '{name}' (position {position}) must be int, not {type(value).__name__}")

@@ -5,7 +5,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .. import _backend as backend, _dtypes as dtypes
 from .._tensor import Tensor
-from ._util import check_same_device, check_tensor_argument, promote, wrap, write_out
+from ._util import check_same_device, check_tensor_arguments, promote, wrap, write_out
 from .movement import Permute
 from .reduce import Sum
 
@@ -268,8 +268,7 @@ def outer(input, vec2, *, out=None):
     """The outer product of two vectors: (n,) and (m,) give (n, m)."""
     if out is not None:
         return write_out(out, "outer", outer, input, vec2)
-    for position, (argument, tensor) in enumerate((("input", input), ("vec2", vec2)), 1):
-        check_tensor_argument("outer", tensor, argument, position)
+    check_tensor_arguments("outer", input=input, vec2=vec2)
     _check_outer_vectors("outer", "self", input, "vec2", vec2)
     return input.unsqueeze(-1) * vec2
 

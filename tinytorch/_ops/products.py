@@ -12,7 +12,7 @@ import warnings
 
 from .. import _backend as backend, _dtypes as dtypes
 from .._tensor import Tensor
-from ._util import check_same_device, check_tensor_argument, normalize_dim, write_out
+from ._util import check_same_device, check_tensor_arguments, normalize_dim, write_out
 from .matmul import _check_outer_vectors, _scaled_sum, dot, matmul, outer
 from .movement import cat
 from .shaping import _tensor_list
@@ -34,12 +34,6 @@ def _integer_scales(beta, alpha, *tensors):
 
 
 # -- matrix-vector ---------------------------------------------------------------------------------
-def _tensors(name, **arguments):
-    """PyTorch's TypeError for an argument that is not a tensor, in the signature's order."""
-    for position, (argument, value) in enumerate(arguments.items(), 1):
-        check_tensor_argument(name, value, argument, position)
-
-
 def _check_mv(input, mat, vec):
     """PyTorch's addmv checks: ranks, then sizes (dtypes are matmul's). ``input`` None: mv's
     result, which PyTorch's messages name ``input``."""
@@ -54,7 +48,7 @@ def _check_mv(input, mat, vec):
 
 def mv(input, vec, *, out=None):
     """Matrix-vector product: ``input`` (n, m) times ``vec`` (m,) is (n,)."""
-    _tensors("mv", input=input, vec=vec)
+    check_tensor_arguments("mv", input=input, vec=vec)
     if out is not None:
         return write_out(out, "mv", mv, input, vec)
     _check_mv(None, input, vec)
@@ -63,7 +57,7 @@ def mv(input, vec, *, out=None):
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat @ vec); with beta=0 ``input`` is ignored (nan and inf too)."""
-    _tensors("addmv", input=input, mat=mat, vec=vec)
+    check_tensor_arguments("addmv", input=input, mat=mat, vec=vec)
     if out is not None:
         return write_out(out, "addmv", addmv, input, mat, vec, beta=beta, alpha=alpha)
     _check_mv(input, mat, vec)
@@ -81,7 +75,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 # -- vector-vector ---------------------------------------------------------------------------------
 def vdot(input, other, *, out=None):
     """The dot product of two 1-D tensors, the first conjugated (for real tensors: ``dot``)."""
-    _tensors("vdot", input=input, other=other)
+    check_tensor_arguments("vdot", input=input, other=other)
     if out is not None:
         return write_out(out, "vdot", vdot, input, other)
     return dot(input, other)
@@ -91,8 +85,7 @@ def ger(input, vec2, *, out=None):
     """The outer product of two vectors (PyTorch's older name for ``outer``)."""
     if out is not None:
         return write_out(out, "ger", ger, input, vec2)
-    for position, (argument, tensor) in enumerate((("input", input), ("vec2", vec2)), 1):
-        check_tensor_argument("ger", tensor, argument, position)
+    check_tensor_arguments("ger", input=input, vec2=vec2)
     return outer(input, vec2)
 
 
@@ -106,7 +99,7 @@ def _check_scalars(result_kind, beta, alpha):
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * outer(vec1, vec2); with beta=0 ``input`` is ignored (nan and inf too)."""
-    _tensors("addr", input=input, vec1=vec1, vec2=vec2)
+    check_tensor_arguments("addr", input=input, vec1=vec1, vec2=vec2)
     if out is not None:
         return write_out(out, "addr", addr, input, vec1, vec2, beta=beta, alpha=alpha)
     _check_outer_vectors("addr", "vec1", vec1, "vec2", vec2)
@@ -122,7 +115,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
 
 def inner(input, other, *, out=None):
     """Sum of products over the last dim of both (a 0-d operand multiplies instead)."""
-    _tensors("inner", input=input, other=other)
+    check_tensor_arguments("inner", input=input, other=other)
     if out is not None:
         return write_out(out, "inner", inner, input, other)
     if input.dim() == 0 or other.dim() == 0:
@@ -137,7 +130,7 @@ def inner(input, other, *, out=None):
 # -- batched --------------------------------------------------------------------------------------
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]; with beta=0 ``input`` is ignored."""
-    _tensors("addbmm", input=input, batch1=batch1, batch2=batch2)
+    check_tensor_arguments("addbmm", input=input, batch1=batch1, batch2=batch2)
     if out is not None:
         return write_out(out, "addbmm", addbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     # PyTorch's order: input broadcast to the result's shape first, then the batches' ranks.
@@ -367,7 +360,7 @@ def _zeros(shape, numpy_dtype, device):
 def vander(x, N=None, increasing=False):
     """The Vandermonde matrix of the 1-D ``x``: columns x^(N-1), ..., x^0 (x^0 first when
     ``increasing``); integer and bool ``x`` give int64."""
-    _tensors("vander", x=x)
+    check_tensor_arguments("vander", x=x)
     if x.dim() != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     columns = x.shape[0] if N is None else N
