@@ -193,6 +193,9 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    # The gradient it returns is either new or the owned one it was handed, masked in place.
+    _fresh_grads = True
+
     @staticmethod
     def forward(ctx, x):
         data = x._data
@@ -202,12 +205,21 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
+        owned = ctx.__dict__.pop("_owned_grad", False)
         (out,) = ctx.saved_tensors
         # NOTE: relu'(0) is taken as 0, as in PyTorch (the mask is out > 0, not x >= 0).
         mask = out._data > 0
         if grad_state.enabled:  # create_graph: the mask is a constant factor of a differentiable Mul
             return Mul.apply(grad_output, wrap(mask))
-        return wrap(grad_output._data * mask)
+        data = grad_output._data
+        if owned and data.dtype == out._data.dtype and data.shape == mask.shape and backend.is_writeable(data):
+            # The incoming gradient is a new array nobody else holds (the engine says so): masking
+            # it in place saves a fresh array per layer, written while the product that made it
+            # is still in cache (~2% of the lecture MLP's step at batch 128 and 1024).
+            xp = backend.array_module(data)
+            xp.multiply(data, mask, out=data)
+            return grad_output
+        return wrap(data * mask)
 
 
 class Clamp(Function):

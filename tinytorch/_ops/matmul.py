@@ -77,7 +77,10 @@ class Linear(Function):
 
     Fused because it is the hot path of every MLP: the backward is two GEMMs and one sum, with no
     intermediate transposed copies, and the data batch's gradient is skipped (needs_input_grad).
+    Its array backward's gradients are new products and a sum: fresh (``Function._fresh_grads``).
     """
+
+    _fresh_grads = True
 
     @staticmethod
     def forward(ctx, x, weight, bias):

@@ -44,6 +44,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     that slot instead of being accumulated (this is how ``autograd.grad`` works).
     """
     buffers = {}
+    # (node, output_nr) whose buffered gradient is an array nothing else holds: made by a backward
+    # that declares its gradients fresh (``Function._fresh_grads``) and handed to this one slot.
+    # The node's backward may then overwrite it (ReLU's mask, in place) instead of allocating.
+    donated = set()
     for (node, nr), grad in zip(roots, grad_roots):
         _add_to_buffer(buffers, node, nr, grad)
     order, producers = _topological_order(list(dict.fromkeys(node for node, _ in roots)))
@@ -73,6 +77,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                 continue
             if node._pre_hooks:
                 grads = node._run_pre_hooks(grads)
+            elif (node, 0) in donated and node._outputs == 1 and not capture and not observed.active:
+                # No hook, capture or observer has seen the array: the backward may write into it
+                # (it reads the flag with ``ctx.__dict__.pop("_owned_grad", False)``).
+                node._owned_grad = True
             if node._outputs > 1 and getattr(node, "materialize_grads", True):
                 grads = _materialize(node, grads)
             if observed.active:
@@ -80,6 +88,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
             else:
                 input_grads = node._apply_backward(grads)
             edges = node._edges
+            fresh = not create_graph and node.function._fresh_grads
             if len(input_grads) < len(edges):
                 raise RuntimeError(
                     f"function {node.name()} returned an incorrect number of gradients "
@@ -98,8 +107,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                     grad = grad.to(from_numpy_dtype(dtype))
                 if direct_leaves and child.__class__ is AccumulateGrad and producers[child] == 1:
                     child.accumulate(grad, create_graph, handed_out)
+                elif _add_to_buffer(buffers, child, nr, grad) and fresh and grad._data is data:
+                    donated.add((child, nr))
                 else:
-                    _add_to_buffer(buffers, child, nr, grad)
+                    donated.discard((child, nr))  # a sum of two, or not declared fresh
             if not retain_graph:
                 node._saved = ()
                 node._freed = True
@@ -109,10 +120,15 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
 
 
 def _add_to_buffer(buffers, node, nr, grad):
+    """Put ``grad`` in the node's slot, or add it to what is there; True when it went in alone."""
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * node._outputs
-    slots[nr] = grad if slots[nr] is None else slots[nr] + grad
+    if slots[nr] is None:
+        slots[nr] = grad
+        return True
+    slots[nr] = slots[nr] + grad
+    return False
 
 
 def summed_axes(grad_shape, input_shape):

@@ -230,6 +230,11 @@ class Function:
     ``create_graph=True`` can differentiate it again.
     """
 
+    # Built-in ops only: True where, without create_graph, every gradient backward returns is a
+    # new array that nothing else holds. The engine then lets the node that receives it alone
+    # overwrite it (see ``donated`` in autograd/_engine.py).
+    _fresh_grads = False
+
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
