@@ -216,6 +216,11 @@ def is_writeable(array):
     return all(stride or size <= 1 for stride, size in zip(array.strides, array.shape))
 
 
+def is_array(obj):
+    """Whether ``obj`` is a NumPy or CuPy array."""
+    return isinstance(obj, np.ndarray) or (cupy_ndarray is not None and isinstance(obj, cupy_ndarray))
+
+
 def is_cuda_array(array):
     return cupy is not None and isinstance(array, cupy.ndarray)
 

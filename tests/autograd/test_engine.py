@@ -60,6 +60,49 @@ def test_retain_graph_allows_a_second_backward():
     np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
 
 
+def test_backward_releases_the_arrays_a_built_in_op_kept_beside_its_saved_tensors():
+    # Cross-entropy keeps its softmax on the ctx; PyTorch frees saved values at backward, so
+    # they must not live on with the graph until the next step replaces it.
+    logits = tinytorch.randn(4, 3, requires_grad=True)
+    loss = tinytorch.nn.functional.cross_entropy(logits, tinytorch.tensor([0, 2, 1, 0]))
+    node = loss.grad_fn
+    assert hasattr(node, "probs")
+    loss.backward()
+    assert not hasattr(node, "probs") and not hasattr(node, "log_normalizer")
+    assert node.dim == 1 and node.reduction == "mean"  # plain values stay
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+
+
+def test_retain_graph_keeps_a_built_in_ops_arrays_for_a_second_backward():
+    logits = tinytorch.randn(4, 3, requires_grad=True)
+    loss = tinytorch.nn.functional.cross_entropy(logits, tinytorch.tensor([0, 2, 1, 0]))
+    loss.backward(retain_graph=True)
+    first = logits.grad.clone()
+    loss.backward()
+    np.testing.assert_allclose(logits.grad.numpy(), 2 * first.numpy(), rtol=1e-6)
+
+
+def test_a_user_function_keeps_its_ctx_attributes_after_backward():
+    class Scale(tinytorch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.factor = np.array(3.0, dtype=np.float32)
+            return x * 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * float(ctx.factor)
+
+    x = tinytorch.ones(2, requires_grad=True)
+    y = Scale.apply(x).sum()
+    node = y.grad_fn.next_functions[0][0]
+    y.backward()
+    assert float(node.factor) == 3.0
+    y.backward()  # it saved no tensors: PyTorch lets this run again, and so do we
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+
+
 def test_backward_on_tensor_that_does_not_require_grad_raises():
     with pytest.raises(RuntimeError, match="does not require grad"):
         tinytorch.ones(2).sum().backward()

@@ -1,8 +1,9 @@
 """The backward engine: iterative topological order, gradient accumulation, hooks, freeing."""
 
+from .._backend import is_array
 from .._dtypes import from_numpy_dtype
 from . import _observe as observe, anomaly_mode as anomaly
-from .function import AccumulateGrad
+from .function import FREED_GRAPH, AccumulateGrad
 from .grad_mode import state
 
 
@@ -75,6 +76,8 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                 if accumulate:
                     node.accumulate(grads[0], create_graph, handed_out)
                 continue
+            if node._freed and "_arrays_released" in node.__dict__:
+                raise RuntimeError(FREED_GRAPH)
             if node._pre_hooks:
                 grads = node._run_pre_hooks(grads)
             elif (node, 0) in donated and node._outputs == 1 and not capture and not observed.active:
@@ -114,9 +117,38 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
             if not retain_graph:
                 node._saved = ()
                 node._freed = True
+                if node.function in _BUILT_IN or _built_in(node.function):
+                    _release_arrays(node)
     finally:
         state.enabled = previous
     return captured
+
+
+_BUILT_IN = set()  # tinytorch's own Function classes, as they are met
+
+
+def _built_in(function):
+    if function.__module__.startswith("tinytorch."):
+        _BUILT_IN.add(function)
+        return True
+    return False
+
+
+def _release_arrays(node):
+    """Drop the arrays a built-in op kept on its ctx beside its saved tensors (cross-entropy's
+    softmax, an LSTM's gates), as PyTorch frees saved variables at backward: otherwise they live
+    as long as the graph, i.e. until the next step's loss replaces it, and add to that step's
+    peak. A user's Function keeps its ctx attributes, as in PyTorch. Running the node again
+    raises PyTorch's "backward through the graph a second time" error (``saved_tensors``)."""
+    attributes = node.__dict__
+    released = [
+        name for name, value in attributes.items()
+        if is_array(value) or (value.__class__ in (tuple, list) and any(is_array(v) for v in value))
+    ]
+    for name in released:
+        del attributes[name]
+    if released:
+        attributes["_arrays_released"] = True
 
 
 def _add_to_buffer(buffers, node, nr, grad):

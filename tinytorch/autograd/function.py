@@ -18,6 +18,13 @@ _observed = observe.state
 
 
 _NO_VERSION = (None,)
+FREED_GRAPH = (
+    "Trying to backward through the graph a second time (or directly access saved "
+    "tensors after they have already been freed). Saved intermediate values of the graph "
+    "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+    "you need to backward through the graph a second time or if you need to access saved "
+    "tensors after calling backward."
+)
 _sequence = itertools.count()
 
 
@@ -58,13 +65,7 @@ class Node:
     @property
     def saved_tensors(self):
         if self._freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the graph "
-                "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
-                "you need to backward through the graph a second time or if you need to access saved "
-                "tensors after calling backward."
-            )
+            raise RuntimeError(FREED_GRAPH)
         tensors = []
         for t, version in zip(self._saved, self._saved_versions):
             if t.__class__ is _SavedOutput:
