@@ -43,6 +43,31 @@ def test_gemm_matches_numpy_for_every_layout(m, k, n, dtype, layout_a, layout_b)
 
 
 @needs_mkl
+@settings(max_examples=40, deadline=None)
+@given(m=st.integers(1, 30), k=st.integers(1, 30), n=st.integers(1, 30), dtype=st.sampled_from([np.float32, np.float64]),
+       layout_b=st.sampled_from("CFS"))
+def test_gemm_into_out_adds_the_product_to_it(m, k, n, dtype, layout_b):
+    """BLAS's beta = 1: ``out += a @ b`` in the product (how Linear adds its bias with MKL)."""
+    rng = np.random.default_rng(m * 10000 + k * 100 + n)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = _layout(rng.standard_normal((k, n)).astype(dtype), layout_b)
+    start = rng.standard_normal((m, n)).astype(dtype)
+    out = start.copy()
+    assert _blas.gemm(a, b, out) is out
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, start + a @ b, rtol=tol, atol=tol)
+
+
+@needs_mkl
+def test_gemm_leaves_an_out_it_cannot_take_untouched():
+    a, b = np.ones((4, 6), np.float32), np.ones((6, 3), np.float32)
+    for out in (np.zeros((4, 3), np.float64), np.zeros((3, 4), np.float32), np.zeros((3, 4), np.float32).T):
+        before = out.copy()
+        assert _blas.gemm(a, b, out) is None
+        np.testing.assert_array_equal(out, before)
+
+
+@needs_mkl
 def test_gemm_declines_what_it_cannot_take():
     a = np.ones((4, 6), np.float32)
     assert _blas.gemm(a, np.ones((6, 3), np.float64)) is None  # mixed dtypes: NumPy promotes
@@ -60,6 +85,25 @@ def test_backend_products_equal_numpy_on_either_path():
     np.testing.assert_allclose(_backend.mm(w, a.T), w @ a.T, rtol=1e-4, atol=1e-3)
     np.testing.assert_array_equal(_backend.mm(np.arange(6).reshape(2, 3), np.arange(6).reshape(3, 2)),
                                   np.arange(6).reshape(2, 3) @ np.arange(6).reshape(3, 2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, width, out", [(12, 784, 512), (1024, 256, 128), (3, 4, 5)])
+def test_products_with_a_bias_and_bias_gradients_equal_numpy_on_either_path(dtype, rows, width, out):
+    """``matmul_transposed(a, w, bias)`` (MKL: the bias added by the product, beta = 1) and
+    ``sum_rows`` (MKL: a product with a row of ones from 2**18 elements) against NumPy."""
+    rng = np.random.default_rng(rows)
+    a = rng.standard_normal((rows, width)).astype(dtype)
+    w = rng.standard_normal((out, width)).astype(dtype)
+    bias = rng.standard_normal(out).astype(dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    got = _backend.matmul_transposed(a, w, bias)
+    assert got.dtype == dtype and got.flags.c_contiguous
+    np.testing.assert_allclose(got, a @ w.T + bias, rtol=tol, atol=tol * 10)
+    grad = rng.standard_normal((rows * 64, width)).astype(dtype)  # (65536, 256) crosses the threshold
+    sums = _backend.sum_rows(grad)
+    assert sums.shape == (width,) and sums.dtype == dtype
+    np.testing.assert_allclose(sums, grad.astype(np.float64).sum(0), rtol=tol, atol=tol * 100)
 
 
 def _blas_in_subprocess(value):

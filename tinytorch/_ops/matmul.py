@@ -87,17 +87,18 @@ class Linear(Function):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         data = x._data
+        b = None if bias is None else bias._data
         if data.ndim == 2:
-            out = backend.matmul_transposed(data, weight._data)
+            out = backend.matmul_transposed(data, weight._data, b)
         elif data.ndim > 2:
             # Batch dims folded into one GEMM: NumPy's matmul of a stack against W^T runs one
             # small GEMM per leading index and copies W^T for each (measured 35 x 20 x 200 by
             # 10000 x 200, the word-LM decoder: ~8x slower than the folded GEMM).
-            out = backend.matmul_transposed(data.reshape(-1, data.shape[-1]), weight._data).reshape(data.shape[:-1] + (weight._data.shape[0],))
+            out = backend.matmul_transposed(data.reshape(-1, data.shape[-1]), weight._data, b).reshape(data.shape[:-1] + (weight._data.shape[0],))
         else:
             out = data @ weight._data.T
-        if bias is not None:
-            out += bias._data
+            if b is not None:
+                out += b
         return wrap(out)
 
     @staticmethod
@@ -131,7 +132,7 @@ def _linear_backward_arrays(x, weight, grad, needs, has_bias):
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         grad_weight = wrap(backend.mm(g2.T, x2))
     if has_bias and needs[2]:
-        grad_bias = wrap(backend.reduce_sum(g2, 0))
+        grad_bias = wrap(backend.sum_rows(g2))
     return grad_x, grad_weight, grad_bias
 
 

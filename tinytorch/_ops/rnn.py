@@ -35,7 +35,9 @@ def _sigmoid(x, xp):
 
 
 def _recurrent_gates(h_prev, weight_hh, bias_hh):
-    gates = backend.matmul_transposed(h_prev, weight_hh) if h_prev.ndim == 2 else h_prev @ weight_hh.T
+    if h_prev.ndim == 2:
+        return backend.matmul_transposed(h_prev, weight_hh, bias_hh)
+    gates = h_prev @ weight_hh.T
     if bias_hh is not None:
         gates += bias_hh
     return gates
@@ -54,7 +56,7 @@ def _weight_grads(ctx, grad_gates, h_prev, weight_hh, offset):
     needs = ctx.needs_input_grad
     grad_h = wrap(backend.mm(grad_gates, weight_hh)) if needs[1] else None
     grad_weight = wrap(backend.mm(grad_gates.T, h_prev)) if needs[offset] else None
-    grad_bias = wrap(backend.reduce_sum(grad_gates, 0)) if ctx.has_bias and needs[offset + 1] else None
+    grad_bias = wrap(backend.sum_rows(grad_gates)) if ctx.has_bias and needs[offset + 1] else None
     return grad_h, grad_weight, grad_bias
 
 
