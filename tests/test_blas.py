@@ -68,6 +68,59 @@ def test_gemm_leaves_an_out_it_cannot_take_untouched():
 
 
 @needs_mkl
+@settings(max_examples=80, deadline=None)
+@given(batch_a=st.lists(st.integers(1, 3), max_size=3), batch_b=st.lists(st.integers(1, 3), max_size=3),
+       m=st.integers(1, 9), k=st.integers(1, 9), n=st.integers(1, 9), dtype=st.sampled_from([np.float32, np.float64]),
+       transpose_a=st.booleans(), transpose_b=st.booleans(), into_out=st.booleans())
+def test_batched_products_match_numpys_matmul(batch_a, batch_b, m, k, n, dtype, transpose_a, transpose_b, into_out):
+    """Stacks whose batch dims broadcast (stride 0), in either matrix layout, through MKL's
+    ?gemm_batch_strided where it takes them and NumPy's matmul where it declines."""
+    size = min(len(batch_a), len(batch_b))
+    batch_b = [1 if i % 2 else x for i, x in enumerate(batch_b)]  # some dims broadcast
+    for i in range(1, size + 1):  # trailing batch dims must agree or be 1
+        if batch_a[-i] != batch_b[-i] and 1 not in (batch_a[-i], batch_b[-i]):
+            batch_b[-i] = 1
+    rng = np.random.default_rng(m * 100 + k * 10 + n)
+    a = rng.standard_normal((*batch_a, k, m) if transpose_a else (*batch_a, m, k)).astype(dtype)
+    b = rng.standard_normal((*batch_b, n, k) if transpose_b else (*batch_b, k, n)).astype(dtype)
+    a = a.swapaxes(-1, -2) if transpose_a else a
+    b = b.swapaxes(-1, -2) if transpose_b else b
+    if a.ndim == 2 and b.ndim == 2:
+        b = b[None]
+    expected = np.matmul(a, b)
+    out = np.full(expected.shape, np.nan, dtype) if into_out else None
+    got = _backend.matmul(a, b, out)
+    if into_out:
+        assert got is out
+    assert got.shape == expected.shape and got.dtype == dtype
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+
+
+@needs_mkl
+def test_batched_products_go_to_mkl_where_they_can():
+    rng = np.random.default_rng(0)
+    kernel = rng.standard_normal((1, 32, 9)).astype(np.float32)  # a convolution's (groups, O, C*kh*kw)
+    columns = rng.standard_normal((64, 1, 9, 676)).astype(np.float32)
+    got = _blas.gemm_batched(kernel, columns)
+    assert got is not None
+    np.testing.assert_allclose(got, np.matmul(kernel, columns), rtol=1e-4, atol=1e-4)
+    # Every other matrix of a stack: one stride still steps through them.
+    every_other = columns[::2, 0, :, :9]
+    np.testing.assert_allclose(_blas.gemm_batched(every_other, kernel[0, :9, :]), every_other @ kernel[0, :9, :], rtol=1e-4, atol=1e-4)
+    # Two batch dims that do not flatten to one stride (the first 2 of 3 along the second) go to NumPy.
+    stack = rng.standard_normal((4, 3, 5, 6)).astype(np.float32)[:, :2]
+    assert _blas.gemm_batched(stack, kernel[0, :6, :]) is None
+    np.testing.assert_allclose(_backend.matmul(stack, kernel[0, :6, :]), stack @ kernel[0, :6, :], rtol=1e-6)
+    # Broadcast along an inner batch dim only: stride 0 there, not outside it.
+    a, b = rng.standard_normal((2, 4, 5, 6)).astype(np.float32), rng.standard_normal((2, 1, 6, 3)).astype(np.float32)
+    assert _blas.gemm_batched(a, b) is None
+    np.testing.assert_allclose(_backend.matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
+    out = np.empty((64, 1, 32, 676), np.float32)
+    assert _blas.gemm_batched(kernel, columns, out[::-1]) is None  # not C-contiguous: untouched
+
+
+@needs_mkl
 def test_gemm_declines_what_it_cannot_take():
     a = np.ones((4, 6), np.float32)
     assert _blas.gemm(a, np.ones((6, 3), np.float64)) is None  # mixed dtypes: NumPy promotes

@@ -441,6 +441,23 @@ def mm(a, b):
     return a @ b
 
 
+def matmul(a, b, out=None):
+    """``numpy.matmul(a, b, out=out)`` (or CuPy's) for stacks of matrices: through MKL's batched
+    product where it is loaded and the stack is large enough, so that convolutions and attention
+    stay on MKL's threads with the rest (two thread pools alternating on two cores slowed the
+    MNIST CNN's step 82 -> 114 ms); else the array module's matmul."""
+    if (_blas.HAS_GEMM and a.__class__ is np.ndarray and b.__class__ is np.ndarray
+            and min(a.ndim, b.ndim) >= 2 and max(a.ndim, b.ndim) > 2):
+        matrices = max(a.size // (a.shape[-2] * a.shape[-1] or 1), b.size // (b.shape[-2] * b.shape[-1] or 1))
+        if matrices * a.shape[-2] * a.shape[-1] * b.shape[-1] >= MKL_MIN_MACS:
+            result = _blas.gemm_batched(a, b, out)
+            if result is not None:
+                return result
+    if out is not None:
+        return array_module(a).matmul(a, b, out=out)
+    return a @ b
+
+
 def matmul_transposed(a, b, bias=None):
     """``a @ b.T`` (``+ bias``, broadcast over the rows) for 2-D ``a`` (rows, in) and ``b`` (out,
     in), returned C-contiguous: ``Linear``'s forward.

@@ -49,7 +49,8 @@ def _candidates():
 
 
 def _load_mkl():
-    """``libmkl_rt`` set up for this process: (path, gemms, axpys), or None when it is absent."""
+    """``libmkl_rt`` set up for this process: (path, gemms, axpys, batched gemms), or None when it
+    is absent."""
     for path in _candidates():
         try:
             # RTLD_DEEPBIND: MKL's own libraries, loaded by libmkl_rt, must bind to each other.
@@ -76,6 +77,15 @@ def _load_mkl():
             fn.argtypes = [ctypes.c_int] * 6 + [scalar, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
                                                 scalar, ctypes.c_void_p, ctypes.c_int]
             gemms[np.dtype(dtype)] = fn
+        batched = {}
+        for dtype, name, scalar in ((np.float32, "cblas_sgemm_batch_strided", ctypes.c_float),
+                                    (np.float64, "cblas_dgemm_batch_strided", ctypes.c_double)):
+            fn = getattr(lib, name, None)  # MKL 2020 on
+            if fn is not None:
+                fn.restype = None
+                fn.argtypes = [ctypes.c_int] * 6 + [scalar, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                                                    ctypes.c_int, scalar, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+                batched[np.dtype(dtype)] = fn
         axpys = {}
         for dtype, name, scalar in ((np.float32, "cblas_saxpy", ctypes.c_float), (np.float64, "cblas_daxpy", ctypes.c_double)):
             fn = getattr(lib, name)
@@ -85,7 +95,7 @@ def _load_mkl():
         if not _agrees(gemms[np.dtype(np.float32)]):
             warnings.warn(f"tinytorch: {path} gave a wrong matrix product in this process; using NumPy's matmul", RuntimeWarning, stacklevel=2)
             return None
-        return path, gemms, axpys
+        return path, gemms, axpys, batched
     warnings.warn("TINYTORCH_BLAS=mkl, but MKL's libmkl_rt was not found: pip install 'tinytorch[mkl]'; using NumPy's matmul",
                   RuntimeWarning, stacklevel=2)
     return None
@@ -106,7 +116,7 @@ def _threading_layer():
 
 
 def _load_numpy_openblas():
-    """NumPy's bundled OpenBLAS: (path, {}, axpys), or None when NumPy has none.
+    """NumPy's bundled OpenBLAS: (path, {}, axpys, {}), or None when NumPy has none.
 
     NumPy's wheels ship it beside the package (``numpy.libs`` on Linux and Windows,
     ``numpy/.dylibs`` on macOS) with renamed symbols and 64-bit integers (``scipy_cblas_saxpy64_``,
@@ -133,7 +143,7 @@ def _load_numpy_openblas():
                 fn.argtypes = [integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
                 axpys[np.dtype(dtype)] = fn
             if len(axpys) == 2 and _axpy_agrees(axpys[np.dtype(np.float32)]):
-                return path, {}, axpys
+                return path, {}, axpys, {}
     return None
 
 
@@ -172,6 +182,7 @@ _LOADED = _load()
 PATH = _LOADED[0] if _LOADED else None  # the library loaded, or None: NumPy only
 _GEMMS = _LOADED[1] if _LOADED else {}
 _AXPYS = _LOADED[2] if _LOADED else {}
+_BATCHED = _LOADED[3] if _LOADED else {}
 HAS_GEMM = bool(_GEMMS)  # products come here (MKL), not only updates
 
 
@@ -216,6 +227,75 @@ def gemm(a, b, out=None):
         return None
     fn(_ROW_MAJOR, op_a[0], op_b[0], m, n, k, 1.0, a.ctypes.data, op_a[1], b.ctypes.data, op_b[1], beta, out.ctypes.data, n)
     return out
+
+
+def gemm_batched(a, b, out=None):
+    """``numpy.matmul(a, b)`` of two stacks of matrices (ndim >= 2, batch dims broadcasting) through
+    MKL's ``?gemm_batch_strided``: one call for the whole stack, on MKL's threads, so that a model
+    whose products are batched (convolutions, attention) does not switch between MKL's and
+    OpenBLAS's thread pools. Into ``out`` (C-contiguous, the result's shape) when given. None when
+    MKL cannot take these operands: each operand's batch dims must flatten to one stride (a
+    broadcast one to stride 0), its matrices be row- or column-major."""
+    fn = _BATCHED.get(a.dtype)
+    if fn is None or b.dtype != a.dtype or a.ndim < 2 or b.ndim < 2:
+        return None
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
+    if b.shape[-2] != k or m < 2 or n < 2 or k < 2:
+        return None
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        return None
+    count = 1
+    for size in batch:
+        count *= size
+    if count == 0:
+        return None
+    stride_a, stride_b = _batch_stride(a, batch), _batch_stride(b, batch)
+    op_a, op_b = _operand(a[(0,) * (a.ndim - 2)]), _operand(b[(0,) * (b.ndim - 2)])
+    if stride_a is None or stride_b is None or op_a is None or op_b is None:
+        return None
+    shape = batch + (m, n)
+    if out is None:
+        out = np.empty(shape, dtype=a.dtype)
+    elif (out.dtype != a.dtype or out.shape != shape or not (out.flags.c_contiguous and out.flags.writeable)
+          or np.may_share_memory(out, a) or np.may_share_memory(out, b)):
+        return None
+    if max(stride_a, stride_b, m * n, op_a[1], op_b[1]) * count >= _INT_LIMIT:
+        return None  # MKL_INT is 32-bit in libmkl_rt's default interface
+    fn(_ROW_MAJOR, op_a[0], op_b[0], m, n, k, 1.0, a.ctypes.data, op_a[1], stride_a, b.ctypes.data, op_b[1], stride_b,
+       0.0, out.ctypes.data, n, m * n, count)
+    return out
+
+
+_INT_LIMIT = 1 << 31
+
+
+def _batch_stride(array, batch):
+    """The one stride (in elements) that steps through ``array``'s matrices in the order of the
+    broadcast batch shape ``batch``, or None when its batch dims do not flatten to one stride."""
+    itemsize = array.itemsize
+    dims = array.shape[:-2]
+    strides = array.strides[:-2]
+    pad = len(batch) - len(dims)
+    # Each batch dim of the result: this array's stride there (0 where it broadcasts).
+    steps = [0] * pad + [0 if size == 1 and full != 1 else stride for size, full, stride in zip(dims, batch[pad:], strides)]
+    stride = None
+    span = None  # the stride the next outer dim must have
+    for full, step in zip(reversed(batch), reversed(steps)):
+        if full == 1:
+            continue
+        if stride is None:
+            stride, span = step, step * full
+        elif step != span:
+            return None
+        else:
+            span = step * full
+    stride = stride or 0
+    if stride % itemsize or stride < 0:
+        return None
+    return stride // itemsize
 
 
 def axpy(alpha, x, y):

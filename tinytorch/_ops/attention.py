@@ -38,14 +38,15 @@ class ScaledDotProductAttention(Function):
         q, k, v = query._data, key._data, value._data
         xp = backend.array_module(q)
         with quiet():  # -inf - -inf inside fully masked rows is handled, silently
-            scores = (q * scale) @ k.swapaxes(-1, -2) if q.shape[-2] <= k.shape[-2] else (q @ k.swapaxes(-1, -2)) * scale
+            mm = backend.matmul
+            scores = mm(q * scale, k.swapaxes(-1, -2)) if q.shape[-2] <= k.shape[-2] else mm(q, k.swapaxes(-1, -2)) * scale
             if bias is not None:
                 scores = scores + bias._data
             probs = _safe_softmax(scores, xp)
         kept = probs if dropout is None else probs * dropout._data
         ctx.save_for_backward(query, key, value, bias, dropout)
         ctx.probs, ctx.kept, ctx.scale = probs, kept, scale
-        return wrap(kept @ v)
+        return wrap(backend.matmul(kept, v))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -55,10 +56,10 @@ class ScaledDotProductAttention(Function):
             return _backward_graph(ctx, grad_output, query, key, value, bias, dropout)
         probs, kept, scale = ctx.probs, ctx.kept, ctx.scale
         g = grad_output._data
-        grad_value = wrap(kept.swapaxes(-1, -2) @ g) if needs[2] else None
+        grad_value = wrap(backend.matmul(kept.swapaxes(-1, -2), g)) if needs[2] else None
         grad_query = grad_key = grad_bias = None
         if needs[0] or needs[1] or needs[3]:
-            grad_probs = g @ value._data.swapaxes(-1, -2)
+            grad_probs = backend.matmul(g, value._data.swapaxes(-1, -2))
             if dropout is not None:
                 grad_probs *= dropout._data
             # softmax backward: p * (dp - sum(dp * p)).
@@ -68,9 +69,9 @@ class ScaledDotProductAttention(Function):
             if needs[3]:
                 grad_bias = wrap(grad_scores)
             if needs[0]:
-                grad_query = wrap((grad_scores @ key._data) * scale)
+                grad_query = wrap(backend.matmul(grad_scores, key._data) * scale)
             if needs[1]:
-                grad_key = wrap((grad_scores.swapaxes(-1, -2) @ query._data) * scale)
+                grad_key = wrap(backend.matmul(grad_scores.swapaxes(-1, -2), query._data) * scale)
         return grad_query, grad_key, grad_value, grad_bias, None, None
 
 

@@ -151,7 +151,7 @@ def convolve(images, weight, geometry, groups):
     kernel = weight.reshape(groups, out_channels // groups, rows)
     out = xp.empty((count, groups, out_channels // groups, length), dtype=images.dtype)
     for start, stop, columns in _columns(images, geometry):
-        xp.matmul(kernel, columns.reshape(stop - start, groups, rows, length), out=out[start:stop])
+        backend.matmul(kernel, columns.reshape(stop - start, groups, rows, length), out=out[start:stop])
     return out.reshape((count, out_channels) + geometry.out)
 
 
@@ -197,7 +197,7 @@ class _Adjoint:
         else:
             grad = self.grad[start:stop]
         columns = self.buffer[:n]
-        self.xp.matmul(self.kernel_t, grad.reshape(grad.shape[:3] + (-1,)), out=columns)
+        backend.matmul(self.kernel_t, grad.reshape(grad.shape[:3] + (-1,)), out=columns)
         if self.padded is None:
             target = self.result[start:stop]
         else:
@@ -253,7 +253,7 @@ def conv_gradients(images, grad, weight, geometry, groups, need_images, need_wei
     total = xp.zeros((groups, rows, per_group), dtype=images.dtype)
     for start, stop, columns in _columns(images, geometry, adjoint.step if adjoint else None):
         columns = columns.reshape(stop - start, groups, rows, length)
-        total += backend.reduce_sum(xp.matmul(columns, grad_t[start:stop]), 0)
+        total += backend.reduce_sum(backend.matmul(columns, grad_t[start:stop]), 0)
         if adjoint is not None:
             adjoint.chunk(start, stop)
     grad_weight = total.transpose(0, 2, 1).reshape(weight.shape)

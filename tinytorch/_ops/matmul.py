@@ -43,7 +43,7 @@ class MatMul(Function):
         if a_data.ndim == 2 and b_data.ndim == 2:
             return wrap(backend.mm(a_data, b_data))
         try:
-            return wrap(a_data @ b_data)
+            return wrap(backend.matmul(a_data, b_data))
         except ValueError:
             raise RuntimeError(f"shapes {list(a._data.shape)} and {list(b._data.shape)} cannot be multiplied: batch dimensions do not broadcast") from None
 
