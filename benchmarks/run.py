@@ -593,6 +593,12 @@ def byte_compile():
     print(f"Byte-compiled tinytorch's modules (as pip install does): {'ok' if ok else 'FAILED'}", flush=True)
 
 
+def _environment():
+    """The settings that change which BLAS a contender runs on, as a command's prefix."""
+    names = ("TINYTORCH_BLAS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    return "".join(f"{name}={os.environ[name]} " for name in names if name in os.environ)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smoke run with small sizes")
@@ -614,7 +620,7 @@ def main(argv=None):
         return model_child(args.model_child)
     args.repeats = args.repeats or (3 if args.quick else 7)
     args.processes = args.processes or (1 if args.quick else 3)
-    print(f"Command: python benchmarks/run.py {' '.join(sys.argv[1:] if argv is None else argv)}")
+    print(f"Command: {_environment()}python benchmarks/run.py {' '.join(sys.argv[1:] if argv is None else argv)}")
     print(f"Machine: {json.dumps(machine())}", flush=True)
     byte_compile()
     rows = []
@@ -634,7 +640,7 @@ def main(argv=None):
     with open(os.path.join(args.output, f"{stem}.json"), "w") as f:
         json.dump({"machine": machine(), "command": " ".join(sys.argv), "rows": rows}, f, indent=2)
     with open(os.path.join(args.output, f"{stem}.md"), "w") as f:
-        f.write(f"Command: `python benchmarks/run.py {' '.join(sys.argv[1:])}`\n\nMachine: {json.dumps(machine())}\n\n{table}\n")
+        f.write(f"Command: `{_environment()}python benchmarks/run.py {' '.join(sys.argv[1:])}`\n\nMachine: {json.dumps(machine())}\n\n{table}\n")
     plot(rows, os.path.join(args.output, f"{stem}.png"))
     return rows
 
