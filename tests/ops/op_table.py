@@ -96,7 +96,10 @@ def dims_of(draw, ndim, allow_none=True, allow_tuple=True):
     return tuple(d - ndim if draw(st.booleans()) else d for d in picked)
 
 
-def reduction(low=-2.0, high=2.0, allow_none=True, allow_tuple=True, keepdim=True, min_dims=0):
+def reduction(low=-2.0, high=2.0, allow_none=True, allow_tuple=True, keepdim=True, min_dims=0, distinct=False):
+    """A tensor and valid reduction dims; ``distinct``: values 0.1 apart, for max/min, whose
+    gradient has a kink at ties (two uniform draws 6e-7 apart once put one inside a finite
+    difference)."""
     shapes = hnp.array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4)
 
     def sample(draw, rng):
@@ -107,7 +110,7 @@ def reduction(low=-2.0, high=2.0, allow_none=True, allow_tuple=True, keepdim=Tru
             kwargs["dim"] = dim
             if keepdim:
                 kwargs["keepdim"] = draw(st.booleans())
-        return [values(rng, shape, low, high)], kwargs
+        return [_distinct(rng, shape) if distinct else values(rng, shape, low, high)], kwargs
 
     return sample
 
@@ -331,13 +334,13 @@ OPS = [
     OpInfo("std", lambda lib, x, **kw: x.std(**kw), lambda draw, rng: _big_enough(draw, rng)),
     OpInfo("prod", lambda lib, x, **kw: x.prod(**kw), reduction(0.5, 1.5, allow_tuple=False)),
     OpInfo("prod_with_zero", lambda lib, x: x.prod(), lambda draw, rng: _with_a_zero(draw, rng), gradgrad=False),
-    OpInfo("amax", lambda lib, x, **kw: x.amax(**kw) if kw else x.amax(), reduction()),
-    OpInfo("amin", lambda lib, x, **kw: lib.amin(x, **kw) if kw else x.amin(), reduction()),
-    OpInfo("max_full", lambda lib, x: x.max(), unary()),
+    OpInfo("amax", lambda lib, x, **kw: x.amax(**kw) if kw else x.amax(), reduction(distinct=True)),
+    OpInfo("amin", lambda lib, x, **kw: lib.amin(x, **kw) if kw else x.amin(), reduction(distinct=True)),
+    OpInfo("max_full", lambda lib, x: x.max(), lambda draw, rng: ([_distinct(rng, draw(SHAPES))], {})),
     OpInfo("max_dim", lambda lib, x, dim, keepdim=False: x.max(dim, keepdim).values,
-           reduction(allow_none=False, allow_tuple=False, min_dims=1)),
+           reduction(allow_none=False, allow_tuple=False, min_dims=1, distinct=True)),
     OpInfo("min_dim", lambda lib, x, dim, keepdim=False: lib.min(x, dim, keepdim)[0],
-           reduction(allow_none=False, allow_tuple=False, min_dims=1)),
+           reduction(allow_none=False, allow_tuple=False, min_dims=1, distinct=True)),
     OpInfo("logsumexp", lambda lib, x, dim, keepdim=False: x.logsumexp(dim, keepdim),
            reduction(-5.0, 5.0, allow_none=False, min_dims=1)),
     OpInfo("softmax", lambda lib, x, dim: x.softmax(dim), along_dim(-4.0, 4.0, min_dims=0)),
