@@ -165,6 +165,35 @@ def test_unsupported_objects_raise_type_error_and_write_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_lazy_modules_state_dict_keeps_its_uninitialized_parameters():
+    """As in PyTorch: before the first forward a lazy module's state_dict holds uninitialized
+    parameters and buffers; they save, load and load into another lazy module, which still
+    infers its shapes at its first forward."""
+    linear = tinytorch.nn.LazyLinear(4, dtype=tinytorch.float64)
+    norm = tinytorch.nn.LazyBatchNorm1d()
+    state = _round_trip({"linear": linear.state_dict(), "norm": norm.state_dict()})
+    weight = state["linear"]["weight"]
+    assert type(weight) is tinytorch.nn.UninitializedParameter and weight.requires_grad and weight.dtype == tinytorch.float64
+    assert type(state["norm"]["running_mean"]) is tinytorch.nn.UninitializedBuffer
+    assert state["norm"]["num_batches_tracked"].item() == 0
+    fresh = tinytorch.nn.LazyLinear(4, dtype=tinytorch.float64)
+    fresh.load_state_dict(state["linear"])
+    assert fresh(tinytorch.ones(2, 3, dtype=tinytorch.float64)).shape == (2, 4)
+    assert fresh.weight.shape == (4, 3)
+    torch = pytest.importorskip("torch")
+    assert isinstance(torch.nn.LazyLinear(4).state_dict()["weight"], torch.nn.UninitializedParameter)
+
+
+def test_a_lazy_module_before_its_first_forward_is_refused_whole_and_nothing_is_written(tmp_path):
+    model = tinytorch.nn.Sequential(tinytorch.nn.LazyLinear(4), tinytorch.nn.ReLU())
+    with pytest.raises(TypeError, match=r"lazy module LazyLinear \(at 0\) before its first forward.*state_dict"):
+        tinytorch.save(model, tmp_path / "model")
+    assert list(tmp_path.iterdir()) == []
+    model(tinytorch.ones(2, 3))  # initialized: a plain module now
+    loaded = _round_trip(model, weights_only=False)
+    np.testing.assert_array_equal(loaded[0].weight.detach().numpy(), model[0].weight.detach().numpy())
+
+
 # -- the safetensors layout -----------------------------------------------------------------------
 def test_a_flat_state_dict_is_a_plain_safetensors_file(tmp_path):
     state = {"fc.weight": tinytorch.randn(3, 2), "fc.bias": tinytorch.zeros(3, dtype=tinytorch.float64), "steps": tinytorch.tensor(4)}

@@ -37,6 +37,8 @@ from ._bounded_read import read_at_most as _read_at_most
 from ._tensor import Tensor as _Tensor
 from .nn.modules.module import Module as _Module
 from .nn.parameter import Parameter as _Parameter
+from .nn.parameter import UninitializedBuffer as _UninitializedBuffer
+from .nn.parameter import UninitializedParameter as _UninitializedParameter
 
 __all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals"]
 
@@ -148,6 +150,15 @@ class _Encoder:
             return obj if math.isfinite(obj) else {"float": repr(obj)}  # JSON has no inf/nan
         if isinstance(obj, np.bool_):
             return bool(obj)
+        if isinstance(obj, (_UninitializedParameter, _UninitializedBuffer)):
+            # A lazy module's parameter before its first forward: no data, only its kind, dtype,
+            # device and requires_grad (PyTorch saves and loads these too).
+            empty = _Tensor._make(obj._empty())
+            node = {"uninitialized": "parameter" if isinstance(obj, _UninitializedParameter) else "buffer",
+                    "dtype": empty.dtype.name, "requires_grad": obj.requires_grad}
+            if empty.device.type != "cpu":
+                node["device"] = str(empty.device)
+            return node
         if isinstance(obj, _Tensor):
             name = self.store(obj, obj._data, path)
             node = {"tensor": name}
@@ -221,6 +232,14 @@ class _Encoder:
         """Give the parameters and buffers of a module tree their state_dict names, in its order."""
         for group in ("_parameters", "_buffers"):
             for key, tensor in vars(module).get(group, {}).items():
+                if isinstance(tensor, (_UninitializedParameter, _UninitializedBuffer)):
+                    raise TypeError(
+                        f"tinytorch.save can't store the lazy module {type(module).__qualname__}"
+                        + (f" (at {'.'.join(map(str, path))})" if path else "")
+                        + " before its first forward: its shape-inferring hooks are bound methods, which this "
+                        "format does not store. Save its state_dict() (uninitialized parameters are kept), or run "
+                        "a batch through it first"
+                    )
                 if tensor is not None:
                     self.store(tensor, tensor._data, (*path, key))
         for key, child in vars(module).get("_modules", {}).items():
@@ -471,6 +490,8 @@ class _Decoder:
             raise ValueError(f"unexpected node {node!r:.80}")
         if "tensor" in node:
             return self.tensor(node)
+        if "uninitialized" in node:
+            return self.uninitialized(node)
         if "module" in node:
             return self.module(node, depth)
         if len(node) != 1:
@@ -513,6 +534,19 @@ class _Decoder:
             tensor = _restore(self.arrays[name], device, self.map_location)
             self.tensors[key] = tensor if parameter is None else _Parameter(tensor, requires_grad=parameter)
         return self.tensors[key]
+
+    def uninitialized(self, node):
+        kind, dtype, device = node["uninitialized"], node.get("dtype"), node.get("device", "cpu")
+        requires_grad = node.get("requires_grad")
+        if (
+            kind not in ("parameter", "buffer") or dtype not in _DTYPE_NAMES or not isinstance(device, str)
+            or requires_grad not in (True, False) or not set(node) <= {"uninitialized", "dtype", "device", "requires_grad"}
+        ):
+            raise ValueError(f"bad uninitialized tensor {node!r:.80}")
+        dtype = _DTYPE_NAMES[dtype]
+        target = _restore(np.empty(0, _dtypes.to_numpy_dtype(dtype)), device, self.map_location).device
+        cls = _UninitializedParameter if kind == "parameter" else _UninitializedBuffer
+        return cls(requires_grad=requires_grad, device=target, dtype=dtype)
 
     def named(self, where, kind):
         """The class or function a file names, as ``weights_only`` allows: from the safe globals
