@@ -1303,6 +1303,43 @@ OPS += [
 ]
 
 
+def _fractional(dims):
+    """fractional_max_pool2d/3d with explicit ``_random_samples`` (a float array, cast to the
+    input's dtype): torch and tinytorch pool the same pseudo-random windows."""
+    def fn(lib, x, samples, **kwargs):
+        pool = getattr(lib.nn.functional, f"fractional_max_pool{dims}d")
+        return pool(x, _random_samples=lib.tensor(samples, dtype=x.dtype, device=x.device), **kwargs)
+
+    return fn
+
+
+def _fractional_sample(dims):
+    """Distinct values (no ties), kernel 1-3, an output size that fits (the 3-D op wants each window
+    to end before the edge), given as output_size or as an output_ratio, batched or not, samples in [0, 1)."""
+    def sample(draw, rng):
+        kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+        strict = dims == 3
+        image = tuple(k + strict + draw(st.integers(0, 4 if dims == 2 else 2)) for k in kernel)
+        out = tuple(draw(st.integers(1, s - k + 1 - strict)) for s, k in zip(image, kernel))
+        batch = draw(st.sampled_from([(), (2,)]))
+        channels = draw(st.integers(1, 2))
+        kwargs = {"kernel_size": kernel, "return_indices": draw(st.booleans())}
+        if draw(st.booleans()):
+            kwargs["output_size"] = out
+        else:  # int(size * ratio) == out
+            kwargs["output_ratio"] = tuple((o + 0.5) / s for o, s in zip(out, image))
+        kwargs["samples"] = rng.uniform(0, 1, size=(batch[0] if batch else 1, channels, dims))
+        return [_distinct(rng, batch + (channels,) + image)], kwargs
+
+    return sample
+
+
+OPS += [
+    OpInfo("fractional_max_pool2d", _fractional(2), _fractional_sample(2)),
+    OpInfo("fractional_max_pool3d", _fractional(3), _fractional_sample(3)),
+]
+
+
 def _lstm_cell(lib, x, h, c, *weights):
     return lib.lstm_cell(x, (h, c), *weights)
 
@@ -1847,6 +1884,38 @@ def _multilabel_soft_margin_sample(draw, rng):
     return [values(rng, shape, -4.0, 4.0), values(rng, shape, 0.0, 1.0)], kwargs
 
 
+def _ctc_sample(draw, rng):
+    """Logits (T, N, C) or (T, C) for ``_ctc``, targets padded (N, S) or concatenated, lengths as
+    lists; a blank anywhere; zero_infinity with lengths that may make an alignment impossible."""
+    steps, classes = draw(st.integers(1, 5)), draw(st.integers(2, 4))
+    batch = draw(st.integers(1, 3))
+    blank = draw(st.integers(0, classes - 1))
+    labels = [c for c in range(classes) if c != blank]
+    target_lengths = rng.integers(0, 3, size=batch)
+    zero_infinity = draw(st.booleans())
+    input_lengths = rng.integers(0 if zero_infinity else steps, steps + 1, size=batch)
+    padded = rng.choice(labels, size=(batch, 2))
+    unbatched = batch == 1 and draw(st.booleans())
+    if unbatched or draw(st.booleans()):
+        targets = np.concatenate([padded[n, :target_lengths[n]] for n in range(batch)])
+    else:
+        targets = padded
+    if not zero_infinity:  # every alignment possible: a repeated label needs a step more
+        input_lengths = np.full(batch, steps)
+        target_lengths = np.minimum(target_lengths, (steps + 1) // 2 - 1 if steps > 2 else 0)
+        targets = padded if targets.ndim == 2 else np.concatenate([padded[n, :target_lengths[n]] for n in range(batch)])
+    logits = values(rng, (steps, classes) if unbatched else (steps, batch, classes))
+    return [logits, targets.astype(np.int64)], {
+        "input_lengths": [int(v) for v in input_lengths], "target_lengths": [int(v) for v in target_lengths], "blank": blank,
+        "reduction": draw(st.sampled_from(["mean", "sum", "none"])), "zero_infinity": zero_infinity}
+
+
+def _ctc(lib, logits, targets, **kwargs):
+    """ctc_loss of log_softmax(logits): PyTorch's CTC gradient w.r.t. log_probs is exact only
+    through log_softmax (see tinytorch/_ops/ctc.py), which is how CTC is called."""
+    return lib.nn.functional.ctc_loss(logits.log_softmax(-1), lib.as_tensor(targets, device=logits.device), **kwargs)
+
+
 def _loss(name, as_float=False):
     """``lib.nn.functional.<name>``, its int64 target made a tensor (of the input's dtype with
     ``as_float``) and its ``weight`` list a tensor of the input's dtype."""
@@ -1874,6 +1943,8 @@ OPS += [
     OpInfo("triplet_margin_loss", _loss("triplet_margin_loss"), _triplet_p_sample, differentiable=(0, 1, 2)),
     OpInfo("triplet_margin_with_distance_loss", _loss("triplet_margin_with_distance_loss"), _triplet_sample, differentiable=(0, 1, 2)),
     OpInfo("multi_margin_loss", _loss("multi_margin_loss"), _multi_margin_sample),
+    OpInfo("ctc_loss", _ctc, _ctc_sample, gradgrad=False,
+           notes="PyTorch has no second derivative of ctc_loss (neither has tinytorch)"),
     OpInfo("multilabel_margin_loss", _loss("multilabel_margin_loss"), _multilabel_margin_sample),
     OpInfo("multilabel_soft_margin_loss", _loss("multilabel_soft_margin_loss"), _multilabel_soft_margin_sample, differentiable=(0, 1)),
 ]

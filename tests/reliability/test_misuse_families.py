@@ -322,6 +322,17 @@ AROUND_CONV = [
            ("Found an invalid max index: 70 (output volumes are of size 4x4x4)",)),
     Misuse("lp_pool3d kernel pair", lambda: {"x": tinytorch.randn(1, 2, 4, 4, 4, requires_grad=True)},
            lambda o: F.lp_pool3d(o["x"], 2, (2, 2)), ValueError, ("not enough values to unpack (expected 3, got 2)",)),
+    Misuse("fractional_max_pool2d without output_size or output_ratio", lambda: images(1, 2, 6, 6),
+           lambda o: F.fractional_max_pool2d(o["x"], 2), ValueError,
+           ("fractional_max_pool2d requires specifying either an output_size or an output_ratio",)),
+    Misuse("fractional_max_pool2d output too large for the kernel", lambda: images(1, 2, 6, 6),
+           lambda o: F.fractional_max_pool2d(o["x"], 3, output_size=(5, 2)), RuntimeError,
+           ("fractional_max_pool2d(): pool height 3 too large relative to input height 6",)),
+    Misuse("fractional_max_pool3d samples of another dtype", lambda: {"x": tinytorch.randn(1, 2, 5, 5, 5, requires_grad=True)},
+           lambda o: F.fractional_max_pool3d(o["x"], 2, output_size=2, _random_samples=tinytorch.rand(1, 2, 3, dtype=tinytorch.float64)),
+           RuntimeError, ("Expect _random_samples to have the same dtype as input",)),
+    Misuse("FractionalMaxPool3d ratio of 1", lambda: {}, lambda o: nn.FractionalMaxPool3d(2, output_ratio=(0.5, 1.0, 0.5)),
+           ValueError, ("output_ratio must be between 0 and 1 (got (0.5, 1.0, 0.5))",)),
     Misuse("BatchNorm2d wrong channel count", lambda: layer_and(nn.BatchNorm2d(3), 2, 4, 5, 5), lambda o: o["model"](o["x"]),
            RuntimeError, ("running_mean should contain 4 elements not 3",)),
     Misuse("BatchNorm2d of a 3-D input", lambda: layer_and(nn.BatchNorm2d(3), 3, 5, 5), lambda o: o["model"](o["x"]),
@@ -1118,8 +1129,25 @@ LAYERS_EXTRA = [
       ("padding_idx must be within num_embeddings",)),
 ]
 
+ADAPTIVE_SOFTMAX = [
+    M("AdaptiveLogSoftmaxWithLoss of unsorted cutoffs", nothing, lambda L, o: L.nn.AdaptiveLogSoftmaxWithLoss(16, 10, [6, 3]), ValueError,
+      ("cutoffs should be a sequence of unique, positive integers sorted in an increasing order, where each value is between 1 and n_classes-1",)),
+    M("AdaptiveLogSoftmaxWithLoss of no cutoffs", nothing, lambda L, o: L.nn.AdaptiveLogSoftmaxWithLoss(16, 10, []), ValueError,
+      ("cutoffs should be a sequence of length larger than 0",)),
+    M("AdaptiveLogSoftmaxWithLoss target out of range", lambda L: {"model": L.nn.AdaptiveLogSoftmaxWithLoss(16, 10, [3, 6]), "x": L.ones(3, 16),
+                                                                   "t": L.tensor([1, 10, 4])},
+      lambda L, o: o["model"](o["x"], o["t"]), RuntimeError, ("Target values should be in [0, 9], but values in range [1, 10] were found.",)),
+    M("AdaptiveLogSoftmaxWithLoss batch sizes differ", lambda L: {"model": L.nn.AdaptiveLogSoftmaxWithLoss(16, 10, [3, 6]), "x": L.ones(3, 16),
+                                                                  "t": L.tensor([1, 2])},
+      lambda L, o: o["model"](o["x"], o["t"]), RuntimeError, ("Input and target should have the same size in the batch dimension.",)),
+    M("AdaptiveLogSoftmaxWithLoss of a 2-D target", lambda L: {"model": L.nn.AdaptiveLogSoftmaxWithLoss(16, 10, [3, 6]), "x": L.ones(3, 16),
+                                                               "t": L.tensor([[1, 2, 3]])},
+      lambda L, o: o["model"](o["x"], o["t"]), RuntimeError, ("0D or 1D target tensor expected, multi-target not supported",)),
+]
+
 MATMUL += PRODUCTS
 LAYERS += LAYERS_EXTRA
+LAYERS += ADAPTIVE_SOFTMAX
 
 
 ACTIVATIONS_MIRRORED = [
@@ -1224,6 +1252,52 @@ MARGIN_LOSSES_AND_DISTANCES = [
 ]
 
 
+def ctc_model(L):
+    """A model whose (T=5, N=2, C=4) log-probabilities go into ctc_loss (nothing may reach its grads)."""
+    L.manual_seed(0)
+    return {"model": L.nn.Linear(3, 4), "x": L.randn(5, 2, 3)}
+
+
+def ctc_with(targets, input_lengths, target_lengths, **kwargs):
+    return lambda L, o: L.nn.functional.ctc_loss(o["model"](o["x"]).log_softmax(-1), targets(L), input_lengths(L),
+                                                 target_lengths(L), **kwargs).backward()
+
+
+def padded(L):
+    return L.tensor([[1, 2], [1, 1]])
+
+
+CTC_LOSS = [
+    M("ctc_loss of 4-D log_probs", ctc_model,
+      lambda L, o: L.nn.functional.ctc_loss(o["model"](o["x"])[None], padded(L), [5, 5], [2, 2]).backward(), RuntimeError,
+      ("Expected 3-dimensional tensor, but got 5-dimensional tensor for argument #1 'log_probs'",)),
+    M("ctc_loss input length past T", ctc_model, ctc_with(padded, lambda L: [6, 5], lambda L: [2, 2]), RuntimeError,
+      ("Expected input_lengths to have value at most 5, but got value 6",)),
+    M("ctc_loss negative input length", ctc_model, ctc_with(padded, lambda L: L.tensor([-1, 5]), lambda L: L.tensor([2, 2])),
+      RuntimeError, ("Expected input_lengths to have value at least 0, but got value -1",)),
+    M("ctc_loss negative target length", ctc_model, ctc_with(padded, lambda L: [5, 5], lambda L: [-1, 2]), RuntimeError,
+      ("Expected target_lengths to have value at least 0, but got value -1",)),
+    M("ctc_loss target length past the padded width", ctc_model, ctc_with(padded, lambda L: [5, 5], lambda L: [3, 2]),
+      RuntimeError, ("Expected tensor to have size at least 3 at dimension 1, but got size 2 for argument #2 'targets'",)),
+    M("ctc_loss concatenated targets of another total", ctc_model,
+      ctc_with(lambda L: L.tensor([1, 2, 1]), lambda L: [5, 5], lambda L: [2, 2]), RuntimeError,
+      ("Expected tensor to have size 4 at dimension 0, but got size 3 for argument #2 'targets'",)),
+    M("ctc_loss blank outside the classes", ctc_model, ctc_with(padded, lambda L: [5, 5], lambda L: [2, 2], blank=4), RuntimeError,
+      ("blank must be in label range",)),
+    M("ctc_loss lengths for another batch", ctc_model, ctc_with(padded, lambda L: [5, 5, 5], lambda L: [2, 2]), RuntimeError,
+      ("input_lengths must be of size batch_size",)),
+    M("ctc_loss float lengths", ctc_model, ctc_with(padded, lambda L: L.tensor([5.0, 5.0]), lambda L: L.tensor([2, 2])),
+      RuntimeError, ("input_lengths must be integral",)),
+    M("ctc_loss of integer log_probs", nothing,
+      lambda L, o: L.nn.functional.ctc_loss(L.zeros(5, 2, 4, dtype=L.int64), padded(L), [5, 5], [2, 2]), NotImplementedError,
+      ('"ctc_loss_cpu" not implemented for \'Long\'',)),
+    M("ctc_loss of an unknown reduction", ctc_model, ctc_with(padded, lambda L: [5, 5], lambda L: [2, 2], reduction="avg"),
+      ValueError, ("avg is not a valid value for reduction",)),
+    M("ctc_loss of int lengths", ctc_model, ctc_with(padded, lambda L: 5, lambda L: 2), TypeError,
+      ("ctc_loss() received an invalid combination of arguments",)),
+]
+
+
 SCATTER_EXTRA = [
     M("scatter_reduce with an unknown reduction", lambda L: {"x": ones(L, 3), "s": ones(L, 2)},
       lambda L, o: L.scatter_reduce(o["x"], 0, L.tensor([0, 1]), o["s"], "median"), RuntimeError,
@@ -1292,7 +1366,7 @@ STATISTICS = [
 
 
 MIRRORED = (FACTORIES + SAMPLERS + SETTERS + LOSSES_MIRRORED + MATMUL + OPTIMIZERS_MIRRORED + LOADERS_MIRRORED + LAYERS
-            + ACTIVATIONS_MIRRORED + MARGIN_LOSSES_AND_DISTANCES + SCATTER_EXTRA
+            + ACTIVATIONS_MIRRORED + MARGIN_LOSSES_AND_DISTANCES + CTC_LOSS + SCATTER_EXTRA
             + STATISTICS)
 
 
@@ -1307,6 +1381,7 @@ def test_the_table_has_at_least_sixty_rows():
               "files": len(FILES), "factories": len(FACTORIES), "in-place samplers and init": len(SAMPLERS), "setters": len(SETTERS),
               "matmul": len(MATMUL), "layers": len(LAYERS), "activations": len(ACTIVATIONS_MIRRORED),
               "margin losses and distances": len(MARGIN_LOSSES_AND_DISTANCES),
+              "ctc loss": len(CTC_LOSS),
               "scatter and put": len(SCATTER_EXTRA),
               "statistics": len(STATISTICS)}
     print(f"\nmisuse table: {len(ALL_ROWS)} rows ({', '.join(f'{k} {v}' for k, v in counts.items())})")

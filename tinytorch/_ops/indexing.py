@@ -156,7 +156,7 @@ def _along_dim(index, dim):
 
 def _check_along(x, dim, index, name, src=None):
     if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")  # PyTorch 2.13 takes int32 too
     check_same_device(x, index)
     if index._data.ndim != x._data.ndim and not (index._data.ndim <= 1 and x._data.ndim <= 1):
         raise RuntimeError(f"Index tensor must have the same number of dimensions as {'input' if src is None else 'self'} tensor")

@@ -1,4 +1,4 @@
-"""Pooling: ``MaxPool`` (fixed and adaptive windows, with indices) and ``AvgPool`` (and its
+"""Pooling: ``MaxPool`` (fixed, adaptive and fractional windows, with indices) and ``AvgPool`` (and its
 adjoint), forward and backward side by side, the same array code on NumPy and CuPy, over 2 or 3
 spatial dims (a 1-D input is an image of height 1).
 
@@ -193,13 +193,91 @@ class AdaptiveWindows:
     def scatter(self, grad, arg, images_shape):
         # Adaptive windows may overlap and repeat positions: a scatter-add by flat index (off the
         # training hot path, where fixed windows take the offset loop).
-        xp = backend.array_module(grad)
-        planes = images_shape[0] * images_shape[1]
-        area = math.prod(self.image)
-        flat = self.indices(arg).reshape(planes, -1) + (xp.arange(planes, dtype=np.int64) * area)[:, None]
-        target = xp.zeros(planes * area, dtype=grad.dtype)
-        backend.scatter_add(target, flat.reshape(-1), grad.reshape(-1))
-        return target.reshape(images_shape)
+        return _scatter_by_index(self.indices(arg), grad, images_shape)
+
+
+def _scatter_by_index(indices, grad, images_shape):
+    """The max's gradient by flat index (per plane) with a scatter-add: for windows that may
+    overlap (adaptive, fractional), where a position can win several windows."""
+    xp = backend.array_module(grad)
+    planes = images_shape[0] * images_shape[1]
+    area = math.prod(images_shape[2:])
+    flat = indices.reshape(planes, math.prod(indices.shape[2:])) + (xp.arange(planes, dtype=np.int64) * area)[:, None]
+    target = xp.zeros(planes * area, dtype=grad.dtype)
+    backend.scatter_add(target, flat.reshape(-1), grad.reshape(-1))
+    return target.reshape(images_shape)
+
+
+def fractional_starts(samples, size, out, kernel):
+    """PyTorch's ``generate_intervals`` for every plane at once: the first index of each window
+    along one dim, from ``samples`` (N, C), in the samples' own dtype (as PyTorch computes in the
+    input's ``scalar_t``, rounding included). Window i < out - 1 starts at
+    trunc((i + u) * alpha) - trunc(u * alpha), alpha = (size - kernel) / (out - 1); the last
+    one ends at the image's edge. Returns (N, C, out) int64."""
+    xp = backend.array_module(samples)
+    starts = xp.full(samples.shape + (out,), size - kernel, dtype=np.int64)
+    if out > 1:
+        real = samples.dtype.type
+        alpha = real(size - kernel) / real(out - 1)
+        steps = xp.arange(out - 1).astype(samples.dtype)
+        u = samples[..., None]
+        # astype truncates toward zero, as C++'s static_cast<int>.
+        starts[..., :-1] = ((steps + u) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)
+    return starts
+
+
+class FractionalWindows:
+    """The windows of fractional_max_pool (Graham's pseudo-random pooling): per plane (n, c), the
+    starts along each dim come from that plane's samples (``fractional_starts``); every window
+    has the kernel's size, and neighbours may overlap. ``samples`` is (N', C, dims) with N' >= N,
+    column ``columns[axis]`` feeding spatial axis ``axis`` (PyTorch's 2-D op reads W from column
+    0 and H from 1; its 3-D op T, H, W from 0, 1, 2)."""
+
+    def __init__(self, samples, columns, image, out, kernel):
+        self.samples, self.columns = samples, columns
+        self.image, self.out, self.kernel = tuple(image), tuple(out), tuple(kernel)
+        # Flat offset of each kernel element from its window's start, in scan order (t, h, w).
+        strides = [math.prod(self.image[axis + 1:]) for axis in range(len(self.image))]
+        self.deltas = [sum(o * s for o, s in zip(offset, strides))
+                       for offset in itertools.product(*(range(max(k, 0)) for k in self.kernel))]
+        self.strides = strides
+
+    def _bases(self, count):
+        """(N, C, *out): the flat index of each window's first element in its plane."""
+        ndim = len(self.image)
+        base = 0
+        for axis, (size, out, kernel, stride) in enumerate(zip(self.image, self.out, self.kernel, self.strides)):
+            starts = fractional_starts(self.samples[:count, :, self.columns[axis]], size, out, kernel)
+            shape = starts.shape[:2] + (1,) * axis + (out,) + (1,) * (ndim - 1 - axis)
+            base = base + starts.reshape(shape) * stride
+        return base
+
+    def scan(self, images):
+        xp = backend.array_module(images)
+        count, channels = images.shape[:2]
+        shape = images.shape[:2] + self.out
+        self._base = base = self._bases(count)  # indices() reads it after the scan
+        if not self.deltas:  # an empty kernel: every max is -inf, at the window's start (as PyTorch)
+            return (xp.full(shape, _lowest(images.dtype), dtype=images.dtype),
+                    xp.zeros(shape, dtype=_offset_dtype(1)))
+        # One gather of every window's elements: (N, C, K, OH * OW), a slab per kernel offset.
+        deltas = xp.asarray(np.array(self.deltas, dtype=np.int64))
+        where = base.reshape(count, channels, 1, math.prod(self.out)) + deltas[:, None]
+        values = xp.take_along_axis(images.reshape(count, channels, 1, math.prod(self.image)), where, axis=3)
+        slabs = [values[:, :, k].reshape(shape) for k in range(len(self.deltas))]
+        best = slabs[0].copy()
+        arg = xp.zeros(shape, dtype=_offset_dtype(len(self.deltas)))
+        return _scan_slabs(slabs, best, arg, 1, xp)
+
+    def indices(self, arg):
+        xp = backend.array_module(arg)
+        base = self._base
+        if not self.deltas:
+            return base + xp.zeros(arg.shape, dtype=np.int64)
+        return base + xp.asarray(np.array(self.deltas, dtype=np.int64))[arg.astype(np.int64)]
+
+    def scatter(self, grad, arg, images_shape):
+        return _scatter_by_index(self.indices(arg), grad, images_shape)
 
 
 class MaxPool(Function):

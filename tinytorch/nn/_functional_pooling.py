@@ -1,22 +1,25 @@
 """Pooling for ``tinytorch.nn.functional``: max_pool1d/2d/3d (and their ``_with_indices`` forms),
-avg_pool1d/2d/3d, adaptive_avg_pool1d/2d/3d, adaptive_max_pool1d/2d/3d, max_unpool1d/2d/3d and
-lp_pool1d/2d/3d. Arguments are checked here, in PyTorch's order and with its messages; the work is
-done by ``tinytorch._ops.pooling``."""
+avg_pool1d/2d/3d, adaptive_avg_pool1d/2d/3d, adaptive_max_pool1d/2d/3d, max_unpool1d/2d/3d,
+lp_pool1d/2d/3d and fractional_max_pool2d/3d (and their ``_with_indices`` forms). Arguments are
+checked here, in PyTorch's order and with its messages; the work is done by ``tinytorch._ops.pooling``."""
 
 import math
 
 import numpy as np
 
 from .. import _backend as backend, _dtypes
+from .._creation import rand
+from .._ops._util import check_same_device
 from .._ops.conv import Geometry
-from .._ops.pooling import AdaptiveWindows, AvgPool, FixedWindows, MaxPool, adaptive_bounds
+from .._ops.pooling import AdaptiveWindows, AvgPool, FixedWindows, FractionalWindows, MaxPool, adaptive_bounds
 from .._tensor import Tensor
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d",
-    "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+    "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
     "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d",
     "max_unpool3d",
 ]
@@ -669,3 +672,129 @@ def _ntuple(value, count):
         raise ValueError(f"too many values to unpack (expected {count})" if len(values) > count
                          else f"not enough values to unpack (expected {count}, got {len(values)})")
     return values
+
+
+# -- fractional max pooling ------------------------------------------------------------------------
+def _ratio_tuple(value, count):
+    """PyTorch's _pair / _triple: a sequence as it is, anything else ``count`` times."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * count
+
+
+def _fractional_sizes(name, kernel_size, output_size, dims):
+    """kernel_size and output_size as ``dims`` ints (an int is repeated, as PyTorch's int[N] parser)."""
+    count = "Ints" if dims == 2 else "three Ints"
+    kernel = _sizes(kernel_size)
+    kernel = kernel * dims if len(kernel) == 1 and not isinstance(kernel_size, (tuple, list)) else kernel
+    out = _sizes(output_size)
+    out = out * dims if len(out) == 1 and not isinstance(output_size, (tuple, list)) else out
+    if len(kernel) != dims:
+        raise RuntimeError(f"{name}: kernel_size must either be a single Int or tuple of {count}")
+    if len(out) != dims:
+        raise RuntimeError(f"{name}: output_size must either be a single Int or tuple of {count}")
+    return kernel, out
+
+
+def _fractional_max_pool(input, kernel_size, output_size, samples, dims, return_indices):
+    """PyTorch's checks (its meta function, then fractional_max_pool_check_shape), in its order and
+    with its messages, then MaxPool over ``FractionalWindows``."""
+    name = f"fractional_max_pool{dims}d"
+    kernel, out = _fractional_sizes(name, kernel_size, output_size, dims)
+    prefix = "fractional_max_pool2d()" if dims == 2 else "fractional_max_pool3d_out()"
+    shape = tuple(input.shape)
+    if len(shape) not in (dims + 1, dims + 2):
+        raise RuntimeError(f"{prefix}: Expected {dims + 1}D or {dims + 2}D tensor, but got: {list(shape)}")
+    for dim in range(1, len(shape)):
+        if shape[dim] <= 0:
+            raise RuntimeError(f"{prefix}: Expected input to have non-zero size for non-batch dimensions, but "
+                               f"got{list(shape)} with dimension {dim} being empty.")
+    image = shape[-dims:]
+    names = ("height", "width") if dims == 2 else ("time", "height", "width")
+    # The 2-D op allows a window to end at the image's edge and checks H, W; the 3-D op wants it to
+    # end before (a strict <) and checks T, W, H.
+    order = (0, 1) if dims == 2 else (0, 2, 1)
+    for axis in order:
+        if out[axis] + kernel[axis] - 1 > image[axis] - (dims == 3):
+            raise RuntimeError(f"{prefix}: pool {names[axis]} {kernel[axis]} too large relative to input "
+                               f"{names[axis]} {image[axis]}")
+    if min(out) < 0:
+        full = list(shape[:-dims]) + list(out)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(o for o in out if o < 0)}: {full}")
+    if samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.dim() != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.dim()}")
+    batch, channels = (1, shape[0]) if len(shape) == dims + 1 else shape[:2]
+    if samples.shape[0] < batch:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if samples.shape[1] != channels:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != dims:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {dims}; got {samples.shape[2]}.")
+    if input._data.dtype.kind != "f":
+        raise NotImplementedError(f'"{name}_out_frame" not implemented for \'{_scalar_name(input)}\'')
+    check_same_device(input, samples)
+    # PyTorch's 2-D op reads W's sample from column 0 and H's from column 1; the 3-D op T, H, W in order.
+    columns = (1, 0) if dims == 2 else (0, 1, 2)
+    windows = FractionalWindows(samples._data, columns, image, out, kernel)
+    return _batched_call(input, lambda x: MaxPool.apply(x, windows, dims, return_indices), dims)
+
+
+def _fractional2d(input, kernel_size, output_size, output_ratio, samples, return_indices):
+    if output_size is None and output_ratio is None:
+        raise ValueError("fractional_max_pool2d requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        if len(output_ratio) > 2:
+            raise ValueError("fractional_max_pool2d requires output_ratio to either be a single Int or tuple of Ints.")
+        ratio = _ratio_tuple(output_ratio, 2)
+        output_size = [int(input.size(-2) * ratio[0]), int(input.size(-1) * ratio[1])]
+    if samples is None:
+        batch = 1 if input.dim() == 3 else input.size(0)
+        samples = rand(batch, input.size(-3), 2, dtype=input.dtype, device=input.device)
+    return _fractional_max_pool(input, kernel_size, output_size, samples, 2, return_indices)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """2-D fractional max pooling of (N, C, H, W) or (C, H, W) (Graham, https://arxiv.org/abs/1412.6071),
+    and the flat index (h * W + w) of each maximum.
+
+    The windows (kernel_size each) start at pseudo-random places set by ``_random_samples``
+    ((N, C, 2), uniform in [0, 1); drawn with ``tinytorch.rand`` when None) as PyTorch places them,
+    so equal samples give PyTorch's result; the output is ``output_size``, or ``output_ratio`` times
+    the input's size. Overlapping windows add their gradients where they share a maximum.
+    """
+    return _fractional2d(input, kernel_size, output_size, output_ratio, _random_samples, True)
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """2-D fractional max pooling; with ``return_indices`` also the flat index of each maximum
+    (see ``fractional_max_pool2d_with_indices``)."""
+    return _fractional2d(input, kernel_size, output_size, output_ratio, _random_samples, return_indices)
+
+
+def _fractional3d(input, kernel_size, output_size, output_ratio, samples, return_indices):
+    if output_size is None and output_ratio is None:
+        raise ValueError("fractional_max_pool3d requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        ratio = _ratio_tuple(output_ratio, 3)
+        output_size = [int(input.size(-3) * ratio[0]), int(input.size(-2) * ratio[1]), int(input.size(-1) * ratio[2])]
+    if samples is None:
+        batch = 1 if input.dim() == 4 else input.size(0)
+        samples = rand(batch, input.size(-4), 3, dtype=input.dtype, device=input.device)
+    return _fractional_max_pool(input, kernel_size, output_size, samples, 3, return_indices)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """3-D fractional max pooling of (N, C, T, H, W) or (C, T, H, W), and the flat index
+    ((t * H + h) * W + w) of each maximum; ``_random_samples`` is (N, C, 3) (see
+    ``fractional_max_pool2d_with_indices``)."""
+    return _fractional3d(input, kernel_size, output_size, output_ratio, _random_samples, True)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """3-D fractional max pooling; with ``return_indices`` also the flat index of each maximum
+    (see ``fractional_max_pool3d_with_indices``)."""
+    return _fractional3d(input, kernel_size, output_size, output_ratio, _random_samples, return_indices)

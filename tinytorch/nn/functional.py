@@ -24,6 +24,7 @@ from ._functional_losses import (
     l1_loss, mse_loss, nll_loss, poisson_nll_loss, smooth_l1_loss,
 )
 from .._ops.distance import cosine_similarity, pairwise_distance, pdist
+from .._ops.ctc import ctc_loss
 from ._functional_margin_losses import (
     cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
     multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss,
@@ -40,7 +41,8 @@ from ._functional_pooling import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
     adaptive_max_pool1d_with_indices, adaptive_max_pool2d, adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d, adaptive_max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d,
-    lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool1d_with_indices, max_pool2d,
+    fractional_max_pool2d, fractional_max_pool2d_with_indices, fractional_max_pool3d,
+    fractional_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool1d_with_indices, max_pool2d,
     max_pool2d_with_indices, max_pool3d, max_pool3d_with_indices, max_unpool1d, max_unpool2d,
     max_unpool3d,
 )
@@ -51,6 +53,7 @@ from ._functional_vision import (
 __all__ = [
     "bilinear", "channel_shuffle", "embedding_bag", "local_response_norm", "native_channel_shuffle", "rms_norm",
     "affine_grid", "grid_sample",
+    "ctc_loss",
     "cosine_embedding_loss", "cosine_similarity", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "pairwise_distance", "pdist", "soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "alpha_dropout", "celu", "celu_", "elu_", "feature_alpha_dropout", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_", "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
@@ -66,6 +69,8 @@ __all__ = [
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "tanh", "unfold",
     "upsample", "upsample_bilinear", "upsample_nearest", "gaussian_nll_loss", "poisson_nll_loss",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "conv3d", "conv_transpose3d", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices", "max_unpool3d",
+    "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
 ]
 
 

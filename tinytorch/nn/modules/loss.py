@@ -170,6 +170,20 @@ class CosineEmbeddingLoss(_Loss):
         return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)
 
 
+class CTCLoss(_Loss):
+    """The Connectionist Temporal Classification loss: ``forward(log_probs, targets, input_lengths,
+    target_lengths)`` calls ``F.ctc_loss`` with this module's ``blank``, ``reduction`` and
+    ``zero_infinity``."""
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction, self.zero_infinity)
+
+
 class MultiMarginLoss(_WeightedLoss):
     """The multi-class hinge loss (p = 1 or 2), with optional per-class ``weight``."""
 
