@@ -739,18 +739,19 @@ def _fractional_max_pool(input, kernel_size, output_size, samples, dims, return_
     return _batched_call(input, lambda x: MaxPool.apply(x, windows, dims, return_indices), dims)
 
 
-def _fractional2d(input, kernel_size, output_size, output_ratio, samples, return_indices):
+def _fractional(input, kernel_size, output_size, output_ratio, samples, return_indices, dims):
+    name = f"fractional_max_pool{dims}d"
     if output_size is None and output_ratio is None:
-        raise ValueError("fractional_max_pool2d requires specifying either an output_size or an output_ratio")
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
     if output_size is None:
-        if len(output_ratio) > 2:
-            raise ValueError("fractional_max_pool2d requires output_ratio to either be a single Int or tuple of Ints.")
-        ratio = _ratio_tuple(output_ratio, 2)
-        output_size = [int(input.size(-2) * ratio[0]), int(input.size(-1) * ratio[1])]
+        if dims == 2 and len(output_ratio) > 2:  # PyTorch checks this for 2-D only (a float: TypeError)
+            raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple of Ints.")
+        ratio = _ratio_tuple(output_ratio, dims)
+        output_size = [int(input.size(k - dims) * ratio[k]) for k in range(dims)]  # a short ratio: IndexError, as PyTorch
     if samples is None:
-        batch = 1 if input.dim() == 3 else input.size(0)
-        samples = rand(batch, input.size(-3), 2, dtype=input.dtype, device=input.device)
-    return _fractional_max_pool(input, kernel_size, output_size, samples, 2, return_indices)
+        batch = 1 if input.dim() == dims + 1 else input.size(0)
+        samples = rand(batch, input.size(-dims - 1), dims, dtype=input.dtype, device=input.device)
+    return _fractional_max_pool(input, kernel_size, output_size, samples, dims, return_indices)
 
 
 def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
@@ -763,26 +764,14 @@ def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, out
     so equal samples give PyTorch's result; the output is ``output_size``, or ``output_ratio`` times
     the input's size. Overlapping windows add their gradients where they share a maximum.
     """
-    return _fractional2d(input, kernel_size, output_size, output_ratio, _random_samples, True)
+    return _fractional(input, kernel_size, output_size, output_ratio, _random_samples, True, 2)
 
 
 def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                           _random_samples=None):
     """2-D fractional max pooling; with ``return_indices`` also the flat index of each maximum
     (see ``fractional_max_pool2d_with_indices``)."""
-    return _fractional2d(input, kernel_size, output_size, output_ratio, _random_samples, return_indices)
-
-
-def _fractional3d(input, kernel_size, output_size, output_ratio, samples, return_indices):
-    if output_size is None and output_ratio is None:
-        raise ValueError("fractional_max_pool3d requires specifying either an output_size or an output_ratio")
-    if output_size is None:
-        ratio = _ratio_tuple(output_ratio, 3)
-        output_size = [int(input.size(-3) * ratio[0]), int(input.size(-2) * ratio[1]), int(input.size(-1) * ratio[2])]
-    if samples is None:
-        batch = 1 if input.dim() == 4 else input.size(0)
-        samples = rand(batch, input.size(-4), 3, dtype=input.dtype, device=input.device)
-    return _fractional_max_pool(input, kernel_size, output_size, samples, 3, return_indices)
+    return _fractional(input, kernel_size, output_size, output_ratio, _random_samples, return_indices, 2)
 
 
 def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
@@ -790,11 +779,11 @@ def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, out
     """3-D fractional max pooling of (N, C, T, H, W) or (C, T, H, W), and the flat index
     ((t * H + h) * W + w) of each maximum; ``_random_samples`` is (N, C, 3) (see
     ``fractional_max_pool2d_with_indices``)."""
-    return _fractional3d(input, kernel_size, output_size, output_ratio, _random_samples, True)
+    return _fractional(input, kernel_size, output_size, output_ratio, _random_samples, True, 3)
 
 
 def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                           _random_samples=None):
     """3-D fractional max pooling; with ``return_indices`` also the flat index of each maximum
     (see ``fractional_max_pool3d_with_indices``)."""
-    return _fractional3d(input, kernel_size, output_size, output_ratio, _random_samples, return_indices)
+    return _fractional(input, kernel_size, output_size, output_ratio, _random_samples, return_indices, 3)
