@@ -176,6 +176,27 @@ def test_groupnorm_errors_match_torch():
     assert F.group_norm(tinytorch.ones(0, 3, 4), 3).shape == (0, 3, 4)
 
 
+def test_groupnorm_dtype_rules_match_torch():
+    """Integer input, and parameters of another dtype: PyTorch's CPU errors; float32 parameters
+    with a float16 input are allowed and give float16."""
+    torch = pytest.importorskip("torch")
+
+    def call(lib, dtypes):
+        x_dtype, w_dtype, b_dtype = (None if d is None else getattr(lib, d) for d in dtypes)
+        weight = None if w_dtype is None else lib.ones(4, dtype=w_dtype)
+        bias = None if b_dtype is None else lib.zeros(4, dtype=b_dtype)
+        return lib.nn.functional.group_norm(lib.ones(2, 4, 3, dtype=x_dtype), 2, weight, bias)
+
+    for dtypes in [("int64", None, None), ("float64", "float32", None), ("float32", "float64", None),
+                   ("float32", None, "float64"), ("float64", None, "float32"), ("float16", "float32", "float16"),
+                   ("float64", "float64", "float32"), ("float32", "float16", None)]:
+        assert_same_error_in_both(torch, call, dtypes)
+    for dtypes in [("float16", "float32", "float32"), ("float16", None, "float32"), ("float16", "float16", "float16")]:
+        ours, theirs = call(tinytorch, dtypes), call(torch, dtypes)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1] == "float16"
+        np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), atol=1e-3)
+
+
 # -- InstanceNorm ---------------------------------------------------------------------------------
 INSTANCENORM = [
     ("InstanceNorm1d", dict(num_features=3), (2, 3, 5)),

@@ -384,15 +384,33 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                 f"Expected {name} to be a vector of size equal to the number of channels in input, but got {name} "
                 f"of shape {list(vector.shape)} and input of shape {list(shape)}"
             )
+    _floating_only("GroupNormKernelImpl", input)
+    _check_group_norm_dtypes(input, weight, bias)
+    # Each sample's groups are rows of (N, G, C/G * spatial): LayerNorm's fused node normalizes
+    # them (one node instead of eight passes over the activations), the per-channel affine follows.
     grouped = input.reshape(batch, num_groups, input.numel() // max(batch * num_groups, 1))
-    centered = grouped - grouped.mean(-1, keepdim=True)
-    out = (centered * ((centered * centered).mean(-1, keepdim=True) + eps).rsqrt()).reshape(shape)
+    out = _nn_ops.layer_norm(grouped, 1, None, None, eps).reshape(shape)
     view = (1, channels) + (1,) * (len(shape) - 2)
     if weight is not None:
-        out = out * weight.reshape(view)
+        out = out * weight.reshape(view).to(input.dtype)  # float32 parameters of half input: half out
     if bias is not None:
-        out = out + bias.reshape(view)
+        out = out + bias.reshape(view).to(input.dtype)
     return out
+
+
+def _check_group_norm_dtypes(input, weight, bias):
+    """PyTorch's CPU rules: parameters share the input's dtype, or are all float32 for a float16
+    input; its messages otherwise."""
+    dtype = input._data.dtype
+    params = [t._data.dtype for t in (weight, bias) if t is not None]
+    if all(p == dtype for p in params) or (dtype.name == "float16" and all(p.name == "float32" for p in params)):
+        return
+    if dtype.name in ("float32", "float16"):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    if weight is not None and weight._data.dtype == dtype:  # only the bias differs
+        raise RuntimeError(
+            f"expected scalar type {_dtypes.scalar_type_name(dtype)} but found {_dtypes.scalar_type_name(bias._data.dtype)}")
+    raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
 def _verify_spatial_size(size):
