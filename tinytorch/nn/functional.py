@@ -386,16 +386,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             )
     _floating_only("GroupNormKernelImpl", input)
     _check_group_norm_dtypes(input, weight, bias)
-    # Each sample's groups are rows of (N, G, C/G * spatial): LayerNorm's fused node normalizes
-    # them (one node instead of eight passes over the activations), the per-channel affine follows.
-    grouped = input.reshape(batch, num_groups, input.numel() // max(batch * num_groups, 1))
-    out = _nn_ops.layer_norm(grouped, 1, None, None, eps).reshape(shape)
-    view = (1, channels) + (1,) * (len(shape) - 2)
-    if weight is not None:
-        out = out * weight.reshape(view).to(input.dtype)  # float32 parameters of half input: half out
-    if bias is not None:
-        out = out + bias.reshape(view).to(input.dtype)
-    return out
+    return _nn_ops.group_norm(input, num_groups, weight, bias, eps)  # float32 parameters of half input: half out
 
 
 def _check_group_norm_dtypes(input, weight, bias):
