@@ -443,12 +443,18 @@ class LayerNorm(Function):
         axes = tuple(range(data.ndim - count, data.ndim))
         mean = data.mean(axis=axes, keepdims=True)
         centered = data - mean
-        variance = backend.reduce_sum(centered * centered, axes, True) / _size(data.shape[data.ndim - count:])
+        if count == 1:  # the usual case: a row dot product, without the squares' temporary
+            variance = _row_dot(centered, centered)[..., None] / data.shape[-1]
+        else:
+            variance = backend.reduce_sum(centered * centered, axes, True) / _size(data.shape[data.ndim - count:])
         rstd = 1 / xp.sqrt(variance + eps)
         normalized = centered * rstd
         out = normalized if weight is None else normalized * weight._data
         if bias is not None:
-            out = out + bias._data
+            if out is normalized:  # kept for backward: not in place
+                out = out + bias._data
+            else:  # the weighted array is new
+                out += bias._data
         ctx.save_for_backward(x, weight, bias)
         ctx.count, ctx.eps, ctx.normalized, ctx.rstd = count, eps, normalized, rstd
         return wrap(out.astype(data.dtype, copy=False))
@@ -476,7 +482,8 @@ class LayerNorm(Function):
             scaled = g if weight is None else g * weight._data
             size = _size(normalized.shape[normalized.ndim - count:])
             grad_x = scaled - backend.reduce_sum(scaled, axes, True) / size
-            grad_x -= normalized * (backend.reduce_sum(scaled * normalized, axes, True) / size)
+            dot = _row_dot(scaled, normalized)[..., None] if count == 1 else backend.reduce_sum(scaled * normalized, axes, True)
+            grad_x -= normalized * (dot / size)
             grad_x *= rstd
             grad_x = wrap(grad_x.astype(normalized.dtype, copy=False))
         if weight is not None and needs[2]:
