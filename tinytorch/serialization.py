@@ -39,6 +39,7 @@ from .nn.modules.module import Module as _Module
 from .nn.parameter import Parameter as _Parameter
 from .nn.parameter import UninitializedBuffer as _UninitializedBuffer
 from .nn.parameter import UninitializedParameter as _UninitializedParameter
+from .nn.parameter import is_lazy as _is_lazy
 
 __all__ = ["save", "load", "add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals"]
 
@@ -150,7 +151,7 @@ class _Encoder:
             return obj if math.isfinite(obj) else {"float": repr(obj)}  # JSON has no inf/nan
         if isinstance(obj, np.bool_):
             return bool(obj)
-        if isinstance(obj, (_UninitializedParameter, _UninitializedBuffer)):
+        if _is_lazy(obj):
             # A lazy module's parameter before its first forward: no data, only its kind, dtype,
             # device and requires_grad (PyTorch saves and loads these too).
             empty = _Tensor._make(obj._empty())
@@ -232,7 +233,7 @@ class _Encoder:
         """Give the parameters and buffers of a module tree their state_dict names, in its order."""
         for group in ("_parameters", "_buffers"):
             for key, tensor in vars(module).get(group, {}).items():
-                if isinstance(tensor, (_UninitializedParameter, _UninitializedBuffer)):
+                if _is_lazy(tensor):
                     raise TypeError(
                         f"tinytorch.save can't store the lazy module {type(module).__qualname__}"
                         + (f" (at {'.'.join(map(str, path))})" if path else "")

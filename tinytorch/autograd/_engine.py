@@ -117,21 +117,11 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
             if not retain_graph:
                 node._saved = ()
                 node._freed = True
-                if node.function in _BUILT_IN or _built_in(node.function):
+                if node.function._built_in:
                     _release_arrays(node)
     finally:
         state.enabled = previous
     return captured
-
-
-_BUILT_IN = set()  # tinytorch's own Function classes, as they are met
-
-
-def _built_in(function):
-    if function.__module__.startswith("tinytorch."):
-        _BUILT_IN.add(function)
-        return True
-    return False
 
 
 def _release_arrays(node):
@@ -141,9 +131,10 @@ def _release_arrays(node):
     peak. A user's Function keeps its ctx attributes, as in PyTorch. Running the node again
     raises PyTorch's "backward through the graph a second time" error (``saved_tensors``)."""
     attributes = node.__dict__
+    # Ops name their ctx attributes plainly; "_" ones are the node's own (``_saved_versions``).
     released = [
         name for name, value in attributes.items()
-        if is_array(value) or (value.__class__ in (tuple, list) and any(is_array(v) for v in value))
+        if name[0] != "_" and (is_array(value) or (value.__class__ in (tuple, list) and any(map(is_array, value))))
     ]
     for name in released:
         del attributes[name]

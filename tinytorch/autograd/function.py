@@ -235,6 +235,13 @@ class Function:
     # new array that nothing else holds. The engine then lets the node that receives it alone
     # overwrite it (see ``donated`` in autograd/_engine.py).
     _fresh_grads = False
+    # tinytorch's own ops: the engine drops the arrays their ctx holds once backward has run
+    # (``_release_arrays`` in autograd/_engine.py); a user's Function keeps its ctx, as in PyTorch.
+    _built_in = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._built_in = cls.__module__.startswith("tinytorch.")
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

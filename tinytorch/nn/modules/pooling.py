@@ -252,57 +252,47 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
         return F.adaptive_avg_pool3d(input, self.output_size)
 
 
-class FractionalMaxPool2d(Module):
-    """Fractional max pooling of (N, C, H, W) or (C, H, W) to ``output_size`` or ``output_ratio``
-    times the input's size, over kernel_size windows at pseudo-random places (a new draw each call,
-    unless ``_random_samples`` is given: then a buffer)."""
+class _FractionalMaxPoolNd(Module):
+    """What the 2-D and 3-D layers share: the argument checks and the ``_random_samples`` buffer."""
 
     __constants__ = ["kernel_size", "return_indices", "output_size", "output_ratio"]
+    _dims = 2
 
     def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
         super().__init__()
-        self.kernel_size = _pair(kernel_size)
+        dims, expand = self._dims, (_pair if self._dims == 2 else _triple)
+        if dims == 3 and ((isinstance(kernel_size, int) and kernel_size <= 0) or (
+                isinstance(kernel_size, (tuple, list)) and not all(k > 0 for k in kernel_size))):
+            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")  # PyTorch checks it in 3-D only
+        self.kernel_size = expand(kernel_size)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
-        self.output_size = _pair(output_size) if output_size is not None else None
-        self.output_ratio = _pair(output_ratio) if output_ratio is not None else None
+        self.output_size = expand(output_size) if output_size is not None else None
+        self.output_ratio = expand(output_ratio) if output_ratio is not None else None
         if output_size is None and output_ratio is None:
-            raise ValueError("FractionalMaxPool2d requires specifying either an output size, or a pooling ratio")
+            raise ValueError(f"FractionalMaxPool{dims}d requires specifying either an output size, or a pooling ratio")
         if output_size is not None and output_ratio is not None:
             raise ValueError("only one of output_size and output_ratio may be specified")
-        if self.output_ratio is not None:
-            if not (0 < self.output_ratio[0] < 1 and 0 < self.output_ratio[1] < 1):
-                raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+        # A ratio of fewer values than dims raises IndexError here, as in PyTorch.
+        if self.output_ratio is not None and not all(0 < self.output_ratio[k] < 1 for k in range(dims)):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling of (N, C, H, W) or (C, H, W) to ``output_size`` or ``output_ratio``
+    times the input's size, over kernel_size windows at pseudo-random places (a new draw each call,
+    unless ``_random_samples`` is given: then a buffer)."""
 
     def forward(self, input):
         return F.fractional_max_pool2d(input, self.kernel_size, self.output_size, self.output_ratio,
                                        self.return_indices, _random_samples=self._random_samples)
 
 
-class FractionalMaxPool3d(Module):
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
     """Fractional max pooling of (N, C, T, H, W) or (C, T, H, W) to ``output_size`` or
     ``output_ratio`` times the input's size (see ``FractionalMaxPool2d``)."""
 
-    __constants__ = ["kernel_size", "return_indices", "output_size", "output_ratio"]
-
-    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
-        super().__init__()
-        if (isinstance(kernel_size, int) and kernel_size <= 0) or (
-                isinstance(kernel_size, (tuple, list)) and not all(k > 0 for k in kernel_size)):
-            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size}")
-        self.kernel_size = _triple(kernel_size)
-        self.return_indices = return_indices
-        self.register_buffer("_random_samples", _random_samples)
-        self.output_size = _triple(output_size) if output_size is not None else None
-        self.output_ratio = _triple(output_ratio) if output_ratio is not None else None
-        if output_size is None and output_ratio is None:
-            raise ValueError("FractionalMaxPool3d requires specifying either an output size, or a pooling ratio")
-        if output_size is not None and output_ratio is not None:
-            raise ValueError("only one of output_size and output_ratio may be specified")
-        if self.output_ratio is not None:
-            ratio = self.output_ratio
-            if not (0 < ratio[0] < 1 and 0 < ratio[1] < 1 and 0 < ratio[2] < 1):
-                raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+    _dims = 3
 
     def forward(self, input):
         return F.fractional_max_pool3d(input, self.kernel_size, self.output_size, self.output_ratio,
