@@ -2330,3 +2330,19 @@ OPS += [
     OpInfo("igammac", lambda lib, a, x: lib.special.gammaincc(a, x), binary(0.5, 4.0, 0.2, 5.0), differentiable=(1,), torch=False,
             notes="test_matches_torch makes every float argument require grad; PyTorch (and tinytorch) raise NotImplementedError for the first; tests/test_special.py compares with torch"),
 ]
+
+
+# -- inverse trigonometric and hyperbolic functions (asin ... atanh), and the other pointwise ops
+#    PyTorch has at its top level (heaviside, ldexp, nextafter...) --------------------------------
+OPS += [
+]
+
+
+# -- LU factorization and the matrix exponential (torch.linalg) ------------------------------------
+OPS += [
+]
+
+
+# -- batch_norm (one fused node, training and evaluation) -----------------------------------------
+OPS += [
+]
