@@ -510,6 +510,25 @@ def sum_rows(array):
 SUM_ROWS_MIN_SIZE = 1 << 18
 
 
+def sum_last(array):
+    """``array.sum(-1)``: for a C-contiguous float32/float64 array on the CPU, a product with a
+    column of ones (BLAS's gemv, on both cores, in one pass): the channel sums of batch_norm over
+    (N, C, H W) activations. NumPy's pairwise reduction along short contiguous rows is the slow
+    case (measured, (64, 64, 256) float32 on 2 AMD EPYC cores: 102 against 557 us; (32, 512, 4):
+    77 against 401 us)."""
+    if (array.__class__ is np.ndarray and array.dtype.char in "fd" and array.ndim >= 2 and array.shape[-1] > 1
+            and array.flags.c_contiguous):
+        return array @ _ones_column(array.shape[-1], array.dtype)
+    return reduce_sum(array, -1)
+
+
+@functools.lru_cache(maxsize=16)
+def _ones_column(length, dtype):
+    column = np.ones(length, dtype)
+    column.flags.writeable = False
+    return column
+
+
 @functools.lru_cache(maxsize=16)
 def _ones_row(length, dtype):
     row = np.ones((1, length), dtype)

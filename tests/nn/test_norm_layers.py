@@ -139,6 +139,76 @@ def test_batch_norm_argument_errors_match_torch():
     assert_same_error(lambda: nn.BatchNorm3d(2)(tinytorch.ones(2, 2, 2)), lambda: torch.nn.BatchNorm3d(2)(torch.ones(2, 2, 2)))
 
 
+def test_batch_norm_dtype_rules_match_torch():
+    """PyTorch's CPU rules: when the first given parameter (weight, bias, running_mean,
+    running_var) differs from the input, all must be float32 and the input float16; otherwise each
+    must match the input. Integer input is refused."""
+    torch = pytest.importorskip("torch")
+
+    def call(lib, x_dtype, dtypes, training):
+        x = lib.ones(4, 3, 2, dtype=getattr(lib, x_dtype))
+        weight, bias, mean, var = (None if d is None else lib.full((3,), 0.5, dtype=getattr(lib, d)) for d in dtypes)
+        return lib.nn.functional.batch_norm(x, mean, var, weight, bias, training=training)
+
+    f16, f32, f64 = "float16", "float32", "float64"
+    for training in (True, False):
+        for x_dtype, dtypes in [("int64", (None,) * 4), (f64, (f32, f32, f32, f32)), (f32, (f64, None, f32, f32)),
+                                (f32, (f32, f32, f64, f64)), (f16, (f16, f16, f32, f32)), (f16, (f32, f16, f32, f32)),
+                                (f64, (None, None, f32, f32)), (f32, (None, f64, f32, f32))]:
+            assert_same_error_in_both(torch, call, x_dtype, dtypes, training)
+        for x_dtype, dtypes in [(f16, (f32, f32, f32, f32)), (f16, (None, None, f32, f32)), (f16, (f16, f16, f16, f16))]:
+            ours, theirs = call(tinytorch, x_dtype, dtypes, training), call(torch, x_dtype, dtypes, training)
+            assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1] == "float16"
+            np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), atol=1e-3)
+
+
+def test_batch_norm_float16_input_updates_float32_running_stats_like_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).standard_normal((6, 3, 5)).astype(np.float16)
+    results = []
+    for lib in (tinytorch, torch):
+        mean, var = lib.zeros(3), lib.ones(3)
+        out = lib.nn.functional.batch_norm(lib.tensor(x), mean, var, lib.ones(3), lib.zeros(3), training=True, momentum=0.5)
+        results.append((out.float().numpy(), mean.numpy(), var.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], atol=2e-3)
+    for ours, theirs in zip(results[0][1:], results[1][1:]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+
+
+def test_batch_norm_refuses_running_stats_that_require_grad_like_torch():
+    torch = pytest.importorskip("torch")
+
+    def call(lib, grad_enabled):
+        with lib.set_grad_enabled(grad_enabled):
+            mean = lib.zeros(3, requires_grad=True)
+            return lib.nn.functional.batch_norm(lib.ones(2, 3), mean, lib.ones(3), training=False)
+
+    assert_same_error_in_both(torch, call, True)
+    assert numpy_of(call(tinytorch, False)).shape == (2, 3) and call(torch, False).shape == (2, 3)
+
+
+def test_batch_norm_of_an_empty_batch_leaves_the_running_stats_alone():
+    mean, var = tinytorch.full((3,), 0.25), tinytorch.full((3,), 2.0)
+    x = tinytorch.ones(0, 3, 4, requires_grad=True)
+    out = F.batch_norm(x, mean, var, training=True)
+    out.sum().backward()
+    assert out.shape == (0, 3, 4) and x.grad.shape == (0, 3, 4)
+    assert numpy_of(mean).tolist() == [0.25] * 3 and numpy_of(var).tolist() == [2.0] * 3
+
+
+def test_instance_norm_takes_running_stats_of_another_dtype_like_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(2).standard_normal((3, 4, 5))
+    results = []
+    for lib in (tinytorch, torch):
+        mean, var = lib.zeros(4), lib.ones(4)  # float32, the input float64
+        out = lib.nn.functional.instance_norm(lib.tensor(x), mean, var, momentum=0.3)
+        results.append((out.numpy(), mean.numpy(), var.numpy(), str(out.dtype).split(".")[-1]))
+    assert results[0][3] == results[1][3] == "float64"
+    for ours, theirs in zip(results[0][:3], results[1][:3]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
 # -- GroupNorm ------------------------------------------------------------------------------------
 GROUPNORM = [
     (dict(num_groups=2, num_channels=4), (3, 4, 5)),

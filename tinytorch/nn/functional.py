@@ -8,8 +8,9 @@ re-exported here, so ``F.cross_entropy`` is where PyTorch users expect it.
 import warnings
 
 from .. import _backend, _creation, _dtypes, _ops
-from ..autograd.grad_mode import no_grad as _no_grad
+from ..autograd.grad_mode import is_grad_enabled as _autograd_enabled
 from .._ops import nn_ops as _nn_ops
+from .._ops import normalization as _norm_ops
 from .._ops.activations import _elu, _hardtanh, _leaky_relu
 from .._ops.indexing import inplace as _inplace
 from .._ops.matmul import linear
@@ -292,7 +293,8 @@ def _check_per_channel(channels, **vectors):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    """Normalize over the batch (and spatial) dims per channel (dim 1).
+    """Normalize over the batch (and spatial) dims per channel (dim 1), then scale by ``weight``
+    and shift by ``bias`` (one fused node, ``tinytorch._ops.normalization.BatchNorm``).
 
     Training uses the batch's statistics and moves the running ones towards them (the variance
     unbiased, as PyTorch); evaluation uses the running statistics.
@@ -306,39 +308,36 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     channels = shape[1] if input.dim() > 1 else 1
     _check_per_channel(channels, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
-    _floating_only("batch_norm", input)
-    view = (1, channels) + (1,) * (input.dim() - 2)
-    dims = (0,) + tuple(range(2, input.dim()))
-    if training:
-        mean = input.mean(dims, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(dims, keepdim=True)
-        if running_mean is not None:
-            _update_running_stats(running_mean, running_var, mean, var, momentum, input.numel() // max(channels, 1))
-    else:
+    if not training:
         for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
             if stat is None:
                 raise RuntimeError(f"{name} must be defined in evaluation mode")
-        centered = input - running_mean.reshape(view)
-        var = running_var.reshape(view)
-    out = centered * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight.reshape(view)
-    if bias is not None:
-        out = out + bias.reshape(view)
-    return out
+    _floating_only("batch_norm", input)
+    _check_batch_norm_dtypes(input, weight, bias, running_mean, running_var)
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and stat.requires_grad and _autograd_enabled():
+            raise RuntimeError(
+                f"The function 'native_batch_norm' is not differentiable with respect to argument '{name}'. "
+                "This input cannot have requires_grad True.")
+    return _norm_ops.batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
 
 
-def _update_running_stats(running_mean, running_var, mean, var, momentum, count):
-    """running = (1 - momentum) running + momentum batch, in place (the variance made unbiased)."""
-    new_mean = mean._data.reshape(-1)
-    new_var = var._data.reshape(-1) * (count / (count - 1))
-    running_mean._data *= 1 - momentum
-    running_mean._data += (momentum * new_mean).astype(running_mean._data.dtype, copy=False)
-    running_var._data *= 1 - momentum
-    running_var._data += (momentum * new_var).astype(running_var._data.dtype, copy=False)
-    running_mean._version[0] += 1
-    running_var._version[0] += 1
+def _check_batch_norm_dtypes(input, *params):
+    """PyTorch's CPU rules (aten's mixed_data_type.h): when the first given parameter's dtype
+    differs from the input's, every parameter must be float32 and the input float16; otherwise
+    each must match the input (the kernel's "expected scalar type" error)."""
+    dtype = input._data.dtype
+    given = [t._data.dtype for t in params if t is not None]
+    if given and given[0] != dtype:
+        if any(p.name != "float32" for p in given):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if dtype.name != "float16":
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    for p in given:
+        if p != dtype:
+            raise RuntimeError(
+                f"expected scalar type {_dtypes.scalar_type_name(dtype)} but found {_dtypes.scalar_type_name(p)}")
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -360,7 +359,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if any(t is not None and t._data.dtype != input._data.dtype for t in (weight, bias)):
         raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     _floating_only("LayerNormKernelImpl", input)
-    return _nn_ops.layer_norm(input, count, weight, bias, eps)
+    return _norm_ops.layer_norm(input, count, weight, bias, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -386,7 +385,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             )
     _floating_only("GroupNormKernelImpl", input)
     _check_group_norm_dtypes(input, weight, bias)
-    return _nn_ops.group_norm(input, num_groups, weight, bias, eps)  # float32 parameters of half input: half out
+    return _norm_ops.group_norm(input, num_groups, weight, bias, eps)  # float32 parameters of half input: half out
 
 
 def _check_group_norm_dtypes(input, weight, bias):
@@ -430,25 +429,21 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     for name, vector in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if vector is not None and vector.numel() != channels:
             raise RuntimeError(f"{name} should contain {batch * channels} elements not {vector.numel() * batch}")
-    view = (1, channels) + (1,) * (len(shape) - 2)
-    dims = tuple(range(2, len(shape)))
+    # As PyTorch: the input as one (1, N C, ...) batch, the vectors repeated N times, and the
+    # running statistics the batch average of the repeated copies' updates.
+    flat = input.reshape((1, batch * channels) + shape[2:])
+    repeated = [None if v is None else v.repeat(batch) for v in (weight, bias)]
+    # PyTorch accepts running statistics of another dtype here (not in batch_norm): the copies
+    # take the input's (a float16 input keeps float32 ones, batch_norm's mixed precision).
+    stat_dtype = None if input.dtype == _dtypes.float16 else input.dtype
+    stats = [None if v is None else v.detach().to(stat_dtype or v.dtype).repeat(batch) for v in (running_mean, running_var)]
+    out = batch_norm(flat, stats[0], stats[1], repeated[0], repeated[1], use_input_stats, momentum, eps)
     if use_input_stats:
-        mean = input.mean(dims, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(dims, keepdim=True)
-        if running_mean is not None and running_var is not None:
-            count = input.numel() // max(batch * channels, 1)
-            with _no_grad():  # the batch average of the instances' statistics
-                _update_running_stats(running_mean, running_var, mean.mean(0), var.mean(0), momentum, count)
-    else:
-        centered = input - running_mean.reshape(view)
-        var = running_var.reshape(view)
-    out = centered * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight.reshape(view)
-    if bias is not None:
-        out = out + bias.reshape(view)
-    return out
+        for buffer, copies in zip((running_mean, running_var), stats):
+            if buffer is not None:
+                buffer._data[...] = copies._data.reshape(batch, channels).mean(0)
+                buffer._version[0] += 1
+    return out.reshape(shape)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

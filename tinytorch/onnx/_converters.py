@@ -13,7 +13,8 @@ from .._ops.elementwise import Abs, Ceil, Clamp, Clone, Cos, Exp, Expm1, Floor, 
 from .._ops.indexing import Gather, GetItem, MaskedFill
 from .._ops.matmul import Linear, MatMul
 from .._ops.movement import Cat, Expand, Flip, Permute, Repeat, Reshape, Split, Triangle
-from .._ops.nn_ops import Erf, Gelu, LayerNorm
+from .._ops.nn_ops import Erf, Gelu
+from .._ops.normalization import BatchNorm, LayerNorm
 from .._ops.padding import Pad
 from .._ops.pooling import AvgPool, FixedWindows, MaxPool
 from .._ops.reduce import Amax, CumSum, LogSoftmax, Max, Min, Norm, Softmax, Sum
@@ -176,6 +177,27 @@ def _batch_norm(g):
     mean = g.tensor(module.running_mean, module.running_mean, None, None, "running_mean")
     var = g.tensor(module.running_var, module.running_var, None, None, "running_var")
     return g.node("BatchNormalization", [x, scale, bias, mean, var], epsilon=float(module.eps))
+
+
+@converts(BatchNorm)
+def _batch_norm_function(g):
+    """``F.batch_norm`` outside a BatchNorm module (which records whole, above): evaluation as
+    BatchNormalization on the running statistics; training statistics (``instance_norm``'s path
+    too) as reductions over the batch and spatial axes. Running-statistic updates are not exported."""
+    ndim, channels = g.a.args[0].dim(), g.a.args[0].shape[1]
+    dtype, eps = g.out_dtype, float(g.static(7, "eps"))
+    x = g.input(0, dtype)
+    weight = g.input(1, dtype) or g.constant(np.ones(channels, dtype), "ones")
+    bias = g.input(2, dtype) or g.constant(np.zeros(channels, dtype), "zeros")
+    if not g.static(5, "training"):
+        return g.node("BatchNormalization", [x, weight, bias, g.input(3, dtype), g.input(4, dtype)], epsilon=eps)
+    axes = (0,) + tuple(range(2, ndim))
+    view = g.int64s((1, channels) + (1,) * (ndim - 2))
+    centered = g.node("Sub", [x, _reduce(g, "ReduceMean", x, axes, True)])
+    variance = _reduce(g, "ReduceMean", g.node("Mul", [centered, centered]), axes, True)
+    rstd = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [variance, g.scalar(eps, dtype)])])])
+    scaled = g.node("Mul", [g.node("Mul", [centered, rstd]), g.node("Reshape", [weight, view])])
+    return g.node("Add", [scaled, g.node("Reshape", [bias, view])])
 
 
 # -- matrix products -----------------------------------------------------------------------------
