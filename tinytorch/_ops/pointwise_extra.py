@@ -18,6 +18,9 @@ from .._tensor import Tensor
 from ._util import check_tensor_argument, normalize_dim, normalize_dims, promote, quiet, return_type, scalar_like, wrap, write_out
 from .binary import isnan, logical_not, pow, where
 from .elementwise import _float_input, sign, trunc
+from .binary import sub
+from .indexing import inplace
+from ._util import check_broadcast, check_same_device
 from .indexing import ScatterAdd
 from .nn_ops import _TWO_OVER_SQRT_PI
 from .reduce import amax, amin, sum
@@ -683,3 +686,57 @@ def aminmax(input, *, dim=None, keepdim=False):
         if not dims:  # a 0-d tensor: its own min and max
             return aminmax_type(input.clone(), input.clone())
     return aminmax_type(amin(input, dims, keepdim), amax(input, dims, keepdim))
+
+
+# -- heaviside, positive, fix, rsub -------------------------------------------------------------
+__all__ += ["fix", "fix_", "heaviside", "positive", "rsub"]
+
+
+def heaviside(input, values, *, out=None):
+    """0 where input < 0, ``values`` where input == 0, 1 where input > 0 (and 0 at NaN, as
+    PyTorch's kernel). Both tensors of one dtype; no gradient (PyTorch has none either)."""
+    check_tensor_argument("heaviside", input, "input", 1)
+    check_tensor_argument("heaviside", values, "values", 2)
+    if out is not None:
+        if isinstance(out, Tensor) and out._data.dtype != input._data.dtype:
+            raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+        return write_out(out, "heaviside", heaviside, input, values)
+    if input._data.dtype != values._data.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    if _kind(input) == "c":
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+    check_same_device(input, values)
+    check_broadcast(input._data.shape, values._data.shape)
+    data = input._data
+    return wrap(_xp(input).where(data == 0, values._data, data > 0).astype(data.dtype, copy=False))
+
+
+def positive(input):
+    """``input`` itself (``+input``); refused for bool tensors, as PyTorch."""
+    check_tensor_argument("positive", input, "input", 1)
+    if _kind(input) == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def fix(input, *, out=None):
+    """Alias for ``trunc``: rounds toward zero."""
+    check_tensor_argument("fix", input, "input", 1)
+    return trunc(input, out=out)
+
+
+def fix_(input):
+    """``trunc`` written into ``input``."""
+    check_tensor_argument("fix_", input, "input", 1)
+    return inplace(input, trunc)
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input (``sub`` with its operands swapped); ``other`` may be a number."""
+    check_tensor_argument("rsub", input, "input", 1)
+    if not isinstance(other, (Tensor, numbers.Number)):
+        raise TypeError(f"rsub(): argument 'other' (position 2) must be Tensor or Number, not {type(other).__name__}")
+    integral = _kind(input) in "iub" and (not isinstance(other, Tensor) or _kind(other) in "iub")
+    if integral and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    return sub(other, input, alpha=alpha)
