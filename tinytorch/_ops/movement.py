@@ -281,6 +281,9 @@ def movedim(input, source, destination):
     return Permute.apply(input, tuple(order))
 
 
+moveaxis = movedim  # NumPy's name, an alias in PyTorch too
+
+
 def expand(input, *sizes):
     """A broadcast view: -1 keeps a size; new dims may be added in front."""
     sizes = shape_arg(sizes)
@@ -416,6 +419,9 @@ def vstack(tensors):
     return cat([t if t._data.ndim > 1 else t.reshape(1, -1) for t in tensors], 0)
 
 
+row_stack = vstack  # PyTorch's alias (NumPy's old name)
+
+
 def split(tensor, split_size_or_sections, dim=0):
     d = normalize_dim(dim, tensor._data.ndim)
     length = tensor._data.shape[d]
@@ -441,10 +447,106 @@ def chunk(input, chunks, dim=0):
     return split(input, size, dim)
 
 
-def tensor_split(input, sections, dim=0):
-    length = input._data.shape[normalize_dim(dim, input._data.ndim)]
-    base, extra = divmod(length, sections)
-    return split(input, [base + 1] * extra + [base] * (sections - extra), dim)
+def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None, tensor_indices_or_sections=None):
+    """Views of ``input`` along ``dim``: ``sections`` (an int) pieces as equal as can be (the first
+    ones one longer), or the pieces between ``indices`` (a list, or a 0-d/1-d int64 tensor), cut
+    as Python slices cut (``[2, 1]`` gives ``[:2]``, an empty ``[2:1]`` and ``[1:]``)."""
+    given = [v for v in (indices_or_sections, sections, indices, tensor_indices_or_sections) if v is not None]
+    if len(given) != 1:
+        raise TypeError("tensor_split() missing 1 required positional argument: 'indices_or_sections'")
+    cuts = given[0]
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
+    d = normalize_dim(dim, input._data.ndim)
+    if isinstance(cuts, Tensor):
+        if cuts._data.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or one-dimensional "
+                f"tensor, but got a tensor with {cuts._data.ndim} dims"
+            )
+        if cuts._data.dtype != np.int64:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                f"{dtypes.scalar_type_name(cuts._data.dtype)}"
+            )
+        cuts = cuts.tolist()  # PyTorch reads the tensor on the host too
+    if isinstance(cuts, (int, np.integer)) and not isinstance(cuts, bool):
+        if cuts <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {cuts}")
+        base, extra = divmod(input._data.shape[d], int(cuts))
+        return split(input, [base + 1] * extra + [base] * (int(cuts) - extra), d)
+    bounds = [None, *(_index_argument("tensor_split", cuts, i) for i in range(len(cuts))), None]
+    head = (builtins.slice(None),) * d
+    return tuple(input[head + (builtins.slice(start, stop),)] for start, stop in zip(bounds, bounds[1:]))
+
+
+def _index_argument(name, cuts, position):
+    cut = cuts[position]
+    if isinstance(cut, bool) or not isinstance(cut, (int, np.integer)):
+        raise TypeError(f"{name}(): argument 'indices' must be tuple of ints, but found element of type {type(cut).__name__} at pos {position}")
+    return int(cut)
+
+
+def _split_by_dim(name, min_ndim, dim, input, cuts):
+    """hsplit, vsplit and dsplit: tensor_split along ``dim``, with their own checks (an int must
+    divide the size exactly)."""
+    if isinstance(cuts, bool) or not isinstance(cuts, (int, np.integer, tuple, list)):
+        got = type(cuts).__name__ if not isinstance(cuts, Tensor) else "Tensor"
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (Tensor, {got}), but expected one of:\n"
+            " * (Tensor input, int sections)\n * (Tensor input, tuple of ints indices)"
+        )
+    ndim = input._data.ndim
+    if ndim < min_ndim:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {min_ndim} dimension, but got a tensor with {ndim} dimensions!"
+        )
+    if isinstance(cuts, (int, np.integer)):
+        size = input._data.shape[dim]
+        if cuts == 0 or size % cuts:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the dimension {size} is not "
+                f"divisible by the split_size {cuts}!"
+            )
+    else:
+        cuts = [_index_argument(name, cuts, i) for i in range(len(cuts))]
+    return tensor_split(input, cuts, dim)
+
+
+def _cuts(name, indices_or_sections, sections, indices):
+    given = [v for v in (indices_or_sections, sections, indices) if v is not None]
+    if len(given) != 1:
+        raise TypeError(f"{name}() missing 1 required positional argument: 'indices_or_sections'")
+    return given[0]
+
+
+def hsplit(input, indices_or_sections=None, *, sections=None, indices=None):
+    """tensor_split along dim 1 (dim 0 for a 1-d tensor); an int must divide that size."""
+    cuts = _cuts("hsplit", indices_or_sections, sections, indices)
+    return _split_by_dim("hsplit", 1, 1 if input._data.ndim > 1 else 0, input, cuts)
+
+
+def vsplit(input, indices_or_sections=None, *, sections=None, indices=None):
+    """tensor_split along dim 0 of a tensor of 2 or more dims; an int must divide that size."""
+    return _split_by_dim("vsplit", 2, 0, input, _cuts("vsplit", indices_or_sections, sections, indices))
+
+
+def dsplit(input, indices_or_sections=None, *, sections=None, indices=None):
+    """tensor_split along dim 2 of a tensor of 3 or more dims; an int must divide that size."""
+    return _split_by_dim("dsplit", 3, 2, input, _cuts("dsplit", indices_or_sections, sections, indices))
+
+
+def select(input, dim, index):
+    """The slice at ``index`` along ``dim``, that dim removed (a view): ``input[:, index]`` for dim 1."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise TypeError(f"select(): argument 'index' (position 3) must be int, not {type(index).__name__}")
+    if input._data.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = normalize_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at dimension {d}")
+    return input[(builtins.slice(None),) * d + (int(index),)]
 
 
 def unbind(input, dim=0):

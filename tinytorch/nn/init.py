@@ -190,3 +190,73 @@ def orthogonal_(tensor, gain=1, generator=None):
         data[...] = (q * gain).reshape(data.shape).astype(data.dtype)
         tensor._version[0] += 1
     return tensor
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-d convolution weight with the Dirac delta: each of the first
+    min(out_channels / groups, in_channels) outputs of a group copies one input channel."""
+    if tensor.dim() not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_per_group = sizes[0] // groups
+    kept = min(out_per_group, sizes[1])
+    data = tensor._data
+    xp = _backend.array_module(data)
+    channel = xp.arange(kept)
+    rows = (xp.arange(groups)[:, None] * out_per_group + channel[None, :]).ravel()
+    centre = tuple(s // 2 for s in sizes[2:])
+    with _no_grad():
+        data[...] = 0
+        data[(rows, xp.tile(channel, groups)) + centre] = 1  # one scatter, not a write per channel
+        tensor._version[0] += 1
+    return tensor
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-d tensor with N(0, std^2) values, then zero ceil(sparsity * rows) entries of each
+    column (Martens, 2010). As in PyTorch, ``generator`` draws the values and the default
+    generator the positions of the zeros."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    with _no_grad():
+        tensor.normal_(0, std, generator=generator)
+        data = tensor._data
+        xp = _backend.array_module(data)
+        # A random permutation of the rows per column (PyTorch draws one randperm per column):
+        # the order of independent uniform keys, all columns at once.
+        keys = _generator_for(tensor.device, None).uniform(0, 1, size=(rows, cols))
+        zero_rows = xp.argsort(keys, axis=0)[:num_zeros]
+        data[zero_rows, xp.arange(cols)[None, :]] = 0
+        tensor._version[0] += 1
+    return tensor
+
+
+def _make_deprecate(method):
+    """The old name without the underscore: PyTorch's FutureWarning, then the new function."""
+    new_name = method.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return method(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"{old_name}(...): deprecated in favor of :func:`tinytorch.nn.init.{new_name}`."
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)
