@@ -82,7 +82,9 @@ def test_matches_torch_float64(name, kwargs, steps):
     theirs, _ = _run(torch, name, kwargs, steps)
     for step, (a, b) in enumerate(zip(ours, theirs)):
         assert a[2:] == b[2:], f"step {step}: (func_evals, n_iter, history) {a[2:]} != torch's {b[2:]}"
-        np.testing.assert_allclose(a[0], b[0], rtol=1e-9, atol=1e-12, err_msg=f"loss of step {step}")
+        # The loss at a step's start follows the inner iterations of the step before: on Rosenbrock
+        # with strong Wolfe, 20 of them turn a 2-ulp gap into ~1e-9 relative (seen on an AMD EPYC host).
+        np.testing.assert_allclose(a[0], b[0], rtol=1e-7, atol=1e-12, err_msg=f"loss of step {step}")
         for mine, torchs in zip(a[1], b[1]):
             np.testing.assert_allclose(mine, torchs, rtol=1e-8, atol=1e-9, err_msg=f"parameters after step {step}")
     assert ours[-1][0] < ours[0][0], "the loss should go down"

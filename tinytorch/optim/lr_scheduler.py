@@ -586,3 +586,7 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+
+# The rest of PyTorch's schedulers live next door (they import the base class from here).
+from ._lr_scheduler_extra import ChainedScheduler, ConstantLR, CyclicLR, PolynomialLR, SequentialLR  # noqa: E402, F401

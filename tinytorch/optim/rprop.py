@@ -1,0 +1,62 @@
+"""Rprop: resilient backpropagation, steps of a per-coordinate size that only the gradient's sign steers."""
+
+from .. import _backend as backend
+from ..autograd.grad_mode import no_grad
+from .optimizer import Optimizer, _check_tensor_lr
+
+
+class Rprop(Optimizer):
+    """PyTorch's Rprop: where the gradient keeps its sign the step size grows by ``etas[1]``, where
+    it flips the step size shrinks by ``etas[0]`` (and that coordinate skips this step), clamped
+    to ``step_sizes``; ``p -= sign(g) * step_size``."""
+
+    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, maximize=False):
+        _check_tensor_lr(lr)
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
+        defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize)
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            etaminus, etaplus = group["etas"]
+            step_size_min, step_size_max = group["step_sizes"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = self._step_counter()
+                    state["prev"] = self._zeros_like(p)
+                    state["step_size"] = self._zeros_like(p)
+                    state["step_size"]._data.fill(float(group["lr"]))
+                self._advance(state["step"])
+                param, prev, step_size = p._data, state["prev"]._data, state["step_size"]._data
+                grad = self._grad(p, group["maximize"], 0)  # -grad (scratch slot 0) when maximizing
+                xp = backend.array_module(param)
+
+                # The factor per coordinate, from the sign of grad * prev as PyTorch writes it
+                # (a NaN product stays NaN, and so makes the step size NaN, as there).
+                factor = xp.multiply(grad, prev, out=self._buffer(param, 1))
+                xp.sign(factor, out=factor)
+                # copyto with where=, not boolean indexing: CuPy's masked assignment waits on the GPU.
+                flipped = factor < 0
+                xp.copyto(factor, etaplus, where=factor > 0)
+                xp.copyto(factor, etaminus, where=flipped)
+                xp.copyto(factor, 1, where=factor == 0)
+                step_size *= factor
+                xp.clip(step_size, step_size_min, step_size_max, out=step_size)
+
+                # Where the sign flipped the gradient counts as 0: no step now, and no flip next time.
+                xp.copyto(prev, grad)
+                xp.copyto(prev, 0, where=flipped)
+                direction = xp.sign(prev, out=factor)
+                direction *= step_size
+                param -= direction
+                p._version[0] += 1
+        return loss
