@@ -6,15 +6,20 @@ with their own conventions: ``svd`` returns V (not Vh) and takes ``some``, ``qr`
 import math
 import warnings
 
+import numpy as np
+
 from . import _backend as backend, linalg
 from ._ops._util import check_same_device, wrap
 from ._ops.binary import where
+from ._ops import lu as lu_ops
 from ._ops.linalg import Cholesky, Inv, Solve, return_type
 from .linalg import _broadcast_batch, _floating, _kernel, _square, _tensor, _type
 
 slogdet_type = return_type("slogdet", ["sign", "logabsdet"])
 qr_type = return_type("qr", ["Q", "R"])
 svd_type = return_type("svd", ["U", "S", "V"])
+lu_unpack_type = return_type("lu_unpack", ["P", "L", "U"])
+triangular_solve_type = return_type("triangular_solve", ["solution", "cloned_coefficient"])
 
 
 def det(input):
@@ -151,3 +156,91 @@ def cross(input, other, dim=None):
             raise RuntimeError("no dimension of size 3 in input")
     return linalg.cross(input, other, dim=dim)
 
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) from ``linalg.lu_factor``'s packed (LU, pivots): ``A = P L U``. Without
+    ``unpack_data`` L and U are empty, without ``unpack_pivots`` P is. Differentiable with
+    respect to LU_data."""
+    _tensor(LU_data, "lu_unpack", "LU_data", 1)
+    _tensor(LU_pivots, "lu_unpack", "LU_pivots", 2)
+    data = LU_data._data
+    if data.ndim < 2:
+        raise RuntimeError(f"torch.lu_unpack: Expected tensor with 2 or more dimensions. Got size: {list(data.shape)} instead")
+    m, n = data.shape[-2:]
+    if unpack_pivots:
+        if LU_pivots._data.dtype != np.int32:
+            raise RuntimeError(
+                "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype.\n"
+                "Note: this function is intended to be used with the output produced by torch.linalg.lu_factor"
+            )
+        expected = data.shape[:-2] + (min(m, n),)
+        if LU_pivots._data.shape != expected:  # PyTorch reads out of bounds here; we refuse
+            raise RuntimeError(
+                f"torch.lu_unpack: Expected LU_pivots of shape {list(expected)}, but got {list(LU_pivots._data.shape)}"
+            )
+        check_same_device(LU_data, LU_pivots)
+    xp = backend.array_module(data)
+    with backend.on_device(LU_data.device):
+        empty = wrap(xp.zeros((0,), dtype=data.dtype))
+    P, L, U = lu_ops.unpack(LU_data, lu_ops.permutation(LU_pivots._data, m) if unpack_pivots else None)
+    if not unpack_data:
+        L = U = empty
+    return lu_unpack_type(empty if P is None else P, L, U)
+
+
+def lu_solve(b, LU_data, LU_pivots):
+    """X with ``A X = b`` from ``linalg.lu_factor``'s (LU, pivots) (deprecated in PyTorch for
+    ``torch.linalg.lu_solve``, whose arguments come in the other order)."""
+    _tensor(b, "lu_solve", "input", 1)
+    warnings.warn(
+        "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a future PyTorch release.\n"
+        "Note that torch.linalg.lu_solve has its arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\n"
+        "should be replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)",
+        UserWarning, stacklevel=2,
+    )
+    return linalg.lu_solve(LU_data, LU_pivots, b)
+
+
+def matrix_exp(input):
+    """The matrix exponential of each square matrix (``torch.linalg.matrix_exp``)."""
+    _tensor(input, "matrix_exp", "input", 1)
+    return linalg.matrix_exp(input)
+
+
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):
+    """(solution, cloned_coefficient): X with ``A X = input`` (``A^T X = input`` when
+    ``transpose``) for a triangular ``A``, and a copy of ``A`` broadcast to the batch (deprecated
+    in PyTorch for ``torch.linalg.solve_triangular``, whose arguments come in the other order)."""
+    _tensor(input, "triangular_solve", "input", 1)
+    _tensor(A, "triangular_solve", "A", 2)
+    warnings.warn(
+        "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be removed in a future "
+        "PyTorch release.\ntorch.linalg.solve_triangular has its arguments reversed and does not return a copy of one of "
+        "the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be replaced with\n"
+        "X = torch.linalg.solve_triangular(A, B).",
+        UserWarning, stacklevel=2,
+    )
+    for name, t in (("b", input), ("A", A)):
+        if t._data.ndim < 2:
+            raise RuntimeError(
+                f"torch.triangular_solve: Expected {name} to have at least 2 dimensions, but it has {t._data.ndim} dimensions instead"
+            )
+    if input._data.dtype != A._data.dtype:
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type {_type(input)} and A of type {_type(A)} instead."
+        )
+    rows, cols = A._data.shape[-2:]
+    if rows != cols:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {rows} by {cols} matrices")
+    if cols != input._data.shape[-2]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for triangular_solve: each A matrix is {cols} by {cols} but each b matrix is "
+            f"{input._data.shape[-2]} by {input._data.shape[-1]}"
+        )
+    batch = _broadcast_batch(input._data.shape[:-2], A._data.shape[:-2])
+    check_same_device(input, A)
+    _kernel(A, "triangular_solve_cpu")
+    coefficient = A.mT if transpose else A
+    solution = linalg.solve_triangular(coefficient, input, upper=upper != transpose, unitriangular=unitriangular)
+    return triangular_solve_type(solution, A.expand(*batch, cols, cols).clone())

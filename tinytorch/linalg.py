@@ -2,8 +2,9 @@
 
 Every function takes batches of matrices (leading dims), returns PyTorch's named tuples, and is
 differentiable, twice where PyTorch is. Inverses, solves, determinants and decompositions are
-primitives (tinytorch/_ops/linalg.py); the norms, ``lstsq``, ``matrix_power`` and ``cross`` are
-built from tensor ops. Bad arguments raise PyTorch's exception with its words; a singular or
+primitives (tinytorch/_ops/linalg.py; the LU factorization, its solve and ``matrix_exp`` in
+tinytorch/_ops/lu.py); the norms, ``lstsq``, ``matrix_power``, ``cross``, ``householder_product``,
+``tensorinv`` and ``tensorsolve`` are built from tensor ops. Bad arguments raise PyTorch's exception with its words; a singular or
 non-positive-definite matrix raises ``LinAlgError`` (a ``RuntimeError``): on a GPU at the next
 synchronization, as tinytorch reports every data-dependent error there.
 """
@@ -14,13 +15,13 @@ import numbers
 import numpy as np
 
 from . import _backend, _dtypes
-from ._ops import linalg as _primitives, products as _products
+from ._ops import linalg as _primitives, lu as _lu, products as _products
 from ._ops._util import check_broadcast as _check_broadcast, check_same_device as _same_device, wrap as _wrap
 from ._ops._util import normalize_dim as _normalize_dim, normalize_dims as _normalize_dims
 from ._ops.binary import where as _where
 from ._ops.linalg import LinAlgError
 from ._ops.matmul import matmul as _matmul
-from ._ops.movement import diagonal as _diagonal
+from ._ops.movement import diagonal as _diagonal, movedim as _movedim
 from ._ops.products import multi_dot
 from ._ops.reduce import amax as _amax, amin as _amin, p_norm as _p_norm
 from ._tensor import Tensor as _Tensor
@@ -30,6 +31,8 @@ __all__ = [
     "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul",
     "matrix_norm", "matrix_power", "matrix_rank", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals",
     "vecdot", "vector_norm", "multi_dot", "vander",
+    "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "inv_ex", "cholesky_ex", "solve_ex", "tensorinv", "tensorsolve",
+    "householder_product",
 ]
 
 _linalg_slogdet = _primitives.return_type("linalg_slogdet", ["sign", "logabsdet"])
@@ -37,6 +40,12 @@ _linalg_qr = _primitives.return_type("linalg_qr", ["Q", "R"])
 _linalg_svd = _primitives.return_type("linalg_svd", ["U", "S", "Vh"])
 _linalg_eigh = _primitives.return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
 _linalg_lstsq = _primitives.return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+_linalg_lu_factor = _primitives.return_type("linalg_lu_factor", ["LU", "pivots"])
+_linalg_lu_factor_ex = _primitives.return_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_linalg_lu = _primitives.return_type("linalg_lu", ["P", "L", "U"])
+_linalg_inv_ex = _primitives.return_type("linalg_inv_ex", ["inverse", "info"])
+_linalg_cholesky_ex = _primitives.return_type("linalg_cholesky_ex", ["L", "info"])
+_linalg_solve_ex = _primitives.return_type("linalg_solve_ex", ["result", "info"])
 
 
 # -- argument checks (PyTorch's words, from aten/src/ATen/native/LinearAlgebraUtils.h) ------------
@@ -99,6 +108,12 @@ def solve(A, B, *, left=True):
     when its shape is ``A.shape[:-1]`` (or it is 1-D), and batch dims broadcast."""
     _tensor(A, "linalg_solve", "A", 1)
     _tensor(B, "linalg_solve", "B", 2)
+    return _solve(A, B, left, "torch.linalg.solve")
+
+
+def _solve(A, B, left, name):
+    """solve's checks and solution; ``name``: the function a singular matrix is reported for
+    (None: not checked, as solve_ex)."""
     _floating(A, "linalg.solve")
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(
@@ -123,9 +138,9 @@ def solve(A, B, *, left=True):
     _same_device(A, B)
     _kernel(A, "lu_cpu")
     if left:
-        X = _primitives.Solve.apply(A, B_, "torch.linalg.solve")
+        X = _primitives.Solve.apply(A, B_, name)
     else:  # X A = B is A^T X^T = B^T
-        X = _primitives.Solve.apply(A.mT, B_.mT, "torch.linalg.solve").mT
+        X = _primitives.Solve.apply(A.mT, B_.mT, name).mT
     return X.squeeze(-1) if vector else X
 
 
@@ -410,6 +425,259 @@ def eigvalsh(A, UPLO="L"):
     if _records(A):
         return _primitives.Eigh.apply(A, uplo, True)[0]
     return _primitives.Eigh.apply(A, uplo, False)
+
+
+# -- the LU factorization, its solve, and the matrix exponential (tinytorch/_ops/lu.py) -------------
+def _check_lu(A, function, pivot):
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{function}: Expected tensor with 2 or more dimensions. Got size: {list(A._data.shape)} instead")
+    _kernel(A, "lu_cpu")
+    if not pivot and A.device.type == "cpu":
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+
+
+def _check_info(info, name, message, error=LinAlgError):
+    """Raise ``error`` for the first nonzero ``info`` (at once on the CPU, at the next
+    synchronization on a GPU), naming the batch element as PyTorch's _linalg_check_errors."""
+    data = info._data
+
+    def fail():
+        host = _backend.to_numpy(data)
+        flat = host.reshape(-1)
+        index = int(np.flatnonzero(flat)[0])
+        where = "" if host.ndim == 0 else f"(Batch element {index}): "
+        raise error(f"{name}: {where}{message(int(flat[index]))}")
+
+    if data.size:
+        _backend.check_later((data != 0).any(), fail)
+
+
+def _zero_pivot(info):
+    return (f"U[{info},{info}] is zero and using it on lu_solve would result in a division by zero. If you still want to "
+            "perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False):
+    """(LU, pivots, info): ``lu_factor`` that reports a zero pivot in ``info`` (the 1-based column
+    of the first, or 0) instead of raising, unless ``check_errors``."""
+    _tensor(A, "linalg_lu_factor_ex", "A", 1)
+    _check_lu(A, "torch.lu_factor", pivot)
+    LU, pivots, info = _lu.LuFactor.apply(A, pivot)
+    if check_errors:
+        _check_info(info, "torch.linalg.lu_factor_ex", _zero_pivot, RuntimeError)
+    return _linalg_lu_factor_ex(LU, pivots, info)
+
+
+def lu_factor(A, *, pivot=True):
+    """(LU, pivots): the LU factorization with partial pivoting of each (m, n) matrix in LAPACK's
+    packed form (L's multipliers below the diagonal, U on and above it; ``pivots`` int32 and
+    1-based: row i was swapped with row pivots[i] - 1). RuntimeError when a pivot is zero.
+    ``pivot=False`` (no row swaps) is accepted on a GPU only, as in PyTorch."""
+    _tensor(A, "linalg_lu_factor", "A", 1)
+    _check_lu(A, "torch.lu_factor", pivot)
+    LU, pivots, info = _lu.LuFactor.apply(A, pivot)
+    _check_info(info, "torch.linalg.lu_factor", _zero_pivot, RuntimeError)
+    return _linalg_lu_factor(LU, pivots)
+
+
+def lu(A, *, pivot=True):
+    """(P, L, U) with ``A = P L U``: P a permutation matrix (m x m), L unit lower triangular
+    (m x k), U upper triangular (k x n), k = min(m, n). Differentiable through L and U."""
+    _tensor(A, "linalg_lu", "A", 1)
+    _check_lu(A, "linalg.lu", pivot)
+    LU, pivots, _ = _lu.LuFactor.apply(A, pivot)
+    P, L, U = _lu.unpack(LU, _lu.permutation(pivots._data, A._data.shape[-2]) if pivot else None)
+    if P is None:  # PyTorch's P is empty without pivoting
+        with _backend.on_device(A.device):
+            P = _wrap(_backend.array_module(A._data).zeros((0,), dtype=A._data.dtype))
+    return _linalg_lu(P, L, U)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """X with ``A X = B`` for A given by ``lu_factor`` as (LU, pivots); ``adjoint`` solves with
+    A^T, ``left=False`` solves ``X A = B``. Batch dims of LU and B broadcast. Differentiable
+    with respect to LU and B."""
+    _tensor(LU, "linalg_lu_solve", "LU", 1)
+    _tensor(pivots, "linalg_lu_solve", "pivots", 2)
+    _tensor(B, "linalg_lu_solve", "B", 3)
+    _floating(LU, "torch.linalg.lu_solve")
+    if LU._data.dtype != B._data.dtype:
+        raise RuntimeError(
+            f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type {_type(LU)} and B of type "
+            f"{_type(B)} instead"
+        )
+    if pivots._data.dtype != np.int32:
+        raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type torch.int32")
+    _square(LU, "torch.linalg.lu_solve")
+    _matrix(B, "linalg.lu_solve", "B")
+    n = LU._data.shape[-1]
+    if (B._data.shape[-2] if left else B._data.shape[-1]) != n:
+        raise RuntimeError(
+            f"linalg.lu_solve: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
+            f"({n}x{n} and {B._data.shape[-2]}x{B._data.shape[-1]})"
+        )
+    if pivots._data.ndim == 0 or pivots._data.shape[-1] != n:
+        raise RuntimeError("linalg.lu_solve: Number of pivots per batch should be same as the dimension of the matrix")
+    if pivots._data.shape != LU._data.shape[:-1]:
+        raise RuntimeError(
+            "linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with shape "
+            f"{list(pivots._data.shape)} instead"
+        )
+    _broadcast_batch(B._data.shape[:-2], LU._data.shape[:-2])
+    _same_device(LU, pivots)
+    _same_device(LU, B)
+    _kernel(LU, "linalg.lu_solve_cpu")
+    if left:
+        return _lu.LuSolve.apply(LU, pivots, B, adjoint)
+    # X A = B is A^T X^T = B^T (and X A^T = B is A X^T = B^T)
+    return _lu.LuSolve.apply(LU, pivots, B.mT, not adjoint).mT
+
+
+def matrix_exp(A):
+    """exp(A) = sum_k A^k / k! of each square matrix, by scaling and squaring with a Pade
+    approximant; differentiable twice (the gradient is a matrix exponential too)."""
+    _tensor(A, "linalg_matrix_exp", "input", 1)
+    _square(A, "linalg.matrix_exp")
+    _floating(A, "linalg.matrix_exp")
+    return _lu.MatrixExp.apply(A)
+
+
+def householder_product(A, tau):
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^T, with v_i column i of A
+    below the diagonal and 1 on it (LAPACK's orgqr: Q from geqrf's reflectors). A composite of
+    k rank-1 updates, so differentiable twice."""
+    _tensor(A, "linalg_householder_product", "input", 1)
+    _tensor(tau, "linalg_householder_product", "tau", 2)
+    name = "torch.linalg.householder_product"
+    shape = A._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    m, n = shape[-2:]
+    if m < n:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    k = tau._data.shape[-1] if tau._data.ndim else 1
+    if n < k:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if len(shape) - tau._data.ndim != 1:
+        raise RuntimeError(
+            f"{name}: Expected tau to have one dimension less than input, but got tau.ndim equal to {tau._data.ndim} "
+            f"and input.ndim is equal to {len(shape)}"
+        )
+    if len(shape) > 2 and tau._data.shape[:-1] != shape[:-2]:
+        raise RuntimeError(
+            f"{name}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got {list(tau._data.shape[:-1])}"
+        )
+    if tau._data.dtype != A._data.dtype:
+        raise RuntimeError(f"{name}: tau dtype {_type(tau)} does not match input dtype {_type(A)}")
+    _same_device(A, tau)
+    _kernel(A, "orgqr_cpu")
+    xp = _backend.array_module(A._data)
+    with _backend.on_device(A.device):
+        eye = xp.eye(m, dtype=A._data.dtype)
+        Q = _wrap(xp.ascontiguousarray(xp.broadcast_to(eye[:, :n], shape)))
+        below = xp.tril(xp.ones((m, n), dtype=A._data.dtype), -1)
+    reflectors = A * _wrap(below) + _wrap(eye[:, :n].copy())  # v_i: the columns, unit diagonal
+    for i in range(k - 1, -1, -1):  # Q = H_i Q, from the last reflector to the first
+        v = reflectors.narrow(-1, i, 1)
+        Q = Q - (tau.narrow(-1, i, 1).unsqueeze(-1) * v) @ (v.mT @ Q)
+    if not k and (_records(A) or _records(tau)):  # connected with a zero gradient, as PyTorch's
+        Q = Q + A.narrow(-1, 0, 0).sum() + tau.sum()
+    return Q
+
+
+# -- the _ex variants: an ``info`` tensor instead of an error --------------------------------------
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info): ``inv`` that reports a singular matrix in ``info`` (LAPACK's: the 1-based
+    column of the first zero pivot of its LU, int32) instead of raising, unless ``check_errors``.
+    The inverse of a singular matrix is not finite."""
+    _tensor(A, "linalg_inv_ex", "A", 1)
+    _square(A, "linalg.inv")
+    _floating(A, "linalg.inv", low_precision=False)
+    inverse = _primitives.Inv.apply(A, None)
+    info = _wrap(_lu.singular_info(A._data))
+    if check_errors:
+        _check_info(info, "linalg.inv_ex", lambda i: (
+            f"The diagonal element {i} is zero, the inversion could not be completed because the input matrix is singular."))
+    return _linalg_inv_ex(inverse, info)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """(L, info): ``cholesky`` that reports a matrix that is not positive-definite in ``info`` (the
+    order of its first leading minor that is not, int32) instead of raising, unless
+    ``check_errors``; L then holds LAPACK's partial factor."""
+    _tensor(A, "linalg_cholesky_ex", "input", 1)
+    _square(A, "linalg.cholesky")
+    _floating(A, "linalg.cholesky")
+    _kernel(A, "cholesky_cpu")
+    L = _primitives.Cholesky.apply(A, upper, None)
+    data = L._data
+    xp = _backend.array_module(data)
+    if xp is np and bool((np.diagonal(data, axis1=-2, axis2=-1) > 0).all() and np.isfinite(data).all()):
+        info = _wrap(np.zeros(data.shape[:-2], dtype=np.int32))  # LAPACK factored every matrix
+    else:
+        source = A._data.swapaxes(-2, -1) if upper else A._data
+        partial, info_data = _lu.cholesky_info(source)
+        failed = _wrap(info_data != 0)[..., None, None]
+        L = _where(failed, _wrap(partial.swapaxes(-2, -1).copy() if upper else partial), L)
+        info = _wrap(info_data)
+    if check_errors:
+        _check_info(info, "linalg.cholesky_ex", lambda i: (
+            "The factorization could not be completed because the input is not positive-definite (the leading minor of "
+            f"order {i} is not positive-definite)."))
+    return _linalg_cholesky_ex(L, info)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(result, info): ``solve`` that reports a singular ``A`` in ``info`` (as ``inv_ex``) instead
+    of raising, unless ``check_errors``."""
+    _tensor(A, "linalg_solve_ex", "A", 1)
+    _tensor(B, "linalg_solve_ex", "B", 2)
+    result = _solve(A, B, left, None)
+    info = _wrap(_lu.singular_info(A._data))
+    if check_errors:
+        _check_info(info, "torch.linalg.solve_ex", lambda i: "The solver failed because the input matrix is singular.")
+    return _linalg_solve_ex(result, info)
+
+
+# -- tensor forms of inv and solve ---------------------------------------------------------------
+def tensorinv(A, ind=2):
+    """The inverse of ``A`` as a tensor: ``tensordot(tensorinv(A, ind), A, ind)`` is the identity;
+    the result has shape ``A.shape[ind:] + A.shape[:ind]``."""
+    _tensor(A, "linalg_tensorinv", "input", 1)
+    if not isinstance(ind, numbers.Integral) or isinstance(ind, bool):
+        raise TypeError(f"linalg_tensorinv(): argument 'ind' must be int, not {type(ind).__name__}")
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    shape = A._data.shape
+    rows, columns = math.prod(shape[:ind]), math.prod(shape[ind:])
+    if rows != columns:
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[ind:]) == prod(self.shape[:ind]), but got "
+            f"{columns} != {rows}"
+        )
+    matrix = A.reshape(rows, columns)
+    _square(matrix, "linalg.inv")
+    _floating(matrix, "linalg.inv", low_precision=False)
+    return _primitives.Inv.apply(matrix, "inv").reshape(*shape[ind:], *shape[:ind])
+
+
+def tensorsolve(A, B, dims=None):
+    """X with ``tensordot(A, X, X.ndim) = B``: the dims of A past B's are X's shape (``dims``
+    moves those dims of A to the end first)."""
+    _tensor(A, "linalg_tensorsolve", "input", 1)
+    _tensor(B, "linalg_tensorsolve", "other", 2)
+    if dims is not None:
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        ndim = A._data.ndim
+        A = _movedim(A, dims, tuple(range(ndim - len(dims), ndim)))
+    shape = A._data.shape[B._data.ndim:]
+    size, other = math.prod(shape), B._data.size
+    if size != other:
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
+            f"but got {size} != {other}"
+        )
+    return solve(A.reshape(size, size), B.flatten()).reshape(*shape)
 
 
 # -- norms -------------------------------------------------------------------------------------
