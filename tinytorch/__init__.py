@@ -26,15 +26,31 @@ from .random import (
 )
 from . import accelerator, autograd, cuda, random
 from . import backends, nn, optim, profiler, sparse, testing, utils, vision
+from ._aten_functional import *  # torch.conv2d, torch.batch_norm...: aten's signatures over nn.functional (after nn)
 from . import linalg, special
 from ._dlpack import from_dlpack
 from ._format import set_printoptions
 from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )
+from ._matrix_functions import lu_solve, lu_unpack, matrix_exp, triangular_solve
 from ._ops._util import promote as _promote
 from ._ops.nn_ops import erf
 from .serialization import save, load
+from ._type_info import finfo, iinfo
+from ._predicates import (
+    can_cast, detach, is_complex, is_conj, is_inference, is_neg, is_nonzero, is_same_size, is_signed, resolve_conj,
+    resolve_neg, typename,
+)
+from ._creation_extra import empty_strided, frombuffer, range, scalar_tensor
+from ._switches import (
+    are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_float32_matmul_precision,
+    get_num_interop_threads, is_deterministic_algorithms_warn_only_enabled, is_warn_always_enabled,
+    set_deterministic_debug_mode, set_float32_matmul_precision, set_num_interop_threads, set_warn_always,
+    use_deterministic_algorithms,
+)
+from math import e, inf, nan, pi
+newaxis = None  # x[:, newaxis] adds a dim, as in NumPy
 
 def get_default_device():
     """The device factories create tensors on when given none (``set_default_device``)."""

@@ -36,7 +36,7 @@ class Tensor:
 
     __slots__ = (
         "_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version", "_base",
-        "_accumulator", "_hooks", "_post_accumulate_hooks", "_retains_grad", "__weakref__",
+        "_accumulator", "_hooks", "_post_accumulate_hooks", "_retains_grad", "_inference", "__weakref__",
     )
     __array_priority__ = 1000  # NumPy defers ``ndarray + Tensor`` to our reflected operators.
     is_sparse = False  # a sparse COO tensor is a subclass (tinytorch/_sparse_coo.py)
@@ -223,6 +223,16 @@ class Tensor:
 
     def is_neg(self):
         return False
+
+    def resolve_conj(self):
+        return self  # never a lazy conjugate (no complex dtypes)
+
+    def resolve_neg(self):
+        return self  # never a lazy negation
+
+    def is_inference(self):
+        """True for a tensor made under ``inference_mode``, or a view of one."""
+        return (self if self._base is None else self._base)._inference
 
     def is_pinned(self, device=None):
         return False  # pin_memory is accepted and ignored (docs/differences.md)
@@ -627,6 +637,30 @@ class Tensor:
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
     @_binary
+    def __lshift__(self, other):
+        return _ops.bitwise_left_shift(self, other)
+
+    @_binary
+    def __rlshift__(self, other):
+        return _ops.bitwise_left_shift(other, self)
+
+    @_binary
+    def __ilshift__(self, other):
+        return _ops.inplace(self, _ops.bitwise_left_shift, other)
+
+    @_binary
+    def __rshift__(self, other):
+        return _ops.bitwise_right_shift(self, other)
+
+    @_binary
+    def __rrshift__(self, other):
+        return _ops.bitwise_right_shift(other, self)
+
+    @_binary
+    def __irshift__(self, other):
+        return _ops.inplace(self, _ops.bitwise_right_shift, other)
+
+    @_binary
     def __eq__(self, other):
         return _ops.eq(self, other)
 
@@ -796,6 +830,32 @@ class Tensor:
 
     def tanh(self):
         return _ops.tanh(self)
+
+    def sinh(self):
+        return _ops.sinh(self)
+
+    def cosh(self):
+        return _ops.cosh(self)
+
+    def asin(self):
+        return _ops.asin(self)
+
+    def acos(self):
+        return _ops.acos(self)
+
+    def atan(self):
+        return _ops.atan(self)
+
+    def asinh(self):
+        return _ops.asinh(self)
+
+    def acosh(self):
+        return _ops.acosh(self)
+
+    def atanh(self):
+        return _ops.atanh(self)
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
     def sigmoid(self):
         return _ops.sigmoid(self)
@@ -1129,6 +1189,48 @@ class Tensor:
     def sgn_(self):
         return _ops.inplace(self, _ops.sgn)
 
+    def bitwise_left_shift(self, other):
+        return _ops.bitwise_left_shift(self, other)
+
+    def bitwise_left_shift_(self, other):
+        return _ops.inplace(self, _ops.bitwise_left_shift, other)
+
+    def bitwise_right_shift(self, other):
+        return _ops.bitwise_right_shift(self, other)
+
+    def bitwise_right_shift_(self, other):
+        return _ops.inplace(self, _ops.bitwise_right_shift, other)
+
+    def fix(self):
+        return _ops.fix(self)
+
+    def fix_(self):
+        return _ops.fix_(self)
+
+    def frexp(self):
+        return _ops.frexp(self)
+
+    def heaviside(self, values):
+        return _ops.heaviside(self, values)
+
+    def heaviside_(self, values):
+        return _ops.inplace(self, _ops.heaviside, values)
+
+    def ldexp(self, other):
+        return _ops.ldexp(self, other)
+
+    def ldexp_(self, other):
+        return _ops.ldexp_(self, other)
+
+    def nextafter(self, other):
+        return _ops.nextafter(self, other)
+
+    def nextafter_(self, other):
+        return _ops.inplace(self, _ops.nextafter, other)
+
+    def positive(self):
+        return _ops.positive(self)
+
     def tile(self, *dims):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = dims[0]
@@ -1288,6 +1390,8 @@ class Tensor:
     def movedim(self, source, destination):
         return _ops.movedim(self, source, destination)
 
+    moveaxis = movedim
+
     def expand(self, *sizes):
         return _ops.expand(self, *sizes)
 
@@ -1317,6 +1421,23 @@ class Tensor:
 
     def narrow(self, dim, start, length):
         return _ops.narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return _ops.select(self, dim, index)
+
+    def tensor_split(self, indices_or_sections=None, dim=0, *, sections=None, indices=None, tensor_indices_or_sections=None):
+        return _ops.tensor_split(self, indices_or_sections, dim, sections=sections, indices=indices,
+                                 tensor_indices_or_sections=tensor_indices_or_sections)
+
+    def hsplit(self, *indices_or_sections, sections=None, indices=None):
+        """``x.hsplit(2)``, ``x.hsplit([1, 2])`` or ``x.hsplit(1, 2)`` (indices as separate ints)."""
+        return _ops.hsplit(self, _split_argument(indices_or_sections), sections=sections, indices=indices)
+
+    def vsplit(self, *indices_or_sections, sections=None, indices=None):
+        return _ops.vsplit(self, _split_argument(indices_or_sections), sections=sections, indices=indices)
+
+    def dsplit(self, *indices_or_sections, sections=None, indices=None):
+        return _ops.dsplit(self, _split_argument(indices_or_sections), sections=sections, indices=indices)
 
     def flip(self, dims):
         return _ops.flip(self, dims)
@@ -1529,6 +1650,32 @@ class Tensor:
     def tanh_(self):
         return _ops.inplace(self, _ops.tanh)
 
+    def sinh_(self):
+        return _ops.inplace(self, _ops.sinh)
+
+    def cosh_(self):
+        return _ops.inplace(self, _ops.cosh)
+
+    def asin_(self):
+        return _ops.inplace(self, _ops.asin)
+
+    def acos_(self):
+        return _ops.inplace(self, _ops.acos)
+
+    def atan_(self):
+        return _ops.inplace(self, _ops.atan)
+
+    def asinh_(self):
+        return _ops.inplace(self, _ops.asinh)
+
+    def acosh_(self):
+        return _ops.inplace(self, _ops.acosh)
+
+    def atanh_(self):
+        return _ops.inplace(self, _ops.atanh)
+
+    arcsin_, arccos_, arctan_, arcsinh_, arccosh_, arctanh_ = asin_, acos_, atan_, asinh_, acosh_, atanh_
+
     def relu_(self):
         return _ops.inplace(self, _ops.relu)
 
@@ -1551,6 +1698,143 @@ class Tensor:
 
     def erfinv_(self):
         return _ops.inplace(self, _ops.erfinv)
+
+    # The rest of PyTorch's pointwise in-place forms: each stores its op's result in place (the
+    # in-place casting rules in ``_ops.inplace``; comparisons store 1/0 in the tensor's dtype).
+    def sin_(self):
+        return _ops.inplace(self, _ops.sin)
+
+    def cos_(self):
+        return _ops.inplace(self, _ops.cos)
+
+    def tan_(self):
+        return _ops.inplace(self, _ops.tan)
+
+    def ceil_(self):
+        return _ops.inplace(self, _ops.ceil)
+
+    def floor_(self):
+        return _ops.inplace(self, _ops.floor)
+
+    def round_(self, *, decimals=0):
+        return _ops.inplace(self, _ops.round, decimals=decimals)
+
+    def trunc_(self):
+        return _ops.inplace(self, _ops.trunc)
+
+    def sign_(self):
+        return _ops.inplace(self, _ops.sign)
+
+    def expm1_(self):
+        return _ops.inplace(self, _ops.expm1)
+
+    def log1p_(self):
+        return _ops.inplace(self, _ops.log1p)
+
+    def log2_(self):
+        return _ops.inplace(self, _ops.log2)
+
+    def log10_(self):
+        return _ops.inplace(self, _ops.log10)
+
+    def erf_(self):
+        return _ops.inplace(self, _ops.nn_ops.erf)
+
+    def reciprocal_(self):
+        return _ops.inplace(self, _ops.reciprocal)
+
+    def rsqrt_(self):
+        return _ops.inplace(self, _ops.rsqrt)
+
+    def square_(self):
+        return _ops.inplace(self, _ops.square)
+
+    def polygamma_(self, n):
+        return _ops.inplace(self, lambda x: _ops.polygamma(n, x))
+
+    def bitwise_not_(self):
+        return _ops.inplace(self, _ops.bitwise_not)
+
+    def logical_not_(self):
+        return _ops.inplace(self, _ops.logical_not)
+
+    negative_, absolute_ = neg_, abs_
+
+    def bitwise_and_(self, other):
+        return _ops.inplace(self, _ops.bitwise_and, other)
+
+    def bitwise_or_(self, other):
+        return _ops.inplace(self, _ops.bitwise_or, other)
+
+    def bitwise_xor_(self, other):
+        return _ops.inplace(self, _ops.bitwise_xor, other)
+
+    def logical_and_(self, other):
+        return _ops.inplace(self, _ops.logical_and, other)
+
+    def logical_or_(self, other):
+        return _ops.inplace(self, _ops.logical_or, other)
+
+    def logical_xor_(self, other):
+        return _ops.inplace(self, _ops.logical_xor, other)
+
+    def eq_(self, other):
+        return _ops.inplace(self, _ops.eq, other)
+
+    def ne_(self, other):
+        return _ops.inplace(self, _ops.ne, other)
+
+    def lt_(self, other):
+        return _ops.inplace(self, _ops.lt, other)
+
+    def le_(self, other):
+        return _ops.inplace(self, _ops.le, other)
+
+    def gt_(self, other):
+        return _ops.inplace(self, _ops.gt, other)
+
+    def ge_(self, other):
+        return _ops.inplace(self, _ops.ge, other)
+
+    not_equal_, less_, less_equal_, greater_, greater_equal_ = ne_, lt_, le_, gt_, ge_
+
+    def fmod_(self, other):
+        return _ops.inplace(self, _ops.fmod, other)
+
+    def remainder_(self, other):
+        return _ops.inplace(self, _ops.remainder, other)
+
+    def floor_divide_(self, other):
+        return _ops.inplace(self, _ops.floor_divide, other)
+
+    divide_, true_divide_, multiply_, subtract_ = div_, div_, mul_, sub_
+
+    def cumsum_(self, dim, *, dtype=None):
+        return _ops.inplace(self, _ops.cumsum, dim, dtype=dtype)
+
+    def cumprod_(self, dim, *, dtype=None):
+        return _ops.inplace(self, _ops.cumprod, dim, dtype=dtype)
+
+    def tril_(self, diagonal=0):
+        return _ops.inplace(self, _ops.tril, diagonal)
+
+    def triu_(self, diagonal=0):
+        return _ops.inplace(self, _ops.triu, diagonal)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return _ops.inplace(self, _ops.scatter, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add_(self, dim, index, src):
+        return _ops.inplace(self, _ops.scatter_add, dim, index, src)
+
+    def lu_solve(self, LU_data, LU_pivots):
+        return _matrix_functions.lu_solve(self, LU_data, LU_pivots)
+
+    def matrix_exp(self):
+        return _matrix_functions.matrix_exp(self)
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        return _matrix_functions.triangular_solve(self, A, upper, transpose, unitriangular)
 
     def xlogy_(self, other):
         return _ops.inplace(self, _ops.xlogy, other)
@@ -1599,6 +1883,11 @@ class Tensor:
         return _random.random_(self, low, high, generator=generator)
 
 
+def _split_argument(values):
+    """The Tensor methods hsplit/vsplit/dsplit take one int or list, or the indices as separate ints."""
+    return None if not values else values[0] if len(values) == 1 else list(values)
+
+
 def _init(t, data, requires_grad, grad_fn, output_nr):
     t._data = data
     t._requires_grad = requires_grad
@@ -1611,6 +1900,7 @@ def _init(t, data, requires_grad, grad_fn, output_nr):
     t._hooks = None
     t._post_accumulate_hooks = None
     t._retains_grad = False
+    t._inference = _grad_state.inference  # made under inference_mode: is_inference()
 
 
 class Size(tuple):

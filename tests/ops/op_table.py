@@ -1804,7 +1804,26 @@ def _pairwise_distance_sample(draw, rng):
 def _cosine_similarity_sample(draw, rng):
     (a, b), _ = binary(swap=True)(draw, rng)
     ndim = max(a.ndim, b.ndim)
-    return [a, b], {"dim": draw(st.integers(-ndim, ndim - 1)) if ndim else 0}
+    dim = draw(st.integers(-ndim, ndim - 1)) if ndim else 0
+    if ndim:
+        # An operand repeated along ``dim`` by broadcasting is a constant vector, and cosine
+        # similarity ignores its scale: its gradient is zero, and both libraries return rounding
+        # noise. It gets the full broadcast shape (broadcasting over the other dims stays).
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        axis = dim % ndim
+        a, b = (values(rng, shape) if x.ndim <= ndim - 1 - axis or x.shape[axis - (ndim - x.ndim)] < shape[axis] else x
+                for x in (a, b))
+    # Nearly parallel vectors put the gradient at float32's rounding noise (b/|a||b| - cos a/|a|^2
+    # cancels): redraw the values until every pair is at least ~8 degrees apart.
+    for _ in range(20):
+        x, y = np.broadcast_arrays(a, b)
+        if ndim == 0 or x.shape[dim] < 2:
+            break
+        cos = (x * y).sum(dim) / np.sqrt((x * x).sum(dim) * (y * y).sum(dim))
+        if np.all(np.abs(cos) < 0.99):
+            break
+        a, b = values(rng, a.shape), values(rng, b.shape)
+    return [a, b], {"dim": dim}
 
 
 def _dist_sample(draw, rng):
@@ -2335,14 +2354,150 @@ OPS += [
 # -- inverse trigonometric and hyperbolic functions (asin ... atanh), and the other pointwise ops
 #    PyTorch has at its top level (heaviside, ldexp, nextafter...) --------------------------------
 OPS += [
+    OpInfo("sinh", lambda lib, x: lib.sinh(x), unary()),
+    OpInfo("cosh", lambda lib, x: x.cosh(), unary()),
+    OpInfo("asin", lambda lib, x: lib.asin(x), unary(-0.9, 0.9)),
+    OpInfo("acos", lambda lib, x: x.acos(), unary(-0.9, 0.9)),
+    OpInfo("atan", lambda lib, x: lib.arctan(x), unary(-3.0, 3.0)),
+    OpInfo("asinh", lambda lib, x: x.arcsinh(), unary(-3.0, 3.0)),
+    OpInfo("acosh", lambda lib, x: lib.acosh(x), unary(1.1, 3.0)),
+    OpInfo("atanh", lambda lib, x: x.atanh(), unary(-0.9, 0.9)),
+    # The in-place forms, on a non-leaf copy: the graph goes through the rewritten tensor.
+    OpInfo("asin_", lambda lib, x: (x * 1).asin_(), unary(-0.9, 0.9)),
+    OpInfo("arccos_", lambda lib, x: lib.arccos_(x * 1), unary(-0.9, 0.9)),
+    OpInfo("arccosh_", lambda lib, x: lib.arccosh_(x * 1), unary(1.1, 3.0), torch=False,
+           notes="torch has no derivative for acosh_, asinh_, atanh_ (NotImplementedError); tinytorch has acosh's"),
+    OpInfo("sinh_", lambda lib, x: lib.sinh_(x * 1), unary()),
+    # frexp's mantissa jumps at powers of two (a uniform draw lands within a finite difference's
+    # step of one with negligible probability); its int32 exponent has no gradient.
+    OpInfo("frexp", lambda lib, x: tuple(lib.frexp(x)), unary(-4.0, 4.0, away_from=(0.0,))),
+    OpInfo("ldexp", lambda lib, a, b: lib.ldexp(a, b), binary(), differentiable=(0, 1)),
+    OpInfo("ldexp_", lambda lib, a, b: (a * 1).ldexp_(b), binary(swap=False), differentiable=(0, 1)),
+    OpInfo("rsub", lambda lib, a, b: lib.rsub(a, b, alpha=2.0), binary(), differentiable=(0, 1)),
+    OpInfo("rsub_number", lambda lib, a: lib.rsub(a, 3.0), unary()),
+    OpInfo("fix", lambda lib, x: lib.fix(x), unary(-3.0, 3.0, away_from=(-3.0, -2.0, -1.0, 0.0, 1.0, 2.0)), gradgrad=False),
 ]
 
 
 # -- LU factorization and the matrix exponential (torch.linalg) ------------------------------------
+# LU with partial pivoting is differentiable where the pivot order does not change: the samples
+# are diagonally dominant matrices with their rows shuffled, so each pivot wins its column by a
+# wide margin (the pivots undo the shuffle) and finite differences never flip one.
+def _pivoted(rng, batch, m, n):
+    a = values(rng, batch + (m, n))
+    k = min(m, n)
+    a[..., np.arange(k), np.arange(k)] += (3.0 * max(m, n) + 1) * rng.choice([-1.0, 1.0], size=batch + (k,))
+    return np.ascontiguousarray(a[..., rng.permutation(m), :])
+
+
+def _lu_sample(draw, rng):
+    batch, m, n = draw(BATCHES), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return [_pivoted(rng, batch, m, n)], {}
+
+
+def _lu_solve_sample(draw, rng):
+    """A square pivoted A and B, batch dims broadcasting both ways, with left / adjoint."""
+    batch, n, k = draw(BATCHES), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    left, adjoint = draw(st.booleans()), draw(st.booleans())
+    a_batch, b_batch = (batch, (3,) + batch) if draw(st.booleans()) else ((3,) + batch, batch)
+    b = values(rng, b_batch + ((n, k) if left else (k, n)))
+    return [_pivoted(rng, a_batch, n, n), b], {"left": left, "adjoint": adjoint}
+
+
+def _matrix_exp_sample(draw, rng):
+    """1-norms up to 12: those above 5.4 are scaled by powers of two and squared back (each matrix
+    of a batch by its own). Not larger: exp(A) grows as e^norm, and finite differences of a loss
+    summed over a batch lose the small matrices' gradients in the rounding of the large ones'."""
+    batch, n = draw(BATCHES), draw(st.integers(1, 4))
+    scale = draw(st.sampled_from([0.1, 0.5, 1.0])) * rng.choice([1.0, 1.5], size=batch + (1, 1))
+    return [values(rng, batch + (n, n)) * scale], {}
+
+
+def _tensorinv_sample(draw, rng):
+    shape, ind = draw(st.sampled_from([((2, 3, 6), 2), ((6, 2, 3), 1), ((4, 2, 2), 1), ((2, 2, 2, 2), 2)]))
+    size = int(np.prod(shape[:ind]))
+    return [with_singular_values(rng, (), size, size).reshape(shape)], {"ind": ind}
+
+
+def _tensorsolve_sample(draw, rng):
+    """A = M reshaped to B.shape + X.shape (M well-conditioned), with X's dims moved to ``dims``."""
+    b_shape, x_shape, dims = draw(st.sampled_from([
+        ((2, 3), (6,), None), ((2, 3), (6,), (0,)), ((2, 2), (2, 2), None), ((4,), (2, 2), (1, 2)), ((2, 2), (4,), (0,)),
+    ]))
+    size = int(np.prod(b_shape))
+    a = with_singular_values(rng, (), size, size).reshape(b_shape + x_shape)
+    if dims is None:
+        return [a, values(rng, b_shape)], {}
+    a = np.moveaxis(a, tuple(range(a.ndim - len(dims), a.ndim)), dims)  # tensorsolve moves them back
+    return [np.ascontiguousarray(a), values(rng, b_shape)], {"dims": dims}
+
+
+def _triangular_solve_sample(draw, rng):
+    batch, n, k = draw(BATCHES), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    a = values(rng, batch + (n, n)) + (2.0 * n + 1) * np.eye(n)
+    b = values(rng, (2,) + batch + (n, k) if draw(st.booleans()) else batch + (n, k))
+    return [b, a], {"upper": draw(st.booleans()), "transpose": draw(st.booleans()), "unitriangular": draw(st.booleans())}
+
+
+def _householder_sample(draw, rng):
+    batch, n = draw(BATCHES), draw(st.integers(1, 3))
+    m, k = draw(st.integers(n, 4)), draw(st.integers(1, n))
+    return [values(rng, batch + (m, n)), values(rng, batch + (k,))], {}
+
+
+def _square_lu_solve_sample(draw, rng):
+    """torch.lu_solve's (b, LU, pivots): left, no adjoint."""
+    batch, n, k = draw(BATCHES), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    return [_pivoted(rng, batch, n, n), values(rng, batch + (n, k))], {}
+
+
 OPS += [
+    OpInfo("linalg_lu_factor", lambda lib, a: lib.linalg.lu_factor(a), _lu_sample),
+    OpInfo("linalg_lu_factor_ex", lambda lib, a: lib.linalg.lu_factor_ex(a), _lu_sample),
+    OpInfo("linalg_lu", lambda lib, a: lib.linalg.lu(a), _lu_sample),
+    OpInfo("lu_unpack", lambda lib, a: lib.lu_unpack(*lib.linalg.lu_factor(a)), _lu_sample),
+    OpInfo("linalg_lu_solve", lambda lib, a, b, **kw: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, **kw),
+           _lu_solve_sample, differentiable=(0, 1)),
+    OpInfo("lu_solve", lambda lib, a, b: lib.lu_solve(b, *lib.linalg.lu_factor(a)), _square_lu_solve_sample,
+           differentiable=(0, 1)),
+    OpInfo("linalg_matrix_exp", lambda lib, a: lib.linalg.matrix_exp(a), _matrix_exp_sample),
+    OpInfo("matrix_exp", lambda lib, a: lib.matrix_exp(a), _matrix_exp_sample),
+    OpInfo("linalg_inv_ex", lambda lib, a: lib.linalg.inv_ex(a), square_sample),
+    OpInfo("linalg_cholesky_ex", lambda lib, a, upper: lib.linalg.cholesky_ex(_symmetric(a), upper=upper), spd_sample),
+    OpInfo("linalg_solve_ex", lambda lib, a, b, **kw: lib.linalg.solve_ex(a, b, **kw), solve_sample, differentiable=(0, 1)),
+    OpInfo("linalg_tensorinv", lambda lib, a, ind: lib.linalg.tensorinv(a, ind=ind), _tensorinv_sample),
+    OpInfo("linalg_tensorsolve", lambda lib, a, b, **kw: lib.linalg.tensorsolve(a, b, **kw), _tensorsolve_sample,
+           differentiable=(0, 1)),
+    OpInfo("triangular_solve", lambda lib, b, a, **kw: lib.triangular_solve(b, a, **kw), _triangular_solve_sample,
+           differentiable=(0, 1)),
+    OpInfo("linalg_householder_product", lambda lib, a, tau: lib.linalg.householder_product(a, tau), _householder_sample,
+           differentiable=(0, 1)),
 ]
 
 
 # -- batch_norm (one fused node, training and evaluation) -----------------------------------------
+def _batch_norm_sample(training):
+    def sample(draw, rng):
+        channels = draw(st.integers(1, 3))
+        shape = (draw(st.integers(1, 4)), channels) + tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(0, 2))))
+        if int(np.prod(shape)) // channels < 2:
+            shape = (2,) + shape[1:]  # training needs two values per channel
+        affine = draw(st.booleans())
+        weight, bias = (values(rng, (channels,), 0.5, 1.5), values(rng, (channels,))) if affine else (None, None)
+        running = [values(rng, (channels,)), values(rng, (channels,), 0.5, 2.0)]
+        return [values(rng, shape, -3.0, 3.0), weight, bias] + running, {"training": training}
+
+    return sample
+
+
+def _batch_norm(lib, x, weight, bias, running_mean, running_var, training):
+    # Detached: test_matches_torch makes every float argument require grad, and running statistics
+    # that require grad are refused (as by PyTorch).
+    running_mean, running_var = running_mean.detach(), running_var.detach()
+    return lib.nn.functional.batch_norm(x, running_mean, running_var, weight, bias, training=training, momentum=0.2, eps=1e-3)
+
+
 OPS += [
+    OpInfo("batch_norm_train", _batch_norm, _batch_norm_sample(True), differentiable=(0, 1, 2)),
+    OpInfo("batch_norm_eval", _batch_norm, _batch_norm_sample(False), differentiable=(0, 1, 2)),
 ]

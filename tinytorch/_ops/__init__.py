@@ -1,6 +1,6 @@
 """The ops. Each differentiable primitive is one ``Function`` subclass, forward and backward side
 by side, in the module of its family (``binary``, ``elementwise``, ``indexing``, ``matmul``,
-``movement``, ``order``, ``shaping``, ``activations``, ``distance``, ``grid_sample``, ``products``, ``scatter_reduce``, ``indexing_extra``, ``statistics``, ``windows``, ``special_more``, ``pointwise_extra``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` holds the fused Functions behind ``nn.functional``).
+``movement``, ``order``, ``shaping``, ``activations``, ``distance``, ``grid_sample``, ``products``, ``scatter_reduce``, ``indexing_extra``, ``statistics``, ``windows``, ``special_more``, ``pointwise_extra``, ``trigonometric``, ``bits``, ``inplace_forms``, ``reduce``, ``linalg``, ``special``; ``nn_ops`` and ``normalization`` hold the fused Functions behind ``nn.functional``; ``lu`` the LU factorization and matrix exponential).
 ``primitives()`` lists every Function subclass defined in tinytorch, and the op table
 (tests/ops/op_table.py) must exercise each one.
 
@@ -50,6 +50,8 @@ from .movement import (
     split, squeeze, stack, sum_to_size, swapaxes, swapdims, t, tensor_split, transpose, tril,
     triu, unbind, unflatten, unsqueeze, view, view_dtype, vstack,
 )
+from .movement import dsplit, hsplit, moveaxis, row_stack, select, vsplit
+from .unravel import unravel_index
 from .pointwise_extra import (
     aminmax, arctan2, atan2, bucketize, copysign, cummax, cummin, deg2rad, erfc, exp2, float_power,
     fmax, fmin, frac, gcd, hypot, isin, isneginf, isposinf, isreal, lcm, logaddexp, logaddexp2,
@@ -69,11 +71,23 @@ from .reduce import (
 from .rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from .sampling import bernoulli, binomial, multinomial, poisson
 from .special import digamma, erfinv, lgamma, polygamma, xlogy
+from .trigonometric import (
+    acos, acos_, acosh, acosh_, arccos, arccos_, arccosh, arccosh_, arcsin, arcsin_, arcsinh, arcsinh_, arctan, arctan_,
+    arctanh, arctanh_, asin, asin_, asinh, asinh_, atan, atan_, atanh, atanh_, cosh, cosh_, sinh, sinh_,
+)
+from .pointwise_extra import fix, fix_, heaviside, positive, rsub
+from .bits import bitwise_left_shift, bitwise_right_shift, frexp, ldexp, ldexp_, nextafter
+from . import inplace_forms as _inplace_forms  # its names join __all__ at the end
+from .inplace_forms import *  # noqa: F403 (torch.exp_(x) and the other top-level in-place forms: its __all__)
 
 subtract, multiply, negative, absolute, divide, true_divide = sub, mul, neg, abs, div, div
 
 __all__ = [
+    "acos", "acos_", "acosh", "acosh_", "arccos", "arccos_", "arccosh", "arccosh_", "arcsin", "arcsin_", "arcsinh", "arcsinh_",
+    "arctan", "arctan_", "arctanh", "arctanh_", "asin", "asin_", "asinh", "asinh_", "atan", "atan_", "atanh", "atanh_", "cosh", "cosh_", "sinh", "sinh_",
+    "bitwise_left_shift", "bitwise_right_shift", "fix", "fix_", "frexp", "heaviside", "ldexp", "ldexp_", "nextafter", "positive", "rsub",
     "i0", "igamma", "igammac", "mvlgamma", "sinc",
+    "dsplit", "hsplit", "moveaxis", "row_stack", "select", "unravel_index", "vsplit",
     "bartlett_window", "blackman_window", "combinations", "corrcoef", "cov", "cumulative_trapezoid", "hamming_window", "hann_window", "histogramdd", "kaiser_window", "logcumsumexp", "renorm", "trapezoid", "trapz",
     "argwhere", "clamp_max", "clamp_max_", "clamp_min", "clamp_min_", "diagonal_scatter", "index_put", "index_put_", "index_reduce", "masked_scatter", "msort", "put", "ravel", "scatter_reduce", "select_scatter", "slice_scatter", "take",
     "addbmm", "addmv", "addr", "block_diag", "chain_matmul", "ger", "inner", "mv", "tensordot", "vander", "vdot",
@@ -108,6 +122,7 @@ __all__ = [
     "unbind", "unflatten", "unique", "unique_consecutive", "unsqueeze", "var", "var_mean",
     "vstack", "where", "xlogy",
 ]
+__all__ += _inplace_forms.__all__
 
 
 def primitives():
