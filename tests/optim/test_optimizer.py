@@ -343,12 +343,11 @@ def test_load_state_dict_rejects_groups_of_another_size():
     (optim.Adadelta, dict()), (optim.Adamax, dict()), (optim.NAdam, dict()), (optim.RAdam, dict()),
 ], ids=["Adadelta", "Adamax", "NAdam", "RAdam"])
 def test_hyperparameter_defaults_and_errors_are_pytorchs(cls, kwargs):
-    """The same defaults in the param groups as torch's (minus foreach/capturable/differentiable),
-    and the same checks with the same messages."""
+    """The same defaults in the param groups as torch's, and the same checks with the same messages."""
     torch = pytest.importorskip("torch")
     ours = cls(_params(), **kwargs).param_groups[0]
     theirs = getattr(torch.optim, cls.__name__)([torch.zeros(2, requires_grad=True)], **kwargs).param_groups[0]
-    skipped = {"params", "foreach", "capturable", "differentiable"}
+    skipped = {"params"}
     assert {k: v for k, v in ours.items() if k not in skipped} == {k: v for k, v in theirs.items() if k not in skipped}
     from tests.nn.helpers import assert_same_error_in_both
 
@@ -370,3 +369,63 @@ def test_nadams_mu_product_stays_a_float32_cpu_scalar_through_a_load(device):
     product = target.state[w]["mu_product"]
     assert product.dtype == tinytorch.float32 and product.device.type == "cpu"
     assert product.item() == optimizer.state[w]["mu_product"].item() and product is not optimizer.state[w]["mu_product"]
+
+
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Rprop", "ASGD", "Adafactor", "NAdam", "RAdam", "Adamax",
+              "Adadelta"]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_signature_and_param_group_keys_are_pytorchs(name):
+    """Every argument in PyTorch's order, kind and default (foreach, fused, capturable and
+    differentiable included), and the param groups' keys in PyTorch's order."""
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    ours, theirs = getattr(optim, name), getattr(torch.optim, name)
+    describe = lambda cls: [(k, p.kind, p.default) for k, p in inspect.signature(cls.__init__).parameters.items()]  # noqa: E731
+    assert describe(ours) == describe(theirs)
+    group = ours(_params(), lr=0.1).param_groups[0]
+    reference = theirs([torch.zeros(2, requires_grad=True)], lr=0.1).param_groups[0]
+    assert list(group) == list(reference)
+    assert {k: v for k, v in group.items() if k != "params"} == {k: v for k, v in reference.items() if k != "params"}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_implementation_choices_change_nothing(name):
+    """foreach=True/False (and fused, capturable where PyTorch has them) pick one of PyTorch's
+    implementations of the same update: tinytorch's single one gives the same parameters."""
+    import inspect
+
+    cls = getattr(optim, name)
+    choices = [dict(foreach=True), dict(foreach=False)]
+    arguments = inspect.signature(cls.__init__).parameters
+    if "fused" in arguments:
+        choices.append(dict(fused=True))
+    if "capturable" in arguments:
+        choices.append(dict(capturable=True))
+    results = []
+    for kwargs in [dict()] + choices:
+        w = tinytorch.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+        optimizer = cls([w], lr=0.1, **kwargs)
+        for _ in range(3):
+            optimizer.zero_grad()
+            ((w * w).sum() + w.sum()).backward()
+            optimizer.step()
+        assert all(optimizer.param_groups[0][k] == v for k, v in kwargs.items())
+        results.append(w.detach().numpy().copy())
+    for result in results[1:]:
+        np.testing.assert_array_equal(result, results[0])
+
+
+def test_implementation_choice_errors_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    from tests.nn.helpers import assert_same_error_in_both
+
+    def build(lib, kwargs):
+        return lib.optim.AdamW([lib.zeros(2, requires_grad=True)], **kwargs)
+
+    assert_same_error_in_both(torch, build, dict(fused=True, foreach=True))
+    assert_same_error_in_both(torch, build, dict(fused=True, differentiable=True))
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        optim.SGD(_params(), lr=0.1, differentiable=True)

@@ -13,6 +13,24 @@ from ..autograd.grad_mode import enable_grad
 from .._tensor import Tensor
 
 
+def _check_implementation_choice(defaults):
+    """PyTorch's ``foreach``/``fused``/``capturable``/``differentiable`` arguments. The first three
+    choose among PyTorch's implementations of one update; tinytorch has one (per-tensor array
+    updates, PyTorch's for-loop formulas), so they are kept in the param groups, checked as PyTorch
+    checks them, and change nothing (there are no CUDA graphs to capture). ``differentiable=True``
+    asks for a step that autograd can differentiate through, which tinytorch's in-place array
+    updates are not: refused."""
+    if defaults.get("fused"):
+        if defaults.get("differentiable"):
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if defaults.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if defaults.get("differentiable"):
+        raise NotImplementedError(
+            "differentiable=True is not supported: tinytorch's optimizers update the parameters in place, outside "
+            "autograd (docs/differences.md)")
+
+
 def _check_tensor_lr(lr):
     """PyTorch takes a tensor learning rate only if it holds one element."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
@@ -26,6 +44,7 @@ class Optimizer:
     """
 
     def __init__(self, params, defaults):
+        _check_implementation_choice(defaults)
         self.defaults = defaults
         if isinstance(params, (Tensor, set)):
             # A set has no stable order, so state_dict indices would not match between runs.
