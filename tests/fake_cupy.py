@@ -25,6 +25,7 @@ It does not model speed, streams or memory: only what a program may call and wha
 
 import contextlib
 import sys
+import threading
 import types
 
 import numpy as np
@@ -66,6 +67,7 @@ def _wrap(value, parent=None):
         out = ndarray(value)
         if parent is not None and value.base is not None and np.may_share_memory(value, parent._a):
             out._base = parent._base if parent._base is not None else parent
+            out._device = parent._device  # a view lives where its base does
         return out
     if isinstance(value, np.generic):
         return ndarray(np.asarray(value))
@@ -106,13 +108,14 @@ class ndarray:
     """A device array held as a NumPy array, with CuPy's rules (see the module docstring)."""
 
     __array_priority__ = 100
-    __slots__ = ("_a", "_base", "__weakref__")
+    __slots__ = ("_a", "_base", "_device", "__weakref__")
 
     def __init__(self, shape, dtype=float):
         if isinstance(shape, np.ndarray):
             self._a, self._base = shape, None
         else:
             self._a, self._base = np.empty(shape, dtype=dtype), None
+        self._device = _current_device()  # CuPy allocates on the current device
 
     # -- what CuPy refuses
     def __array__(self, dtype=None, copy=None):
@@ -129,7 +132,7 @@ class ndarray:
     strides = property(lambda self: self._a.strides)
     itemsize = property(lambda self: self._a.itemsize)
     nbytes = property(lambda self: self._a.nbytes)
-    device = property(lambda self: Device(0))
+    device = property(lambda self: Device(self._device))
     base = property(lambda self: self._base)
     flags = property(lambda self: _Flags(self._a, self._base is None))
     T = property(lambda self: _wrap(self._a.T, self))
@@ -362,15 +365,19 @@ def _function(func):
 
 
 def asarray(a, dtype=None, order=None, *, blocking=False):
-    if isinstance(a, ndarray):
+    if isinstance(a, ndarray) and a._device == _current_device():
         return a if dtype is None or a.dtype == np.dtype(dtype) else a.astype(dtype)
+    if isinstance(a, ndarray):  # on another device: copied to the current one, as CuPy does
+        return ndarray(np.array(a._a, dtype=dtype, copy=True))
     return ndarray(np.array(a, dtype=dtype, order=order or "K", copy=True))
 
 
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, *, blocking=False):
     if isinstance(obj, ndarray):
         data = np.array(obj._a, dtype=dtype, copy=copy, order=order, ndmin=ndmin)
-        return obj if data is obj._a else ndarray(data)
+        if data is obj._a:  # on another device: copied to the current one, as CuPy does
+            return obj if obj._device == _current_device() else ndarray(data.copy())
+        return ndarray(data)
     return ndarray(np.array(obj, dtype=dtype, copy=True, order=order, ndmin=ndmin))
 
 
@@ -402,16 +409,29 @@ def __getattr__(name):
 
 
 # -- cupy.cuda ----------------------------------------------------------------------------
+# The number of fake GPUs (``install(device_count=2)`` for multi-GPU code), and the current
+# device of each thread, as CUDA keeps it: arrays are allocated there; ``with Device(i)`` sets it.
+_DEVICE_COUNT = [1]
+_current = threading.local()
+
+
+def _current_device():
+    stack = getattr(_current, "stack", None)
+    return stack[-1] if stack else 0
+
+
 class Device:
     def __init__(self, device=None):
-        self.id = 0 if device is None else int(device)
-        if self.id != 0:
+        self.id = _current_device() if device is None else int(device)
+        if not 0 <= self.id < _DEVICE_COUNT[0]:
             raise RuntimeError(f"CUDARuntimeError: cudaErrorInvalidDevice: invalid device ordinal ({self.id})")
 
     def __enter__(self):
+        _current.__dict__.setdefault("stack", []).append(self.id)
         return self
 
     def __exit__(self, *exc):
+        _current.stack.pop()
         return False
 
     def synchronize(self):
@@ -452,7 +472,7 @@ class _MemoryPool:
 
 cuda = types.SimpleNamespace(
     Device=Device,
-    runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, getDeviceProperties=_device_properties,
+    runtime=types.SimpleNamespace(getDeviceCount=lambda: _DEVICE_COUNT[0], getDeviceProperties=_device_properties,
                                   deviceSynchronize=lambda: None, memGetInfo=lambda: (1 << 34, 1 << 34)),
     Stream=types.SimpleNamespace(null=None),
     get_current_stream=lambda: None,
@@ -670,8 +690,10 @@ def _airy(x):
 
 _scipy.special.airy = _airy
 
-def install():
-    """Make ``import cupy`` / ``import cupyx`` give the fake (before tinytorch is imported)."""
+def install(device_count=1):
+    """Make ``import cupy`` / ``import cupyx`` give the fake (before tinytorch is imported), with
+    ``device_count`` GPUs."""
+    _DEVICE_COUNT[0] = device_count
     module = sys.modules[__name__]
     sys.modules["cupy"] = module
     globals()["__name__"] = "cupy"  # frames in here count as CuPy's (tinytorch skips them in sync reports)

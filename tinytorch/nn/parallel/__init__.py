@@ -1,4 +1,13 @@
-"""``torch.nn.parallel``: ``DistributedDataParallel`` (on ``tinytorch.distributed``)."""
+"""``torch.nn.parallel``: ``DataParallel`` (one process, several GPUs), its functions (``scatter``,
+``gather``, ``replicate``, ``parallel_apply``, ``data_parallel``), and ``DistributedDataParallel``
+(on ``tinytorch.distributed``)."""
+
+from .data_parallel import DataParallel, data_parallel
+from .parallel_apply import parallel_apply
+from .replicate import replicate
+from .scatter_gather import gather, scatter
+
+__all__ = ["replicate", "scatter", "parallel_apply", "gather", "data_parallel", "DataParallel", "DistributedDataParallel"]
 
 # Both load ``tinytorch.distributed`` (with its MPI and NCCL backends' code), which a program that
 # never wraps a model does not need: imported at first use, like ``tinytorch.distributed`` itself.
