@@ -221,9 +221,7 @@ class BatchNorm(Function):
         rows = _channel_rows(_computed(data))
         count = rows.size // max(rows.shape[1], 1)  # values per channel
         if training:
-            mean = _channel_sum(rows) / max(count, 1)
-            centered = rows - _per_channel(mean, rows)
-            var = _channel_dot(centered, centered) / max(count, 1)
+            mean, centered, var = _channel_moments(rows)
             if (running_mean is not None or running_var is not None) and count:  # an empty batch: left alone, as PyTorch
                 _update_running_stats(running_mean, running_var, mean, var, momentum, count)
         else:  # copies: the buffers may change before backward
@@ -261,17 +259,10 @@ class BatchNorm(Function):
         g_dot = _channel_dot(g, centered) if need_dot else None  # sum of g (x - mean) per channel
         grad_x = grad_weight = grad_bias = None
         if needs[0]:
-            k = rstd * w
             if training:
-                # rstd w (g - mean(g) - x_hat mean(g x_hat)), x_hat = (x - mean) rstd: three per-channel
-                # coefficients on (x - mean), g and 1.
-                count = rows.size // rows.shape[1]
-                grad = centered
-                grad *= _per_channel(-k * rstd * rstd * g_dot / count, rows)
-                grad += g * _per_channel(k, rows)
-                grad += _per_channel(-k * g_sum / count, rows)
+                grad = _input_gradient(g, centered, rstd, w, g_sum, g_dot, max(rows.size // max(rows.shape[1], 1), 1))
             else:
-                grad = g * _per_channel(k, rows)
+                grad = g * _per_channel(rstd * w, rows)
             grad_x = wrap(grad.reshape(x._data.shape).astype(x._data.dtype, copy=False))
         if weight is not None and needs[1]:
             grad_weight = wrap((g_dot * rstd).astype(weight._data.dtype, copy=False))
@@ -314,16 +305,95 @@ def _channel_dot(a, b):
     return backend.reduce_sum(a * b, 0)
 
 
+def _channel_moments(rows):
+    """Per channel of ``_channel_rows``: the mean, ``rows - mean`` and the biased variance."""
+    count = max(rows.size // max(rows.shape[1], 1), 1)
+    mean = _channel_sum(rows) / count
+    centered = rows - _per_channel(mean, rows)
+    return mean, centered, _channel_dot(centered, centered) / count
+
+
+def _input_gradient(g, centered, rstd, w, g_sum, g_dot, count):
+    """Training batch norm's input gradient from per-channel sums over ``count`` values (one
+    process's, or every rank's all-reduced): rstd w (g - mean(g) - x_hat mean(g x_hat)),
+    x_hat = (x - mean) rstd, as three per-channel coefficients on (x - mean), g and 1. Writes
+    into ``centered``."""
+    k = rstd * w
+    grad = centered
+    grad *= _per_channel(-k * rstd * rstd * g_dot / count, g)
+    grad += g * _per_channel(k, g)
+    grad += _per_channel(-k * g_sum / count, g)
+    return grad
+
+
 def _update_running_stats(running_mean, running_var, mean, var, momentum, count):
     """running = (1 - momentum) running + momentum batch, in place, in the buffers' dtype (the
     variance made unbiased, as PyTorch)."""
-    unbiased = var * (count / max(count - 1, 1))  # training refuses one value per channel
+    # Training refuses one value per channel; a gathered count is an array (no read-back).
+    unbiased = var * (count / (max(count - 1, 1) if isinstance(count, int) else backend.array_module(var).maximum(count - 1, 1)))
     for buffer, batch in ((running_mean, mean), (running_var, unbiased)):
         if buffer is None:
             continue
         buffer._data *= 1 - momentum
         buffer._data += (momentum * batch).astype(buffer._data.dtype, copy=False)
         buffer._version[0] += 1
+
+
+# -- the primitives SyncBatchNorm is built from (torch.batch_norm_stats and friends) -------------
+# Array in, arrays out, in the computed dtype (float32 for float16); the public wrappers are in
+# batch_norm_primitives.py. Each is a piece of BatchNorm above, over one process's batch or the
+# statistics every rank gathered.
+def batch_stats(data, eps):
+    """Per channel: the mean and 1 / sqrt(biased variance + eps) of (N, C, *) ``data``."""
+    mean, _, var = _channel_moments(_channel_rows(_computed(data)))
+    return mean, 1 / backend.array_module(var).sqrt(var + eps)
+
+
+def gather_stats(mean_all, invstd_all, counts, eps):
+    """The mean, biased variance and count of the union of W batches, from their (W, C) means and
+    invstds and (W,) counts (each variance recovered as 1 / invstd^2 - eps); batches that
+    counted nothing are left out, as PyTorch's SyncBatchNorm filters them."""
+    xp = backend.array_module(mean_all)
+    counts = counts.astype(mean_all.dtype, copy=False).reshape(-1, 1)
+    present = counts > 0
+    total = counts.sum(axis=0)
+    safe_total = xp.maximum(total, 1)
+    mean = xp.where(present, counts * mean_all, 0).sum(axis=0) / safe_total
+    invstd_all = xp.where(present, invstd_all, 1)  # an empty batch's zeros: no 1 / 0
+    var_all = 1 / (invstd_all * invstd_all) - eps
+    spread = var_all + (mean_all - mean) ** 2
+    var = xp.where(present, counts * spread, 0).sum(axis=0) / safe_total
+    return mean, var, total[0]
+
+
+def normalize_channels(data, weight, bias, mean, invstd):
+    """(x - mean) invstd weight + bias per channel, in ``data``'s dtype."""
+    rows = _channel_rows(_computed(data))
+    scale = invstd if weight is None else invstd * weight.astype(rows.dtype, copy=False)
+    shift = -mean * scale
+    if bias is not None:
+        shift = shift + bias.astype(rows.dtype, copy=False)
+    out = rows * _per_channel(scale.astype(rows.dtype, copy=False), rows)
+    out += _per_channel(shift.astype(rows.dtype, copy=False), rows)
+    return out.reshape(data.shape).astype(data.dtype, copy=False)
+
+
+def gradient_sums(grad_output, data, mean):
+    """Per channel: sum(g) and sum(g (x - mean)), the sums batch norm's gradients are made of."""
+    rows = _channel_rows(_computed(data))
+    g = _channel_rows(_computed(grad_output))
+    centered = rows - _per_channel(mean.astype(rows.dtype, copy=False), rows)
+    return _channel_sum(g), _channel_dot(g, centered)
+
+
+def input_gradient(grad_output, data, mean, invstd, weight, sum_dy, sum_dy_xmu, count):
+    """The training input gradient from per-channel sums over ``count`` values, in ``data``'s dtype."""
+    rows = _channel_rows(_computed(data))
+    g = _channel_rows(_computed(grad_output))
+    centered = rows - _per_channel(mean.astype(rows.dtype, copy=False), rows)
+    w = 1 if weight is None else weight.astype(rows.dtype, copy=False)
+    grad = _input_gradient(g, centered, invstd.astype(rows.dtype, copy=False), w, sum_dy, sum_dy_xmu, count)
+    return grad.reshape(data.shape).astype(data.dtype, copy=False)
 
 
 def _batch_norm_graph_backward(ctx, grad_output, x, weight, bias):
