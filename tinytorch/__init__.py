@@ -49,6 +49,11 @@ from ._switches import (
     set_deterministic_debug_mode, set_float32_matmul_precision, set_num_interop_threads, set_warn_always,
     use_deterministic_algorithms,
 )
+from ._deprecated_norms import frobenius_norm, nuclear_norm
+from ._runtime_flags import (
+    has_lapack, has_mkl, has_openmp, has_spectral, init_num_threads, is_anomaly_check_nan_enabled, set_anomaly_enabled,
+    set_flush_denormal,
+)
 from math import e, inf, nan, pi
 newaxis = None  # x[:, newaxis] adds a dim, as in NumPy
 

@@ -225,6 +225,13 @@ def is_cuda_array(array):
     return cupy is not None and isinstance(array, cupy.ndarray)
 
 
+def storage_offset(array, base):
+    """How many elements ``array``'s first element lies past ``base``'s (a view into base's memory)."""
+    address = array.data.ptr if is_cuda_array(array) else array.__array_interface__["data"][0]
+    start = base.data.ptr if is_cuda_array(base) else base.__array_interface__["data"][0]
+    return (address - start) // array.itemsize
+
+
 def cuda_device_count():
     return _CUDA_DEVICES
 

@@ -173,6 +173,21 @@ class Tensor:
         return self.T
 
     @property
+    def mH(self):
+        """The conjugate transpose of the last two dims: ``mT``, as tinytorch has no complex dtypes."""
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    def adjoint(self):
+        return _ops.adjoint(self)
+
+    @property
+    def output_nr(self):
+        """Which output of its ``grad_fn`` this tensor is (0 for a leaf)."""
+        return self._output_nr
+
+    @property
     def nbytes(self):
         return self._data.nbytes
 
@@ -186,6 +201,12 @@ class Tensor:
 
     def dim(self):
         return self._data.ndim
+
+    ndimension = dim
+
+    def storage_offset(self):
+        """The element offset of this tensor's first element into its base's memory (0 unless a view)."""
+        return 0 if self._base is None else backend.storage_offset(self._data, self._base._data)
 
     def size(self, dim=None):
         if dim is None:
@@ -334,6 +355,9 @@ class Tensor:
     def byte(self):
         return self.to(dtypes.uint8)
 
+    def char(self):
+        return self.to(dtypes.int8)
+
     def bool(self):
         return self.to(dtypes.bool)
 
@@ -411,6 +435,11 @@ class Tensor:
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         return _creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_empty_strided(self, size, stride, dtype=None, device=None, requires_grad=False):
+        return _creation_extra.empty_strided(
+            size, stride, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad
+        )
 
     # -- autograd --------------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, trace=False):
@@ -751,6 +780,9 @@ class Tensor:
 
     def ger(self, vec2):
         return _ops.ger(self, vec2)
+
+    def outer(self, vec2):
+        return _ops.outer(self, vec2)
 
     def addmv(self, mat, vec, *, beta=1, alpha=1):
         return _ops.addmv(self, mat, vec, beta=beta, alpha=alpha)
@@ -1307,6 +1339,8 @@ class Tensor:
     def ge(self, other):
         return _ops.ge(self, other)
 
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
     def equal(self, other):
         return _ops.equal(self, other)
 
@@ -1384,6 +1418,29 @@ class Tensor:
     def t(self):
         return _ops.t(self)
 
+    # In place, the view ops change this tensor's shape (and, under autograd, its grad_fn).
+    @numpy_names
+    def squeeze_(self, dim=None):
+        return _views_extra.squeeze_(self, dim)
+
+    @numpy_names
+    def unsqueeze_(self, dim):
+        return _views_extra.unsqueeze_(self, dim)
+
+    def transpose_(self, dim0, dim1):
+        return _views_extra.transpose_(self, dim0, dim1)
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def t_(self):
+        return _views_extra.t_(self)
+
+    def resize_(self, *sizes, memory_format=None):
+        return _views_extra.resize_(self, *sizes, memory_format=memory_format)
+
+    def resize_as_(self, the_template, memory_format=None):
+        return _views_extra.resize_as_(self, the_template, memory_format=memory_format)
+
     def permute(self, *dims):
         return _ops.permute(self, *dims)
 
@@ -1415,6 +1472,18 @@ class Tensor:
 
     def chunk(self, chunks, dim=0):
         return _ops.chunk(self, chunks, dim)
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        return _ops.split_with_sizes(self, split_sizes, dim)
+
+    def unsafe_split(self, split_size, dim=0):
+        return _ops.unsafe_split(self, split_size, dim)
+
+    def unsafe_chunk(self, chunks, dim=0):
+        return _ops.unsafe_chunk(self, chunks, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        return _ops.unsafe_split_with_sizes(self, split_sizes, dim)
 
     def unbind(self, dim=0):
         return _ops.unbind(self, dim)
@@ -1760,6 +1829,18 @@ class Tensor:
 
     negative_, absolute_ = neg_, abs_
 
+    def bitwise_and(self, other):
+        return _ops.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return _ops.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return _ops.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return _ops.bitwise_not(self)
+
     def bitwise_and_(self, other):
         return _ops.inplace(self, _ops.bitwise_and, other)
 
@@ -1839,6 +1920,12 @@ class Tensor:
     def xlogy_(self, other):
         return _ops.inplace(self, _ops.xlogy, other)
 
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return _ops.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return _ops.addcdiv(self, tensor1, tensor2, value=value)
+
     def addcmul_(self, tensor1, tensor2, *, value=1):
         return _ops.inplace(self, _ops.addcmul, tensor1, tensor2, value=value)
 
@@ -1878,6 +1965,15 @@ class Tensor:
 
     def exponential_(self, lambd=1.0, *, generator=None):
         return _random.exponential_(self, lambd, generator=generator)
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        return _random_fills.cauchy_(self, median, sigma, generator=generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        return _random_fills.log_normal_(self, mean, std, generator=generator)
+
+    def geometric_(self, p, *, generator=None):
+        return _random_fills.geometric_(self, p, generator=generator)
 
     def random_(self, low=None, high=None, *, generator=None):
         return _random.random_(self, low, high, generator=generator)
@@ -1975,5 +2071,8 @@ def _rebuild(array, requires_grad, device):
 # (_matrix_functions through tinytorch.linalg).
 from . import _ops as _ops, random as _random, _creation as _creation  # noqa: E402
 from . import _from_data, _matrix_functions, _sparse_coo, _tensor_types  # noqa: E402
+from . import _creation_extra as _creation_extra  # noqa: E402
+from ._ops import views_extra as _views_extra  # noqa: E402
+from . import _random_fills as _random_fills  # noqa: E402
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

@@ -2501,3 +2501,19 @@ OPS += [
     OpInfo("batch_norm_train", _batch_norm, _batch_norm_sample(True), differentiable=(0, 1, 2)),
     OpInfo("batch_norm_eval", _batch_norm, _batch_norm_sample(False), differentiable=(0, 1, 2)),
 ]
+
+
+def _sync_batch_norm(lib, x, weight, bias, running_mean, running_var, training):
+    """SyncBatchNorm's Function with one rank (no collectives), against torch's batch norm; its
+    backward goes through the batch_norm_* primitives (DerivativeNotImplemented): no second
+    derivative, as in PyTorch."""
+    if lib.__name__ != "tinytorch":
+        return _batch_norm(lib, x, weight, bias, running_mean, running_var, True)
+    from tinytorch.nn.modules.batchnorm_sync import _SyncBatchNormFunction
+
+    return _SyncBatchNormFunction.apply(x, weight, bias, running_mean.detach(), running_var.detach(), 1e-3, 0.2, None, 1)
+
+
+OPS += [
+    OpInfo("sync_batch_norm", _sync_batch_norm, _batch_norm_sample(True), differentiable=(0, 1, 2), gradgrad=False),
+]

@@ -77,6 +77,19 @@ from .trigonometric import (
 )
 from .pointwise_extra import fix, fix_, heaviside, positive, rsub
 from .bits import bitwise_left_shift, bitwise_right_shift, frexp, ldexp, ldexp_, nextafter
+from .views_extra import (
+    adjoint, fill, nonzero_static, split_with_sizes, unsafe_chunk, unsafe_split, unsafe_split_with_sizes,
+)
+from .copies import (
+    alias_copy, detach_copy, diagonal_copy, expand_copy, narrow_copy, permute_copy, select_copy, slice_copy, split_copy,
+    split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy, unbind_copy, unfold_copy, unsqueeze_copy, view_copy,
+)
+from .gradient import gradient
+from .batch_norm_primitives import (
+    batch_norm_backward_elemt, batch_norm_backward_reduce, batch_norm_elemt, batch_norm_gather_stats,
+    batch_norm_gather_stats_with_counts, batch_norm_stats, batch_norm_update_stats, native_batch_norm, native_dropout,
+    native_group_norm, native_layer_norm, native_norm,
+)
 from . import inplace_forms as _inplace_forms  # its names join __all__ at the end
 from .inplace_forms import *  # noqa: F403 (torch.exp_(x) and the other top-level in-place forms: its __all__)
 
@@ -121,6 +134,15 @@ __all__ = [
     "trace", "transpose", "tril", "tril_indices", "triu", "triu_indices", "true_divide", "trunc",
     "unbind", "unflatten", "unique", "unique_consecutive", "unsqueeze", "var", "var_mean",
     "vstack", "where", "xlogy",
+]
+__all__ += [
+    "adjoint", "fill", "nonzero_static", "split_with_sizes", "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes",
+    "alias_copy", "detach_copy", "diagonal_copy", "expand_copy", "narrow_copy", "permute_copy", "select_copy", "slice_copy",
+    "split_copy", "split_with_sizes_copy", "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy",
+    "unsqueeze_copy", "view_copy", "gradient",
+    "batch_norm_backward_elemt", "batch_norm_backward_reduce", "batch_norm_elemt", "batch_norm_gather_stats",
+    "batch_norm_gather_stats_with_counts", "batch_norm_stats", "batch_norm_update_stats", "native_batch_norm",
+    "native_dropout", "native_group_norm", "native_layer_norm", "native_norm",
 ]
 __all__ += _inplace_forms.__all__
 
