@@ -445,7 +445,14 @@ def masked_select(input, mask):
 
 
 def nonzero(input, *, as_tuple=False):
-    indices = input._data.nonzero()
+    data = input._data
+    if data.ndim == 0:
+        # NumPy refuses a 0-d array; PyTorch gives (1, 0) / (0, 0), or as_tuple the 1-d answer.
+        xp = backend.array_module(data)
+        if as_tuple:
+            return nonzero(wrap(data.reshape(1)), as_tuple=True)
+        return wrap(xp.zeros((1 if bool(data) else 0, 0), dtype=dtypes.int64.numpy))
+    indices = data.nonzero()
     if as_tuple:
         return tuple(wrap(i.astype(dtypes.int64.numpy)) for i in indices)
     xp = backend.array_module(input._data)

@@ -139,6 +139,26 @@ class Split(Function):
         return cat(grad_outputs, ctx.dim), None, None
 
 
+class Unbind(Function):
+    """The slices along ``dim``, that dim removed: one node whose outputs are numbered 0, 1, ..."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        data = x._data
+        index = [builtins.slice(None)] * data.ndim
+        pieces = []
+        for i in range(data.shape[dim]):
+            index[dim] = i
+            # The Ellipsis keeps a 1-d input's pieces 0-d array views, not NumPy scalars.
+            pieces.append(_view_of(wrap(data[(*index, Ellipsis)]), x))
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        return stack(grad_outputs, ctx.dim), None
+
+
 class Repeat(Function):
     @staticmethod
     def forward(ctx, x, repeats):
@@ -440,6 +460,8 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
     length = input._data.shape[normalize_dim(dim, input._data.ndim)]
@@ -550,8 +572,12 @@ def select(input, dim, index):
 
 
 def unbind(input, dim=0):
-    d = normalize_dim(dim, input._data.ndim)
-    return tuple(piece.squeeze(d) for piece in split(input, 1, d))
+    d = normalize_dim(dim, input._data.ndim)  # a 0-d tensor takes dim 0 or -1, as PyTorch, ...
+    if input._data.ndim == 0:  # ... and then has none to unbind
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+    if input._data.shape[d] == 0:
+        return ()
+    return Unbind.apply(input, d)
 
 
 def narrow(input, dim, start, length):

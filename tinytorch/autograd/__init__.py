@@ -7,8 +7,17 @@ from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
 from ._api import backward, grad
 from .trace import trace
+from ._engine_modes import enforce_grad_layout_policy, is_multithreading_enabled, set_multithreading_enabled
+from .variable import Variable
+
+
+def variable(*args, **kwargs):
+    """Removed in PyTorch: always raises (use ``tensor`` instead)."""
+    raise RuntimeError("tinytorch.autograd.variable(...) is deprecated, use tinytorch.tensor(...) instead")
+
 
 __all__ = [
     "Function", "backward", "detect_anomaly", "enable_grad", "grad", "gradcheck", "gradgradcheck",
     "inference_mode", "no_grad", "set_detect_anomaly", "set_grad_enabled", "trace",
+    "Variable", "enforce_grad_layout_policy", "set_multithreading_enabled", "variable",
 ]
