@@ -1,9 +1,14 @@
-"""Grad mode: whether ops record the graph. One global flag, read once per op in Function.apply."""
+"""Grad mode: whether ops record the graph. A per-thread flag, as PyTorch's, read once per op in
+Function.apply (which also turns it off around every recorded forward: a process-wide flag let one
+thread's op switch recording off in the others, e.g. DataParallel's replicas)."""
 
 import functools
+import threading
 
 
-class _State:
+class _State(threading.local):
+    """Each thread starts with grad mode on and inference mode off (the class defaults)."""
+
     enabled = True
     inference = False
 

@@ -4,6 +4,7 @@ import threading
 
 from ... import _backend as backend
 from ... import accelerator
+from ...autograd.grad_mode import is_grad_enabled, set_grad_enabled
 from ..._tensor import Tensor
 from ...utils.data._worker import ExceptionWrapper
 from ._device_index import get_device_index
@@ -32,8 +33,7 @@ def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
     that is not a list or tuple is the module's only argument. An exception in a replica is
     re-raised here, of the same type, with the replica's traceback in its message.
 
-    NOTE: tinytorch's grad mode is one process-wide flag (PyTorch's is per thread), so a replica
-    whose forward enters ``no_grad`` switches recording off in the others while it runs.
+    Grad mode is per thread: each replica's thread takes the caller's, as PyTorch's workers do.
     """
     if len(modules) != len(inputs):
         raise AssertionError(f"The number of modules {len(modules)} is not equal to the number of inputs {len(inputs)}")
@@ -57,6 +57,7 @@ def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
         raise RuntimeError("Cannot access accelerator device when none is available.")
     lock = threading.Lock()
     results = {}
+    grad_enabled = is_grad_enabled()
 
     def _worker(i, module, input, kwargs, device=None):
         if device is None:
@@ -71,7 +72,7 @@ def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
             device = t.get_device()
         try:
             # CuPy's current device is per thread: this replica's new arrays land on its device.
-            with backend.on_device(backend.device("cuda", device)):
+            with backend.on_device(backend.device("cuda", device)), set_grad_enabled(grad_enabled):
                 # this also avoids accidental slicing of `input` if it is a Tensor
                 if not isinstance(input, (list, tuple)):
                     input = (input,)
