@@ -1948,6 +1948,18 @@ class Tensor:
             )
         return _ops.fill_(self, value)
 
+    def apply_(self, callable, /):
+        """Replace each element by ``callable(element)`` (Python numbers in and out); CPU only, slow."""
+        return _python_apply.python_apply(self, callable, (), "apply_")
+
+    def map_(self, other, callable):
+        """Replace each element by ``callable(element, other_element)``, ``other`` broadcast to self's shape; CPU only."""
+        return _python_apply.python_apply(self, callable, (other,), "map_", ("'other'",))
+
+    def map2_(self, x, y, callable):
+        """Replace each element by ``callable(element, x_element, y_element)``, ``x`` and ``y`` broadcast; CPU only."""
+        return _python_apply.python_apply(self, callable, (x, y), "map2_", ("argument 'x'", "argument 'y'"))
+
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         return _random.uniform_(self, a, b, generator=generator)
 
@@ -2074,5 +2086,6 @@ from . import _from_data, _matrix_functions, _sparse_coo, _tensor_types  # noqa:
 from . import _creation_extra as _creation_extra  # noqa: E402
 from ._ops import views_extra as _views_extra  # noqa: E402
 from . import _random_fills as _random_fills  # noqa: E402
+from . import _python_apply as _python_apply  # noqa: E402
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

@@ -2517,3 +2517,65 @@ def _sync_batch_norm(lib, x, weight, bias, running_mean, running_var, training):
 OPS += [
     OpInfo("sync_batch_norm", _sync_batch_norm, _batch_norm_sample(True), differentiable=(0, 1, 2), gradgrad=False),
 ]
+
+
+# -- Gamma and Dirichlet draws: the gradient at a given (concentration, sample) -------------------------
+def _implicit_gradient(lib, alpha, sample, grad_fn, tinytorch_function):
+    """``sample`` as drawn from ``alpha``, with the implicit reparameterization gradient w.r.t.
+    alpha: tinytorch's Function given the draws, and on torch a Function whose backward is aten's
+    formula on the same values (torch's own draws cannot be fed a sample)."""
+    if lib.__name__ == "tinytorch":
+        return tinytorch_function.apply(alpha, sample.detach()._data)
+
+    class Drawn(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, alpha, sample):
+            ctx.save_for_backward(alpha, sample)
+            return sample.detach().clone()
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            alpha, sample = ctx.saved_tensors
+            return grad_fn(lib, alpha, sample, grad_output), None
+
+    return Drawn.apply(alpha, sample)
+
+
+def _standard_gamma_given(lib, alpha, sample):
+    from tinytorch._ops.sampling import StandardGamma
+
+    return _implicit_gradient(lib, alpha, sample, lambda L, a, x, g: g * L._standard_gamma_grad(a, x), StandardGamma)
+
+
+def _dirichlet_given(lib, alpha, sample):
+    from tinytorch._ops.sampling import DirichletSample
+
+    def grad(L, a, x, g):
+        from torch.distributions.dirichlet import _Dirichlet_backward
+
+        return _Dirichlet_backward(x, a, g)
+
+    return _implicit_gradient(lib, alpha, sample, grad, DirichletSample)
+
+
+def _gamma_draw_sample(draw, rng):
+    alpha = values(rng, draw(SHAPES), 0.3, 12.0)
+    return [alpha, np.asarray(np.maximum(rng.gamma(alpha), 1e-3), dtype=np.float64)], {}
+
+
+def _dirichlet_draw_sample(draw, rng):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    alpha = values(rng, shape, 0.3, 12.0)
+    gammas = np.maximum(rng.gamma(alpha), 1e-3)
+    return [alpha, gammas / gammas.sum(-1, keepdims=True)], {}
+
+
+OPS += [
+    # The sample is an input here, not drawn: d sample / d alpha is implicit (at a fixed CDF value), so
+    # finite differences of this function (zero) do not apply; torch's formula is the oracle, and it
+    # has no second derivative (nor has ours: it raises NotImplementedError, as torch's does).
+    OpInfo("_standard_gamma", _standard_gamma_given, _gamma_draw_sample, finite_differences=False, gradgrad=False,
+           notes="implicit reparameterization gradient, given the sample"),
+    OpInfo("_sample_dirichlet", _dirichlet_given, _dirichlet_draw_sample, finite_differences=False, gradgrad=False,
+           notes="implicit reparameterization gradient, given the sample"),
+]
