@@ -19,5 +19,12 @@ from .distributed_c10d import (
     init_process_group, irecv, is_available, is_backend_available, is_initialized, is_mpi_available,
     is_nccl_available, isend, new_group, recv, reduce, reduce_scatter_tensor, scatter, send,
 )
+from .distributed_c10d import (
+    DebugLevel, P2POp, all_gather_object, all_to_all, all_to_all_single, batch_isend_irecv, broadcast_object_list,
+    gather_object, get_debug_level, get_default_backend_for_device, get_node_local_rank, get_pg_count,
+    is_gloo_available, is_torchelastic_launched, is_ucc_available, is_xccl_available, monitored_barrier, new_subgroups,
+    new_subgroups_by_enumeration, recv_object_list, reduce_scatter, scatter_object_list, send_object_list,
+    supports_complex,
+)
 
 __all__ = list(distributed_c10d.__all__)

@@ -149,6 +149,35 @@ def _separate(send, receive):
     return send.copy() if np.may_share_memory(send, receive) else send
 
 
+def split_offsets(counts):
+    """MPI's displacements: where each rank's piece starts in the flat buffer."""
+    offsets, total = [], 0
+    for count in counts:
+        offsets.append(total)
+        total += count
+    return offsets
+
+
+def check_split_sizes(split_sizes, tensor, group_size):
+    """c10d's checkSplitSizes, with its messages (RuntimeError)."""
+    if not split_sizes:
+        if tensor.dim() == 0 or tensor.shape[0] % group_size != 0:
+            raise RuntimeError("Tensor's dim 0 does not divide equally across group size")
+        return
+    if len(split_sizes) != group_size:
+        raise RuntimeError("Number of tensor splits not equal to group size")
+    if sum(split_sizes) != (tensor.shape[0] if tensor.dim() else 0):
+        raise RuntimeError("Split sizes doesn't match total dim 0 size")
+
+
+def split_counts(split_sizes, tensor, group_size):
+    """Elements per rank of a dim-0 split (even when ``split_sizes`` is empty)."""
+    row = tensor.numel() // tensor.shape[0] if tensor.dim() and tensor.shape[0] else 0
+    if not split_sizes:
+        return [tensor.numel() // group_size] * group_size
+    return [int(size) * row for size in split_sizes]
+
+
 class ProcessGroupMPI(ProcessGroup):
     """A process group whose ranks talk through an MPI communicator."""
 
@@ -305,6 +334,65 @@ class ProcessGroupMPI(ProcessGroup):
     def barrier(self):
         description = self._describe("barrier")
         return self._start(description, lambda: [self._comm.Ibarrier()])
+
+    def alltoall(self, output_tensors, input_tensors):
+        """Rank i's ``input_tensors[j]`` into rank j's ``output_tensors[i]`` (one MPI_Ialltoallv)."""
+        if len(output_tensors) != self.size() or len(input_tensors) != self.size():
+            raise RuntimeError("Number of output tensors and input tensors must both equal the world size")
+        for tensor in (*output_tensors, *input_tensors):
+            check_tensor(tensor)
+        send_counts = [t.numel() for t in input_tensors]
+        receive_counts = [t.numel() for t in output_tensors]
+        dtype = backend.to_numpy(input_tensors[0]._data).dtype if input_tensors else np.dtype(np.float32)
+        send = np.concatenate([backend.to_numpy(t._data).reshape(-1) for t in input_tensors]).astype(dtype, copy=False)
+        received = np.empty(sum(receive_counts), dtype=dtype)
+        description = self._describe("all_to_all", input_tensors[0] if input_tensors else None)
+
+        def finish(work):
+            offset = 0
+            for tensor, count in zip(output_tensors, receive_counts):
+                copy_into(tensor, received[offset:offset + count])
+                offset += count
+
+        return self._start(description, lambda: [self._comm.Ialltoallv(
+            [send, (send_counts, split_offsets(send_counts))], [received, (receive_counts, split_offsets(receive_counts))])],
+            finish, output_tensors)
+
+    def alltoall_base(self, output_tensor, input_tensor, output_split_sizes, input_split_sizes):
+        """``all_to_all_single``: split ``input_tensor`` along dim 0 (evenly, or by
+        ``input_split_sizes``), send piece j to rank j, concatenate what arrives into ``output_tensor``."""
+        check_split_sizes(input_split_sizes, input_tensor, self.size())
+        check_split_sizes(output_split_sizes, output_tensor, self.size())
+        send_counts = split_counts(input_split_sizes, input_tensor, self.size())
+        receive_counts = split_counts(output_split_sizes, output_tensor, self.size())
+        description = self._describe("all_to_all_single", input_tensor)
+        output, device_array = host_buffer(output_tensor, write=True)
+        host, _ = host_buffer(input_tensor, write=False)
+        host = _separate(host, output)
+        return self._start(description, lambda: [self._comm.Ialltoallv(
+            [host, (send_counts, split_offsets(send_counts))], [output, (receive_counts, split_offsets(receive_counts))])],
+            lambda work: write_back(output, device_array), [output_tensor])
+
+    def reduce_scatter(self, output_tensor, input_tensors, op):
+        """List form: reduce ``input_tensors[i]`` across the group into rank i's ``output_tensor``."""
+        if len(input_tensors) != self.size():
+            raise RuntimeError("Reduce scatter: number of input tensors should equal to the world size")
+        check_same_size_and_type(output_tensor, input_tensors)
+        for tensor in input_tensors:
+            check_tensor(tensor)
+        description = self._describe("reduce_scatter", output_tensor)
+        output, device_array = host_buffer(output_tensor, write=True)
+        send = np.concatenate([backend.to_numpy(t._data).reshape(-1) for t in input_tensors])
+        mpi_op = mpi_reduction(self._MPI, op, send.dtype)
+        size = self.size()
+
+        def finish(work):
+            if op is ReduceOp.AVG:
+                divide_in_place(output, size)
+            write_back(output, device_array)
+
+        return self._start(description, lambda: [self._comm.Ireduce_scatter_block(send, output, op=mpi_op)],
+                           finish, [output_tensor])
 
     # -- point to point -----------------------------------------------------------------------
     def send(self, tensor, dst, tag):

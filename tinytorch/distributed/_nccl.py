@@ -20,7 +20,7 @@ import time
 from .. import _backend as backend
 from .. import _dtypes as dtypes
 from ._errors import DistBackendError
-from ._mpi import divide_in_place
+from ._mpi import split_offsets, check_split_sizes, divide_in_place, split_counts
 from ._process_group import ProcessGroup, check_same_size_and_type
 from ._reduce_op import ReduceOp
 from ._work import Work, _check_timeout
@@ -364,6 +364,80 @@ class ProcessGroupNCCL(ProcessGroup):
         datatype = self._nccl.NCCL_FLOAT32
         return self._launch(description, lambda stream: self._nccl_comm.allReduce(
             token.data.ptr, token.data.ptr, 1, datatype, self._nccl.NCCL_SUM, stream), cpu_blocking=True)
+
+    # Untested on a GPU: written after the NCCL group calls above (all-to-all as one group of
+    # sends and receives, as PyTorch's ProcessGroupNCCL does).
+    def _exchange(self, description, sends, receives, result, after=None):
+        """One NCCL group call of ``sends``/``receives`` ([(array, peer)]), then ``after()``."""
+        datatype = _nccl_datatype(self._nccl, result[0].dtype)
+
+        def enqueue(stream):
+            self._nccl.groupStart()
+            try:
+                for data, peer in sends:
+                    if data.size:
+                        self._nccl_comm.send(data.data.ptr, data.size, datatype, peer, stream)
+                for data, peer in receives:
+                    if data.size:
+                        self._nccl_comm.recv(data.data.ptr, data.size, datatype, peer, stream)
+            finally:
+                self._nccl.groupEnd()
+            if after is not None:
+                after()
+
+        return self._launch(description, enqueue, result=result)
+
+    def alltoall(self, output_tensors, input_tensors):
+        if len(output_tensors) != self.size() or len(input_tensors) != self.size():
+            raise RuntimeError("Number of output tensors and input tensors must both equal the world size")
+        inputs = [self._array(t) for t in input_tensors]
+        outputs = [self._array(t) for t in output_tensors]
+        description = self._describe("all_to_all", input_tensors[0])
+        return self._exchange(description, list(zip(inputs, range(self.size()))), list(zip(outputs, range(self.size()))),
+                              output_tensors)
+
+    def alltoall_base(self, output_tensor, input_tensor, output_split_sizes, input_split_sizes):
+        check_split_sizes(input_split_sizes, input_tensor, self.size())
+        check_split_sizes(output_split_sizes, output_tensor, self.size())
+        data, output = self._array(input_tensor).reshape(-1), self._array(output_tensor).reshape(-1)
+        send_counts = split_counts(input_split_sizes, input_tensor, self.size())
+        receive_counts = split_counts(output_split_sizes, output_tensor, self.size())
+        sends = [(data[start:start + count], peer) for peer, (start, count)
+                 in enumerate(zip(split_offsets(send_counts), send_counts))]
+        receives = [(output[start:start + count], peer) for peer, (start, count)
+                    in enumerate(zip(split_offsets(receive_counts), receive_counts))]
+        description = self._describe("all_to_all_single", input_tensor)
+        return self._exchange(description, sends, receives, [output_tensor])
+
+    def reduce_scatter(self, output_tensor, input_tensors, op):
+        if len(input_tensors) != self.size():
+            raise RuntimeError("Reduce scatter: number of input tensors should equal to the world size")
+        check_same_size_and_type(output_tensor, input_tensors)
+        inputs = [self._array(t) for t in input_tensors]
+        output = self._array(output_tensor)
+        datatype = self._datatype(output_tensor)
+        nccl_op, divide = _nccl_reduction(self._nccl, op, output_tensor.dtype, self._has_avg)
+        description = self._describe("reduce_scatter", output_tensor)
+        size, xp = self.size(), backend.cupy
+
+        def enqueue(stream):
+            flat = xp.concatenate([data.reshape(-1) for data in inputs])
+            self._nccl_comm.reduceScatter(flat.data.ptr, output.data.ptr, output.size, datatype, nccl_op, stream)
+            if divide:
+                divide_in_place(output, size)
+
+        return self._launch(description, enqueue, result=[output_tensor])
+
+    def batch_p2p(self, operations):
+        """``batch_isend_irecv``: every send and receive in one NCCL group call (so two ranks that
+        each send to the other first cannot deadlock); one Work for the batch, as PyTorch's
+        coalesced NCCL batch returns. ``operations``: [(is_send, tensor, group peer)]."""
+        sends, receives, result = [], [], []
+        for is_send, tensor, peer in operations:
+            self._check_peer("destination" if is_send else "source", peer)
+            (sends if is_send else receives).append((self._array(tensor), peer))
+            result.append(tensor)
+        return self._exchange(self._describe("batch_isend_irecv", result[0]), sends, receives, result)
 
     # -- point to point -----------------------------------------------------------------------
     def send(self, tensor, dst, tag):

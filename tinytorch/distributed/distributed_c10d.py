@@ -2,6 +2,7 @@
 argument rules and messages. The transports live in ``_mpi.py`` and ``_nccl.py``."""
 
 import datetime
+import enum
 import importlib.util
 import os
 import warnings
@@ -21,6 +22,12 @@ __all__ = [
     "get_world_size", "group", "init_process_group", "irecv", "is_available", "is_backend_available",
     "is_initialized", "is_mpi_available", "is_nccl_available", "isend", "new_group", "recv", "reduce",
     "reduce_scatter_tensor", "scatter", "send",
+    # object collectives, all-to-all, batched point to point, subgroups, queries
+    "DebugLevel", "P2POp", "all_gather_object", "all_to_all", "all_to_all_single", "batch_isend_irecv",
+    "broadcast_object_list", "gather_object", "get_debug_level", "get_default_backend_for_device",
+    "get_node_local_rank", "get_pg_count", "is_gloo_available", "is_torchelastic_launched", "is_ucc_available",
+    "is_xccl_available", "monitored_barrier", "new_subgroups", "new_subgroups_by_enumeration", "recv_object_list",
+    "reduce_scatter", "scatter_object_list", "send_object_list", "supports_complex",
 ]
 
 # PyTorch's defaults: 30 minutes, 10 for NCCL.
@@ -560,3 +567,282 @@ def recv(tensor, src=None, group=None, tag=0, group_src=None):
         src = get_global_rank(_as_group(group), group_src)
     return src
 
+
+
+# -- all-to-all and list-form reduce-scatter -------------------------------------------------------
+def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
+    """Rank i's ``input_tensor_list[j]`` into rank j's ``output_tensor_list[i]``."""
+    if _rank_not_in_group(group):
+        _warn_not_in_group("all_to_all")
+        return None
+    _check_tensor_list(output_tensor_list, "output_tensor_list")
+    _check_tensor_list(input_tensor_list, "input_tensor_list")
+    _ensure_all_tensors_same_dtype(output_tensor_list, input_tensor_list)
+    return _finish((group or _get_default_group()).alltoall(output_tensor_list, input_tensor_list), async_op)
+
+
+def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None, async_op=False):
+    """Split ``input`` along dim 0 (evenly, or by ``input_split_sizes``), send piece j to rank j,
+    and concatenate the pieces received, in rank order, into ``output`` (split by
+    ``output_split_sizes``)."""
+    if _rank_not_in_group(group):
+        _warn_not_in_group("all_to_all_single")
+        return None
+    _check_single_tensor(output, "output")
+    _check_single_tensor(input, "input")
+    _ensure_all_tensors_same_dtype(output, input)
+    output_split_sizes = [] if output_split_sizes is None else list(output_split_sizes)
+    input_split_sizes = [] if input_split_sizes is None else list(input_split_sizes)
+    pg = group or _get_default_group()
+    return _finish(pg.alltoall_base(output, input, output_split_sizes, input_split_sizes), async_op)
+
+
+def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
+    """Reduce ``input_list[i]`` across ``group`` into ``output`` on rank i."""
+    _check_single_tensor(output, "output")
+    _check_tensor_list(input_list, "input_list")
+    _ensure_all_tensors_same_dtype(output, input_list)
+    if _rank_not_in_group(group):
+        _warn_not_in_group("reduce_scatter")
+        return None
+    check_reduce_op(op, "reduce_scatter")
+    return _finish((group or _get_default_group()).reduce_scatter(output, input_list, op), async_op)
+
+
+# -- batched point to point -------------------------------------------------------------------------
+def _check_op(op):
+    if op not in (isend, irecv):
+        raise ValueError(
+            "Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` or ``torch.distributed.irecv``."
+        )
+
+
+class P2POp:
+    """One send or receive for ``batch_isend_irecv``: ``op`` is ``isend`` or ``irecv``, ``peer``
+    the other rank (global; or ``group_peer``, its rank in ``group``)."""
+
+    def __new__(cls, op, tensor, peer=None, group=None, tag=0, group_peer=None):
+        _check_op(op)
+        _check_single_tensor(tensor, "tensor")
+        return object.__new__(cls)
+
+    def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
+        self.op = op
+        self.tensor = tensor
+        self.group = _group_or_default_group(group)
+        resolve = _as_group(None if group is None or group is GroupMember.WORLD else group)
+        self.peer = _canonicalize_group_rank(resolve, peer, group_peer, return_global=True)
+        self.tag = tag
+        self.group_peer = _canonicalize_group_rank(resolve, peer, group_peer)
+
+    def __repr__(self):
+        me, name = get_rank(self.group), self.op.__name__
+        source, destination = (me, self.group_peer) if name == "isend" else (self.group_peer, me)
+        return f"P2POp({name} group_src={source}, group_dst={destination}, {self.tensor.shape}, {self.tensor.dtype})"
+
+
+def _check_p2p_op_list(p2p_op_list):
+    if not isinstance(p2p_op_list, list) or not all(isinstance(p2p_op, P2POp) for p2p_op in p2p_op_list):
+        raise ValueError("Invalid ``p2p_op_list``. Each op is expected to to be of type ``torch.distributed.P2POp``.")
+    group = p2p_op_list[0].group
+    if not all(group == p2p_op.group for p2p_op in p2p_op_list):
+        raise ValueError("All ops need to use the same group.")
+
+
+def batch_isend_irecv(p2p_op_list):
+    """Start every send and receive of ``p2p_op_list`` (``P2POp``s of one group); returns the
+    ``Work``s to wait on. On NCCL they go in one NCCL group call and one ``Work`` (PyTorch's
+    coalesced form); on MPI each is its own nonblocking message (a list of ``Work``s)."""
+    _check_p2p_op_list(p2p_op_list)
+    pg = p2p_op_list[0].group
+    if hasattr(pg, "batch_p2p"):
+        return [pg.batch_p2p([(op.op is isend, op.tensor, op.group_peer) for op in p2p_op_list])]
+    works = []
+    for op in p2p_op_list:
+        key = "group_dst" if op.op is isend else "group_src"
+        work = op.op(op.tensor, group=op.group, tag=op.tag, **{key: op.group_peer})
+        if work is not None:
+            works.append(work)
+    return works
+
+
+# -- monitored barrier ------------------------------------------------------------------------------
+_MONITORED_BARRIER_TAG = 32000  # within MPI's smallest allowed tag bound (32767); user tags are small
+
+
+def monitored_barrier(group=GroupMember.WORLD, timeout=None, wait_all_ranks=False):
+    """A barrier that names the ranks that did not reach it: every rank reports to rank 0, which
+    raises ``RuntimeError`` naming the first missing rank (all of them with ``wait_all_ranks``)
+    when ``timeout`` passes, then releases the others. PyTorch has it on gloo only; here on the
+    ``mpi`` backend (CPU messages), with the same protocol and messages."""
+    if _rank_not_in_group(group):
+        _warn_not_in_group("monitored_barrier")
+        return None
+    if get_backend(group) != Backend.MPI:
+        raise ValueError("monitored_barrier is only implemented for GLOO backend (and for the MPI backend in tinytorch).")
+    if timeout is None:
+        timeout = default_pg_timeout
+    elif isinstance(timeout, float):
+        warnings.warn("Please specify timeout arg as a timedelta. "
+                      f"Converting current value of {timeout} assuming it represents seconds", stacklevel=2)
+        timeout = datetime.timedelta(seconds=timeout)
+    _check_valid_timeout(timeout)
+    pg = _group_or_default_group(group)
+    return _monitored_barrier(pg, timeout, wait_all_ranks)
+
+
+def _poll_until(works, deadline):
+    """The works still not done at ``deadline`` (never breaks the group, unlike Work.wait)."""
+    import time
+    pending = list(works)
+    while pending and time.monotonic() < deadline:
+        pending = [work for work in pending if not work[1].is_completed()]
+        time.sleep(0.001)
+    return [work for work in pending if not work[1].is_completed()]
+
+
+def _monitored_barrier(pg, timeout, wait_all_ranks):
+    import time
+
+    import tinytorch
+
+    milliseconds = int(timeout.total_seconds() * 1000)
+    deadline = time.monotonic() + timeout.total_seconds()
+    rank, size = pg.rank(), pg.size()
+    if rank != 0:
+        report = (0, pg.send(tinytorch.zeros(1, dtype=tinytorch.uint8), 0, _MONITORED_BARRIER_TAG))
+        ack = (0, pg.recv(tinytorch.zeros(1, dtype=tinytorch.uint8), 0, _MONITORED_BARRIER_TAG))
+        if _poll_until([report, ack], deadline):
+            raise RuntimeError(f"[Rank {rank}]: Rank {rank} successfully reached monitoredBarrier, but received errors "
+                               "while waiting for send/recv from rank 0. Please check rank 0 logs for faulty rank.")
+        return None
+    arrivals = [(peer, pg.recv(tinytorch.zeros(1, dtype=tinytorch.uint8), peer, _MONITORED_BARRIER_TAG))
+                for peer in range(1, size)]
+    missing = [peer for peer, _ in _poll_until(arrivals, deadline)]
+    if missing:
+        if wait_all_ranks:
+            ranks = ", ".join(str(peer) for peer in missing)
+            raise RuntimeError(f"[Rank 0]: Ranks {ranks} failed to pass monitoredBarrier in {milliseconds} ms")
+        raise RuntimeError(f"[Rank 0]: Rank {missing[0]} failed to pass monitoredBarrier in {milliseconds} ms")
+    for peer in range(1, size):
+        pg.send(tinytorch.zeros(1, dtype=tinytorch.uint8), peer, _MONITORED_BARRIER_TAG).wait()
+    return None
+
+
+# -- subgroups --------------------------------------------------------------------------------------
+def new_subgroups(group_size=None, group=None, timeout=None, backend=None, pg_options=None, group_desc=None):
+    """Split ``group`` (the default group) into consecutive subgroups of ``group_size`` ranks
+    (default: the number of GPUs); returns (this rank's subgroup, every subgroup)."""
+    if group_size is None:
+        from .. import cuda
+        if not cuda.is_available():
+            raise ValueError(
+                "Default group size only takes effect when CUDA is available.If your subgroup using a backend that "
+                "does not depend on CUDA,please pass in 'group_size' correctly."
+            )
+        group_size = cuda.device_count()
+    if group_size <= 0:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must be positive")
+    world_size = get_world_size(group=group)
+    if world_size < group_size:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must not exceed the world size ({world_size})")
+    if world_size % group_size != 0:
+        raise ValueError(f"The world size ({world_size}) must be divisible by 'group_size={group_size}'")
+    ranks = get_process_group_ranks(group)
+    return new_subgroups_by_enumeration([ranks[i:i + group_size] for i in range(0, len(ranks), group_size)],
+                                        timeout=timeout, backend=backend, pg_options=pg_options, group_desc=group_desc)
+
+
+def new_subgroups_by_enumeration(ranks_per_subgroup_list, timeout=None, backend=None, pg_options=None, group_desc=None):
+    """One subgroup per list of global ranks; returns (this rank's subgroup or None, every subgroup).
+    Every rank calls it with the same lists."""
+    if ranks_per_subgroup_list is None or len(ranks_per_subgroup_list) == 0:
+        raise ValueError("The arg 'ranks_per_subgroup_list' cannot be empty")
+    subgroups, current, owner = [], None, {}
+    for ranks in ranks_per_subgroup_list:
+        subgroup = new_group(ranks=ranks, timeout=timeout, backend=backend, pg_options=pg_options, group_desc=group_desc)
+        subgroups.append(subgroup)
+        my_rank = get_rank()
+        for rank in ranks:
+            if rank in owner:
+                raise ValueError(f"Rank {rank} has appeared in both subgroup {owner[rank]} and {ranks}")
+            owner[rank] = ranks
+            if rank == my_rank:
+                current = subgroup
+    return current, subgroups
+
+
+# -- small queries ----------------------------------------------------------------------------------
+def get_node_local_rank(fallback_rank=None):
+    """This process's rank on its machine: ``LOCAL_RANK`` from the environment, else ``fallback_rank``."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow `get_node_local_rank` to work, "
+        "assuming you are not running in a multi-device context and want the code to run locally instead."
+    )
+
+
+def get_pg_count():
+    """How many process groups exist (the default group and every ``new_group``)."""
+    return len(_world.pg_map)
+
+
+def is_gloo_available():
+    """False: tinytorch has no gloo backend (use ``"mpi"``)."""
+    return False
+
+
+def is_ucc_available():
+    """False: tinytorch has no UCC backend."""
+    return False
+
+
+def is_xccl_available():
+    """False: tinytorch has no XCCL backend."""
+    return False
+
+
+def supports_complex(reduceOp):
+    """Whether ``reduceOp`` is defined on complex tensors (not MAX, MIN, PRODUCT or the bitwise ops)."""
+    return reduceOp not in (ReduceOp.MAX, ReduceOp.MIN, ReduceOp.PRODUCT, ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR)
+
+
+def is_torchelastic_launched():
+    """Whether a torchelastic launcher started this process (``TORCHELASTIC_RUN_ID`` is set)."""
+    return os.getenv("TORCHELASTIC_RUN_ID") is not None
+
+
+_DEFAULT_DEVICE_BACKEND = {"cpu": "mpi", "cuda": "nccl"}
+
+
+def get_default_backend_for_device(device):
+    """The backend ``init_process_group`` uses for ``device``: ``"mpi"`` for CPU, ``"nccl"`` for CUDA."""
+    device_type = device.split(":")[0] if isinstance(device, str) else backend.as_device(device).type
+    name = _DEFAULT_DEVICE_BACKEND.get(device_type)
+    if name is None:
+        raise ValueError(f"Default backend not registered for device : {device}")
+    return name
+
+
+class DebugLevel(enum.IntEnum):
+    """``TORCH_DISTRIBUTED_DEBUG``'s levels."""
+
+    OFF = 0
+    INFO = 1
+    DETAIL = 2
+
+
+def get_debug_level():
+    """The level ``TORCH_DISTRIBUTED_DEBUG`` sets (OFF, INFO or DETAIL; OFF when unset)."""
+    value = os.environ.get("TORCH_DISTRIBUTED_DEBUG", "OFF").upper()
+    if value not in DebugLevel.__members__:
+        raise ValueError("The value of TORCH_DISTRIBUTED_DEBUG must be OFF, INFO, or DETAIL.")
+    return DebugLevel[value]
+
+
+from ._object_collectives import (  # noqa: E402  (they are built on the collectives above)
+    all_gather_object, broadcast_object_list, gather_object, recv_object_list, scatter_object_list, send_object_list,
+)
