@@ -13,6 +13,7 @@ from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
@@ -687,4 +688,74 @@ def _kl_normal_infinity_pareto(p, q):
 @register_kl(Pareto, Beta)
 @register_kl(Pareto, Uniform)
 def _kl_pareto_infinity(p, q):
+    return _infinite_like(p.scale)
+
+
+# -- ContinuousBernoulli -------------------------------------------------------------------------
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + _ops.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - _ops.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return -p.entropy() - p.mean * q.logits - _ops.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(ContinuousBernoulli, Pareto)
+def _kl_continuous_bernoulli_infinity(p, q):
+    return _infinite_like(p.probs)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - _ops.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + _ops.square(q.loc / q.scale)) + _ops.log(q.scale)
+    t3 = (p.variance + _ops.square(p.mean) - 2.0 * q.loc * p.mean) / (2.0 * _ops.square(q.scale))
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    # Infinite unless [0, 1] lies strictly inside (low, high) -- torch's test, kept as it is.
+    outside = _ops.maximum(_ops.ge(q.low, p.support.lower_bound), _ops.le(q.high, p.support.upper_bound))
+    return _ops.where(outside, _creation.ones_like(result) * math.inf, result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() - p.mean * q.logits - _ops.log1p(-q.probs) - q._cont_bern_log_norm()
+    outside = _ops.maximum(_ops.ge(p.high, q.support.upper_bound), _ops.le(p.low, q.support.lower_bound))
+    return _ops.where(outside, _creation.ones_like(result) * math.inf, result)
+
+
+# Their supports reach beyond [0, 1]; the result has the shape of p's parameter, as in torch.
+@register_kl(Exponential, ContinuousBernoulli)
+def _kl_exponential_infinity_continuous_bernoulli(p, q):
+    return _infinite_like(p.rate)
+
+
+@register_kl(Gamma, ContinuousBernoulli)
+def _kl_gamma_infinity_continuous_bernoulli(p, q):
+    return _infinite_like(p.concentration)
+
+
+@register_kl(Gumbel, ContinuousBernoulli)
+@register_kl(Laplace, ContinuousBernoulli)
+@register_kl(Normal, ContinuousBernoulli)
+def _kl_loc_infinity_continuous_bernoulli(p, q):
+    return _infinite_like(p.loc)
+
+
+@register_kl(Pareto, ContinuousBernoulli)
+def _kl_pareto_infinity_continuous_bernoulli(p, q):
     return _infinite_like(p.scale)

@@ -6,6 +6,8 @@ Composites of existing ops; the functions torch also has at its top level live i
 ``nn/functional.py`` re-exports this module's public names.
 """
 
+import warnings
+
 import numpy as np
 
 from .._dtypes import scalar_type_name
@@ -14,11 +16,12 @@ from .._ops._util import normalize_dim
 from .._ops.activations import (
     _elu, _hardtanh, _leaky_relu, _real_floating_only, celu_, hardshrink, prelu, relu_, rrelu_, selu_, threshold_,
 )
+from .._creation import empty_like as _empty_like, zeros_like as _zeros_like
 from .._ops.binary import where
 from .._ops.indexing import inplace as _inplace
 
 __all__ = [
-    "alpha_dropout", "celu", "celu_", "elu_", "feature_alpha_dropout", "glu", "hardshrink", "hardsigmoid",
+    "alpha_dropout", "celu", "celu_", "elu_", "feature_alpha_dropout", "glu", "gumbel_softmax", "hardshrink", "hardsigmoid",
     "hardswish", "hardtanh_", "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_",
     "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
 ]
@@ -176,3 +179,22 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
         return _activations.feature_alpha_dropout_(input, p, training)
     return _activations.feature_alpha_dropout(input, p, training)
 
+
+
+# -- gumbel softmax -----------------------------------------------------------------------------
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-Softmax (Concrete) distribution: softmax((logits + g) / tau)
+    along ``dim`` with g ~ Gumbel(0, 1) (drawn as -log of Exponential(1) noise from tinytorch's
+    generator). With ``hard=True`` the result is one-hot (at the soft sample's argmax) in the
+    forward pass with the soft sample's gradient (straight-through). ``eps`` is deprecated and
+    has no effect."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -_empty_like(logits).exponential_().log()  # ~Gumbel(0, 1)
+    gumbels = (logits + gumbels) / tau  # ~Gumbel(logits, tau)
+    y_soft = gumbels.softmax(dim)
+    if not hard:
+        return y_soft  # the reparameterization trick
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft  # straight through

@@ -16,7 +16,7 @@ from .._ops.indexing import inplace as _inplace
 from .._ops.matmul import linear
 from .._tensor import Tensor
 from ._functional_activations import (
-    alpha_dropout, celu, celu_, elu_, feature_alpha_dropout, glu, hardshrink, hardsigmoid, hardswish, hardtanh_,
+    alpha_dropout, celu, celu_, elu_, feature_alpha_dropout, glu, gumbel_softmax, hardshrink, hardsigmoid, hardswish, hardtanh_,
     leaky_relu_, mish, prelu, relu_, rrelu, rrelu_, selu, selu_, softshrink, softsign, tanhshrink, threshold, threshold_,
 )
 from ._functional_attention import multi_head_attention_forward, scaled_dot_product_attention
@@ -54,9 +54,9 @@ from ._functional_vision import (
 __all__ = [
     "bilinear", "channel_shuffle", "embedding_bag", "local_response_norm", "native_channel_shuffle", "rms_norm",
     "affine_grid", "grid_sample",
-    "ctc_loss",
+    "conv_tbc", "ctc_loss",
     "cosine_embedding_loss", "cosine_similarity", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "pairwise_distance", "pdist", "soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
-    "alpha_dropout", "celu", "celu_", "elu_", "feature_alpha_dropout", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_", "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
+    "alpha_dropout", "celu", "celu_", "elu_", "feature_alpha_dropout", "glu", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish", "hardtanh_", "leaky_relu_", "mish", "prelu", "relu_", "rrelu", "rrelu_", "selu", "selu_", "softshrink", "softsign", "tanhshrink", "threshold", "threshold_",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
     "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
@@ -499,3 +499,8 @@ def one_hot(tensor, num_classes=-1):
         if int(data.max()) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
     return Tensor._make((data[..., None] == xp.arange(num_classes)).astype(_dtypes.int64.numpy))
+
+
+# torch.nn.functional.conv_tbc is torch.conv_tbc; tinytorch's lives in _aten_functional, which
+# imports this module, so it is imported last (every name it needs from here is defined by now).
+from .._aten_functional import conv_tbc  # noqa: E402
