@@ -2164,7 +2164,11 @@ def _scatter_reduce_sample(reduce):
 
 def _index_reduce_sample(draw, rng):
     (x, source), kwargs = _index_slices_sample(draw, rng)
-    x, source = values(rng, x.shape, away_from=(0.0,)), values(rng, source.shape, away_from=(0.0,))
+    # Distinct magnitudes in (0, 2], random signs: amax/amin see no ties (``values``' push away
+    # from zero made exact ones, a kink inside the finite difference) and prod no zero factor.
+    count = x.size + source.size
+    flat = (rng.permutation(count) + 1) * (2.0 / count) * rng.choice([-1.0, 1.0], count)
+    x, source = flat[:x.size].reshape(x.shape), flat[x.size:].reshape(source.shape)
     return [x, source], {**kwargs, "include_self": draw(st.booleans())}
 
 
