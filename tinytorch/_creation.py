@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _backend as backend, _dtypes as dtypes
 from ._from_data import check_fits, explain, sizes_of
-from ._ops._util import write_out
+from ._ops._util import checked_integer, write_out
 from ._ops.sampling import normal_of_tensors
 from .random import check_random_bounds, generator_for, normal_ as _normal_
 from ._tensor import Tensor
@@ -278,6 +278,8 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
     shape = _shape((size,), "full")
     fill_value = _fill_number("full", fill_value)
     xp, d = _xp_dtype(dtype, device, _fill_dtype(fill_value), name="full")
+    if fill_value.__class__ is int and np.dtype(d).kind in "iu":
+        fill_value = checked_integer(fill_value, d)
     return _finish(_on(device, lambda: xp.full(shape, fill_value, dtype=d)), requires_grad)
 
 

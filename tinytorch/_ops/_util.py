@@ -116,10 +116,52 @@ def promote(a, b):
                 b = b.to(dtypes.from_numpy_dtype(target))
         return a, b
     if a_is_tensor:
-        return _with_number(a, b), b
+        a = _with_number(a, b)
+        return a, _wrapped(b, a)
     if b_is_tensor:
-        return a, _with_number(b, a)
+        b = _with_number(b, a)
+        return _wrapped(a, b), b
     raise TypeError("at least one operand must be a tensor")
+
+
+def _wrapped(number, t):
+    """An int operand of an integer tensor, wrapped into its dtype as PyTorch's C cast does
+    (``uint8 + 300`` adds 44; ``uint8 < 300`` compares with 44): NumPy would refuse it."""
+    if number.__class__ is int:
+        if t._data.dtype.kind in "iu":
+            return wrap_integer(number, t._data.dtype)
+        if not -(1 << 63) <= number < 1 << 64:
+            raise OverflowError("int too big to convert")  # as PyTorch, which unpacks an int64 or uint64
+    return number
+
+
+_C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+                 "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t"}
+
+
+def checked_integer(number, dtype):
+    """An int value to be stored in the integer ``dtype`` (a fill, a bound, an exponent, an
+    ``alpha``): PyTorch's checked conversion, which refuses what does not fit, except that an
+    unsigned dtype takes negatives down to minus its maximum, wrapped (``uint8``: -1 is 255)."""
+    info = np.iinfo(dtype)
+    low = -info.max if info.min == 0 else info.min
+    if not low <= number <= info.max:
+        if not -(1 << 63) <= number < 1 << 64:
+            raise OverflowError("int too big to convert")
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[np.dtype(dtype).name]} without overflow")
+    return number % (info.max + 1) if number < 0 and info.min == 0 else number
+
+
+def wrap_integer(number, dtype):
+    """``number`` cast to the integer ``dtype`` modulo 2**bits, as C's cast in PyTorch's kernels;
+    beyond what PyTorch unpacks from a Python int (int64 or uint64) it raises PyTorch's error."""
+    info = np.iinfo(dtype)
+    if info.min <= number <= info.max:
+        return number
+    if not -(1 << 63) <= number < 1 << 64:
+        raise OverflowError("int too big to convert")
+    number &= (1 << info.bits) - 1
+    return number - (1 << info.bits) if number > info.max else number
 
 
 def _with_number(t, number):
@@ -141,6 +183,8 @@ def scalar_like(number, like):
         dtype = np.bool_
     else:
         dtype = like._data.dtype if kind in "iufc" else np.int64
+        if kind in "iu":
+            number = wrap_integer(number, dtype)
     return _make(backend.array_module(like._data).asarray(number, dtype=dtype))
 
 

@@ -7,7 +7,7 @@ import numbers
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._tensor import Tensor
-from ._util import check_same_device, promote, quiet, scalar_like, value, wrap, write_out
+from ._util import check_same_device, checked_integer, promote, quiet, scalar_like, value, wrap, write_out
 
 
 def _broadcast_error(a, b):
@@ -224,12 +224,20 @@ def _float_division(a, b):
     return a, b
 
 
+def _checked_scalar(number, tensor):
+    """An int scalar argument (``alpha``, ``value``, an exponent) of an integer tensor: PyTorch
+    converts it to the tensor's dtype with an overflow check (the operands themselves wrap)."""
+    if number.__class__ is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
+        return checked_integer(number, tensor._data.dtype)
+    return number
+
+
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting as PyTorch."""
     if out is not None:
         return write_out(out, "add", add, input, other, alpha=alpha)
     if alpha != 1:
-        other = other * alpha
+        other = other * _checked_scalar(alpha, input)
     return Add.apply(*promote(input, other))
 
 
@@ -239,7 +247,7 @@ def sub(input, other, *, alpha=1, out=None):
     if isinstance(input, Tensor) and input._data.dtype.kind == "b" and isinstance(other, Tensor) and other._data.dtype.kind == "b":
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
-        other = other * alpha
+        other = other * _checked_scalar(alpha, input)
     return Sub.apply(*promote(input, other))
 
 
@@ -253,6 +261,9 @@ def div(input, other, *, rounding_mode=None, out=None):
     if out is not None:
         return write_out(out, "div", div, input, other, rounding_mode=rounding_mode)
     if rounding_mode is None:
+        # An int operand stays a number, not one wrapped into an integer tensor's dtype: the
+        # division is done in floating point (uint8 / 300 is 1/300, not 1/44).
+        input, other = (float(x) if x.__class__ is int else x for x in (input, other))
         return Div.apply(*_float_division(*promote(input, other)))
     if rounding_mode in ("trunc", "floor"):
         return RoundedDiv.apply(*promote(input, other), rounding_mode)
@@ -329,7 +340,7 @@ def fmod(input, other, *, out=None):
 def pow(input, exponent, *, out=None):
     if out is not None:
         return write_out(out, "pow", pow, input, exponent)
-    base, exponent = promote(input, exponent)
+    base, exponent = promote(input, _checked_scalar(exponent, input))
     if isinstance(base, Tensor) and base._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return Pow.apply(base, exponent)
@@ -369,6 +380,7 @@ def where(condition, input=None, other=None):
         # Two numbers: the first becomes the 0-d tensor PyTorch makes of it, so where(c, 1, 0) is
         # int64 and where(c, 1.0, 0) the default float, as in PyTorch.
         input = _number_tensor(input, condition)
+    input, other = _checked_scalar(input, other), _checked_scalar(other, input)
     a, b = promote(input, other)
     for x in (a, b):
         if isinstance(x, Tensor):
@@ -398,7 +410,7 @@ def lerp(input, end, weight, *, out=None):
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     if out is not None:
         return write_out(out, "addcmul", addcmul, input, tensor1, tensor2, value=value)
-    return input + value * tensor1 * tensor2
+    return input + _checked_scalar(value, input) * tensor1 * tensor2
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):

@@ -6,7 +6,7 @@ from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .._tensor import Tensor
-from ._util import promote, quiet, value, wrap, write_out
+from ._util import checked_integer, promote, quiet, value, wrap, write_out
 from .binary import Mul
 
 
@@ -473,6 +473,8 @@ def clamp(x, min=None, max=None, *, out=None):
         return write_out(out, "clamp", clamp, x, min, max)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if x._data.dtype.kind in "iu":
+        min, max = (checked_integer(b, x._data.dtype) if b.__class__ is int else b for b in (min, max))
     for bound in (min, max):
         if isinstance(bound, Tensor):
             x, _ = promote(x, bound)

@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .._numpy_names import numpy_names
 from .._tensor import Tensor
-from ._util import check_same_device, normalize_dim, store, wrap
+from ._util import check_same_device, checked_integer, normalize_dim, store, wrap
 from .movement import _view_of
 
 
@@ -430,6 +430,8 @@ def masked_fill(input, mask, value):
         if value._data.ndim != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s).")
         check_same_device(input, value)
+    elif value.__class__ is int and input._data.dtype.kind in "iu":
+        value = checked_integer(value, input._data.dtype)
     try:
         np.broadcast_shapes(mask._data.shape, input._data.shape)
     except ValueError:
@@ -504,6 +506,8 @@ def fill_(tensor, value):
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
     check_inplace(tensor)
+    if value.__class__ is int and tensor._data.dtype.kind in "iu":
+        value = checked_integer(value, tensor._data.dtype)
     if grad_state.enabled and (tensor._requires_grad or getattr(value, "requires_grad", False)):
         return inplace(tensor, Fill.apply, value)
     tensor._data[...] = value._data if isinstance(value, Tensor) else value
