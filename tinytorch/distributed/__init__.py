@@ -26,5 +26,9 @@ from .distributed_c10d import (
     new_subgroups_by_enumeration, recv_object_list, reduce_scatter, scatter_object_list, send_object_list,
     supports_complex,
 )
+from .distributed_c10d import (
+    BackendConfig, DistStoreError, GroupName, HashStore, PrefixStore, Store, all_gather_coalesced, all_gather_single,
+    all_reduce_coalesced, get_backend_config, record_comm, reduce_op, reduce_scatter_single, shrink_group, split_group,
+)
 
 __all__ = list(distributed_c10d.__all__)

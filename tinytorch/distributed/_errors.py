@@ -9,4 +9,8 @@ class DistBackendError(DistError):
     """Raised when a backend error occurs in distributed: a timeout, a dead peer, a transport error."""
 
 
-DistError.__module__ = DistBackendError.__module__ = "tinytorch.distributed"  # as tracebacks name them
+class DistStoreError(DistError):
+    """Raised when a key-value store operation fails: a ``get`` or ``wait`` that timed out."""
+
+
+DistError.__module__ = DistBackendError.__module__ = DistStoreError.__module__ = "tinytorch.distributed"  # as tracebacks name them

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _backend as backend
 from ._errors import DistBackendError
-from ._process_group import ProcessGroup, check_same_size_and_type
+from ._process_group import ProcessGroup, check_coalesced_outputs, check_same_size_and_type
 from ._reduce_op import ReduceOp
 from ._work import Work
 
@@ -176,6 +176,38 @@ def split_counts(split_sizes, tensor, group_size):
     if not split_sizes:
         return [tensor.numel() // group_size] * group_size
     return [int(size) * row for size in split_sizes]
+
+
+def split_communicator(MPI, comm, color, key):
+    """``MPI_Comm_split`` (collective over ``comm``): the ranks that pass the same ``color`` get one
+    communicator, ordered by ``key``; ``color=None`` gets None."""
+    split = comm.Split(MPI.UNDEFINED if color is None else color, key)
+    return None if split == MPI.COMM_NULL else split
+
+
+def shrink_communicator(MPI, comm, remaining):
+    """A communicator over the ranks ``remaining`` of ``comm``. ``MPI_Comm_create_group`` is
+    collective over those ranks only, so the excluded ranks take no part (as ``shrink_group`` needs)."""
+    whole = comm.Get_group()
+    group = whole.Incl(remaining)
+    try:
+        return comm.Create_group(group)
+    finally:
+        group.Free()
+        whole.Free()
+
+
+def pack(tensors):
+    """The tensors' elements, one after another, in one new host array."""
+    return np.concatenate([backend.to_numpy(t._data).reshape(-1) for t in tensors])
+
+
+def unpack(flat, tensors):
+    """Copy consecutive pieces of ``flat`` into ``tensors`` (the inverse of ``pack``)."""
+    offset = 0
+    for tensor in tensors:
+        copy_into(tensor, flat[offset:offset + tensor.numel()])
+        offset += tensor.numel()
 
 
 class ProcessGroupMPI(ProcessGroup):
@@ -394,6 +426,41 @@ class ProcessGroupMPI(ProcessGroup):
         return self._start(description, lambda: [self._comm.Ireduce_scatter_block(send, output, op=mpi_op)],
                            finish, [output_tensor])
 
+    # -- coalesced ----------------------------------------------------------------------------
+    def allreduce_coalesced(self, tensors, op):
+        """``all_reduce_coalesced``: the tensors packed into one buffer, one MPI_Iallreduce."""
+        for tensor in tensors:
+            host_buffer(tensor, write=True)  # the rules of a tensor MPI writes into
+        description = self._describe("allreduce_coalesced", tensors[0])
+        packed = pack(tensors)
+        mpi_op = mpi_reduction(self._MPI, op, packed.dtype)
+        size = self.size()
+
+        def finish(work):
+            if op is ReduceOp.AVG:
+                divide_in_place(packed, size)
+            unpack(packed, tensors)
+
+        return self._start(description, lambda: [self._comm.Iallreduce(self._MPI.IN_PLACE, packed, op=mpi_op)],
+                           finish, tensors)
+
+    def allgather_coalesced(self, output_lists, inputs):
+        """``all_gather_coalesced``: every rank's inputs packed into one buffer, one MPI_Iallgather."""
+        check_coalesced_outputs(output_lists, inputs, self.size())
+        for output_list in output_lists:
+            for tensor in output_list:
+                check_tensor(tensor)
+        description = self._describe("allgather_coalesced", inputs[0])
+        packed = pack(inputs)
+        gathered = np.empty((self.size(), packed.size), dtype=packed.dtype)
+
+        def finish(work):
+            for output_list, row in zip(output_lists, gathered):
+                unpack(row, output_list)
+
+        outputs = [tensor for output_list in output_lists for tensor in output_list]
+        return self._start(description, lambda: [self._comm.Iallgather(packed, gathered)], finish, outputs)
+
     # -- point to point -----------------------------------------------------------------------
     def send(self, tensor, dst, tag):
         self._check_peer("destination", dst)
@@ -430,6 +497,10 @@ class ProcessGroupMPI(ProcessGroup):
         if comm == self._MPI.COMM_NULL:
             return None
         return ProcessGroupMPI(self._MPI, comm, ranks, self._global_rank, timeout, self._backend_name)
+
+    def with_communicator(self, comm, ranks, global_rank, timeout):
+        """A group of this transport over ``comm`` (made by ``split_group`` or ``shrink_group``)."""
+        return ProcessGroupMPI(self._MPI, comm, ranks, global_rank, timeout, self._backend_name)
 
     def shutdown(self):
         if self._comm != self._MPI.COMM_WORLD and self._comm != self._MPI.COMM_NULL:

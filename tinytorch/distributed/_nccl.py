@@ -21,7 +21,7 @@ from .. import _backend as backend
 from .. import _dtypes as dtypes
 from ._errors import DistBackendError
 from ._mpi import split_offsets, check_split_sizes, divide_in_place, split_counts
-from ._process_group import ProcessGroup, check_same_size_and_type
+from ._process_group import ProcessGroup, check_coalesced_outputs, check_same_size_and_type
 from ._reduce_op import ReduceOp
 from ._work import Work, _check_timeout
 
@@ -65,6 +65,14 @@ def _nccl_reduction(nccl, op, dtype, has_avg):
         return (nccl.NCCL_AVG, False) if has_avg else (nccl.NCCL_SUM, True)
     return {ReduceOp.SUM: nccl.NCCL_SUM, ReduceOp.PRODUCT: nccl.NCCL_PROD, ReduceOp.MIN: nccl.NCCL_MIN,
             ReduceOp.MAX: nccl.NCCL_MAX}[op], False
+
+
+def _unpack(flat, arrays):
+    """Copy consecutive pieces of the GPU array ``flat`` into ``arrays`` (enqueued on the stream)."""
+    offset = 0
+    for array in arrays:
+        array[...] = flat[offset:offset + array.size].reshape(array.shape)
+        offset += array.size
 
 
 class _NcclWork(Work):
@@ -428,6 +436,41 @@ class ProcessGroupNCCL(ProcessGroup):
 
         return self._launch(description, enqueue, result=[output_tensor])
 
+    def allreduce_coalesced(self, tensors, op):
+        """``all_reduce_coalesced``: the tensors packed into one GPU buffer, one ncclAllReduce."""
+        arrays = [self._array(t) for t in tensors]
+        datatype = self._datatype(tensors[0])
+        nccl_op, divide = _nccl_reduction(self._nccl, op, tensors[0].dtype, self._has_avg)
+        description = self._describe("allreduce_coalesced", tensors[0])
+        size, xp = self.size(), backend.cupy
+
+        def enqueue(stream):
+            packed = xp.concatenate([array.reshape(-1) for array in arrays])
+            self._nccl_comm.allReduce(packed.data.ptr, packed.data.ptr, packed.size, datatype, nccl_op, stream)
+            if divide:
+                divide_in_place(packed, size)
+            _unpack(packed, arrays)
+
+        return self._launch(description, enqueue, result=tensors)
+
+    def allgather_coalesced(self, output_lists, inputs):
+        """``all_gather_coalesced``: every rank's inputs packed into one GPU buffer, one ncclAllGather."""
+        check_coalesced_outputs(output_lists, inputs, self.size())
+        arrays = [self._array(t) for t in inputs]
+        output_arrays = [[self._array(t) for t in output_list] for output_list in output_lists]
+        datatype = self._datatype(inputs[0])
+        description = self._describe("allgather_coalesced", inputs[0])
+        xp = backend.cupy
+
+        def enqueue(stream):
+            packed = xp.concatenate([array.reshape(-1) for array in arrays])
+            gathered = xp.empty((self.size(), packed.size), dtype=packed.dtype)
+            self._nccl_comm.allGather(packed.data.ptr, gathered.data.ptr, packed.size, datatype, stream)
+            for outputs, row in zip(output_arrays, gathered):
+                _unpack(row, outputs)
+
+        return self._launch(description, enqueue, result=[t for output_list in output_lists for t in output_list])
+
     def batch_p2p(self, operations):
         """``batch_isend_irecv``: every send and receive in one NCCL group call (so two ranks that
         each send to the other first cannot deadlock); one Work for the batch, as PyTorch's
@@ -471,6 +514,12 @@ class ProcessGroupNCCL(ProcessGroup):
         if comm == self._MPI.COMM_NULL:
             return None
         return ProcessGroupNCCL.create(self._MPI, comm, ranks, self._global_rank, timeout,
+                                       backend.device("cuda", self._device_index))
+
+    def with_communicator(self, comm, ranks, global_rank, timeout):
+        """An NCCL group over the MPI communicator ``comm`` (made by ``split_group`` or
+        ``shrink_group``), on this group's GPU. Collective over ``comm``."""
+        return ProcessGroupNCCL.create(self._MPI, comm, ranks, global_rank, timeout,
                                        backend.device("cuda", self._device_index))
 
     def shutdown(self):

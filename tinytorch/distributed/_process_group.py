@@ -73,11 +73,36 @@ def check_reduce_op(op, caller):
         raise ValueError("ReduceOp.PREMUL_SUM is not supported by tinytorch.distributed")
 
 
+def check_coalesced_outputs(output_lists, inputs, size):
+    """ProcessGroupGloo's rules for ``all_gather_coalesced`` (RuntimeError, with its messages)."""
+    prefix = "allgather_coalesced: "
+    if len(output_lists) != size:
+        raise RuntimeError(prefix + "output lists should be equal to world size")
+    for output_list in output_lists:
+        if len(output_list) != len(inputs):
+            raise RuntimeError(prefix + f"invalid output size: (expected length {len(inputs)}, got {len(output_list)})")
+        for index, (output, input) in enumerate(zip(output_list, inputs)):
+            if output.dtype != input.dtype:
+                raise RuntimeError(prefix + f"invalid tensor type at index {index} (expected {input.type()}, "
+                                   f"got {output.type()})")
+            if output.shape != input.shape:
+                raise RuntimeError(prefix + f"invalid size of output tensor at index {index} (expected length "
+                                   f"{_sizes(input.shape)}, got {_sizes(output.shape)})")
+
+
+def _sizes(shape):
+    return "(" + ", ".join(str(size) for size in shape) + ")"
+
+
 def check_same_size_and_type(reference, tensors):
     """ProcessGroupMPI's rule for the tensors of a list-form gather or scatter."""
     for tensor in tensors:
         if tensor.numel() != reference.numel() or tensor.dtype != reference.dtype:
             raise RuntimeError("Tensors are not equal in size or data type")
+
+
+# The name ``record_comm`` gives the collectives started inside it (None: their own names).
+comm_profiling_name = [None]
 
 
 class _Description:
@@ -88,6 +113,8 @@ class _Description:
 
     def __init__(self, op_name, sequence, tensor):
         self.op_name, self.sequence, self.tensor = op_name, sequence, tensor
+        if comm_profiling_name[0] is not None:
+            self.op_name = f"{comm_profiling_name[0]} [{op_name}]"
 
     def __str__(self):
         details = f"SeqNum={self.sequence}"

@@ -114,6 +114,87 @@ class Work:
         """The tensors this operation wrote."""
         return list(self._result)
 
+    def get_future(self):
+        """A future of this operation: its ``wait()`` waits and returns the tensors written."""
+        return _Future(self)
+
     def __repr__(self):
         state = "completed" if self._done else "in flight"
         return f"<tinytorch.distributed.Work {self._description}: {state}>"
+
+
+class _Future:
+    """What ``Work.get_future()`` (and the deprecated coalesced collectives with ``async_op=True``)
+    return: the part of ``torch.futures.Future`` a caller of them uses (``wait``, ``value``,
+    ``done``, ``then``, ``add_done_callback``), over a ``Work``. Callbacks run when ``wait()``
+    or ``done()`` first sees the work finished (no thread runs them earlier)."""
+
+    def __init__(self, work):
+        self._work = work
+        self._callbacks = []
+
+    def done(self):
+        """Whether the operation has finished (never blocks)."""
+        if self._work.is_completed():
+            self._run_callbacks()
+            return True
+        return False
+
+    def wait(self):
+        """Block until the operation has finished; the tensors it wrote."""
+        self._work.wait()
+        self._run_callbacks()
+        return self._work.result()
+
+    def value(self):
+        """The tensors written (the operation must have finished)."""
+        if not self._work.is_completed():
+            raise RuntimeError("Future::value() called before the future completed")
+        return self._work.result()
+
+    def add_done_callback(self, callback):
+        """Run ``callback(future)`` once the operation has finished."""
+        self._callbacks.append(callback)
+        if self._work._done:
+            self._run_callbacks()
+
+    def then(self, callback):
+        """A future of ``callback(this future)``, run once the operation has finished."""
+        return _ThenFuture(self, callback)
+
+    def _run_callbacks(self):
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(self)
+
+
+class _ThenFuture(_Future):
+    """``future.then(callback)``: waits for its parent, then holds ``callback(parent)``."""
+
+    def __init__(self, parent, callback):
+        self._parent, self._callback, self._callbacks = parent, callback, []
+        self._has_value, self._value = False, None
+
+    def done(self):
+        return self._has_value or (self._parent.done() and self._resolve())
+
+    def _resolve(self):
+        if not self._has_value:
+            self._value, self._has_value = self._callback(self._parent), True
+            self._run_callbacks()
+        return True
+
+    def wait(self):
+        self._parent.wait()
+        self._resolve()
+        return self._value
+
+    def value(self):
+        if not self.done():
+            raise RuntimeError("Future::value() called before the future completed")
+        return self._value
+
+    def add_done_callback(self, callback):
+        self._callbacks.append(callback)
+        if self._has_value:
+            self._run_callbacks()

@@ -1,18 +1,22 @@
 """``torch.distributed``'s functions: process groups and the collectives, with PyTorch's signatures,
 argument rules and messages. The transports live in ``_mpi.py`` and ``_nccl.py``."""
 
+import contextlib
 import datetime
 import enum
 import importlib.util
 import os
+import typing
 import warnings
 
 from .. import _backend as backend
 from .._tensor import Tensor
 from . import _bootstrap, _mpi, _nccl
-from ._errors import DistBackendError, DistError
+from . import _process_group
+from ._errors import DistBackendError, DistError, DistStoreError
 from ._process_group import ProcessGroup, check_reduce_op
 from ._reduce_op import ReduceOp
+from ._store import HashStore, PrefixStore, Store
 from ._work import Work
 
 __all__ = [
@@ -28,6 +32,10 @@ __all__ = [
     "get_node_local_rank", "get_pg_count", "is_gloo_available", "is_torchelastic_launched", "is_ucc_available",
     "is_xccl_available", "monitored_barrier", "new_subgroups", "new_subgroups_by_enumeration", "recv_object_list",
     "reduce_scatter", "scatter_object_list", "send_object_list", "supports_complex",
+    # stores, configuration, the single-tensor and coalesced collectives, split and shrink
+    "BackendConfig", "DistStoreError", "GroupName", "HashStore", "PrefixStore", "Store", "all_gather_coalesced",
+    "all_gather_single", "all_reduce_coalesced", "get_backend_config", "record_comm", "reduce_op",
+    "reduce_scatter_single", "shrink_group", "split_group",
 ]
 
 # PyTorch's defaults: 30 minutes, 10 for NCCL.
@@ -52,6 +60,86 @@ class Backend(str):
         if value == Backend.UNDEFINED:
             value = name.lower()
         return value
+
+
+GroupName = typing.NewType("GroupName", str)
+
+# The devices each backend serves when named alone (PyTorch's Backend.backend_capability).
+_BACKEND_CAPABILITY = {"gloo": ["cpu", "cuda"], "nccl": ["cuda"], "xccl": ["xpu"], "ucc": ["cpu", "cuda"],
+                       "mpi": ["cpu", "cuda"], "fake": ["cpu", "cuda", "hpu", "xpu"]}
+
+
+def _accelerator_type():
+    """The device type a program's tensors go to by default: "cuda" with a GPU, else "cpu"."""
+    return "cuda" if backend.cuda_device_count() > 0 else "cpu"
+
+
+class BackendConfig:
+    """Which backend serves each device type: ``BackendConfig("mpi")`` is ``cpu:mpi,cuda:mpi``;
+    ``"cpu:mpi,cuda:nccl"`` names them one by one; ``"undefined"`` picks the default of the
+    machine's accelerator (``cuda:nccl`` with a GPU, else ``cpu:mpi``: tinytorch's CPU backend)."""
+
+    def __init__(self, backend):
+        self.device_backend_map = {}
+        backend = str(backend)
+        if backend == Backend.UNDEFINED:
+            device_type = _accelerator_type()
+            self.device_backend_map[device_type] = Backend(_DEFAULT_DEVICE_BACKEND[device_type])
+        elif backend.lower() in _BACKEND_CAPABILITY:
+            self.device_backend_map = dict.fromkeys(_BACKEND_CAPABILITY[backend.lower()], Backend(backend))
+        elif ":" in backend.lower():
+            message = (f"The custom backend string argument is invalid: {backend}.\n                Custom backend "
+                       "string is an experimental feature where the backend string must be in the format:\n"
+                       "                \"<device_type1>:<backend1>,<device_type2>:<backend2>...\". e.g. 'cpu:gloo,cuda:nccl'")
+            for pair in backend.lower().split(","):
+                parts = pair.split(":")
+                if len(parts) != 2:
+                    raise ValueError(f"Invalid device:backend pairing: {pair}. {message}")
+                device, name = parts
+                if device in self.device_backend_map:
+                    raise ValueError(f"Duplicate device type {device} in backend string: {name}. {message}")
+                self.device_backend_map[device] = Backend(name)
+        else:
+            warnings.warn(f"Device capability of {backend} unknown, assuming `cpu` and `cuda`. You can specify it in "
+                          "`device:backend` format in `init_process_group` call.", stacklevel=2)
+            self.device_backend_map = dict.fromkeys(["cpu", "cuda", "xpu"], Backend(backend))
+
+    def __repr__(self):
+        return ",".join(f"{device}:{name}" for device, name in self.device_backend_map.items())
+
+    def get_device_backend_map(self):
+        """The ``{device type: backend}`` map."""
+        return self.device_backend_map
+
+
+class _reduce_op:
+    """The deprecated ``reduce_op`` object: ``reduce_op.SUM`` is ``ReduceOp.SUM`` (with a
+    FutureWarning at each attribute read, as PyTorch's)."""
+
+    def __init__(self):
+        for name, value in ReduceOp.RedOpType.__members__.items():
+            setattr(self, name, value)
+        self.__members__ = ReduceOp.RedOpType.__members__
+
+    def __getattribute__(self, key):
+        warnings.warn("`torch.distributed.reduce_op` is deprecated, please use `torch.distributed.ReduceOp` instead",
+                      FutureWarning, stacklevel=2)
+        return object.__getattribute__(self, key)
+
+
+reduce_op = _reduce_op()
+
+
+@contextlib.contextmanager
+def record_comm(name):
+    """Within this context, the collectives started are named ``name`` (PyTorch's profiling title):
+    tinytorch shows it in their ``Work``'s repr and in their timeout errors."""
+    previous = _process_group.comm_profiling_name[0]
+    _process_group.comm_profiling_name[0] = name
+    try:
+        yield
+    finally:
+        _process_group.comm_profiling_name[0] = previous
 
 
 class _WorldMeta(type):
@@ -254,6 +342,12 @@ def get_backend(group=None):
     return Backend(name)
 
 
+def get_backend_config(group=None):
+    """The backend configuration of ``group`` (the default group unless given) as a string:
+    ``"cpu:mpi,cuda:mpi"`` for ``mpi``, ``"cuda:nccl"`` for ``nccl``."""
+    return str(BackendConfig(get_backend(group)))
+
+
 def get_group_rank(group, global_rank):
     """The rank in ``group`` of the process whose default-group rank is ``global_rank``."""
     if group is GroupMember.WORLD:
@@ -432,25 +526,39 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     return _finish(_group_or_default_group(group).allgather(tensor_list, tensor), async_op)
 
 
-def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+def all_gather_single(output_tensor, input_tensor, group=None, async_op=False):
     """Every rank's ``input_tensor``, concatenated (or stacked) in rank order, into ``output_tensor``."""
     _check_single_tensor(input_tensor, "input_tensor")
     _check_single_tensor(output_tensor, "output_tensor")
     if _rank_not_in_group(group):
-        _warn_not_in_group("all_gather_into_tensor")
+        _warn_not_in_group("all_gather_single")
         return None
     return _finish(_group_or_default_group(group).allgather_into_tensor(output_tensor, input_tensor), async_op)
 
 
-def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
+    """Deprecated (FutureWarning, as in PyTorch): ``all_gather_single``."""
+    warnings.warn("`torch.distributed.all_gather_into_tensor` is deprecated. "
+                  "Please use `torch.distributed.all_gather_single` instead.", FutureWarning, stacklevel=2)
+    return all_gather_single(output_tensor, input_tensor, group, async_op)
+
+
+def reduce_scatter_single(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``input`` across ``group`` and give rank i the i-th chunk of the result in ``output``."""
     _check_single_tensor(output, "output")
     _check_single_tensor(input, "input")
     if _rank_not_in_group(group):
-        _warn_not_in_group("reduce_scatter_tensor")
+        _warn_not_in_group("reduce_scatter_single")
         return None
-    check_reduce_op(op, "reduce_scatter_tensor")
+    check_reduce_op(op, "reduce_scatter_single")
     return _finish(_group_or_default_group(group).reduce_scatter_tensor(output, input, op), async_op)
+
+
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
+    """Deprecated (FutureWarning, as in PyTorch): ``reduce_scatter_single``."""
+    warnings.warn("`torch.distributed.reduce_scatter_tensor` is deprecated. "
+                  "Please use `torch.distributed.reduce_scatter_single` instead.", FutureWarning, stacklevel=2)
+    return reduce_scatter_single(output, input, op, group, async_op)
 
 
 def _validate_output_list_for_rank(my_rank, dst, gather_list):
@@ -846,3 +954,5 @@ def get_debug_level():
 from ._object_collectives import (  # noqa: E402  (they are built on the collectives above)
     all_gather_object, broadcast_object_list, gather_object, recv_object_list, scatter_object_list, send_object_list,
 )
+from ._coalesced import all_gather_coalesced, all_reduce_coalesced  # noqa: E402  (built on the argument rules above)
+from ._split import shrink_group, split_group  # noqa: E402  (built on the group registry above)
