@@ -12,6 +12,8 @@ import tinytorch
 from .cases import CASES, pair
 
 torch = pytest.importorskip("torch")
+# torch 2.13's Wishart.rsample warns this for every sample (its check is inverted): noise here
+pytestmark = pytest.mark.filterwarnings("ignore:Singular sample detected")
 
 PROPERTIES = ["mean", "mode", "variance", "stddev"]
 METHODS = ["log_prob", "entropy", "perplexity", "cdf", "icdf", "enumerate_support"]
@@ -80,7 +82,10 @@ def test_values_and_gradients_match_torch(case, name):
     got = _call(ours, name, tinytorch.tensor(value.numpy()), tinytorch.tensor(probability))
     assert tuple(got.shape) == tuple(expected.shape), f"{name}: shape {tuple(got.shape)} vs torch {tuple(expected.shape)}"
     assert got.dtype.name == str(expected.dtype).replace("torch.", ""), f"{name}: dtype {got.dtype} vs {expected.dtype}"
-    np.testing.assert_allclose(_host(got), _host(expected), rtol=1e-7, atol=1e-9, equal_nan=True)
+    # float32 results (the number-parameter cases) may differ by a few ulps: NumPy's and torch's
+    # float32 log1p/expm1 round differently
+    rtol = 1e-7 if expected.dtype == torch.float64 else 1e-6
+    np.testing.assert_allclose(_host(got), _host(expected), rtol=rtol, atol=1e-9, equal_nan=True)
     if not (expected.requires_grad and np.isfinite(_host(expected)).all()):
         return
     weights = np.random.default_rng(2).standard_normal(tuple(expected.shape))
@@ -107,7 +112,11 @@ def test_expand_matches_torch(case):
     value = theirs.sample((4,))
     np.testing.assert_allclose(_host(big_ours.log_prob(tinytorch.tensor(value.numpy()))), _host(big_theirs.log_prob(value)),
                                rtol=1e-7, atol=1e-9)
-    assert tuple(big_ours.sample((2,)).shape) == (2,) + shape + tuple(theirs.event_shape)
+    for sample_shape in [(), (3,), (2, 1)]:
+        got, expected = big_ours.sample(sample_shape), big_theirs.sample(sample_shape)
+        assert tuple(got.shape) == tuple(expected.shape) == tuple(sample_shape) + shape + tuple(theirs.event_shape)
+        assert got.dtype.name == str(expected.dtype).replace("torch.", "")
+        assert not got.requires_grad
     assert tuple(big_ours.expand(shape).batch_shape) == shape
 
 

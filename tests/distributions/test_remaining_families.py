@@ -1,7 +1,7 @@
-"""NegativeBinomial, ContinuousBernoulli and VonMises against torch.distributions: every property
-and method with gradients (the checks of test_more_families.py, run over these families), float32,
-sample moments with a fixed seed, reparameterized samples as functions of the same noise, the
-ContinuousBernoulli KL pairs, and argument errors."""
+"""NegativeBinomial, ContinuousBernoulli and VonMises: what the table's generic checks (their
+cases in cases.py, run by test_against_torch.py and test_sampling.py) do not cover: float32, the
+von Mises' circular moments and density, reparameterized samples as the icdf of the same noise,
+the ContinuousBernoulli KL pairs, and argument errors."""
 
 import math
 
@@ -10,51 +10,10 @@ import pytest
 
 import tinytorch
 
-from . import test_more_families as _base
-from .cases import Case, _positive
-from .test_against_torch import METHODS, PROPERTIES, _host
+from .cases import BY_NAME
+from .test_against_torch import _host
 
 torch = pytest.importorskip("torch")
-
-
-def _d(lib):
-    return lib.distributions
-
-
-CASES = [
-    Case("negative_binomial_probs", lambda L, count, probs: _d(L).NegativeBinomial(count, probs=probs),
-         lambda rng: {"count": _positive(rng, (2, 3), 0.5, 6.0), "probs": rng.uniform(0.1, 0.9, (2, 3))}),
-    Case("negative_binomial_logits", lambda L, count, logits: _d(L).NegativeBinomial(count, logits=logits),
-         lambda rng: {"count": _positive(rng, (4,), 0.5, 6.0), "logits": rng.normal(size=(4,))}),
-    Case("negative_binomial_number_count", lambda L, probs: _d(L).NegativeBinomial(3, probs=probs),
-         lambda rng: {"probs": rng.uniform(0.1, 0.9, (3,))}),
-    # 0.4995 and 0.5 sit inside the Taylor region (0.499, 0.501]
-    Case("continuous_bernoulli_probs", lambda L, probs: _d(L).ContinuousBernoulli(probs=probs),
-         lambda rng: {"probs": np.array([0.05, 0.3, 0.4995, 0.5, 0.7, 0.95])}),
-    Case("continuous_bernoulli_logits", lambda L, logits: _d(L).ContinuousBernoulli(logits=logits),
-         lambda rng: {"logits": rng.normal(size=(2, 3)) * 2}),
-    Case("von_mises", lambda L, loc, concentration: _d(L).VonMises(loc, concentration),
-         lambda rng: {"loc": rng.normal(size=(2, 3)) * 2,
-                      "concentration": np.array([[0.1, 1.0, 3.7], [3.8, 10.0, 50.0]])}),
-]
-BY_NAME = {case.name: case for case in CASES}
-IDS = [c.name for c in CASES]
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_shapes_and_support(case):
-    _base.test_shapes_and_support(case)
-
-
-@pytest.mark.parametrize("name", PROPERTIES + METHODS)
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_values_and_gradients_match_torch(case, name):
-    _base.test_values_and_gradients_match_torch(case, name)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_expand_and_sample_shapes_match_torch(case):
-    _base.test_expand_and_sample_shapes_match_torch(case)
 
 
 @pytest.mark.parametrize("name", ["negative_binomial_probs", "continuous_bernoulli_probs", "continuous_bernoulli_logits",
@@ -79,24 +38,6 @@ def test_float32_log_prob_and_entropy(name):
 
 def _f64(values):
     return tinytorch.tensor(values, dtype=tinytorch.float64)
-
-
-MOMENT_CASES = [
-    ("negative_binomial", lambda d: d.NegativeBinomial(_f64([3.0, 0.5, 10.0]), probs=_f64([0.3, 0.7, 0.5]))),
-    ("negative_binomial_logits", lambda d: d.NegativeBinomial(2.0, logits=_f64([-1.0, 0.5]))),
-    ("continuous_bernoulli", lambda d: d.ContinuousBernoulli(_f64([0.1, 0.5, 0.8]))),
-]
-
-
-@pytest.mark.parametrize("name,build", MOMENT_CASES, ids=[n for n, _ in MOMENT_CASES])
-def test_sample_moments(name, build):
-    tinytorch.manual_seed(0)
-    dist = build(tinytorch.distributions)
-    samples = dist.sample((40000,)).numpy()
-    assert dist.support.check(tinytorch.tensor(samples)).all()
-    mean, var = dist.mean.detach().numpy(), dist.variance.detach().numpy()
-    np.testing.assert_allclose(samples.mean(0), mean, atol=5 * np.sqrt(var.max() / 40000))
-    np.testing.assert_allclose(samples.var(0), var, rtol=0.1)
 
 
 def test_von_mises_samples_have_the_circular_mean_and_variance():

@@ -18,6 +18,7 @@ from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .fishersnedecor import FisherSnedecor
 from .gamma import Gamma
+from .generalized_pareto import GeneralizedPareto
 from .geometric import Geometric
 from .gumbel import Gumbel
 from .half_cauchy import HalfCauchy
@@ -27,6 +28,7 @@ from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
 from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
+from .lkj_cholesky import LKJCholesky
 from .log_normal import LogNormal
 from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -46,6 +48,7 @@ from .transforms import *  # noqa: F403 - the transforms' __all__, as torch.dist
 from .uniform import Uniform
 from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart
 
 __all__ = [
     "Bernoulli", "Binomial", "Categorical", "Distribution", "Exponential", "ExponentialFamily", "Independent",
@@ -59,4 +62,5 @@ __all__ += [
     "Weibull", "biject_to", "transform_to",
 ]
 __all__ += ["ContinuousBernoulli", "NegativeBinomial", "VonMises"]
+__all__ += ["GeneralizedPareto", "LKJCholesky", "Wishart"]
 __all__.extend(transforms.__all__)
