@@ -43,6 +43,7 @@ from ._predicates import (
     resolve_neg, typename,
 )
 from ._creation_extra import empty_strided, frombuffer, range, scalar_tensor
+from ._ops.strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter
 from ._switches import (
     are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_float32_matmul_precision,
     get_num_interop_threads, is_deterministic_algorithms_warn_only_enabled, is_warn_always_enabled,

@@ -93,6 +93,24 @@ class _CooData:
         raise NotImplementedError(_unsupported("indexing"))
 
 
+def _refused_operator(name):
+    def operator(self, *args):
+        raise NotImplementedError(_unsupported(name))
+
+    return operator
+
+
+# Python looks operators up on the type, past __getattr__: without these a dense op that meets a
+# sparse tensor (``norm`` of a sparse .grad in clip_grad_norm_) raised TypeError, not PyTorch's
+# NotImplementedError.
+for _name in ("add", "sub", "mul", "truediv", "pow", "matmul"):
+    setattr(_CooData, f"__{_name}__", _refused_operator(_name))
+    setattr(_CooData, f"__r{_name}__", _refused_operator(_name))
+for _name in ("neg", "abs"):
+    setattr(_CooData, f"__{_name}__", _refused_operator(_name))
+del _name
+
+
 # -- array helpers ---------------------------------------------------------------------------------
 def _linear(indices, sizes):
     """Each column of ``indices`` as one row-major position in ``sizes``."""
@@ -490,6 +508,13 @@ class _SparseTensor(Tensor):
         return self._rebuilt(values / other, indices)
 
     __truediv__ = div
+
+    def zero_(self):
+        """Drop every entry, in place (``zero_grad(set_to_none=False)`` on a sparse ``.grad``)."""
+        data = self._data
+        self._data = _CooData(data.indices[:, :0].copy(), data.values[:0].copy(), data.shape, True)
+        self._version[0] += 1
+        return self
 
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         if keepdim:

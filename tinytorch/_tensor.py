@@ -1441,6 +1441,36 @@ class Tensor:
     def resize_as_(self, the_template, memory_format=None):
         return _views_extra.resize_as_(self, the_template, memory_format=memory_format)
 
+    def resize(self, *sizes):
+        return _legacy_methods.resize(self, *sizes)
+
+    def resize_as(self, tensor):
+        return _legacy_methods.resize_as(self, tensor)
+
+    def new(self, *args, **kwargs):
+        """The legacy constructor (tinytorch/_legacy_methods.py): an empty, sized or data tensor of self's dtype."""
+        return _legacy_methods.new(self, *args, **kwargs)
+
+    def as_strided(self, size, stride, storage_offset=None):
+        """A view of this tensor's storage with the given sizes, strides and offset (in elements)."""
+        return _strided.as_strided_method(self, size, stride, storage_offset)
+
+    def as_strided_(self, size, stride, storage_offset=None):
+        return _strided.as_strided_method(self, size, stride, storage_offset, in_place=True)
+
+    def as_strided_scatter(self, src, size, stride, storage_offset=None):
+        return _strided.as_strided_scatter(self, src, size, stride, storage_offset)
+
+    def narrow_copy(self, dim, start, length):
+        return _ops.narrow_copy(self, dim, start, length)
+
+    def nonzero_static(self, *, size, fill_value=-1):
+        return _ops.nonzero_static(self, size=size, fill_value=fill_value)
+
+    def lu(self, pivot=True, get_infos=False):
+        """Deprecated: ``linalg.lu_factor_ex``'s (LU, pivots[, infos]); never raises for a singular matrix."""
+        return _legacy_methods.lu(self, pivot, get_infos)
+
     def permute(self, *dims):
         return _ops.permute(self, *dims)
 
@@ -2054,7 +2084,7 @@ def _check_assigned_grad(tensor, grad):
             f"'{dtypes.scalar_type_name(own.dtype)}'. Please ensure that the gradient and the tensor have the same dtype"
         )
     if data.__class__ is not own.__class__ or backend.is_cuda_array(own):
-        grad_device, own_device = backend.device_of(data), backend.device_of(own)
+        grad_device, own_device = grad.device, tensor.device  # a sparse grad's device is its values'
         if grad_device.type != own_device.type:
             raise RuntimeError(
                 f"attempting to assign a gradient with device type '{grad_device.type}' to a tensor with device type "
@@ -2087,5 +2117,7 @@ from . import _creation_extra as _creation_extra  # noqa: E402
 from ._ops import views_extra as _views_extra  # noqa: E402
 from . import _random_fills as _random_fills  # noqa: E402
 from . import _python_apply as _python_apply  # noqa: E402
+from ._ops import strided as _strided  # noqa: E402
+from . import _legacy_methods as _legacy_methods  # noqa: E402
 _SCALARS = (int, float, bool)
 _OPERANDS = (Tensor, numbers.Number, np.generic, np.ndarray)

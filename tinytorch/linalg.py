@@ -16,6 +16,8 @@ import numpy as np
 
 from . import _backend, _dtypes
 from ._ops import linalg as _primitives, lu as _lu, products as _products
+from ._ops import ldl as _ldl
+from ._ops._util import write_out as _write_out
 from ._ops._util import check_broadcast as _check_broadcast, check_same_device as _same_device, wrap as _wrap
 from ._ops._util import normalize_dim as _normalize_dim, normalize_dims as _normalize_dims
 from ._ops.binary import where as _where
@@ -25,7 +27,7 @@ from ._ops.movement import diagonal as _diagonal, movedim as _movedim
 from ._ops.products import multi_dot
 from ._ops.reduce import amax as _amax, amin as _amin, p_norm as _p_norm
 from ._tensor import Tensor as _Tensor
-from .autograd.grad_mode import state as _grad_state
+from .autograd.grad_mode import no_grad as _no_grad, state as _grad_state
 
 __all__ = [
     "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul",
@@ -33,6 +35,7 @@ __all__ = [
     "vecdot", "vector_norm", "multi_dot", "vander",
     "lu_factor", "lu_factor_ex", "lu", "lu_solve", "matrix_exp", "inv_ex", "cholesky_ex", "solve_ex", "tensorinv", "tensorsolve",
     "householder_product",
+    "ldl_factor", "ldl_factor_ex", "ldl_solve",
 ]
 
 _linalg_slogdet = _primitives.return_type("linalg_slogdet", ["sign", "logabsdet"])
@@ -43,6 +46,8 @@ _linalg_lstsq = _primitives.return_type("linalg_lstsq", ["solution", "residuals"
 _linalg_lu_factor = _primitives.return_type("linalg_lu_factor", ["LU", "pivots"])
 _linalg_lu_factor_ex = _primitives.return_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 _linalg_lu = _primitives.return_type("linalg_lu", ["P", "L", "U"])
+_linalg_ldl_factor = _primitives.return_type("linalg_ldl_factor", ["LD", "pivots"])
+_linalg_ldl_factor_ex = _primitives.return_type("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 _linalg_inv_ex = _primitives.return_type("linalg_inv_ex", ["inverse", "info"])
 _linalg_cholesky_ex = _primitives.return_type("linalg_cholesky_ex", ["L", "info"])
 _linalg_solve_ex = _primitives.return_type("linalg_solve_ex", ["result", "info"])
@@ -531,6 +536,139 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
         return _lu.LuSolve.apply(LU, pivots, B, adjoint)
     # X A = B is A^T X^T = B^T (and X A^T = B is A X^T = B^T)
     return _lu.LuSolve.apply(LU, pivots, B.mT, not adjoint).mT
+
+
+# -- the LDL factorization of symmetric matrices and its solve (tinytorch/_ops/ldl.py) ------------
+def _flag(value, function, name):
+    if value is not True and value is not False:
+        raise TypeError(f"{function}(): argument '{name}' must be bool, not {type(value).__name__}")
+
+
+def _write_outs(out, results, function):
+    """PyTorch's ``out=(...)`` of a multi-output linalg op: a tuple (or list) of as many tensors,
+    each of exactly its result's dtype, resized (with PyTorch's warning when not empty) and filled."""
+    if not isinstance(out, (tuple, list)):
+        raise TypeError(f"{function}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}")
+    if len(out) != len(results):
+        raise TypeError(f"expected tuple of {len(results)} elements but got {len(out)}")
+    for i, target in enumerate(out):
+        if not isinstance(target, _Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument {len(out)}, but got {type(target).__name__}")
+    return tuple(_write_out_exact(target, result, function) for target, result in zip(out, results))
+
+
+def _write_out_exact(target, result, function):
+    if not isinstance(target, _Tensor):
+        raise TypeError(f"{function}(): argument 'out' must be Tensor, not {type(target).__name__}")
+    if target._data.dtype != result._data.dtype:
+        raise RuntimeError(
+            f"Expected out tensor to have dtype {_dtypes.cpp_type_name(result._data.dtype)}, but got "
+            f"{_dtypes.cpp_type_name(target._data.dtype)} instead"
+        )
+    with _no_grad():  # PyTorch has no derivative here, so an input that requires grad is no error
+        return _write_out(target, function, lambda value: value, result)
+
+
+def _check_ldl_factor(A, function, hermitian, check_errors=False):
+    _tensor_input(A, function)
+    _flag(hermitian, function, "hermitian")
+    _flag(check_errors, function, "check_errors")
+    _square(A, "torch.linalg.ldl_factor_ex")
+    _floating(A, "torch.linalg.ldl_factor_ex")
+    _kernel(A, "ldl_factor_kernel_cpu")
+
+
+def _tensor_input(A, function):
+    if not isinstance(A, _Tensor):
+        raise TypeError(f"{function}(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
+
+
+def _unknown_info(info):
+    # PyTorch's _linalg_check_errors has no words for sytrf's info (an internal assert): its tail.
+    return f"Unknown error code: {info}."
+
+
+def _check_ldl_info(info, name):
+    data = info._data
+
+    def fail():
+        flat = _backend.to_numpy(data).reshape(-1)
+        raise RuntimeError(f"{name}: {_unknown_info(int(flat[np.flatnonzero(flat)[0]]))}")
+
+    if data.size:
+        _backend.check_later((data != 0).any(), fail)
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
+    """(LD, pivots, info): the LDL factorization A = L D L^T of each symmetric matrix (its lower
+    triangle is read) in LAPACK sytrf's compact form (Bunch-Kaufman pivoting: 1-based int32
+    ``pivots``, a pair of equal negative ones marking a 2x2 block of D); ``info`` is the 1-based
+    index of the first zero diagonal entry of D, or 0. Raises on a nonzero ``info`` only with
+    ``check_errors``. ``hermitian`` has no effect on real matrices. Not differentiable (as in PyTorch)."""
+    _check_ldl_factor(A, "linalg_ldl_factor_ex", hermitian, check_errors)
+    LD, pivots, info = _ldl.ldl_factor_ex(A)
+    if check_errors:
+        _check_ldl_info(info, "torch.linalg.ldl_factor_ex")
+    if out is not None:
+        LD, pivots, info = _write_outs(out, (LD, pivots, info), "linalg_ldl_factor_ex")
+    return _linalg_ldl_factor_ex(LD, pivots, info)
+
+
+def ldl_factor(A, *, hermitian=False, out=None):
+    """(LD, pivots): ``ldl_factor_ex`` that raises RuntimeError when D has a zero diagonal entry."""
+    _check_ldl_factor(A, "linalg_ldl_factor", hermitian)
+    LD, pivots, info = _ldl.ldl_factor_ex(A)
+    _check_ldl_info(info, "torch.linalg.ldl_factor")
+    if out is not None:
+        LD, pivots = _write_outs(out, (LD, pivots), "linalg_ldl_factor")
+    return _linalg_ldl_factor(LD, pivots)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
+    """X with A X = B for A given by ``ldl_factor`` as (LD, pivots) (LAPACK's sytrs); the batch
+    dims of LD and B broadcast. ``B`` may be passed as ``out``. Not differentiable (as in PyTorch)."""
+    function = "torch.linalg.ldl_solve"
+    _tensor(LD, "linalg_ldl_solve", "LD", 1)
+    _tensor(pivots, "linalg_ldl_solve", "pivots", 2)
+    _tensor(B, "linalg_ldl_solve", "B", 3)
+    _flag(hermitian, "linalg_ldl_solve", "hermitian")
+    if out is not None and not isinstance(out, _Tensor):
+        raise TypeError(f"linalg_ldl_solve(): argument 'out' must be Tensor, not {type(out).__name__}")
+    _square(LD, function)
+    _floating(LD, function)
+    if pivots._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{function}: Expected pivots to be integers. Got {_type(pivots)}")
+    if pivots._data.shape != LD._data.shape[:-1]:
+        raise RuntimeError(
+            f"{function}: Expected LD.shape[:-1] and pivots.shape to be the same, but got pivots with shape "
+            f"{list(pivots._data.shape)} instead"
+        )
+    if B._data.ndim < 2:
+        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got -2)")
+    n = LD._data.shape[-1]
+    if B._data.shape[-2] != n:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for {function}: each A matrix is {n} by {n} but each b matrix is "
+            f"{B._data.shape[-2]} by {B._data.shape[-1]}"
+        )
+    if B._data.dtype != LD._data.dtype:
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type {_type(B)} and A of type {_type(LD)} instead."
+        )
+    _broadcast_batch(B._data.shape[:-2], LD._data.shape[:-2])
+    _same_device(LD, pivots)
+    _same_device(LD, B)
+    _kernel(LD, "ldl_solve_kernel_cpu")
+    if pivots._data.size and _backend.array_module(pivots._data) is np:  # sytrs would read out of bounds
+        size = np.abs(pivots._data)
+        if (size < 1).any():
+            raise RuntimeError("Pivots given to ldl_solve must all satisfy |pivot| >= 1. Did you properly pass the result of ldl_factor?")
+        if (size > n).any():
+            raise RuntimeError(
+                "Pivots given to ldl_solve must all satisfy |pivot| <= LD.size(-2). Did you properly pass the result of ldl_factor?"
+            )
+    X = _ldl.ldl_solve(LD, pivots, B)
+    return X if out is None else _write_out_exact(out, X, "linalg_ldl_solve")
 
 
 def matrix_exp(A):

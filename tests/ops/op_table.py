@@ -601,6 +601,40 @@ OPS += [
 ]
 
 
+# -- linear_cross_entropy (tinytorch/nn/_linear_cross_entropy.py) ---------------------------------
+def _linear_cross_entropy_sample(draw, rng, chunked=True):
+    """(N, F) input, (C, *out_features, F) weight and bias, int64 targets (one ignored at times);
+    chunked: (C, F) weight and a chunk size that splits the rows unevenly."""
+    rows, features, classes = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    out_features = () if chunked else tuple(draw(st.lists(st.integers(1, 2), min_size=0, max_size=2)))
+    target = rng.integers(0, classes, size=(rows, *out_features))
+    kwargs = {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    if draw(st.booleans()):
+        kwargs["weight"] = list(rng.uniform(0.5, 2.0, size=classes))
+    if draw(st.booleans()) and target.size > 1:
+        target.reshape(-1)[0] = -100  # ignored; the rest keeps the mean's denominator non-zero
+    if chunked:
+        kwargs["batch_chunk_size"] = draw(st.integers(1, 3))
+    elif draw(st.booleans()):
+        kwargs["label_smoothing"] = 0.2
+    weight = values(rng, (classes, *out_features, features))
+    return [values(rng, (rows, features)), weight, values(rng, weight.shape[:-1]), target], kwargs
+
+
+def _linear_cross_entropy(lib, x, linear_weight, linear_bias, target, weight=None, batch_chunk_size=None, **kwargs):
+    weight = None if weight is None else lib.tensor(weight, dtype=x.dtype, device=x.device)
+    options = None if batch_chunk_size is None else lib.nn.LinearCrossEntropyOptions(batch_chunk_size=batch_chunk_size)
+    return lib.nn.functional.linear_cross_entropy(x, linear_weight, _i64(lib, target, x), linear_bias=linear_bias,
+                                                  weight=weight, options=options, **kwargs)
+
+
+OPS += [
+    OpInfo("linear_cross_entropy_chunked", _linear_cross_entropy, _linear_cross_entropy_sample, differentiable=(0, 1, 2)),
+    OpInfo("linear_cross_entropy", _linear_cross_entropy, lambda draw, rng: _linear_cross_entropy_sample(draw, rng, False),
+           differentiable=(0, 1, 2)),
+]
+
+
 # -- linear algebra: tinytorch.linalg's primitives (tinytorch/_ops/linalg.py) and composites ------
 # Inputs are well-conditioned by construction (singular values or eigenvalues kept apart and away
 # from 0, as PyTorch's own samples), and outputs whose sign is a convention (singular vectors,
@@ -2113,6 +2147,19 @@ def _embedding_bag(lib, weight, index, samples=None, offsets=None, **kwargs):
     return lib.nn.functional.embedding_bag(_i64(lib, index, weight), weight, offsets, per_sample_weights=samples, **kwargs)
 
 
+def _embedding_sample(draw, rng):
+    """Rows of a (V, D) weight looked up by a 1-D or 2-D index with repeats (what the frequency scales)."""
+    rows, width = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    index = rng.integers(0, rows, size=draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4)))
+    return [values(rng, (rows, width)), index], {"padding_idx": draw(st.sampled_from([None, 0, -1]))}
+
+
+def _embedding_scaled(lib, weight, index, **kwargs):
+    # Squared: a lookup is linear, so its gradient would not depend on the weight, and the
+    # gradient's graph (create_graph) would hold no EmbeddingDenseBackward to check.
+    return lib.nn.functional.embedding(_i64(lib, index, weight), weight, scale_grad_by_freq=True, **kwargs) ** 2
+
+
 OPS += [
     OpInfo("mv", lambda lib, a, v: lib.mv(a, v), _mv_sample, differentiable=(0, 1)),
     OpInfo("inner", lambda lib, a, b: lib.inner(a, b), _inner_sample, differentiable=(0, 1)),
@@ -2133,6 +2180,10 @@ OPS += [
     OpInfo("bilinear", lambda lib, *xs: lib.nn.functional.bilinear(*xs), _bilinear_sample, differentiable=(0, 1, 2, 3)),
     OpInfo("channel_shuffle", lambda lib, x, groups: lib.nn.functional.channel_shuffle(x, groups), _channel_shuffle_sample),
     OpInfo("embedding_bag", _embedding_bag, _embedding_bag_sample, differentiable=(0, 2)),
+    # The gradient is scaled on purpose (not the forward's derivative): no finite differences of
+    # the forward; the second derivative is the first gradient's own, so gradgrad still checks it.
+    OpInfo("embedding_scale_grad_by_freq", _embedding_scaled, _embedding_sample, finite_differences=False,
+           notes="scale_grad_by_freq divides each row's gradient by its index's count"),
 ]
 
 
@@ -2520,6 +2571,59 @@ def _sync_batch_norm(lib, x, weight, bias, running_mean, running_var, training):
 
 OPS += [
     OpInfo("sync_batch_norm", _sync_batch_norm, _batch_norm_sample(True), differentiable=(0, 1, 2), gradgrad=False),
+]
+
+
+# -- as_strided and as_strided_scatter: drawn sizes, strides (overlapping, zero) and offsets ------------
+def _extent(size, stride, offset):
+    return offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+
+
+def _as_strided_sample(draw, rng):
+    """A 1-D storage, a view of it starting at ``start``, and a (size, stride, offset) that fits
+    the storage: strides may be 0 or overlap (gradients add). The offset is not before the view:
+    elements there would change the output but get no gradient, as in torch (tests/ops/test_as_strided.py)."""
+    ndim = draw(st.integers(0, 3))
+    size = tuple(draw(st.integers(1, 3)) for _ in range(ndim))
+    stride = tuple(draw(st.integers(0, 3)) for _ in range(ndim))
+    start = draw(st.integers(0, 2))
+    offset = start + draw(st.integers(0, 3))
+    length = _extent(size, stride, offset) + draw(st.integers(0, 2))
+    return [values(rng, (length,))], {"size": size, "stride": stride, "offset": offset, "start": start}
+
+
+def _as_strided(lib, x, size, stride, offset, start):
+    return x[start:].as_strided(size, stride, offset)
+
+
+def _as_strided_scatter_sample(draw, rng):
+    """A contiguous input and a non-overlapping (size, stride, offset) inside it, with src of that
+    size (overlapping positions would leave the written value to the write order)."""
+    ndim = draw(st.integers(0, 3))
+    size = [draw(st.integers(1, 3)) for _ in range(ndim)]
+    order = draw(st.permutations(range(ndim)))
+    stride, reach = [0] * ndim, 1
+    for d in order:
+        stride[d] = reach + draw(st.integers(0, 1))
+        reach = stride[d] * size[d]
+    offset = draw(st.integers(0, 2))
+    shape = draw(st.sampled_from(["flat", "matrix"]))
+    length = _extent(size, stride, offset) + draw(st.integers(0, 2))
+    input_shape = (length,) if shape == "flat" or length % 2 else (2, length // 2)
+    return [values(rng, input_shape), values(rng, tuple(size))], {"size": tuple(size), "stride": tuple(stride), "offset": offset}
+
+
+def _as_strided_scatter(lib, x, src, size, stride, offset):
+    return lib.as_strided_scatter(x, src, size, stride, offset)
+
+
+OPS += [
+    OpInfo("as_strided", _as_strided, _as_strided_sample),
+    # The input's gradient differs from torch 2.13's, which is wrong (its gradcheck fails: it keeps the
+    # scattered positions instead of zeroing them): finite differences check both gradients, torch
+    # only the values and src's gradient.
+    OpInfo("as_strided_scatter", _as_strided_scatter, _as_strided_scatter_sample, differentiable=(0, 1), torch=False),
+    OpInfo("as_strided_scatter_src", _as_strided_scatter, _as_strided_scatter_sample, differentiable=(1,)),
 ]
 
 

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
@@ -46,7 +48,7 @@ class Exp(Function):
     @staticmethod
     def forward(ctx, x):
         with quiet():
-            out = wrap(backend.array_module(x._data).exp(_float_input(x)))
+            out = wrap(backend.unary(np.exp, _float_input(x)))
         ctx.save_for_backward(out)
         return out
 
@@ -75,7 +77,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with quiet():
-            return wrap(backend.array_module(x._data).log(_float_input(x)))
+            return wrap(backend.unary(np.log, _float_input(x)))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -165,7 +167,7 @@ class Tan(Function):
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        out = wrap(backend.array_module(x._data).tanh(_float_input(x)))
+        out = wrap(backend.unary(np.tanh, _float_input(x)))
         ctx.save_for_backward(out)
         return out
 

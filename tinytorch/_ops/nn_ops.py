@@ -210,7 +210,7 @@ def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, 
             picked = xp.take_along_axis(shifted, xp.expand_dims(safe, dim), axis=dim).squeeze(dim)
         if label_smoothing:
             smooth_sum = (shifted if class_weight is None else shifted * class_weight).sum(axis=dim)
-        probs, shifted = xp.exp(shifted, out=shifted), None
+        probs, shifted = backend.unary(np.exp, shifted, out=shifted), None
     else:
         probs = xp.exp(shifted)
     total = backend.reduce_sum(probs, dim, True)

@@ -4,6 +4,8 @@ primitives; mean, var, std and logsumexp are composites of primitives."""
 import builtins
 import math
 
+import numpy as np
+
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
@@ -217,6 +219,14 @@ def _reverse_cumsum(x, dim):
     return x.flip(dim).cumsum(dim).flip(dim)
 
 
+def _sum_kept(array, axis):
+    """``array.sum(axis, keepdims=True)``; along the last axis of a large array as a product
+    with ones (backend.sum_last: both cores, one pass)."""
+    if array.ndim > 1 and axis in (-1, array.ndim - 1):
+        return backend.sum_last(array)[..., None]
+    return array.sum(axis=axis, keepdims=True)
+
+
 class LogSoftmax(Function):
     """Fused for stability: x - max - log(sum(exp(x - max))) in one node, never overflowing."""
 
@@ -226,7 +236,7 @@ class LogSoftmax(Function):
         xp = backend.array_module(data)
         axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
         shifted = data - data.max(axis=axis, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        out = shifted - xp.log(_sum_kept(backend.unary(np.exp, shifted), axis))
         ctx.dim = dim
         result = wrap(out)
         ctx.save_for_backward(result)
@@ -244,11 +254,11 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         data = x._data
-        xp = backend.array_module(data)
         axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
         with quiet():  # a row of -inf gives nan, silently, as in PyTorch
-            e = xp.exp(data - data.max(axis=axis, keepdims=True))
-            e /= e.sum(axis=axis, keepdims=True)
+            shifted = data - data.max(axis=axis, keepdims=True)  # 0-d: a NumPy scalar, not written into
+            e = backend.unary(np.exp, shifted, out=shifted if data.ndim else None)
+            e /= _sum_kept(e, axis)
         result = wrap(e)
         ctx.dim = dim
         ctx.save_for_backward(result)

@@ -150,7 +150,9 @@ def _add_to_buffer(buffers, node, nr, grad):
     if slots[nr] is None:
         slots[nr] = grad
         return True
-    slots[nr] = slots[nr] + grad
+    # sparse + dense is refused (PyTorch's rule), so a sparse gradient (an embedding's, say, whose
+    # weight is also used densely) goes second: the sum is dense, as PyTorch's InputBuffer makes it.
+    slots[nr] = grad + slots[nr] if slots[nr].is_sparse and not grad.is_sparse else slots[nr] + grad
     return False
 
 
@@ -190,7 +192,7 @@ def _check_anomaly(node, input_grads):
     for i, grad in enumerate(input_grads):
         if grad is None:
             continue
-        xp_data = grad._data
+        xp_data = grad._data.values if grad.is_sparse else grad._data
         if xp_data.dtype.kind in "fc" and not bool((abs(xp_data) < float("inf")).all()):
             kind = "nan" if bool((xp_data != xp_data).any()) else "inf"
             where = node._forward_trace or "(forward trace not recorded: the graph was built outside detect_anomaly)\n"

@@ -156,7 +156,10 @@ class AccumulateGrad:
                     grad = grad.__class__._make(data)
             tensor.grad = grad
         elif create_graph or state.enabled or grad.is_sparse or tensor.grad.is_sparse:
-            tensor.grad = tensor.grad + grad  # a sparse sum is a new tensor: nothing to add into
+            # A sparse sum is a new tensor: nothing to add into. sparse + dense is refused (as in
+            # PyTorch), so a dense gradient arriving at a sparse .grad goes first: the sum is dense.
+            sparse_first = tensor.grad.is_sparse and not grad.is_sparse
+            tensor.grad = grad + tensor.grad if sparse_first else tensor.grad + grad
         else:
             # PyTorch accumulates into an existing .grad in place.
             existing = tensor.grad._data

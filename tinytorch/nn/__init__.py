@@ -15,7 +15,7 @@ from .modules.normalization import (
     BatchNorm1d, BatchNorm2d, BatchNorm3d, CrossMapLRN2d, GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm,
 )
 from .modules.sparse import Embedding, EmbeddingBag
-from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .modules.container import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .modules.flatten import Flatten, Unflatten
 from .modules.fold import Fold, Unfold
 from .modules.loss import (
@@ -23,7 +23,9 @@ from .modules.loss import (
     MultiMarginLoss, SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss,
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, CTCLoss, GaussianNLLLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
     PoissonNLLLoss, SmoothL1Loss,
+    LinearCrossEntropyLoss, NLLLoss2d,
 )
+from ._linear_cross_entropy import LinearCrossEntropyOptions
 from .modules.module import Module
 from .modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .modules.padding import (

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _backend as backend, _dtypes as dtypes
 from .._ops.binary import where as _where
+from .._ops.embedding import embedding as _embedding
 from .._ops.indexing import index_add as _index_add
 from .._ops.matmul import matmul as _matmul
 from .._tensor import Tensor
@@ -300,8 +301,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         )
     if include_last_offset and offsets.numel() < 1:
         raise RuntimeError("include_last_offset: number of offset should be at least 1")
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("tinytorch's embedding_bag supports neither scale_grad_by_freq nor sparse gradients")
     index, starts = input._data, offsets._data
     xp = backend.array_module(index)
     bad = (index < 0) | (index >= rows)
@@ -319,7 +318,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         keep = xp.ones(index.shape, dtype=bool) if padding_idx is None else index != padding_idx
     if mode == "max":
         return _bag_max(weight, index, starts, bag_of, keep, bags, include_last_offset)
-    picked = weight[input]
+    if scale_grad_by_freq or sparse:
+        # PyTorch's _embedding_bag_backward: each entry's share of its bag's gradient goes through
+        # embedding_backward (frequencies counted over the whole input; sparse: one entry per index).
+        picked = _embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
+    else:
+        picked = weight[input]
     if per_sample_weights is not None:
         picked = picked * per_sample_weights.unsqueeze(-1)
     if padding_idx is not None:

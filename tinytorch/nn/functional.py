@@ -9,6 +9,7 @@ import warnings
 
 from .. import _backend, _creation, _dtypes, _ops
 from ..autograd.grad_mode import is_grad_enabled as _autograd_enabled
+from .._ops import embedding as _embedding_ops
 from .._ops import nn_ops as _nn_ops
 from .._ops import normalization as _norm_ops
 from .._ops.activations import _elu, _hardtanh, _leaky_relu
@@ -25,6 +26,7 @@ from ._functional_losses import (
     l1_loss, mse_loss, nll_loss, poisson_nll_loss, smooth_l1_loss,
 )
 from .._ops.distance import cosine_similarity, pairwise_distance, pdist
+from ._linear_cross_entropy import linear_cross_entropy
 from .._ops.ctc import ctc_loss
 from ._functional_margin_losses import (
     cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss, multi_margin_loss, multilabel_margin_loss,
@@ -61,7 +63,7 @@ __all__ = [
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
     "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
-    "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding", "fold",
+    "cross_entropy", "linear_cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding", "fold",
     "gelu", "group_norm", "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div",
     "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "max_pool1d",
     "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "max_unpool1d",
@@ -463,8 +465,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
             f"but got {input.type().replace('tinytorch.', 'torch.')} instead (while checking arguments for embedding)"
         )
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("tinytorch's embedding supports neither scale_grad_by_freq nor sparse gradients")
     rows = weight.shape[0]
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:
@@ -475,6 +475,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         _backend.check_later(((data < 0) | (data >= rows)).any(), _embedding_index_out_of_range)
     if max_norm is not None:
         _embedding_renorm_(weight, input, max_norm, norm_type)
+    if scale_grad_by_freq or sparse:  # PyTorch's embedding_backward (a sparse or frequency-scaled gradient)
+        return _embedding_ops.embedding(weight, input, padding_idx, scale_grad_by_freq, sparse)
     out = weight[input]
     if padding_idx is not None and out.requires_grad:
         # Same values, but the gradient of padding positions stops here (PyTorch's rule).

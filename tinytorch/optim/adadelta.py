@@ -2,7 +2,7 @@
 
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _refuse_sparse_grads
 
 
 class Adadelta(Optimizer):
@@ -29,6 +29,7 @@ class Adadelta(Optimizer):
         """One update of every parameter that has a gradient; returns the closure's loss."""
         loss = self._evaluate(closure)
         for group in self.param_groups:
+            _refuse_sparse_grads(group, "Adadelta does not support sparse gradients")
             lr, rho, eps = float(group["lr"]), group["rho"], group["eps"]
             for p in group["params"]:
                 if p.grad is None:

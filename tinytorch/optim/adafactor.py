@@ -8,7 +8,7 @@ import numpy as np
 from .. import _backend as backend
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _refuse_sparse_grads
 
 
 class Adafactor(Optimizer):
@@ -56,6 +56,7 @@ class Adafactor(Optimizer):
         """One update of every parameter that has a gradient; returns the closure's loss."""
         loss = self._evaluate(closure)
         for group in self.param_groups:
+            _refuse_sparse_grads(group, "Adafactor does not support sparse gradients")
             lr, beta2_decay, d, weight_decay = float(group["lr"]), group["beta2_decay"], group["d"], group["weight_decay"]
             eps1, eps2 = group["eps"]
             for p in group["params"]:

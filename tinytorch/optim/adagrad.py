@@ -1,8 +1,9 @@
 """Adagrad: per-coordinate learning rates from the sum of all past squared gradients."""
 
 from .. import _backend as backend
+from .._sparse_coo import _coalesced_arrays
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr
+from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
 
 
 class Adagrad(Optimizer):
@@ -42,6 +43,8 @@ class Adagrad(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, lr_decay, eps = float(group["lr"]), group["lr_decay"], group["eps"]
+            if group["fused"]:
+                _refuse_sparse_grads(group, "`fused` does not support sparse grad or complex param")
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -49,6 +52,9 @@ class Adagrad(Optimizer):
                     self._init_state(p, group)
                 state = self.state[p]
                 step = self._advance(state["step"])
+                if p.grad.is_sparse:
+                    self._sparse_update(p, state["sum"]._data, lr / (1 + (step - 1) * lr_decay), eps, group)
+                    continue
                 param, state_sum = p._data, state["sum"]._data
                 grad = self._grad(p, group["maximize"], group["weight_decay"])
                 xp = backend.array_module(param)
@@ -61,3 +67,19 @@ class Adagrad(Optimizer):
                 self._addcdiv(param, grad, std, -clr)
                 p._version[0] += 1
         return loss
+
+    @staticmethod
+    def _sparse_update(p, state_sum, clr, eps, group):
+        """PyTorch's update for a sparse gradient: only the stored rows (duplicates summed first,
+        as the update is not linear) of the sum and of the parameter change."""
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        indices, values = _coalesced_arrays(p.grad._data)
+        if group["maximize"]:
+            values = -values
+        rows = tuple(indices)  # unique after coalescing: fancy-index updates are safe
+        state_sum[rows] += values * values
+        std = backend.array_module(state_sum).sqrt(state_sum[rows])
+        std += eps
+        p._data[rows] += -clr * (values / std)
+        p._version[0] += 1

@@ -3,7 +3,7 @@
 from .. import _backend as backend
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr
+from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
 
 
 class Adam(Optimizer):
@@ -39,6 +39,7 @@ class Adam(Optimizer):
         """One update of every parameter that has a gradient; returns the closure's loss."""
         loss = self._evaluate(closure)
         for group in self.param_groups:
+            _refuse_sparse_grads(group, "Adam does not support sparse gradients, please consider SparseAdam instead")
             lr, eps, amsgrad = float(group["lr"]), group["eps"], group["amsgrad"]
             beta1, beta2 = (float(b) for b in group["betas"])
             weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]

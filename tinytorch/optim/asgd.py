@@ -5,7 +5,7 @@ import numpy as np
 from .. import _backend as backend
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr
+from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
 
 
 class ASGD(Optimizer):
@@ -36,6 +36,7 @@ class ASGD(Optimizer):
         """One update of every parameter that has a gradient; returns the closure's loss."""
         loss = self._evaluate(closure)
         for group in self.param_groups:
+            _refuse_sparse_grads(group, "ASGD does not support sparse gradients")
             lr, lambd, alpha, t0 = float(group["lr"]), group["lambd"], group["alpha"], group["t0"]
             for p in group["params"]:
                 if p.grad is None:

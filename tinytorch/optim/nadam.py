@@ -5,7 +5,7 @@ import numpy as np
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _refuse_sparse_grads
 
 
 class NAdam(Optimizer):
@@ -36,6 +36,7 @@ class NAdam(Optimizer):
         """One update of every parameter that has a gradient; returns the closure's loss."""
         loss = self._evaluate(closure)
         for group in self.param_groups:
+            _refuse_sparse_grads(group, "NAdam does not support sparse gradients")
             lr, eps, momentum_decay = float(group["lr"]), group["eps"], group["momentum_decay"]
             beta1, beta2 = (float(b) for b in group["betas"])
             weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]

@@ -37,6 +37,14 @@ def _check_tensor_lr(lr):
         raise ValueError("Tensor lr must be 1-element")
 
 
+def _refuse_sparse_grads(group, message):
+    """PyTorch's check (in each optimizer's ``_init_group``, before any parameter of the group is
+    updated) for the optimizers whose update needs a dense gradient."""
+    for p in group["params"]:
+        if p.grad is not None and p.grad.is_sparse:
+            raise RuntimeError(message)
+
+
 class Optimizer:
     """Base class: ``param_groups`` (dicts of params and hyperparameters) and ``state`` (per param).
 
@@ -125,6 +133,9 @@ class Optimizer:
                     grad.detach_()
                 else:
                     grad.requires_grad_(False)
+                if grad.is_sparse:  # PyTorch's sparse zero_: no entries left
+                    grad.zero_()
+                    continue
                 grad._data.fill(0)
                 grad._version[0] += 1
 

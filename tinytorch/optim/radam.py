@@ -2,7 +2,7 @@
 
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _refuse_sparse_grads
 
 
 class RAdam(Optimizer):
@@ -32,6 +32,7 @@ class RAdam(Optimizer):
         """One update of every parameter that has a gradient; returns the closure's loss."""
         loss = self._evaluate(closure)
         for group in self.param_groups:
+            _refuse_sparse_grads(group, "RAdam does not support sparse gradients")
             lr, eps = float(group["lr"]), group["eps"]
             beta1, beta2 = (float(b) for b in group["betas"])
             weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]

@@ -2,7 +2,7 @@
 
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr
+from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
 
 
 class RMSprop(Optimizer):
@@ -32,6 +32,7 @@ class RMSprop(Optimizer):
         """One update of every parameter that has a gradient; returns the closure's loss."""
         loss = self._evaluate(closure)
         for group in self.param_groups:
+            _refuse_sparse_grads(group, "RMSprop does not support sparse gradients")
             lr, alpha, eps = float(group["lr"]), group["alpha"], group["eps"]
             momentum, centered = group["momentum"], group["centered"]
             for p in group["params"]:

@@ -2,7 +2,7 @@
 
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr
+from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
 
 
 class Rprop(Optimizer):
@@ -26,6 +26,7 @@ class Rprop(Optimizer):
         """One update of every parameter that has a gradient; returns the closure's loss."""
         loss = self._evaluate(closure)
         for group in self.param_groups:
+            _refuse_sparse_grads(group, "Rprop does not support sparse gradients")
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
             for p in group["params"]:

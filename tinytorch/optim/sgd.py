@@ -1,8 +1,9 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov, weight decay and maximize."""
 
 from .. import _backend as backend
+from .._sparse_coo import _dense_array
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr
+from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
 
 
 class SGD(Optimizer):
@@ -33,10 +34,17 @@ class SGD(Optimizer):
             lr, momentum = float(group["lr"]), group["momentum"]
             dampening, nesterov = group["dampening"], group["nesterov"]
             maximize, weight_decay = group["maximize"], group["weight_decay"]
+            if group["fused"]:
+                _refuse_sparse_grads(group, "`_fused_sgd` does not support sparse gradients")
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = self._grad(p, maximize, weight_decay)
+                if p.grad.is_sparse:
+                    grad = self._sparse_grad(p, lr, momentum, maximize, weight_decay)
+                    if grad is None:  # the stored rows are updated
+                        continue
+                else:
+                    grad = self._grad(p, maximize, weight_decay)
                 if momentum != 0:
                     xp = backend.array_module(grad)
                     state = self.state[p]
@@ -58,6 +66,22 @@ class SGD(Optimizer):
                 backend.add_scaled_(p._data, grad, -lr)
                 p._version[0] += 1
         return loss
+
+    @staticmethod
+    def _sparse_grad(p, lr, momentum, maximize, weight_decay):
+        """A sparse gradient (``nn.Embedding(sparse=True)``), as PyTorch's SGD takes it: no weight
+        decay (PyTorch's ``grad.add(param)`` is sparse + dense); without momentum only the stored
+        rows move (duplicates add up). With momentum PyTorch keeps a sparse buffer, whose stored
+        rows decay and apply like a dense one's: the dense gradient is returned, for a dense buffer."""
+        if weight_decay != 0:
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        data = p.grad._data
+        if momentum == 0:
+            backend.scatter_add(p._data, tuple(data.indices), data.values * (lr if maximize else -lr))
+            p._version[0] += 1
+            return None
+        grad = _dense_array(data)
+        return -grad if maximize else grad
 
     def _momentum(self, buf, grad, momentum, dampening):
         buf *= momentum

@@ -1,6 +1,8 @@
-"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict, and the deprecated
+Container."""
 
 import operator
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import chain, islice
@@ -8,6 +10,18 @@ from itertools import chain, islice
 from ..._tensor import Tensor
 from .module import Module, _addindent
 from ..parameter import Parameter
+
+
+class Container(Module):
+    """Deprecated, as in PyTorch: ``Container(name=module, ...)`` adds each submodule under its
+    name, and construction warns (FutureWarning). Subclass ``Module`` instead."""
+
+    def __init__(self, **kwargs):
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+                      "Subclass that instead.", FutureWarning, stacklevel=2)
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 def _absolute_index(idx, size):

@@ -1,0 +1,122 @@
+"""tinytorch/_threads.py: large elementwise work split over threads gives the bits one thread
+gives, keeps the caller's NumPy error state, hands errors back, and stays correct when several
+threads or a forked child use it."""
+
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import tinytorch
+from tinytorch import _backend, _threads
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture
+def threads():
+    """Let the split use up to 3 threads whatever this machine has (restored afterwards)."""
+    previous = _threads._threads
+    _threads.set_threads(3)
+    yield
+    _threads.set_threads(previous)
+
+
+@pytest.mark.parametrize("ufunc", [np.exp, np.tanh, np.log])
+@pytest.mark.parametrize("shape", [(700, 1000), (3, 100_000), (400_001,)])
+def test_split_gives_the_bits_of_one_thread(threads, ufunc, shape):
+    data = np.random.default_rng(0).uniform(0.1, 4, shape).astype(np.float32)
+    assert _threads.blocks(data.size, data.size) > 1
+    np.testing.assert_array_equal(_backend.unary(ufunc, data), ufunc(data))
+    out = data.copy()
+    assert _backend.unary(ufunc, out, out=out) is out
+    np.testing.assert_array_equal(out, ufunc(data))
+
+
+def test_small_or_strided_arrays_are_not_split(threads, monkeypatch):
+    calls = []
+    monkeypatch.setattr(_threads, "split_rows", lambda *a: calls.append(a))
+    data = np.ones((1000, 200), np.float32)
+    np.testing.assert_array_equal(_backend.unary(np.exp, data[:, ::2]), np.exp(data[:, ::2]))
+    np.testing.assert_array_equal(_backend.unary(np.exp, data[:10]), np.exp(data[:10]))
+    assert calls == []
+
+
+def test_the_callers_error_state_holds_in_every_block(threads):
+    data = np.full(600_000, 1000.0, np.float32)  # exp overflows in every block
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        _backend.unary(np.exp, data)
+    with np.errstate(over="ignore"):
+        assert np.isinf(_backend.unary(np.exp, data)).all()
+
+
+def test_an_error_in_a_block_reaches_the_caller_after_all_blocks(threads):
+    seen = []
+
+    def work(block):
+        seen.append(len(block))
+        if block[0] > 0:
+            raise ValueError("block failed")
+
+    data = np.arange(600_000, dtype=np.float32)
+    with pytest.raises(ValueError, match="block failed"):
+        _threads.split_rows(work, data)
+    assert sum(seen) == data.size
+    _threads.split_rows(lambda block: block.__imul__(2), data)  # the helpers still work
+    np.testing.assert_array_equal(data, np.arange(600_000, dtype=np.float32) * 2)
+
+
+def test_splits_from_several_threads_at_once(threads):
+    data = [np.random.default_rng(i).standard_normal(500_000).astype(np.float32) for i in range(4)]
+    results = [None] * 4
+
+    def run(i):
+        for _ in range(20):
+            results[i] = _backend.unary(np.exp, data[i])
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for i in range(4):
+        np.testing.assert_array_equal(results[i], np.exp(data[i]))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_makes_its_own_helpers(threads):
+    data = np.random.default_rng(0).standard_normal(500_000).astype(np.float32)
+    _backend.unary(np.exp, data)  # the parent's helpers exist before the fork
+    pid = os.fork()
+    if pid == 0:
+        ok = np.array_equal(_backend.unary(np.exp, data), np.exp(data))
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_set_num_threads_one_turns_the_split_off():
+    previous = _threads._threads
+    try:
+        tinytorch.set_num_threads(1)
+        assert _threads.blocks(10**6, 10**6) == 1
+    finally:
+        _threads.set_threads(previous)
+        tinytorch.set_num_threads(os.cpu_count() or 1)
+
+
+def test_large_softmax_and_cross_entropy_match_torch(threads):
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((300, 2000)).astype(np.float32) * 3
+    target = rng.integers(0, 2000, 300)
+    ours, theirs = tinytorch.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    for f in ("softmax", "log_softmax"):
+        np.testing.assert_allclose(getattr(tinytorch.nn.functional, f)(ours, -1).detach().numpy(),
+                                   getattr(torch.nn.functional, f)(theirs, -1).detach().numpy(), rtol=1e-5, atol=1e-6)
+    loss = tinytorch.nn.functional.cross_entropy(ours, tinytorch.tensor(target))
+    reference = torch.nn.functional.cross_entropy(theirs, torch.tensor(target))
+    loss.backward()
+    reference.backward()
+    np.testing.assert_allclose(loss.item(), reference.item(), rtol=1e-5)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-4, atol=1e-8)
