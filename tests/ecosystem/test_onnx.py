@@ -151,6 +151,17 @@ def test_embedding_batchnorm_slices_concat_in_place_and_two_outputs():
             np.testing.assert_allclose(g, w, atol=1e-5)
 
 
+@pytest.mark.parametrize("flags", [{"sparse": True}, {"scale_grad_by_freq": True}])
+def test_an_embedding_with_sparse_or_frequency_scaled_gradients_exports_as_gather(flags):
+    model = nn.Embedding(20, 6, padding_idx=0, **flags)
+    tokens = tinytorch.randint(0, 20, (3, 5))
+    proto = tinytorch.onnx.export(model, (tokens,), input_names=["tokens"], dynamic_axes={"tokens": {0: "batch"}})
+    onnx.checker.check_model(proto, full_check=True)
+    assert "Gather" in {n.op_type for n in proto.graph.node} <= {"Gather", "Identity"}
+    tokens = tinytorch.randint(0, 20, (7, 5))
+    np.testing.assert_array_equal(run_onnx(proto, {"tokens": tokens})[0], model(tokens).detach().numpy())
+
+
 def test_the_first_op_it_cannot_express_is_named_with_its_line():
     class Rolls(nn.Module):
         def forward(self, x):

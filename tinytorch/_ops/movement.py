@@ -581,8 +581,20 @@ def unbind(input, dim=0):
 
 
 def narrow(input, dim, start, length):
+    """``length`` elements of ``input`` along ``dim`` from ``start`` (a view), with PyTorch's checks."""
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if isinstance(start, Tensor):
+        start = start.item()
     d = normalize_dim(dim, input._data.ndim)
-    start = start + input._data.shape[d] if start < 0 else start
+    size = input._data.shape[d]
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     index = [builtins.slice(None)] * input._data.ndim
     index[d] = builtins.slice(start, start + length)
     return input[tuple(index)]

@@ -9,6 +9,7 @@ from .._ops.attention import ScaledDotProductAttention
 from .._ops.binary import Add, Div, Lerp, Maximum, Minimum, Mul, Pow, Sub, Where
 from .._ops.conv import ConvNd
 from .._ops.einsum import Einsum
+from .._ops.embedding import Embedding
 from .._ops.elementwise import Abs, Ceil, Clamp, Clone, Cos, Exp, Expm1, Floor, Log, Log1p, Neg, Relu, Round, Rsqrt, Sigmoid, Sign, Sin, Sqrt, Tan, Tanh, ToCopy, Trunc
 from .._ops.indexing import Gather, GetItem, MaskedFill
 from .._ops.matmul import Linear, MatMul
@@ -438,6 +439,13 @@ def _item_position(items, dim):
 @converts(MaskedFill)
 def _masked_fill(g):
     return g.node("Where", [g.input(1, np.bool_), g.input(2, g.out_dtype), g.input(0)])
+
+
+@converts(Embedding)
+def _embedding(g):
+    """The lookup of ``Embedding(sparse=True)`` or ``scale_grad_by_freq=True`` (the flags change
+    only the gradient): rows of the weight, as ONNX's Gather."""
+    return g.node("Gather", [g.input(0), g.input(1)], axis=0)
 
 
 @converts(Gather)
