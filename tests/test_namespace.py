@@ -42,8 +42,9 @@ def test_every_public_name_is_pytorchs():
     ("multiprocessing", set()), ("linalg", set()), ("backends", set()), ("backends.mps", set()), ("backends.cuda", set()), ("serialization", set()),
     ("distributions", set()), ("distributions.constraints", set()), ("distributions.transforms", set()),
     ("distributions.kl", set()), ("distributions.utils", set()),
-    ("multiprocessing", set()), ("linalg", set()),
     ("distributed", set()), ("nn.parallel", set()), ("utils.data.distributed", set()),
+    ("func", set()), ("autograd.functional", set()), ("compiler", set()), ("amp", set()), ("cuda.amp", set()),
+    ("cpu", set()), ("cpu.amp", set()),
 ])
 def test_subpackages_hold_pytorchs_names(name, extras):
     torch = pytest.importorskip("torch")

@@ -94,7 +94,7 @@ def test_numpy_arrays_are_safetensors_entries(tmp_path):
 
 
 def test_numpy_arrays_of_other_dtypes_are_refused():
-    for array in [np.ones(2, dtype=np.complex64), np.array(["a"]), np.array([object()]), np.ones(2, dtype=np.uint32)]:
+    for array in [np.ones(2, dtype=np.complex64), np.array(["a"]), np.array([object()])]:
         with pytest.raises(TypeError, match="can't store a NumPy array of dtype"):
             tinytorch.save({"x": array}, io.BytesIO())
 

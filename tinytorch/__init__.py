@@ -6,11 +6,13 @@ from ._dtypes import (
     bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8,
     int16, int32, int64, long, set_default_dtype, short, uint8,
 )
+from ._dtypes import uint16, uint32, uint64
 from ._tensor import Size, Tensor
 from ._tensor_types import (
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
 )
 from ._layout import layout, sparse_coo, strided
+from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from ._sparse_coo import sparse_coo_tensor, mm as spmm
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.anomaly_mode import is_anomaly_enabled
@@ -25,9 +27,24 @@ from .random import (
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state,
 )
 from . import accelerator, autograd, cuda, random
+from . import amp, cpu
+from .amp import autocast
+from .amp._state import (
+    autocast_decrement_nesting, autocast_increment_nesting, clear_autocast_cache, get_autocast_cpu_dtype,
+    get_autocast_dtype, get_autocast_gpu_dtype, is_autocast_cache_enabled, is_autocast_cpu_enabled,
+    is_autocast_enabled, set_autocast_cache_enabled, set_autocast_cpu_dtype, set_autocast_cpu_enabled,
+    set_autocast_dtype, set_autocast_enabled, set_autocast_gpu_dtype,
+)
 from . import backends, nn, optim, profiler, sparse, testing, utils, vision
 from ._aten_functional import *  # torch.conv2d, torch.batch_norm...: aten's signatures over nn.functional (after nn)
+from ._compile import compile  # torch.compile: wraps a Module (after nn) or a function; runs eagerly
+from . import compiler
+from ._aten_rnn import gru, lstm, rnn_relu, rnn_tanh  # aten's stacked RNNs over nn.RNNBase's loop (after nn)
+from ._torch_small import (  # after nn: embedding_renorm_ is nn.functional's renorm
+    cond, embedding_renorm_, get_device, is_storage, norm_except_dim, resize_as_, set_default_tensor_type,
+)
 from . import linalg, special
+from .func import vmap  # also binds tinytorch.func
 from ._dlpack import from_dlpack
 from ._format import set_printoptions
 from ._matrix_functions import (
@@ -42,7 +59,7 @@ from ._predicates import (
     can_cast, detach, is_complex, is_conj, is_inference, is_neg, is_nonzero, is_same_size, is_signed, resolve_conj,
     resolve_neg, typename,
 )
-from ._creation_extra import empty_strided, frombuffer, range, scalar_tensor
+from ._creation_extra import empty_permuted, empty_strided, frombuffer, range, scalar_tensor
 from ._ops.strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter
 from ._switches import (
     are_deterministic_algorithms_enabled, get_deterministic_debug_mode, get_float32_matmul_precision,

@@ -8,8 +8,8 @@ import operator
 
 import numpy as np
 
-from . import _backend as backend, _dtypes as dtypes
-from ._from_data import check_fits, explain, sizes_of
+from . import _backend as backend, _dtypes as dtypes, _memory_format
+from ._from_data import check_fits, exact_uint64, explain, sizes_of
 from ._ops._util import checked_integer, write_out
 from ._ops.sampling import normal_of_tensors
 from .random import check_random_bounds, generator_for, normal_ as _normal_
@@ -137,6 +137,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         array = backend.to_device(data, device or backend.device_of(data))
         return _finish(array.astype(dtypes.to_numpy_dtype(dtype) if dtype else array.dtype, copy=True), requires_grad)
     wanted = dtypes.to_numpy_dtype(dtype) if dtype is not None else None
+    if wanted == np.uint64 and not isinstance(data, np.ndarray):
+        exact = exact_uint64(data)
+        if exact is not None:
+            return _finish(backend.to_device(exact, backend.as_device(device)), requires_grad)
     array, inferred = _infer_numpy_dtype(_leaf_values(data), wanted)
     numpy_dtype = wanted if wanted is not None else inferred
     dtypes.from_numpy_dtype(numpy_dtype)
@@ -246,9 +250,17 @@ def ones(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=Fal
     return _filled("ones", sizes, size, out, dtype, device, requires_grad, lambda xp, shape, d: xp.ones(shape, dtype=d))
 
 
-def empty(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False, memory_format=None):
-    """An uninitialized tensor: ``empty(2, 3)``, ``empty((2, 3))`` or ``empty(size=(2, 3))``."""
-    return _filled("empty", sizes, size, out, dtype, device, requires_grad, lambda xp, shape, d: xp.empty(shape, dtype=d))
+def empty(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False,
+          memory_format=_memory_format.contiguous_format):
+    """An uninitialized tensor: ``empty(2, 3)``, ``empty((2, 3))`` or ``empty(size=(2, 3))``; laid out
+    in ``memory_format``'s order (``channels_last``: NHWC memory for an NCHW tensor)."""
+    fmt = _memory_format.check_type("empty", memory_format)
+
+    def fill(xp, shape, d):
+        order = _memory_format.format_order(fmt, len(shape))
+        return _memory_format.laid_out(lambda s: xp.empty(s, dtype=d), shape, order)
+
+    return _filled("empty", sizes, size, out, dtype, device, requires_grad, fill)
 
 
 def _fill_dtype(fill_value):
@@ -289,25 +301,38 @@ def _like(input, dtype, device, name):
     return (dtype if dtype is not None else input.dtype), (device if device is not None else input.device)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
+def _laid_out_like(name, input, memory_format, requires_grad, make):
+    """A ``*_like`` result: ``make(shape)`` builds a row-major tensor, built here in the memory order
+    ``memory_format`` asks for (``preserve_format``: the input's own order of strides, as PyTorch)."""
+    fmt = _memory_format.check_type(name, memory_format)
+    # A sparse input has no strides to preserve: its *_like is a dense row-major tensor.
+    sparse_preserve = input.is_sparse and fmt is _memory_format.preserve_format
+    order = tuple(range(input.ndim)) if sparse_preserve else _memory_format.order_for(fmt, input._data)
+    data = _memory_format.laid_out(lambda shape: make(shape)._data, input.shape, order)
+    return _finish(data, requires_grad)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=_memory_format.preserve_format):
     d, dev = _like(input, dtype, device, "zeros_like")
-    return zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out_like("zeros_like", input, memory_format, requires_grad, lambda s: zeros(s, dtype=d, device=dev))
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False):
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=_memory_format.preserve_format):
     d, dev = _like(input, dtype, device, "ones_like")
-    return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out_like("ones_like", input, memory_format, requires_grad, lambda s: ones(s, dtype=d, device=dev))
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=_memory_format.preserve_format):
     d, dev = _like(input, dtype, device, "empty_like")
-    return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out_like("empty_like", input, memory_format, requires_grad, lambda s: empty(s, dtype=d, device=dev))
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=_memory_format.preserve_format):
     d, dev = _like(input, dtype, device, "full_like")
     fill_value = _fill_number("full_like", fill_value)
-    return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out_like("full_like", input, memory_format, requires_grad,
+                          lambda s: full(s, fill_value, dtype=d, device=dev))
 
 
 def _cpp_number(value):
@@ -512,19 +537,19 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
     return _finish(_on(device, lambda: xp.argsort(rng.random(n)).astype(d, copy=False)), requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=_memory_format.preserve_format):
     d, dev = _like(input, dtype, device, "rand_like")
-    return rand(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out_like("rand_like", input, memory_format, requires_grad, lambda s: rand(s, dtype=d, device=dev))
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=_memory_format.preserve_format):
     d, dev = _like(input, dtype, device, "randn_like")
-    return randn(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _laid_out_like("randn_like", input, memory_format, requires_grad, lambda s: randn(s, dtype=d, device=dev))
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, memory_format=_memory_format.preserve_format):
     """Integers in [low, high) shaped like ``input``; ``randint_like(input, high)`` starts at 0."""
     d, dev = _like(input, dtype, device, "randint_like")
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=d, device=dev)
+    return _laid_out_like("randint_like", input, memory_format, False, lambda s: randint(low, high, s, dtype=d, device=dev))

@@ -79,6 +79,47 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     return _finish(_on(device, make), requires_grad)
 
 
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+    """An uninitialized tensor of ``size`` whose dims lie in memory in the order ``physical_layout``
+    (outermost first): ``empty_permuted((N, C, H, W), (0, 2, 3, 1))`` is channels-last."""
+    try:
+        shape = _shape((size,), "empty_permuted")
+    except RuntimeError:  # a negative size: torch reports it after the layout's checks, in physical order
+        shape = tuple(operator.index(s) for s in size)
+    if isinstance(physical_layout, (tuple, list)) and any(not isinstance(d, numbers.Integral) or isinstance(d, bool)
+                                                          for d in physical_layout):
+        bad = next(d for d in physical_layout if not isinstance(d, numbers.Integral) or isinstance(d, bool))
+        raise TypeError(
+            "empty_permuted(): argument 'physical_layout' (position 2) must be tuple of ints, but found element of "
+            f"type {type(bad).__name__} at pos {list(physical_layout).index(bad)}"
+        )
+    order = tuple(operator.index(d) for d in physical_layout)
+    rank = len(shape)
+    if rank != len(order):
+        raise RuntimeError(
+            "Number of dimensions in size does not match the length of the physical_layout; i.e. "
+            f"len(size) = {rank} is not equal to len(physical_layout) = {len(order)}"
+        )
+    seen = set()
+    for i, d in enumerate(order):
+        if not 0 <= d < rank:
+            raise RuntimeError(
+                f"Dimension out of range (expected to be between 0 and {rank - 1}, but got {d} at index {i}).  "
+                "NB: negative dims not currently supported; file an issue if you want it."
+            )
+        if d in seen:
+            raise RuntimeError("Duplicate dim not allowed")
+        seen.add(d)
+    physical = [shape[d] for d in order]
+    if any(n < 0 for n in physical):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {next(n for n in physical if n < 0)}: {physical}")
+    inverse = sorted(builtins.range(rank), key=order.__getitem__)  # where each logical dim sits physically
+    device = _device(device)
+    xp, d = _xp_dtype(dtype, device, name="empty_permuted")
+    return _finish(_on(device, lambda: _switches.fill_uninitialized(xp.empty(physical, dtype=d)).transpose(inverse)),
+                   requires_grad)
+
+
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     """A 1-d CPU tensor sharing memory with an object that exposes the buffer protocol
     (``bytearray``, ``array.array``, ``memoryview``...): ``count`` elements (-1: all) from byte ``offset``."""

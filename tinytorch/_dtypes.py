@@ -32,11 +32,17 @@ int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 uint8 = dtype("uint8", np.uint8)
+uint16 = dtype("uint16", np.uint16)
+uint32 = dtype("uint32", np.uint32)
+uint64 = dtype("uint64", np.uint64)
 bool = dtype("bool", np.bool_)
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 
-ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64, bool)
+# PyTorch's "barebones" unsigned types: creation, casts and a few ops; no promotion with other
+# integer or bool types (promote_types below), and most kernels raise NotImplementedError.
+_BAREBONES_UNSIGNED = (uint16, uint32, uint64)
 _BY_NUMPY = {d.numpy: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 
@@ -74,6 +80,7 @@ def to_numpy_dtype(d):
 _SCALAR_TYPE_NAMES = {
     "float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
     "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+    "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64",
 }
 
 
@@ -87,6 +94,7 @@ def scalar_type_name(d):
 _CPP_TYPE_NAMES = {
     "float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char", "int16": "short int",
     "int32": "int", "int64": "long int", "uint8": "unsigned char", "bool": "bool",
+    "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int",
 }
 
 
@@ -120,10 +128,16 @@ def category(numpy_dtype):
 
 def promote_types(a, b):
     """The dtype PyTorch gives an op between tensors of dtypes a and b: the higher category wins
-    whole (int32 and float16 give float16, where NumPy widens to float64); within one, NumPy's rule."""
+    whole (int32 and float16 give float16, where NumPy widens to float64); within one, NumPy's rule.
+    uint16/uint32/uint64 promote only with themselves and floating types; others are PyTorch's RuntimeError."""
     if a is b:
         return a
     ca, cb = category(a.numpy), category(b.numpy)
+    if (a in _BAREBONES_UNSIGNED and cb != 2) or (b in _BAREBONES_UNSIGNED and ca != 2):
+        raise RuntimeError(
+            "Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+            f"{scalar_type_name(a)} and {scalar_type_name(b)}"
+        )
     if ca != cb:
         return a if ca > cb else b
     return _BY_NUMPY[np.promote_types(a.numpy, b.numpy)]

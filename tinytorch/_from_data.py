@@ -92,6 +92,29 @@ def explain(data, numpy_dtype=None):
     raise TypeError(f"can't build a tensor from {type(data).__name__}: its elements are not numbers")
 
 
+def exact_uint64(data):
+    """Nested Python ints (and bools) as a uint64 array, exactly, or None when some leaf is not
+    one: NumPy reads ints past int64 mixed with smaller ones as float64, which rounds them.
+    PyTorch's errors for ints uint64 cannot hold."""
+    leaves, pending = [], [data]
+    while pending:
+        x = pending.pop()
+        if isinstance(x, (list, tuple)):
+            pending.extend(x)
+        elif isinstance(x, numbers.Integral) and not isinstance(x, np.generic):
+            leaves.append(int(x))
+        else:
+            return None
+    if leaves and min(leaves) < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    if leaves and max(leaves) >= 1 << 64:
+        raise OverflowError("int too big to convert")
+    try:
+        return np.array(data, dtype=np.uint64)
+    except ValueError:  # ragged: the general path names the problem as PyTorch does
+        return None
+
+
 def check_fits(array, numpy_dtype):
     """PyTorch refuses Python numbers that do not fit an explicit integer dtype: an integer must
     fit the dtype's range (uint8 also takes -128..-1, wrapping them), a float must be finite and

@@ -11,6 +11,8 @@ from . import _backend as backend, _dtypes as dtypes, _shared_memory
 from ._format import format_tensor
 from ._hooks import add_hook
 from ._layout import strided
+from . import _memory_format
+from ._memory_format import contiguous_format as _contiguous_format, preserve_format as _preserve_format
 from ._numpy_names import numpy_names
 from .autograd import _api as _autograd_api
 from .autograd.function import grad_accumulator
@@ -227,8 +229,11 @@ class Tensor:
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_ops.normalize_dim(dim, self._data.ndim)]
 
-    def is_contiguous(self):
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, *, memory_format=_contiguous_format):
+        """Whether the elements are dense in ``memory_format``'s order (row-major by default)."""
+        if memory_format is _contiguous_format:
+            return bool(self._data.flags.c_contiguous)
+        return _memory_format.is_contiguous(self._data, _memory_format.check_type("is_contiguous", memory_format))
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -317,8 +322,10 @@ class Tensor:
         """(DLPack device type, device index): (1, 0) for the CPU, (2, i) for cuda:i."""
         return self._data.__dlpack_device__()
 
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``; differentiable."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``; differentiable.
+        ``memory_format`` lays the result out in that order (``self`` when nothing changes and the
+        strides already suggest that format, as PyTorch)."""
         for arg in args:
             if isinstance(arg, Tensor):
                 device, dtype = arg.device, arg.dtype
@@ -326,7 +333,17 @@ class Tensor:
                 dtype = arg
             elif arg is not None:
                 device = arg
-        return _ops.to_copy(self, dtype=dtype, device=device, copy=copy)
+        if memory_format is not None and memory_format is not _preserve_format:
+            _memory_format.check_type("to", memory_format)
+            _memory_format.check_rank(memory_format, self._data.ndim)
+        converted = _ops.to_copy(self, dtype=dtype, device=device, copy=copy)
+        if memory_format is None or memory_format is _preserve_format:
+            return converted
+        if converted is self and _memory_format.suggest(self._data) is memory_format:
+            return self
+        if converted is not self and _memory_format.is_contiguous(converted._data, memory_format):
+            return converted
+        return converted.clone(memory_format=memory_format)
 
     def cpu(self):
         return self.to("cpu")
@@ -377,8 +394,12 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def clone(self, *, memory_format=None):
-        return _ops.clone(self)
+    def clone(self, *, memory_format=_preserve_format):
+        """A copy, laid out in ``memory_format`` (by default in this tensor's own order, as PyTorch)."""
+        if memory_format is _contiguous_format:
+            return _ops.clone(self)
+        order = _memory_format.order_for(_memory_format.check_type("clone", memory_format), self._data)
+        return _memory_format.copy_in_order(self, order)
 
     def share_memory_(self):
         """Move the data to shared memory, which forked and spawned processes map too (a no-op
@@ -399,8 +420,15 @@ class Tensor:
         """The non-zero entries as a sparse COO tensor (the first ``sparse_dim`` dims sparse)."""
         return _sparse_coo.to_sparse(self, sparse_dim, layout)
 
-    def contiguous(self, memory_format=None):
-        return self if self._data.flags.c_contiguous else _ops.clone(self)
+    def contiguous(self, *, memory_format=_contiguous_format):
+        """This tensor when it is dense in ``memory_format``'s order (row-major by default), else a copy that is."""
+        if memory_format is _contiguous_format:
+            return self if self._data.flags.c_contiguous else _ops.clone(self)
+        if _memory_format.is_contiguous(self._data, _memory_format.check_type("contiguous", memory_format)):
+            return self
+        if memory_format is _preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        return self.clone(memory_format=memory_format)
 
     def detach(self):
         """A tensor sharing this one's memory and version counter, outside the graph."""

@@ -2,6 +2,7 @@
 
 from . import _backend, random as _random
 from ._tensor_types import CUDA_TYPES as _CUDA_TYPES
+from .amp import _cuda_amp as amp  # noqa: F401 (re-exported: torch.cuda.amp, the deprecated CUDA forms of torch.amp)
 
 # The legacy CUDA tensor types: tinytorch.cuda.FloatTensor(2, 3) makes a float32 tensor on the GPU.
 DoubleTensor, FloatTensor, HalfTensor = _CUDA_TYPES["DoubleTensor"], _CUDA_TYPES["FloatTensor"], _CUDA_TYPES["HalfTensor"]

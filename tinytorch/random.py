@@ -68,6 +68,10 @@ class Generator:
 
 default_generator = Generator("cpu")
 _cuda_generators = {}
+# Set by ``func._vmap`` while a vmap runs, None otherwise: called with the Generator before each draw,
+# it refuses the draw (randomness="error") or hands every batch element one stream ("same"). Every
+# random op draws through ``generator_for``, so this one check covers them all.
+_vmap_random_hook = None
 
 
 def generator_for(device, generator=None):
@@ -78,13 +82,16 @@ def generator_for(device, generator=None):
             raise TypeError(f"generator must be a tinytorch.Generator, but got {type(generator).__name__}")
         if generator.device.type != device.type:
             raise RuntimeError(f"Expected a '{device.type}' device type for generator but found '{generator.device.type}'")
-        return generator._rng
-    if device.type == "cpu":
-        return default_generator._rng
-    key = device.index or 0
-    if key not in _cuda_generators:
-        _cuda_generators[key] = Generator(device).manual_seed(default_generator.initial_seed())
-    return _cuda_generators[key]._rng
+    elif device.type == "cpu":
+        generator = default_generator
+    else:
+        key = device.index or 0
+        if key not in _cuda_generators:
+            _cuda_generators[key] = Generator(device).manual_seed(default_generator.initial_seed())
+        generator = _cuda_generators[key]
+    if _vmap_random_hook is not None:
+        _vmap_random_hook(generator)
+    return generator._rng
 
 
 def manual_seed(seed):

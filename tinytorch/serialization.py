@@ -47,10 +47,10 @@ _FORMAT_VERSION = 1
 _METADATA_KEY = "tinytorch"
 _MAX_HEADER = 100 * 1024 * 1024  # the limit safetensors itself enforces
 _MAX_DEPTH = 200
-# The dtypes tinytorch has, by safetensors name (BF16, U16, F8_* and others are refused).
+# The dtypes tinytorch has, by safetensors name (BF16, F8_* and others are refused).
 _DTYPES = {
     "BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "I16": np.int16, "I32": np.int32, "I64": np.int64,
-    "F16": np.float16, "F32": np.float32, "F64": np.float64,
+    "F16": np.float16, "F32": np.float32, "F64": np.float64, "U16": np.uint16, "U32": np.uint32, "U64": np.uint64,
 }
 
 

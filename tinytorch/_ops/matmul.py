@@ -4,6 +4,7 @@
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .. import _backend as backend, _dtypes as dtypes
+from ..amp import _policy  # autocast: each public product checks _policy.armed (one read when off)
 from .._tensor import Tensor
 from ._util import check_same_device, check_tensor_arguments, promote, wrap, write_out
 from .movement import Permute
@@ -176,6 +177,13 @@ def matmul(input, other, *, out=None):
         return write_out(out, "matmul", matmul, input, other)
     if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
         return _sparse_coo.matmul(input, other)
+    if _policy.armed:
+        input, other = _policy.cast("matmul", input, other)
+    return _dense_matmul(input, other)
+
+
+def _dense_matmul(input, other):
+    """matmul past ``out=``, sparse operands and autocast (mm, bmm, dot... run their own autocast policy)."""
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         check_same_device(input, other)
         _check_matmul_dtypes(input, other)
@@ -193,7 +201,9 @@ def mm(input, mat2, *, out=None):
         return _sparse_coo.mm(input, mat2)
     if input.dim() != 2 or mat2.dim() != 2:
         raise RuntimeError(f"{'self' if input.dim() != 2 else 'mat2'} must be a matrix")
-    return matmul(input, mat2)
+    if _policy.armed:
+        input, mat2 = _policy.cast("mm", input, mat2)
+    return _dense_matmul(input, mat2)
 
 
 def bmm(input, mat2, *, out=None):
@@ -203,7 +213,9 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError("batch1 must be a 3D tensor" if input.dim() != 3 else "batch2 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
-    return matmul(input, mat2)
+    if _policy.armed:
+        input, mat2 = _policy.cast("bmm", input, mat2)
+    return _dense_matmul(input, mat2)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
@@ -213,7 +225,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     for name, matrix in (("mat1", mat1), ("mat2", mat2)):
         if matrix.dim() != 2:
             raise RuntimeError(f"{name} must be a matrix, got {matrix.dim()}-D tensor")
-    return _scaled_sum(input, matmul(mat1, mat2), beta, alpha)
+    if _policy.armed:
+        input, mat1, mat2 = _policy.cast("addmm", input, mat1, mat2)
+    return _scaled_sum(input, _dense_matmul(mat1, mat2), beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
@@ -227,7 +241,9 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {m}] but got: [{batch2.shape[0]}, {batch2.shape[1]}]."
         )
-    return _scaled_sum(input, matmul(batch1, batch2), beta, alpha)
+    if _policy.armed:
+        input, batch1, batch2 = _policy.cast("baddbmm", input, batch1, batch2)
+    return _scaled_sum(input, _dense_matmul(batch1, batch2), beta, alpha)
 
 
 def _scaled_sum(input, product, beta, alpha):
@@ -258,7 +274,9 @@ def dot(input, other, *, out=None):
         return write_out(out, "dot", dot, input, other)
     if input.dim() != 1 or other.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors")
-    return matmul(input, other)
+    if _policy.armed:
+        input, other = _policy.cast("dot", input, other)
+    return _dense_matmul(input, other)
 
 
 def _check_outer_vectors(name, first, input, second, other):
@@ -279,6 +297,8 @@ def outer(input, vec2, *, out=None):
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias (PyTorch's F.linear)."""
+    if _policy.armed:
+        input, weight, bias = _policy.cast("linear", input, weight, bias)
     data, w = input._data, weight._data
     check_same_device(input, weight)
     if bias is not None:

@@ -9,6 +9,7 @@ from ._api import backward, grad
 from .trace import trace
 from ._engine_modes import enforce_grad_layout_policy, is_multithreading_enabled, set_multithreading_enabled
 from .variable import Variable
+from . import functional
 
 
 def variable(*args, **kwargs):

@@ -3,6 +3,7 @@ unfold and fold. Arguments are checked here, in PyTorch's order and with its
 messages, before anything runs; the work is done by ``tinytorch._ops.conv``."""
 
 from .._ops._util import check_same_device
+from ..amp import _policy  # autocast runs convolutions in its lower-precision dtype
 from .._ops.conv import ConvNd, Fold, Geometry, Unfold
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "fold", "unfold"]
@@ -97,6 +98,8 @@ def _same_padding(weight, stride, dilation):
 
 
 def _conv(name, spatial, input, weight, bias, stride, padding, dilation, groups):
+    if _policy.armed:
+        input, weight, bias = _policy.cast(name, input, weight, bias)
     batched = _batched(input, spatial, name)
     x = input if batched else input.unsqueeze(0)
     # As PyTorch's bindings: an int stands for every spatial dim of the function, then the lists
@@ -172,6 +175,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_transpose(name, spatial, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    if _policy.armed:
+        input, weight, bias = _policy.cast(name, input, weight, bias)
     batched = _batched(input, spatial, name)
     x = input if batched else input.unsqueeze(0)
     if isinstance(padding, str):

@@ -11,6 +11,7 @@ from .._ops import movement, nn_ops
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from .._ops._util import check_broadcast, promote
+from ..amp import _policy  # autocast runs these losses in float32 (PyTorch's lists)
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -79,6 +80,8 @@ def _check_weight_broadcasts(weight, input, target=None):
 # -- regression ---------------------------------------------------------------------------------
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, reduced."""
+    if _policy.armed:
+        input, target, weight = _policy.cast("mse_loss", input, target, weight)
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
     _check_weight_size(weight, input)
@@ -91,6 +94,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target|, reduced (the gradient at 0 is 0)."""
+    if _policy.armed:
+        input, target, weight = _policy.cast("l1_loss", input, target, weight)
     reduction = _reduction(reduction, size_average, reduce)
     _warn_if_broadcast(input, target)
     _check_weight_size(weight, input)
@@ -190,6 +195,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 # -- binary classification ----------------------------------------------------------------------
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-w [t log x + (1 - t) log(1 - x)] for probabilities x (log clamped at -100, as PyTorch)."""
+    if _policy.armed:
+        input, target, weight = _policy.cast("binary_cross_entropy", input, target, weight)
     reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(
@@ -210,6 +217,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
     """Binary cross-entropy of sigmoid(input), computed stably from the logits in one fused op."""
+    if _policy.armed:
+        input, target, weight, pos_weight = _policy.cast("binary_cross_entropy_with_logits", input, target, weight, pos_weight)
     reduction = _reduction(reduction, size_average, reduce)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
@@ -333,6 +342,8 @@ def _matching_weight(weight, input):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-w[target] input[target] (input holds log-probabilities); 'mean' divides by the summed weights."""
+    if _policy.armed:
+        input, target, weight = _policy.cast("nll_loss", input, target, weight)
     reduction = _reduction(reduction, size_average, reduce)
     _require_tensors("nll_loss_nd", input=input, target=target)
     _check_class_targets(input, target, weight, ignore_index)
@@ -355,6 +366,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
     One fused, stable op (log_softmax and nll_loss together): see ``tinytorch._ops.nn_ops.CrossEntropy``.
     """
+    if _policy.armed:
+        input, target, weight = _policy.cast("cross_entropy", input, target, weight)
     reduction = _reduction(reduction, size_average, reduce)
     _require_tensors("cross_entropy_loss", input=input, target=target)
     if label_smoothing > 1.0:

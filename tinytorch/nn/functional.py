@@ -15,6 +15,7 @@ from .._ops import normalization as _norm_ops
 from .._ops.activations import _elu, _hardtanh, _leaky_relu
 from .._ops.indexing import inplace as _inplace
 from .._ops.matmul import linear
+from ..amp import _policy as _autocast  # softmax/log_softmax in float32 on CUDA, norms in float32 (PyTorch's lists)
 from .._tensor import Tensor
 from ._functional_activations import (
     alpha_dropout, celu, celu_, elu_, feature_alpha_dropout, glu, gumbel_softmax, hardshrink, hardsigmoid, hardswish, hardtanh_,
@@ -172,12 +173,16 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``."""
     if dim is None:
         dim = _get_softmax_dim("softmax", input.dim(), _stacklevel)
+    if _autocast.armed:
+        dtype = _autocast.opt_dtype("softmax", input, dtype)
     return _ops.softmax(input, dim, dtype=dtype)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _get_softmax_dim("softmin", input.dim(), _stacklevel)
+    if _autocast.armed:
+        dtype = _autocast.opt_dtype("softmax", input, dtype)
     return _ops.softmax(-input, dim, dtype=dtype)
 
 
@@ -185,6 +190,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably in one op."""
     if dim is None:
         dim = _get_softmax_dim("log_softmax", input.dim(), _stacklevel)
+    if _autocast.armed:
+        dtype = _autocast.opt_dtype("log_softmax", input, dtype)
     return _ops.log_softmax(input, dim, dtype=dtype)
 
 
@@ -345,6 +352,8 @@ def _check_batch_norm_dtypes(input, *params):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dims of each sample (one fused node,
     ``tinytorch._ops.nn_ops.LayerNorm``), then scale by ``weight`` and shift by ``bias``."""
+    if _autocast.armed:
+        input, weight, bias = _autocast.cast("layer_norm", input, weight, bias)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = len(normalized_shape)
     for name, t in (("weight", weight), ("bias", bias)):
@@ -367,6 +376,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over groups of ``C / num_groups`` channels (and all spatial dims),
     then scale and shift per channel."""
+    if _autocast.armed:
+        input, weight, bias = _autocast.cast("group_norm", input, weight, bias)
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
     shape = tuple(input.shape)

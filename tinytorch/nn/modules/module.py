@@ -6,7 +6,7 @@ import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
-from ... import _backend as backend, _dtypes as dtypes
+from ... import _backend as backend, _dtypes as dtypes, _memory_format
 from ..._hooks import RemovableHandle
 from ...autograd.grad_mode import no_grad
 from ..._tensor import Tensor
@@ -372,7 +372,7 @@ class Module:
         point parameters and buffers change dtype. Returns self."""
         device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        memory_format = _memory_format.check_type("to", kwargs.pop("memory_format", None))
         if kwargs:
             raise TypeError(f"to() received an invalid combination of arguments: unexpected {sorted(kwargs)}")
         for arg in args:
@@ -388,9 +388,16 @@ class Module:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
 
         def convert(t):
-            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            # As PyTorch: a memory format reaches the 4-D and 5-D tensors only (conv weights).
+            layout = memory_format if t.dim() in (4, 5) else None
+            return t.to(device=device, dtype=dtype if t.is_floating_point() else None, memory_format=layout)
 
         return self._apply(convert)
+
+    def compile(self, *args, **kwargs):
+        """Compile this module's call in place with ``tinytorch.compile``'s arguments (checked as
+        PyTorch checks them); the module keeps its type and state_dict keys, and runs eagerly."""
+        self._compiled_call_impl = _compile.compile(self.__call__, *args, **kwargs)
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
@@ -629,3 +636,8 @@ def _copy_into(module, name, param, source, assign):
     data = backend.to_device(source._data, param.device)
     backend.array_module(param._data).copyto(param._data, data, casting="unsafe")
     param._version[0] += 1  # an in-place write: graphs that saved the old values must notice
+
+
+# _compile defines OptimizedModule, a Module subclass, so it imports this file: Module.compile
+# reaches it at call time.
+from ... import _compile  # noqa: E402
