@@ -1,7 +1,7 @@
 """The distribution table: every family (and parameterization) the tests check, built the same
 way on ``tinytorch`` and on ``torch`` (``build(lib, **params)``) from NumPy parameters drawn by
-``params(rng)``. Float arrays become float64 tensors (differentiable where the test asks);
-integer arrays and numbers stay as they are."""
+``params(rng)``. Float arrays become float64 tensors (float32 where a test asks; differentiable
+where it asks); integer arrays and numbers stay as they are."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +60,11 @@ _WISHART = ("a symmetric-matrix parameter, and df reaches the sample through Gam
             "reparameterization, which differences at a fixed seed do not follow (test_matrix_and_tail_families.py "
             "checks the matrix gradients against torch on the same noise, and df's on average)")
 _CIRCULAR = "circular: its variance is 1 - |E exp(ix)|, not the linear one (test_remaining_families.py checks that)"
+_IMPLICIT = ("drawn through Gamma's implicit reparameterization, whose gradient is not the derivative at a fixed "
+             "seed that differences follow (test_gamma_family.py checks it against aten's and against differences "
+             "of the inverse CDF)")
+_HEAVY_TAILS_KS = ("no finite mean or variance for some of these parameters (test_gamma_family.py checks the draws' "
+                   "Kolmogorov-Smirnov distance to the CDF)")
 _STRAIGHT_THROUGH = ("a one-hot draw with a straight-through gradient: piecewise constant, so differences see no "
                      "gradient (test_more_families.py checks it against torch's)")
 
@@ -194,30 +199,73 @@ CASES = [
     Case("wishart_precision", lambda L, df, precision: _d(L).Wishart(df, precision_matrix=precision),
          lambda rng: {"df": np.array(2.5), "precision": _spd(rng, (2,), 2)},
          skip_sampling={"rsample_finite_differences": _WISHART}),
+    # -- Gamma, Chi2, Beta, Dirichlet, StudentT, FisherSnedecor, InverseGamma, Kumaraswamy (test_gamma_family.py)
+    Case("gamma", lambda L, concentration, rate: _d(L).Gamma(concentration, rate),
+         lambda rng: {"concentration": _positive(rng, (2, 3), 0.3, 4.0), "rate": _positive(rng, (2, 3))},
+         skip_sampling={"rsample_finite_differences": _IMPLICIT}),
+    Case("gamma_broadcast", lambda L, concentration, rate: _d(L).Gamma(concentration, rate),
+         lambda rng: {"concentration": _positive(rng, (3,), 0.5, 3.0), "rate": _positive(rng, (2, 1))},
+         skip_sampling={"rsample_finite_differences": _IMPLICIT}),
+    Case("gamma_numbers", lambda L: _d(L).Gamma(2.5, 1.5), lambda rng: {}),
+    Case("chi2", lambda L, df: _d(L).Chi2(df), lambda rng: {"df": _positive(rng, (4,), 0.8, 6.0)},
+         skip_sampling={"rsample_finite_differences": _IMPLICIT}),
+    Case("beta", lambda L, a, b: _d(L).Beta(a, b),
+         lambda rng: {"a": _positive(rng, (2, 3), 0.6, 4.0), "b": _positive(rng, (3,), 0.6, 4.0)},
+         skip_sampling={"rsample_finite_differences": _IMPLICIT}),
+    Case("beta_numbers", lambda L: _d(L).Beta(0.7, 2.0), lambda rng: {}),
+    Case("dirichlet", lambda L, concentration: _d(L).Dirichlet(concentration),
+         lambda rng: {"concentration": _positive(rng, (2, 4), 0.4, 5.0)},
+         skip_sampling={"rsample_finite_differences": _IMPLICIT}),
+    Case("dirichlet_below_one", lambda L, concentration: _d(L).Dirichlet(concentration),
+         lambda rng: {"concentration": np.array([[0.3, 0.6, 0.9], [1.5, 0.5, 2.0]])},
+         skip_sampling={"rsample_finite_differences": _IMPLICIT}),
+    # df below 1 and 2: no mean, no variance
+    Case("student_t", lambda L, df, loc, scale: _d(L).StudentT(df, loc, scale),
+         lambda rng: {"df": np.array([0.7, 1.5, 3.0, 8.0]), "loc": rng.normal(size=(4,)), "scale": _positive(rng, (4,))},
+         skip_sampling={"moments": _HEAVY_TAILS_KS, "rsample_finite_differences": _IMPLICIT}),
+    Case("student_t_df_only", lambda L, df: _d(L).StudentT(df), lambda rng: {"df": _positive(rng, (3,), 2.5, 9.0)},
+         skip_sampling={"rsample_finite_differences": _IMPLICIT}),
+    # df2 = 3: no variance
+    Case("fisher_snedecor", lambda L, df1, df2: _d(L).FisherSnedecor(df1, df2),
+         lambda rng: {"df1": np.array([1.0, 3.0, 6.0]), "df2": np.array([3.0, 5.0, 12.0])},
+         skip_sampling={"moments": _HEAVY_TAILS_KS, "rsample_finite_differences": _IMPLICIT}),
+    # concentration 0.7 and 1.5: no mean, no variance
+    Case("inverse_gamma", lambda L, concentration, rate: _d(L).InverseGamma(concentration, rate),
+         lambda rng: {"concentration": np.array([0.7, 1.5, 2.5, 6.0]), "rate": _positive(rng, (4,))},
+         skip_sampling={"moments": _HEAVY_TAILS_KS, "rsample_finite_differences": _IMPLICIT}),
+    Case("kumaraswamy", lambda L, a, b: _d(L).Kumaraswamy(a, b),
+         lambda rng: {"a": np.array([0.6, 1.5, 3.0]), "b": np.array([2.0, 0.8, 4.0])}),
 ]
 
 BY_NAME = {case.name: case for case in CASES}
 
 
-def tensors(lib, params, requires_grad=False):
-    """The parameters as ``lib`` tensors (float64; float ones differentiable when asked)."""
+def has_float_parameters(case):
+    """Whether the case has a float array parameter (a dtype to choose): not the number-only cases."""
+    return any(isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in case.params(np.random.default_rng(0)).values())
+
+
+def tensors(lib, params, requires_grad=False, dtype_name="float64"):
+    """The parameters as ``lib`` tensors (float ones in ``dtype_name``, differentiable when asked)."""
     out = {}
     for name, value in params.items():
         if isinstance(value, np.ndarray):
             grad = requires_grad and value.dtype.kind == "f"
-            out[name] = lib.tensor(value, dtype=lib.float64 if value.dtype.kind == "f" else None, requires_grad=grad)
+            dtype = getattr(lib, dtype_name) if value.dtype.kind == "f" else None
+            out[name] = lib.tensor(value, dtype=dtype, requires_grad=grad)
         else:
             out[name] = value
     return out
 
 
-def pair(case, seed=0, requires_grad=False):
-    """The case's distribution on tinytorch and on torch, from the same parameters, and those
-    parameters as tensors of each (for gradients)."""
+def pair(case, seed=0, requires_grad=False, dtype_name="float64"):
+    """The case's distribution on tinytorch and on torch, from the same parameters (float ones in
+    ``dtype_name``), and those parameters as tensors of each (for gradients)."""
     import torch
 
     import tinytorch
 
     params = case.params(np.random.default_rng(seed))
-    ours_params, theirs_params = tensors(tinytorch, params, requires_grad), tensors(torch, params, requires_grad)
+    ours_params = tensors(tinytorch, params, requires_grad, dtype_name)
+    theirs_params = tensors(torch, params, requires_grad, dtype_name)
     return case.build(tinytorch, **ours_params), case.build(torch, **theirs_params), ours_params, theirs_params
