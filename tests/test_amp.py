@@ -518,3 +518,11 @@ def test_grad_scaler_hands_scale_and_found_inf_to_a_self_scaling_optimizer():
         results.append((seen, scaler.get_scale(), weight.grad.tolist()))
     assert _same(results)
     assert results[0][0] == [(4.0, 0.0), (4.0, 1.0)]  # the optimizer, not the scaler, skips on inf
+
+
+def test_the_deprecated_submodules_import_as_training_scripts_write_them():
+    from tinytorch.cpu.amp import autocast as cpu_autocast
+    from tinytorch.cuda.amp import GradScaler, autocast
+
+    assert GradScaler is tinytorch.cuda.amp.GradScaler and autocast is tinytorch.cuda.amp.autocast
+    assert cpu_autocast is tinytorch.cpu.amp.autocast

@@ -104,7 +104,7 @@ def result_type(tensor1, tensor2):
 # Imported at first use, as PyTorch imports torch.onnx: most programs never touch them, and each would
 # cost every process memory and start-up time (the first four: 1.7 of the 15.8 MiB import tinytorch
 # added; multiprocessing, which re-exports the standard library's: ~1 MiB more).
-_LAZY_SUBMODULES = frozenset({"distributed", "distributions", "onnx", "viz", "multiprocessing"})
+_LAZY_SUBMODULES = frozenset({"distributed", "distributions", "onnx", "viz", "multiprocessing", "futures"})
 
 
 def __getattr__(name):

@@ -1,8 +1,14 @@
 """``tinytorch.cuda``: whether CuPy sees a GPU, how many, and synchronization."""
 
+import sys
+
 from . import _backend, random as _random
 from ._tensor_types import CUDA_TYPES as _CUDA_TYPES
 from .amp import _cuda_amp as amp  # noqa: F401 (re-exported: torch.cuda.amp, the deprecated CUDA forms of torch.amp)
+
+# `from torch.cuda.amp import GradScaler, autocast` is how most training scripts import them:
+# this module is a file, not a package, so the submodule is registered under its dotted name.
+sys.modules[__name__ + ".amp"] = amp
 
 # The legacy CUDA tensor types: tinytorch.cuda.FloatTensor(2, 3) makes a float32 tensor on the GPU.
 DoubleTensor, FloatTensor, HalfTensor = _CUDA_TYPES["DoubleTensor"], _CUDA_TYPES["FloatTensor"], _CUDA_TYPES["HalfTensor"]

@@ -17,7 +17,8 @@ from .launch import run_ranks
 
 CHECKS = [
     "single_tensor_collectives", "all_reduce_coalesced_many_shapes", "all_gather_coalesced_many_shapes",
-    "configuration_and_record_comm", "split_group_by_parent_ranks", "shrink_a_subgroup", "shrink_the_default_group",
+    "configuration_and_record_comm", "split_group_by_parent_ranks", "shrink_a_subgroup", "dropped_async_work_is_held_until_finished",
+    "shrink_the_default_group",
 ]
 
 

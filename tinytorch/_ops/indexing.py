@@ -91,6 +91,10 @@ class GetItem(Function):
         out = x._data[index]
         if advanced:
             return wrap(out)
+        if not isinstance(out, np.ndarray):
+            # NumPy gives one element as a scalar (a copy); PyTorch gives a 0-d view, which
+            # in-place ops write through (b[0].fill_(7) changes b): a 1-element view reshaped.
+            out = x._data[(*index, None) if isinstance(index, tuple) else (index, None)].reshape(())
         return _view_of(wrap(out), x)
 
     @staticmethod
@@ -495,10 +499,47 @@ def inplace(tensor, op, *args, **kwargs):
         store(tensor, result)
         tensor.grad_fn, tensor._output_nr = result.grad_fn, result._output_nr
         tensor._requires_grad = result._requires_grad
+        base = tensor._base
+        if base is not None and result._requires_grad and not base._requires_grad:
+            _write_through_view(base, tensor)
     else:
         store(tensor, op(tensor, *args, **kwargs))
     tensor._version[0] += 1
     return tensor
+
+
+class _ViewWrite(Function):
+    """The base of a view that an in-place op has just made depend on a tensor that requires
+    grad (``b[0].copy_(x)`` with ``b`` not requiring grad), as a function of the view's values:
+    PyTorch's CopySlices. The base's elements outside the view are constants; the gradient to the
+    view is the base's gradient at the view's positions in its memory."""
+
+    @staticmethod
+    def forward(ctx, view, base, positions):
+        ctx.positions, ctx.shape = positions, tuple(view._data.shape)
+        return wrap(base._data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.reshape(-1)[wrap(ctx.positions)].reshape(ctx.shape), None, None
+
+
+def _write_through_view(base, view):
+    """Give ``base`` the graph its view ``view`` just took (see ``_ViewWrite``): without it, the
+    base's gradient would silently miss what was written through the view."""
+    if not base._data.flags.c_contiguous:
+        raise RuntimeError(
+            "tinytorch does not support in-place operations that write a tensor requiring grad through a view of a "
+            "non-contiguous tensor; use the out-of-place operation instead."
+        )
+    xp = backend.array_module(view._data)
+    positions = xp.asarray(view.storage_offset())
+    for axis, (length, step) in enumerate(zip(view._data.shape, view.stride())):
+        shape = [1] * view._data.ndim
+        shape[axis] = length
+        positions = positions + (xp.arange(length) * step).reshape(shape)
+    node = _ViewWrite.apply(view, base, xp.broadcast_to(positions, view._data.shape))
+    base.grad_fn, base._output_nr, base._requires_grad = node.grad_fn, node._output_nr, True
 
 
 def fill_(tensor, value):

@@ -10,6 +10,7 @@ from .trace import trace
 from ._engine_modes import enforce_grad_layout_policy, is_multithreading_enabled, set_multithreading_enabled
 from .variable import Variable
 from . import functional
+from . import forward_ad
 
 
 def variable(*args, **kwargs):

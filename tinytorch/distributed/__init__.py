@@ -11,7 +11,7 @@ Every operation is bounded by the group's timeout, and an uncaught exception on 
 them all, so a failure ends the job with an error instead of a hang. See docs/distributed.md.
 """
 
-from . import distributed_c10d
+from . import algorithms, distributed_c10d
 from .distributed_c10d import (
     Backend, DistBackendError, DistError, GroupMember, ProcessGroup, ReduceOp, Work, all_gather,
     all_gather_into_tensor, all_reduce, barrier, broadcast, default_pg_timeout, destroy_process_group, gather,
@@ -31,4 +31,6 @@ from .distributed_c10d import (
     all_reduce_coalesced, get_backend_config, record_comm, reduce_op, reduce_scatter_single, shrink_group, split_group,
 )
 
-__all__ = list(distributed_c10d.__all__)
+from ._grad_bucket import GradBucket
+
+__all__ = list(distributed_c10d.__all__) + ["GradBucket"]

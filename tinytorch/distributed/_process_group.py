@@ -22,6 +22,7 @@ class ProcessGroup:
         self._timeout = timeout
         self._sequence = 0
         self._error = None
+        self._in_flight = []  # the Works not yet seen finished (see _keep)
 
     def rank(self):
         """This process's rank within the group."""
@@ -44,6 +45,13 @@ class ProcessGroup:
                 f"[Rank {self._global_rank}] this process group is broken by an earlier error and cannot be used: "
                 f"{self._error}"
             )
+
+    def _keep(self, work):
+        """Hold ``work`` until it is seen finished, as PyTorch's process groups hold theirs: a
+        caller may drop the Work of an ``async_op=True`` operation, and the transport still writes
+        into the buffers it references (freed with it, they would be reused under MPI's writes)."""
+        self._in_flight = [w for w in self._in_flight if not w._done and not w.is_completed()]
+        self._in_flight.append(work)
 
     def _break(self, error):
         """After a timeout the peers' state is unknown: refuse every later operation."""

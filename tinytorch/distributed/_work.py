@@ -41,6 +41,7 @@ class Work:
         self._done = False
         self._exception = None
         self._source_rank = -1
+        group._keep(self)
 
     def _complete(self):
         if not self._done:

@@ -182,6 +182,26 @@ def shrink_a_subgroup():
     dist.destroy_process_group(shrunk)
 
 
+@check
+def dropped_async_work_is_held_until_finished():
+    """The caller drops an async all_reduce's Work and tensor: the group holds the Work (and the
+    buffers MPI writes into) until it is seen finished, as PyTorch's process groups do."""
+    import gc
+    import weakref
+
+    t = full((4096,), float(RANK + 1))
+    work = dist.all_reduce(t, async_op=True)
+    held, data = weakref.ref(work), weakref.ref(t)
+    del work, t
+    gc.collect()
+    assert held() is not None and data() is not None
+    held().wait()  # the group still has it; finished, it is let go at the group's next operation
+    dist.all_reduce(full((1,), 1.0))
+    gc.collect()
+    if BACKEND == "mpi":  # NCCL's watchdog thread holds its Works too, and lets go on its own schedule
+        assert held() is None
+
+
 for function in checks:
     function()
     dist.barrier()

@@ -389,7 +389,7 @@ class Module:
 
         def convert(t):
             # As PyTorch: a memory format reaches the 4-D and 5-D tensors only (conv weights).
-            layout = memory_format if t.dim() in (4, 5) else None
+            layout = memory_format if memory_format is not None and t.dim() in (4, 5) else None
             return t.to(device=device, dtype=dtype if t.is_floating_point() else None, memory_format=layout)
 
         return self._apply(convert)

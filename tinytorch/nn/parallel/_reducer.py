@@ -14,6 +14,12 @@ middle of backward would sit still until the final wait. With the ``mpi`` backen
 thread therefore polls the all-reduces in flight while backward computes (NumPy releases the
 GIL in its kernels, so the polls fall between them); it sleeps between polls, longer as an
 all-reduce lasts, and does nothing between iterations.
+
+A communication hook (``register_comm_hook``) replaces a bucket's division and all-reduce: it
+gets the bucket (undivided) as a ``GradBucket`` and returns a future of the reduced buffer, which
+``_finalize`` writes back. Under ``Join``, a rank that has run out of inputs shadows each
+iteration's bucket all-reduces with zeros (``shadow_backward``), and the ranks still training
+divide by how many of them there are unless ``divide_by_initial_world_size``.
 """
 
 import threading
@@ -21,7 +27,9 @@ import time
 
 from ... import _backend as backend
 from ... import distributed as dist
+from ... import futures
 from ..._tensor import Tensor
+from ...distributed import _work
 
 _MB = 1024 * 1024
 DEFAULT_BUCKET_CAP_MB = 25
@@ -45,6 +53,15 @@ class _Bucket:
             self.buffer = Tensor._make(xp.zeros(offset, dtype=first._data.dtype))
         self.pending = len(params)
         self.work = None
+        self.future = None  # what a communication hook returned for this iteration
+
+    def grad_bucket(self, index, is_last, buffer=None):
+        """The ``GradBucket`` a communication hook gets (over ``buffer``: the joined ranks' zeros)."""
+        buffer = self.buffer if buffer is None else buffer
+        gradients = []
+        for param, offset in zip(self.params, self.offsets):
+            gradients.append(Tensor._make(buffer._data[offset:offset + param.numel()].reshape(param.shape)))
+        return dist.GradBucket(index, buffer, gradients, self.params, is_last)
 
     def slot(self, position):
         """The buffer's view for the parameter at ``position``, shaped like it."""
@@ -173,6 +190,28 @@ class Reducer:
         self.used = [False] * len(params)  # which parameters got a gradient on this rank since the last reduction
         self.next_bucket = 0
         self.progress = _Progress() if _mpi_threads_allowed(process_group) else None
+        self.comm_hook = None  # (state, hook) once registered
+        # Under Join: the all-reduce of "not joined" flags this iteration's forward started (its
+        # sum is the number of ranks still training), and whether to ignore it when dividing.
+        self.forward_pass_work = None
+        self.use_static_world_size = True
+        self.div_factor = None  # what this iteration's buckets are divided by, fixed at its first launch
+
+    def register_comm_hook(self, state, hook):
+        if self.comm_hook is not None:
+            raise RuntimeError("register_comm_hook or register_builtin_comm_hook can only be called once.")
+        self.comm_hook = (state, hook)
+
+    def set_forward_pass_work_handle(self, work, use_static_world_size):
+        self.wait_forward_pass_work()  # a forward that no backward followed left its own
+        self.forward_pass_work = work
+        self.use_static_world_size = use_static_world_size
+
+    def wait_forward_pass_work(self):
+        """Complete the "not joined" all-reduce (MPI must not outlive the buffer it writes)."""
+        if self.forward_pass_work is not None:
+            self.forward_pass_work.wait()
+            self.forward_pass_work = None
 
     def remove_hooks(self):
         for handle in self.handles:
@@ -189,6 +228,7 @@ class Reducer:
         for bucket in self.buckets:
             bucket.pending = len(bucket.params)
             bucket.work = None
+            bucket.future = None
         if outputs is not None:
             reached = _reachable_leaves(_find_tensors(outputs))
             for index, param in enumerate(self.params):
@@ -241,11 +281,60 @@ class Reducer:
             self._finalize()
 
     def _launch(self, bucket):
+        if self.comm_hook is not None:
+            index = self.buckets.index(bucket)
+            bucket.future = self._run_comm_hook(bucket.grad_bucket(index, index == len(self.buckets) - 1))
+            work = _work_of(bucket.future)
+            if work is not None and self.progress is not None:
+                self.progress.add(work)
+            return
         # Divide first, then sum: PyTorch's order, and no overflow in float16.
-        bucket.buffer._data /= self.world_size
+        bucket.buffer._data /= self._div_factor()
         bucket.work = dist.all_reduce(bucket.buffer, group=self.process_group, async_op=True)
         if self.progress is not None:
             self.progress.add(bucket.work)
+
+    def _div_factor(self):
+        """The world size, or under ``Join(divide_by_initial_world_size=False)`` the number of ranks
+        still training (the sum of this iteration's "not joined" flags)."""
+        if self.div_factor is None:
+            self.div_factor = self.world_size
+            work = self.forward_pass_work
+            if work is not None and not self.use_static_world_size:
+                work.wait()
+                self.div_factor = int(backend.to_numpy(work.result()[0]._data)[0])
+        return self.div_factor
+
+    def _run_comm_hook(self, grad_bucket):
+        state, hook = self.comm_hook
+        future = hook(state, grad_bucket)
+        if not isinstance(future, (futures.Future, _work._Future)):
+            kind = type(future)
+            raise RuntimeError(
+                "DDP communication hook's callback must return a torch.futures.Future object, but got "
+                f"{kind.__module__}.{kind.__qualname__}"
+            )
+        return future
+
+    def shadow_backward(self):
+        """On a rank that has joined: the collectives of one backward of the ranks still training,
+        each bucket's gradients zero (through the hook, if one is registered), in their order."""
+        in_flight = []
+        for index, bucket in enumerate(self.buckets):
+            xp = backend.array_module(bucket.buffer._data)
+            with backend.on_device(bucket.buffer.device):
+                zeros = Tensor._make(xp.zeros_like(bucket.buffer._data))
+            if self.comm_hook is not None:
+                in_flight.append(self._run_comm_hook(bucket.grad_bucket(index, index == len(self.buckets) - 1, zeros)))
+            else:
+                in_flight.append(dist.all_reduce(zeros, group=self.process_group, async_op=True))
+        if self.find_unused_parameters:  # _finalize's all-reduce of which parameters were used: none here
+            first = self.buckets[0].buffer
+            with backend.on_device(first.device):
+                flags = Tensor._make(backend.array_module(first._data).zeros(len(self.params), dtype="int32"))
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX, group=self.process_group)
+        for handle in in_flight:
+            handle.wait()
 
     def _finalize(self):
         """Wait for every bucket and write the averages into ``.grad``."""
@@ -259,14 +348,52 @@ class Reducer:
             dist.all_reduce(flags, op=dist.ReduceOp.MAX, group=self.process_group)
             globally_used = backend.to_numpy(flags._data).tolist()
         for bucket in self.buckets:
-            bucket.work.wait()
+            if bucket.future is not None:
+                result = _hook_result(bucket.future.wait(), bucket)
+                bucket.future = None
+            else:
+                bucket.work.wait()
+                result = bucket.buffer._data
             for position, (param, index) in enumerate(zip(bucket.params, bucket.indices)):
                 if globally_used is not None and not globally_used[index]:
                     continue  # no rank used it: its .grad stays as it was, as in PyTorch
+                offset = bucket.offsets[position]
+                reduced = result[offset:offset + param.numel()].reshape(param.shape)
                 if param.grad is None:
-                    param.grad = Tensor._make(bucket.slot(position).copy())
+                    param.grad = Tensor._make(reduced.astype(param._data.dtype, copy=True))
                 else:
-                    param.grad._data[...] = bucket.slot(position)
+                    param.grad._data[...] = reduced
+        self.wait_forward_pass_work()
         self.used = [False] * len(self.params)
         self.expect_hooks = False
         self.require_finalize = False
+        self.div_factor = None
+
+
+def _work_of(future):
+    """The ``Work`` under a future that ``Work.get_future()`` (then ``.then``) made, for the
+    progress thread to poll; None for any other future."""
+    while future is not None:
+        if isinstance(future, _work._ThenFuture):
+            future = future._parent
+        elif isinstance(future, _work._Future):
+            return future._work
+        else:
+            return None
+    return None
+
+
+def _hook_result(value, bucket):
+    """The flat array a communication hook's future holds, checked against its bucket."""
+    if not isinstance(value, Tensor):
+        shown = "a list" if isinstance(value, (list, tuple)) else repr(value)
+        raise RuntimeError(
+            f"Unable to cast {shown} to Tensor: a DDP communication hook's future must hold a single tensor, the "
+            "reduced bucket buffer (a Work's future holds a list: return fut.then(lambda fut: fut.value()[0]))"
+        )
+    if value.numel() != bucket.buffer.numel() or value.device != bucket.buffer.device:
+        raise RuntimeError(
+            f"DDP communication hook returned a tensor of {value.numel()} elements on {value.device} for bucket of "
+            f"{bucket.buffer.numel()} elements on {bucket.buffer.device}: it must hold the reduced bucket buffer"
+        )
+    return value.detach().reshape(-1)._data

@@ -2,11 +2,15 @@
 
 import contextlib
 import hashlib
+import inspect
 
 from ... import _backend as backend
+from ... import _creation
 from ... import distributed as dist
+from ... import futures as _futures
 from ...autograd import grad_mode
 from ..._tensor import Tensor
+from ...distributed.algorithms.join import Join, Joinable, JoinHook
 from ..modules.module import Module
 from ._reducer import DEFAULT_BUCKET_CAP_MB, DEFAULT_FIRST_BUCKET_BYTES, Reducer
 
@@ -14,7 +18,36 @@ _MB = 1024 * 1024
 _BROADCAST_BUCKET_BYTES = 250 * _MB
 
 
-class DistributedDataParallel(Module):
+class _DDPJoinHook(JoinHook):
+    """What a DDP rank that has run out of inputs does inside ``Join``: each iteration of the
+    others, the collectives of their forward and backward (zeros for its gradients); at the end,
+    every rank takes the parameters of one of the last ranks to join."""
+
+    def __init__(self, ddp, divide_by_initial_world_size):
+        if not isinstance(ddp, DistributedDataParallel):
+            raise AssertionError(
+                "DDP join hook requires passing in a DistributedDataParallel instance as the state, "
+                f"got {type(ddp).__name__}"
+            )
+        self.ddp = ddp
+        self.ddp._divide_by_initial_world_size = divide_by_initial_world_size
+        super().__init__()
+
+    def main_hook(self):
+        ddp = self.ddp
+        ddp._check_and_sync_module_buffers()
+        should_sync_backwards = ddp._check_global_requires_backward_grad_sync(is_joined_rank=True)
+        # The others skip the buffer broadcast of their next forward when none synchronizes now.
+        ddp.require_forward_param_sync = should_sync_backwards
+        if not should_sync_backwards:
+            return
+        ddp.reducer.shadow_backward()
+
+    def post_hook(self, is_last_joiner):
+        self.ddp._sync_final_model(is_last_joiner)
+
+
+class DistributedDataParallel(Module, Joinable):
     """Data parallelism across processes: wrap the model on every rank, feed each rank its own
     part of the data (``DistributedSampler``), and train as usual.
 
@@ -26,7 +59,8 @@ class DistributedDataParallel(Module):
     ``find_unused_parameters=True`` allows a forward that leaves some parameters out; buffers
     (BatchNorm's running statistics) are copied from rank 0 before each forward unless
     ``broadcast_buffers=False``. ``.module`` is the wrapped model, and ``state_dict`` keys carry
-    PyTorch's ``module.`` prefix.
+    PyTorch's ``module.`` prefix. ``register_comm_hook`` replaces the averaging of each bucket;
+    ``join()`` trains on uneven inputs (ranks with fewer batches shadow the others' collectives).
     """
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=None, init_sync=True,
@@ -36,6 +70,7 @@ class DistributedDataParallel(Module):
                  skip_all_reduce_unused_params=False, bucket_cap_mb_list=None, batched_grad_copy=False,
                  forward_sync_buffers=None):
         super().__init__()
+        Joinable.__init__(self)
         unsupported = {"delay_all_reduce_named_params": delay_all_reduce_named_params,
                        "param_to_hook_all_reduce": param_to_hook_all_reduce, "mixed_precision": mixed_precision,
                        "device_mesh": device_mesh, "bucket_cap_mb_list": bucket_cap_mb_list}
@@ -88,6 +123,8 @@ class DistributedDataParallel(Module):
             self._broadcast_from_rank0([p for p in parameters] + (self.modules_buffers if self.forward_sync_buffers else []))
         trainable = [p for p in parameters if p.requires_grad]
         self.reducer = Reducer(trainable, process_group, self.bucket_bytes_cap, first_bucket_bytes, find_unused_parameters)
+        self._comm_hooks = []
+        self._divide_by_initial_world_size = True  # set by join()'s hook
 
     # -- construction ---------------------------------------------------------------------------
     def _verify_same_model_on_every_rank(self, parameters):
@@ -114,9 +151,10 @@ class DistributedDataParallel(Module):
                         f"not to match sizes of the same param in process {other}."
                     )
 
-    def _broadcast_from_rank0(self, tensors):
-        """Copy rank 0's values of ``tensors`` (parameters, buffers) to every rank."""
-        source = dist.get_global_rank(self.process_group, 0)
+    def _broadcast_from_rank0(self, tensors, src=0):
+        """Copy the values of ``tensors`` (parameters, buffers) on the group's rank ``src`` (rank 0
+        unless a join says otherwise) to every rank."""
+        source = dist.get_global_rank(self.process_group, src)
         works = []
         with grad_mode.no_grad():
             for tensor in tensors:
@@ -131,13 +169,23 @@ class DistributedDataParallel(Module):
         grad_enabled = grad_mode.is_grad_enabled()
         if grad_enabled and self.require_backward_grad_sync:
             self.reducer.check_previous_reduction_finished()
+        # Under Join: "this rank still trains" (what it counts; the reducer may divide by the count).
+        work = Join.notify_join_context(self)
+        self.reducer.set_forward_pass_work_handle(work, self._divide_by_initial_world_size)
         if self.will_sync_module_buffers():
-            self._broadcast_from_rank0(self.modules_buffers)
+            # Under Join, rank 0 may have joined with stale buffers: the highest rank still training sends.
+            source = self._find_common_rank(self._distributed_rank, True) if self._join_config.enable else 0
+            self._broadcast_from_rank0(self.modules_buffers, source)
+        sync_work = self._check_global_requires_backward_grad_sync(is_joined_rank=False) if self._join_config.enable else None
         if self.device_ids:
             target = backend.device("cuda", self.device_ids[0])
             inputs = tuple(_move(i, target) for i in inputs)
             kwargs = {k: _move(v, target) for k, v in kwargs.items()}
-        output = self.module(*inputs, **kwargs)
+        try:
+            output = self.module(*inputs, **kwargs)
+        finally:
+            if sync_work is not None:  # nobody reads it, but its request must complete (and its buffer live) till then
+                sync_work.wait()
         if grad_enabled and self.require_backward_grad_sync:
             self.require_forward_param_sync = True
             self.reducer.prepare_for_backward(output if self.find_unused_parameters else None)
@@ -155,6 +203,94 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = old_require_backward_grad_sync
+
+    # -- communication hooks ----------------------------------------------------------------------
+    def register_comm_hook(self, state, hook):
+        """Reduce each bucket of gradients with ``hook(state, bucket)`` instead of the built-in
+        average: ``bucket`` is a ``torch.distributed.GradBucket`` whose ``buffer()`` holds the
+        bucket's gradients, not divided by the world size; the hook returns a
+        ``torch.futures.Future`` holding the reduced buffer (one tensor of the same size), which
+        DDP writes into the parameters' ``.grad``. Register once, before the first backward;
+        ``torch.distributed.algorithms.ddp_comm_hooks.default_hooks`` has ready-made hooks."""
+        self._check_comm_hook(hook)
+        self._comm_hooks.append((hook, state))
+        self.reducer.register_comm_hook(state, hook)
+
+    def _check_comm_hook(self, hook):
+        """PyTorch's checks of a hook's signature (its parameter must be named ``bucket``)."""
+        if not callable(hook):
+            raise TypeError("Communication hook must be callable.")
+        sig = inspect.signature(hook)
+        if sig.parameters["bucket"].annotation not in (inspect.Parameter.empty, dist.GradBucket):
+            raise ValueError("Communication hook: bucket annotation should be dist.GradBucket.")
+        if sig.return_annotation is not inspect.Signature.empty and sig.return_annotation != _futures.Future[Tensor]:
+            raise ValueError("Communication hook: return annotation should be torch.futures.Future[torch.Tensor].")
+
+    # -- uneven inputs ----------------------------------------------------------------------------
+    def join(self, divide_by_initial_world_size=True, enable=True, throw_on_early_termination=False):
+        """Context manager for training on uneven inputs: wrap the training loop in it, and a rank
+        that runs out of batches first shadows the others' collectives (its gradients count as
+        zero) until every rank is done; then all ranks take the parameters of one of the last
+        ranks to finish. Gradients are divided by the initial world size
+        (``divide_by_initial_world_size=True``: every sample weighs the same) or by the number of
+        ranks still training. With ``throw_on_early_termination=True`` every rank raises
+        ``RuntimeError`` as soon as one runs out instead."""
+        return Join([self], enable, throw_on_early_termination, divide_by_initial_world_size=divide_by_initial_world_size)
+
+    def join_hook(self, **kwargs):
+        """The ``JoinHook`` of this DDP (``divide_by_initial_world_size``: True by default)."""
+        divide_by_initial_world_size = kwargs.get("divide_by_initial_world_size", True)
+        return _DDPJoinHook(self, divide_by_initial_world_size=divide_by_initial_world_size)
+
+    @property
+    def join_device(self):
+        return next(iter(self.reducer.params)).device
+
+    @property
+    def join_process_group(self):
+        return self.process_group
+
+    @property
+    def _distributed_rank(self):
+        return dist.get_rank(self.process_group)
+
+    def _check_global_requires_backward_grad_sync(self, is_joined_rank):
+        """Under Join, an all-reduce of "this rank's backward synchronizes": a joined rank learns
+        whether to shadow a backward this iteration."""
+        device = self.join_device
+        if not is_joined_rank and self.require_backward_grad_sync:
+            requires_sync_tensor = _creation.ones(1, device=device)
+        else:
+            requires_sync_tensor = _creation.zeros(1, device=device)
+        work = dist.all_reduce(requires_sync_tensor, group=self.process_group, async_op=True)
+        if is_joined_rank:
+            work.wait()
+            return requires_sync_tensor.item() != 0
+        return work  # the training rank does not read it: forward waits for it after the module has run
+
+    def _check_and_sync_module_buffers(self):
+        """A joined rank's side of the buffer broadcast of a forward (it never sends)."""
+        if self.will_sync_module_buffers():
+            authoritative_rank = self._find_common_rank(self._distributed_rank, False)
+            self._broadcast_from_rank0(self.modules_buffers, authoritative_rank)
+
+    def _sync_final_model(self, is_last_joiner):
+        """Every rank takes the parameters (and buffers) of the highest of the last ranks to join."""
+        self.reducer.wait_forward_pass_work()
+        self._authoritative_rank = self._find_common_rank(self._distributed_rank, is_last_joiner)
+        tensors = list(self.module.parameters()) + (self.modules_buffers if self.forward_sync_buffers else [])
+        self._broadcast_from_rank0(tensors, self._authoritative_rank)
+
+    def _find_common_rank(self, input_rank, rank_cond):
+        """The highest group rank among those for which ``rank_cond`` holds (an all-reduce of MAX)."""
+        rank_to_use = _int64_tensor([input_rank if rank_cond else -1], self.join_device)
+        dist.all_reduce(rank_to_use, op=dist.ReduceOp.MAX, group=self.process_group)
+        if rank_to_use.item() == -1:
+            raise ValueError(
+                "BUG! Expected rank_cond to be true for at least one process. This indicates a bug in PyTorch, "
+                "please report an issue."
+            )
+        return rank_to_use.item()
 
     def will_sync_module_buffers(self):
         return self.require_forward_param_sync and self.forward_sync_buffers and len(self.modules_buffers) > 0
