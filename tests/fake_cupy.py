@@ -104,6 +104,15 @@ def _inplace(ufunc):
     return method
 
 
+class _MemoryPointer:
+    """``cupy.ndarray.data``: where the array's first element is (``ptr``)."""
+
+    __slots__ = ("ptr",)
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+
+
 class ndarray:
     """A device array held as a NumPy array, with CuPy's rules (see the module docstring)."""
 
@@ -134,6 +143,7 @@ class ndarray:
     nbytes = property(lambda self: self._a.nbytes)
     device = property(lambda self: Device(self._device))
     base = property(lambda self: self._base)
+    data = property(lambda self: _MemoryPointer(self._a.__array_interface__["data"][0]))  # CuPy's MemoryPointer
     flags = property(lambda self: _Flags(self._a, self._base is None))
     T = property(lambda self: _wrap(self._a.T, self))
     real = property(lambda self: _wrap(self._a.real, self))
@@ -230,7 +240,10 @@ class ndarray:
         key = _wrapped_indices(_unwrap(key, strict=False), self._a.shape)
         if any(isinstance(k, np.ndarray) and k.dtype == bool for k in (key if isinstance(key, tuple) else (key,))):
             _sync()  # a boolean mask: the result's size is read back from the device
-        return _wrap(self._a[key], self)
+        result = self._a[key]
+        if isinstance(result, np.generic):  # CuPy gives one element as a 0-d view, never a scalar
+            result = self._a[(*key, None) if isinstance(key, tuple) else (key, None)].reshape(())
+        return _wrap(result, self)
 
     def __setitem__(self, key, value):
         self._a[_wrapped_indices(_unwrap(key, strict=False), self._a.shape)] = _unwrap(value, strict=False)

@@ -2627,6 +2627,27 @@ OPS += [
 ]
 
 
+# -- an in-place write through a view of a tensor that does not require grad (PyTorch's CopySlices) ----
+def _view_write_sample(draw, rng):
+    """A base that requires no grad, a strided view of it (rows from ``start``, every ``step``-th
+    column, or one element picked by integers) and values of the view's shape."""
+    rows, cols = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    start, step = draw(st.integers(0, rows - 1)), draw(st.integers(1, 3))
+    element = draw(st.booleans())
+    shape = () if element else (rows - start, len(range(0, cols, step)))
+    return [values(rng, shape), values(rng, (rows, cols))], {"start": start, "step": step, "element": element}
+
+
+def _view_write(lib, x, base, start, step, element):
+    b = base.detach().clone()
+    view = b[start, 0] if element else b[start:, ::step]
+    view.mul_(x)  # b takes the graph: its other elements stay constants
+    return b * 1
+
+
+OPS += [OpInfo("view_write", _view_write, _view_write_sample)]
+
+
 # -- Gamma and Dirichlet draws: the gradient at a given (concentration, sample) -------------------------
 def _implicit_gradient(lib, alpha, sample, grad_fn, tinytorch_function):
     """``sample`` as drawn from ``alpha``, with the implicit reparameterization gradient w.r.t.

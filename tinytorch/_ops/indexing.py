@@ -91,7 +91,7 @@ class GetItem(Function):
         out = x._data[index]
         if advanced:
             return wrap(out)
-        if not isinstance(out, np.ndarray):
+        if isinstance(out, np.generic):
             # NumPy gives one element as a scalar (a copy); PyTorch gives a 0-d view, which
             # in-place ops write through (b[0].fill_(7) changes b): a 1-element view reshaped.
             out = x._data[(*index, None) if isinstance(index, tuple) else (index, None)].reshape(())
