@@ -87,3 +87,14 @@ def test_errors_as_torch(call):
         call(tinytorch.zeros(3))
     assert type(got.value) is type(expected.value)
     assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("name, args", [("rand_like", ()), ("randn_like", ()), ("randint_like", (5,)), ("randint_like", (2, 9))])
+def test_like_factories_draw_from_the_given_generator(name, args):
+    x = tinytorch.zeros(4, 3)
+    draw = getattr(tinytorch, name)
+    first = draw(x, *args, generator=tinytorch.Generator().manual_seed(7))
+    again = draw(x, *args, generator=tinytorch.Generator().manual_seed(7))
+    other = draw(x, *args, generator=tinytorch.Generator().manual_seed(8))
+    assert first.tolist() == again.tolist() and first.tolist() != other.tolist()
+    assert first.shape == x.shape and first.dtype == x.dtype

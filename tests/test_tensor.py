@@ -137,6 +137,19 @@ def test_repr_aligns_nan_inf_and_scientific_entries_as_pytorch():
     assert repr(tinytorch.tensor([0.0, -inf])) == "tensor([0., -inf])"
 
 
+def test_repr_right_aligns_booleans_as_pytorch():
+    assert repr(tinytorch.tensor([True, False])) == "tensor([ True, False])"
+    assert repr(tinytorch.tensor([[True], [False]])) == "tensor([[ True],\n        [False]])"
+    assert repr(tinytorch.tensor([True, True])) == "tensor([True, True])"
+    assert repr(tinytorch.tensor(True)) == "tensor(True)"
+
+
+@pytest.mark.parametrize("shape, strides", [((0, 3), (3, 1)), ((3, 0), (1, 1)), ((2, 0, 4), (4, 4, 1)), ((0,), (1,))])
+def test_empty_tensors_have_pytorchs_strides(shape, strides):
+    assert tinytorch.zeros(shape).stride() == strides
+    assert tinytorch.zeros(2, 3)[:, :0].stride() == (3, 1)  # a view keeps the strides it has
+
+
 def test_set_printoptions_as_pytorch():
     x = tinytorch.tensor([1.12345, -2.5])
     try:

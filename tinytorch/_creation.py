@@ -537,19 +537,22 @@ def randperm(n, *, generator=None, out=None, dtype=None, device=None, requires_g
     return _finish(_on(device, lambda: xp.argsort(rng.random(n)).astype(d, copy=False)), requires_grad)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=_memory_format.preserve_format):
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, memory_format=_memory_format.preserve_format):
     d, dev = _like(input, dtype, device, "rand_like")
-    return _laid_out_like("rand_like", input, memory_format, requires_grad, lambda s: rand(s, dtype=d, device=dev))
+    return _laid_out_like("rand_like", input, memory_format, requires_grad,
+                          lambda s: rand(s, generator=generator, dtype=d, device=dev))
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=_memory_format.preserve_format):
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, memory_format=_memory_format.preserve_format):
     d, dev = _like(input, dtype, device, "randn_like")
-    return _laid_out_like("randn_like", input, memory_format, requires_grad, lambda s: randn(s, dtype=d, device=dev))
+    return _laid_out_like("randn_like", input, memory_format, requires_grad,
+                          lambda s: randn(s, generator=generator, dtype=d, device=dev))
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, memory_format=_memory_format.preserve_format):
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None, memory_format=_memory_format.preserve_format):
     """Integers in [low, high) shaped like ``input``; ``randint_like(input, high)`` starts at 0."""
     d, dev = _like(input, dtype, device, "randint_like")
     if high is None:
         low, high = 0, low
-    return _laid_out_like("randint_like", input, memory_format, False, lambda s: randint(low, high, s, dtype=d, device=dev))
+    return _laid_out_like("randint_like", input, memory_format, False,
+                          lambda s: randint(low, high, s, generator=generator, dtype=d, device=dev))

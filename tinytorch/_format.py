@@ -114,7 +114,9 @@ def _array_text(array, indent):
         formatter = _float_formatter(shown.astype(np.float64).ravel())
         return np.array2string(array, formatter={"float_kind": formatter}, **kwargs)
     if array.dtype.kind == "b":
-        return np.array2string(array, formatter={"bool": lambda v: "True" if v else "False"}, **kwargs)
+        # As PyTorch: every element right-aligned to the widest one shown ("[ True, False]").
+        width = 5 if not (_summarized(array) if summarize else array).all() else 4
+        return np.array2string(array, formatter={"bool": lambda v: ("True" if v else "False").rjust(width)}, **kwargs)
     return np.array2string(array, **kwargs)
 
 

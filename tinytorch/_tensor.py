@@ -226,7 +226,16 @@ class Tensor:
         return self._data.itemsize
 
     def stride(self, dim=None):
+        """Steps in elements between neighbours along each dim. An empty tensor whose array has no
+        strides (all 0: NumPy 2 gives new empty arrays no strides) gets the row-major strides PyTorch
+        gives it, with size-0 dims counted as 1 ((0, 3) -> (3, 1))."""
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if not self._data.size and not any(strides):
+            strides, step = [], 1
+            for length in reversed(self._data.shape):
+                strides.append(step)
+                step *= max(length, 1)
+            strides = tuple(reversed(strides))
         return strides if dim is None else strides[_ops.normalize_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, *, memory_format=_contiguous_format):

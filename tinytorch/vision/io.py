@@ -115,7 +115,7 @@ def _as_stored(image):
     if image.mode == "PA":
         return image.convert("RGBA")
     if image.mode in ("I;16", "I;16B", "I"):
-        raise RuntimeError(f"{image.mode} images (16-bit) are not supported: tinytorch has no uint16 dtype")
+        raise RuntimeError(f"{image.mode} images (16-bit) are not supported by tinytorch's decoder (8-bit images only)")
     return image.convert("RGB")
 
 
