@@ -548,6 +548,14 @@ def sum_last(array):
     return reduce_sum(array, -1)
 
 
+def sum_kept(array, axis):
+    """``array.sum(axis, keepdims=True)``; along the last axis of a 2-D or larger array through
+    ``sum_last`` (softmax's and cross-entropy's row sums)."""
+    if array.ndim > 1 and axis in (-1, array.ndim - 1):
+        return sum_last(array)[..., None]
+    return reduce_sum(array, axis, True)
+
+
 @functools.lru_cache(maxsize=16)
 def _ones_column(length, dtype):
     column = np.ones(length, dtype)

@@ -213,7 +213,7 @@ def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, 
         probs, shifted = backend.unary(np.exp, shifted, out=shifted), None
     else:
         probs = xp.exp(shifted)
-    total = backend.sum_last(probs)[:, None] if probs.ndim == 2 else backend.reduce_sum(probs, dim, True)
+    total = backend.sum_kept(probs, dim)
     probs /= total
     log_normalizer = xp.log(total)  # log p = shifted - log_normalizer
     if soft:

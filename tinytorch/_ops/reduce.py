@@ -219,14 +219,6 @@ def _reverse_cumsum(x, dim):
     return x.flip(dim).cumsum(dim).flip(dim)
 
 
-def _sum_kept(array, axis):
-    """``array.sum(axis, keepdims=True)``; along the last axis of a large array as a product
-    with ones (backend.sum_last: both cores, one pass)."""
-    if array.ndim > 1 and axis in (-1, array.ndim - 1):
-        return backend.sum_last(array)[..., None]
-    return array.sum(axis=axis, keepdims=True)
-
-
 class LogSoftmax(Function):
     """Fused for stability: x - max - log(sum(exp(x - max))) in one node, never overflowing."""
 
@@ -236,7 +228,7 @@ class LogSoftmax(Function):
         xp = backend.array_module(data)
         axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
         shifted = data - data.max(axis=axis, keepdims=True)
-        out = shifted - xp.log(_sum_kept(backend.unary(np.exp, shifted), axis))
+        out = shifted - xp.log(backend.sum_kept(backend.unary(np.exp, shifted), axis))
         ctx.dim = dim
         result = wrap(out)
         ctx.save_for_backward(result)
@@ -258,7 +250,7 @@ class Softmax(Function):
         with quiet():  # a row of -inf gives nan, silently, as in PyTorch
             shifted = data - data.max(axis=axis, keepdims=True)  # 0-d: a NumPy scalar, not written into
             e = backend.unary(np.exp, shifted, out=shifted if data.ndim else None)
-            e /= _sum_kept(e, axis)
+            e /= backend.sum_kept(e, axis)
         result = wrap(e)
         ctx.dim = dim
         ctx.save_for_backward(result)
