@@ -43,3 +43,56 @@ def test_the_others_raise_when_the_timeout_passes(mode):
     # The abort hook ended the stuck rank: run_ranks returned before its timeout (a hang raises
     # TimeoutExpired there). Its own message usually shows, but mpiexec may tear the job down
     # before forwarding that last line (seen once in CI on a loaded machine), so it is not required.
+
+
+def test_two_threads_never_test_one_request_at_once():
+    """MPI forbids concurrent tests of one request (MPICH: "INTERNAL ERROR: unexpected value in
+    case statement"): DDP's progress thread and the rank's own ``is_completed``/``wait`` share a
+    Work, so a test from one thread while the other is inside its test must not reach MPI."""
+    import datetime
+    import threading
+    import time
+
+    from tinytorch.distributed._work import Work
+
+    inside, overlaps, calls = threading.Lock(), [], []
+
+    def poll():
+        if not inside.acquire(blocking=False):
+            overlaps.append(threading.current_thread().name)
+            return False
+        try:
+            calls.append(1)
+            time.sleep(1e-4)  # widen the window a second tester could enter
+            return len(calls) > 400
+        finally:
+            inside.release()
+
+    class Group:
+        _timeout = datetime.timedelta(seconds=30)
+
+        def _keep(self, work):
+            pass
+
+        def _check_usable(self):
+            pass
+
+    work = Work("all_reduce (SeqNum=1)", Group(), poll)
+    stop = threading.Event()
+
+    def progress():  # as DDP's: test, sleep a little, test again
+        while not stop.is_set():
+            work._test()
+            time.sleep(5e-5)
+
+    thread = threading.Thread(target=progress)
+    thread.start()
+    try:
+        while not work.is_completed():
+            pass
+        assert work.wait()
+    finally:
+        stop.set()
+        thread.join()
+    assert len(calls) > 400
+    assert overlaps == []

@@ -6,6 +6,7 @@ rank raise ``DistBackendError`` after the group's timeout instead of hanging for
 
 import datetime
 import os
+import threading
 import time
 
 from ._errors import DistBackendError
@@ -41,7 +42,20 @@ class Work:
         self._done = False
         self._exception = None
         self._source_rank = -1
+        # MPI forbids two threads testing one request at once (MPICH fails with "INTERNAL ERROR:
+        # unexpected value in case statement"); DDP's progress thread and this rank's own calls
+        # (``_keep``, ``wait``) both test, so every test goes through ``_test`` and this lock.
+        self._testing = threading.Lock()
         group._keep(self)
+
+    def _test(self):
+        """Whether the transport has finished; False while another thread is testing it."""
+        if not self._testing.acquire(blocking=False):
+            return False
+        try:
+            return self._poll()
+        finally:
+            self._testing.release()
 
     def _complete(self):
         if not self._done:
@@ -52,7 +66,7 @@ class Work:
 
     def is_completed(self):
         """Whether the operation has finished (never blocks)."""
-        if not self._done and self._poll():
+        if not self._done and self._test():
             self._complete()
         return self._done
 
@@ -71,7 +85,7 @@ class Work:
             _check_timeout(timeout)
         if self._done:
             return True
-        if self._poll():  # the common case: already done, no deadline to compute
+        if self._test():  # the common case: already done, no deadline to compute
             self._complete()
             return True
         if timeout is None or timeout == datetime.timedelta(0):
@@ -79,7 +93,7 @@ class Work:
         self._group._check_usable()
         start = time.monotonic()
         deadline = start + timeout.total_seconds()
-        poll = self._poll
+        poll = self._test
         polls = 0
         while not poll():
             polls += 1

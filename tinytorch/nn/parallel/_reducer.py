@@ -121,7 +121,7 @@ def _reachable_leaves(outputs):
 
 
 class _Progress:
-    """A daemon thread that polls the works handed to it (``Work._poll``: ``MPI_Test``) until
+    """A daemon thread that polls the works handed to it (``Work._test``: ``MPI_Test``) until
     ``stop()``: every 50 us after a work arrives, backing off to every millisecond, so that short
     all-reduces finish early and long ones cost the computing thread little. Polling from a second
     thread needs MPI_THREAD_MULTIPLE, which mpi4py asks for."""
@@ -155,7 +155,7 @@ class _Progress:
             self.active.wait()
             with self.lock:
                 for work in self.works:
-                    work._poll()
+                    work._test()
                 interval = self.interval
                 self.interval = min(2 * interval, self.LONGEST_INTERVAL)
             time.sleep(interval)
