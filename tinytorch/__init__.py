@@ -35,16 +35,14 @@ from .amp._state import (
     is_autocast_enabled, set_autocast_cache_enabled, set_autocast_cpu_dtype, set_autocast_cpu_enabled,
     set_autocast_dtype, set_autocast_enabled, set_autocast_gpu_dtype,
 )
-from . import backends, nn, optim, profiler, sparse, testing, utils, vision
+from . import backends, nn, optim, utils, vision
 from ._aten_functional import *  # torch.conv2d, torch.batch_norm...: aten's signatures over nn.functional (after nn)
 from ._compile import compile  # torch.compile: wraps a Module (after nn) or a function; runs eagerly
-from . import compiler
 from ._aten_rnn import gru, lstm, rnn_relu, rnn_tanh  # aten's stacked RNNs over nn.RNNBase's loop (after nn)
 from ._torch_small import (  # after nn: embedding_renorm_ is nn.functional's renorm
     cond, embedding_renorm_, get_device, is_storage, norm_except_dim, resize_as_, set_default_tensor_type,
 )
 from . import linalg, special
-from .func import vmap  # also binds tinytorch.func
 from ._dlpack import from_dlpack
 from ._format import set_printoptions
 from ._matrix_functions import (
@@ -103,11 +101,19 @@ def result_type(tensor1, tensor2):
 
 # Imported at first use, as PyTorch imports torch.onnx: most programs never touch them, and each would
 # cost every process memory and start-up time (the first four: 1.7 of the 15.8 MiB import tinytorch
-# added; multiprocessing, which re-exports the standard library's: ~1 MiB more).
-_LAZY_SUBMODULES = frozenset({"distributed", "distributions", "onnx", "viz", "multiprocessing", "futures"})
+# added; multiprocessing, which re-exports the standard library's: ~1 MiB more; func, profiler,
+# testing, sparse and compiler 0.4 MiB, which the lecture's peak RSS, at 0.30x PyTorch's, needs).
+_LAZY_SUBMODULES = frozenset({
+    "distributed", "distributions", "onnx", "viz", "multiprocessing", "futures", "func", "profiler", "testing", "sparse",
+    "compiler",
+})
 
 
 def __getattr__(name):
+    if name == "vmap":
+        from .func import vmap
+
+        return vmap
     if name in _LAZY_SUBMODULES:
         import importlib
 

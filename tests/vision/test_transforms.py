@@ -75,6 +75,34 @@ def test_normalize_fast_path_broadcasts_a_wider_std_as_sub_then_div():
     assert out.tolist() == [[[0.0, 4.0]], [[0.0, 2.0]], [[0.0, 1.0]]]
 
 
+def test_a_batched_compose_normalizes_its_own_intermediate_in_place():
+    """ToTensor then Normalize on a batch: Normalize writes into ToTensor's new array (one batch
+    array at a time, not two), with the bits of the out-of-place form."""
+    import tracemalloc
+
+    images = np.random.default_rng(0).integers(0, 256, (256, 28, 28), dtype=np.uint8)
+    pipeline = T.Compose([T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
+    expected = (T.ToTensor().batch(images).numpy() - np.float32(0.1307)) / np.float32(0.3081)
+    tracemalloc.start()
+    try:
+        batch = T.batched(pipeline)(images)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(batch.numpy(), expected)
+    assert batch.numpy().nbytes <= peak < 1.5 * batch.numpy().nbytes
+
+
+def test_a_batched_compose_never_writes_into_the_callers_array():
+    """A float batch passes ToTensor unchanged (a view of the caller's array): Normalize must not
+    write into it."""
+    images = np.random.default_rng(1).random((4, 5, 6), dtype=np.float32)
+    before = images.copy()
+    out = T.batched(T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.25,))]))(images)
+    assert np.array_equal(images, before)
+    assert np.array_equal(out.numpy()[:, 0], (before - np.float32(0.5)) / np.float32(0.25))
+
+
 def test_normalize_in_place_and_functional():
     x = tinytorch.ones(1, 2, 2)
     assert T.Normalize([0.5], [0.25], inplace=True)(x) is x

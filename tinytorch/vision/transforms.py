@@ -112,6 +112,12 @@ class Normalize:
         self._constants = {}  # (dtype, device) -> (mean, std) tensors, converted once
 
     def __call__(self, tensor):
+        return self.batch(tensor)
+
+    def batch(self, tensor, owned=False):
+        """Normalize an image or an NxCxHxW batch (the same broadcast). ``owned``: ``tensor`` is
+        an intermediate of a batched ``Compose`` that nothing else holds, so it is normalized in
+        place (at the peak of a test pass at batch 1000 of MNIST, one 3 MiB batch fewer)."""
         _check_image_tensor(tensor)
         key = (tensor.dtype, str(tensor.device), id(self.mean), id(self.std))
         if key not in self._constants:
@@ -122,14 +128,18 @@ class Normalize:
         if not tensor.requires_grad and not mean.requires_grad:
             # NOTE: the same float arithmetic as sub + div, minus the op dispatch (this runs per
             # batch), dividing the difference in place: one batch-sized array fewer at a time.
-            out = tensor._data - mean._data
-            if np.broadcast_shapes(out.shape, std._data.shape) != out.shape:  # std widens the result
-                return Tensor._make(out / std._data)
-            out /= std._data
+            data, mean, std = tensor._data, mean._data, std._data
+            if owned and np.broadcast_shapes(data.shape, mean.shape, std.shape) == data.shape and (
+                    np.result_type(data, mean, std) == data.dtype):
+                np.subtract(data, mean, out=data)
+                data /= std
+                return tensor
+            out = data - mean
+            if np.broadcast_shapes(out.shape, std.shape) != out.shape:  # std widens the result
+                return Tensor._make(out / std)
+            out /= std
             return Tensor._make(out)
         return tensor.sub(mean).div(std)
-
-    batch = __call__  # the same broadcast works on NxCxHxW
 
     def __repr__(self):
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
@@ -152,10 +162,17 @@ class Compose:
         # One row of uniforms per image, in the order the per-image path draws them.
         uniforms = _rng().random((len(images), sum(counts)))
         column = 0
+        given = images
         for step, count in zip(steps, counts):
             if count:
                 images = step.apply_batch(images, uniforms[:, column : column + count])
                 column += count
+            elif isinstance(step, Normalize) and isinstance(images, Tensor):
+                # What an earlier step made, unless it can be the caller's array (a step may pass
+                # its input through): then Normalize may write in place.
+                data = images._data
+                owned = data.__class__ is np.ndarray and given.__class__ is np.ndarray and not np.may_share_memory(data, given)
+                images = step.batch(images, owned=owned)
             else:
                 images = step.batch(images)
         return images
