@@ -109,8 +109,14 @@ def test_module_compile_in_place_matches_torch():
     torch = pytest.importorskip("torch")
     ours, theirs = _model(tinytorch), _model(torch)
     assert ours.compile() is None and theirs.compile() is None
-    assert type(ours) is tinytorch.nn.Sequential and callable(ours._compiled_call_impl)
+    assert type(ours) is tinytorch.nn.Sequential
     assert list(ours.state_dict()) == list(theirs.state_dict()) and repr(ours) == repr(theirs)
+    # A compiled module still pickles (torch.save of a whole model), as PyTorch's does.
+    import pickle
+
+    again = pickle.loads(pickle.dumps(ours))
+    x = tinytorch.ones(2, 3)
+    assert tinytorch.equal(again(x), ours(x)) and type(again) is tinytorch.nn.Sequential
     with pytest.raises(RuntimeError, match="Either mode or options"):
         ours.compile(mode="default", options={})
 

@@ -220,3 +220,21 @@ def test_cuda_channels_last(device):
     assert np.array_equal(y.cpu().numpy(), x.cpu().numpy())
     assert tinytorch.empty(2, 3, 4, 5, device=device, memory_format=tinytorch.channels_last).is_contiguous(
         memory_format=tinytorch.channels_last)
+
+
+@pytest.mark.parametrize("view", ["plain", "channels_last", "transposed", "reversed"])
+def test_deepcopy_keeps_the_order_of_the_strides_as_torch(view):
+    """PyTorch's deepcopy keeps the strides (it copies the storage): a channels_last tensor or a
+    transposed one stays so, with its values and a leaf's requires_grad and grad."""
+    import copy
+
+    torch = pytest.importorskip("torch")
+    ours, theirs = (VIEWS[view](t) for t in _pair(torch, (2, 3, 4, 5)))
+    ours, theirs = ours.detach().requires_grad_(), theirs.detach().requires_grad_()
+    ours.grad, theirs.grad = tinytorch.ones(ours.shape), torch.ones(theirs.shape)
+    mine, reference = copy.deepcopy(ours), copy.deepcopy(theirs)
+    assert mine.stride() == reference.stride() == theirs.stride()
+    assert mine.is_contiguous(memory_format=tinytorch.channels_last) == reference.is_contiguous(memory_format=torch.channels_last)
+    assert np.array_equal(mine.detach().numpy(), reference.detach().numpy()) and mine.requires_grad
+    assert np.array_equal(mine.grad.numpy(), reference.grad.numpy())
+    assert not np.shares_memory(mine.detach().numpy(), ours.detach().numpy())

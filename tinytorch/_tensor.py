@@ -594,7 +594,9 @@ class Tensor:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment."
             )
-        out = type(self)._make(self._data.copy(), self._requires_grad)
+        # order='K': the copy keeps the strides' order (a channels_last tensor stays channels_last,
+        # as PyTorch's deepcopy, which copies the storage and keeps the strides).
+        out = type(self)._make(self._data.copy(order="K"), self._requires_grad)
         if self.grad is not None:
             out.grad = self.grad.clone()
         memo[id(self)] = out

@@ -396,8 +396,10 @@ class Module:
 
     def compile(self, *args, **kwargs):
         """Compile this module's call in place with ``tinytorch.compile``'s arguments (checked as
-        PyTorch checks them); the module keeps its type and state_dict keys, and runs eagerly."""
-        self._compiled_call_impl = _compile.compile(self.__call__, *args, **kwargs)
+        PyTorch checks them); the module keeps its type and state_dict keys, and runs eagerly.
+        Nothing is stored on the module (a wrapper kept there would run the same call and stop
+        the module from pickling)."""
+        _compile.compile(self.__call__, *args, **kwargs)
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
