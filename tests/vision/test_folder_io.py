@@ -147,3 +147,50 @@ def test_decode_image_errors():
     truncated = tinytorch.tensor(list(buffer.getvalue()[:40]), dtype=tinytorch.uint8)
     with pytest.raises(RuntimeError, match="Could not decode"):
         decode_image(truncated)
+
+
+def _png(array, colour_type):
+    """A PNG file of ``array`` (H x W or H x W x C, uint8 or big-endian uint16 samples), written
+    by hand (filter 0 on every row): the bytes libpng, torchvision's decoder, reads."""
+    import struct
+    import zlib
+
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+
+    height, width = array.shape[:2]
+    depth = 16 if array.dtype == np.uint16 else 8
+    rows = array.astype(">u2" if depth == 16 else np.uint8).reshape(height, -1).view(np.uint8)
+    scanlines = b"".join(b"\x00" + row.tobytes() for row in rows)
+    header = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(scanlines)) + chunk(b"IEND", b"")
+
+
+def test_a_16_bit_grayscale_png_decodes_to_uint16_as_torchvision(tmp_path):
+    """torchvision's libpng path keeps 16 bits (a uint16 tensor); converting gray to RGB replicates
+    it and an added alpha is 65535."""
+    gray = np.random.default_rng(4).integers(0, 65536, (5, 7), dtype=np.uint16)
+    gray[0, :3] = (0, 255, 65535)
+    path = tmp_path / "gray16.png"
+    path.write_bytes(_png(gray, colour_type=0))
+    image = read_image(str(path))
+    assert image.dtype == tinytorch.uint16 and tuple(image.shape) == (1, 5, 7)
+    np.testing.assert_array_equal(image.numpy()[0], gray)
+    opaque = np.full_like(gray, 65535)
+    expected = {ImageReadMode.GRAY: [gray], ImageReadMode.GRAY_ALPHA: [gray, opaque], ImageReadMode.RGB: [gray] * 3,
+                ImageReadMode.RGB_ALPHA: [gray] * 3 + [opaque]}
+    for mode, channels in expected.items():
+        decoded = decode_image(read_file(str(path)), mode)
+        assert decoded.dtype == tinytorch.uint16
+        np.testing.assert_array_equal(decoded.numpy(), np.stack(channels))
+
+
+def test_a_16_bit_colour_png_is_refused_not_read_as_8_bits():
+    """Pillow reads 16-bit RGB as 8 bits (torchvision: uint16): an error, never other values."""
+    rgb = np.random.default_rng(5).integers(0, 65536, (3, 4, 3), dtype=np.uint16)
+    data = tinytorch.tensor(list(_png(rgb, colour_type=2)), dtype=tinytorch.uint8)
+    with pytest.raises(RuntimeError, match="16-bit colour PNG images are not supported"):
+        decode_image(data)
+    eight = np.random.default_rng(6).integers(0, 256, (3, 4, 3), dtype=np.uint8)  # the same writer, 8 bits: read
+    np.testing.assert_array_equal(decode_image(tinytorch.tensor(list(_png(eight, 2)), dtype=tinytorch.uint8)).numpy(),
+                                  eight.transpose(2, 0, 1))

@@ -2,7 +2,7 @@
 ``ImageReadMode``), decoded by Pillow.
 
 As torchvision, the formats are JPEG, PNG, WEBP and GIF; the result is ``C x H x W`` (an
-animated GIF: ``N x C x H x W``) of uint8.
+animated GIF: ``N x C x H x W``) of uint8, or of uint16 for a 16-bit grayscale PNG.
 """
 
 import enum
@@ -71,6 +71,11 @@ def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=Fal
     kind = _format(raw)
     if kind is None:
         raise RuntimeError("Unsupported image file. Only jpeg, png, webp and gif are currently supported.")
+    if kind == "PNG" and len(raw) > 25 and raw[24] == 16 and raw[25] != 0:
+        # IHDR's bit depth and colour type: Pillow reads 16-bit colour (RGB, gray + alpha) as 8
+        # bits, where torchvision gives uint16; refuse rather than return other values.
+        raise RuntimeError("16-bit colour PNG images are not supported by tinytorch's decoder (Pillow reads them as "
+                           "8 bits); 16-bit grayscale PNGs decode to uint16")
     try:
         image = Image.open(io.BytesIO(raw))
         frames = [_decode_frame(frame, mode, apply_exif_orientation, ImageOps) for frame in _frames(image, kind)]
@@ -93,6 +98,8 @@ def _frames(image, kind):
 def _decode_frame(image, mode, apply_exif_orientation, ImageOps):
     if apply_exif_orientation:
         image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return _gray16(np.asarray(image), mode)
     if mode is ImageReadMode.UNCHANGED:
         image = _as_stored(image)
     else:
@@ -101,6 +108,18 @@ def _decode_frame(image, mode, apply_exif_orientation, ImageOps):
     if array.dtype != np.uint8:
         raise RuntimeError(f"Could not decode a {image.mode} image to uint8")
     return (array[:, :, None] if array.ndim == 2 else array).transpose(2, 0, 1)
+
+
+def _gray16(array, mode):
+    """A 16-bit grayscale PNG (Pillow's I;16 or I) as torchvision's libpng path gives it: uint16,
+    gray replicated for RGB, a fully opaque alpha (65535) added where asked."""
+    gray = array.astype(np.uint16)[None]
+    if mode in (ImageReadMode.UNCHANGED, ImageReadMode.GRAY):
+        return gray
+    channels = [gray] * (3 if mode in (ImageReadMode.RGB, ImageReadMode.RGB_ALPHA) else 1)
+    if mode in (ImageReadMode.GRAY_ALPHA, ImageReadMode.RGB_ALPHA):
+        channels.append(np.full_like(gray, np.iinfo(np.uint16).max))
+    return np.concatenate(channels)
 
 
 def _as_stored(image):
@@ -114,8 +133,6 @@ def _as_stored(image):
         return image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode == "PA":
         return image.convert("RGBA")
-    if image.mode in ("I;16", "I;16B", "I"):
-        raise RuntimeError(f"{image.mode} images (16-bit) are not supported by tinytorch's decoder (8-bit images only)")
     return image.convert("RGB")
 
 
