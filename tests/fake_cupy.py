@@ -61,6 +61,20 @@ def _unwrap(value, strict=True):
     return value
 
 
+def _check_devices(*values):
+    """CuPy launches a kernel on the current device: an operand on another GPU fails there (or,
+    with peer access, is read from afar and the result lands on the current device, which is as
+    wrong for a framework that promises the operand's device). The fake takes the strict form."""
+    current = _current_device()
+    for value in values:
+        if isinstance(value, ndarray):
+            if value._device != current:
+                raise ValueError(f"The device where the array resides ({value._device}) is different from the current "
+                                 f"device ({current}). Peer access is unavailable between these devices.")
+        elif isinstance(value, (list, tuple)):
+            _check_devices(*value)
+
+
 def _wrap(value, parent=None):
     """A fake array for NumPy results; NumPy scalars become 0-d arrays, as CuPy returns them."""
     if isinstance(value, np.ndarray):
@@ -180,6 +194,8 @@ class ndarray:
             return attr
 
         def method(*args, **kwargs):
+            if name not in _VIEW_METHODS:
+                _check_devices(self, *args, *kwargs.values())
             if name in _AXIS_FUNCTIONS and self._a.ndim == 0:
                 _check_axis_of_0d(args[0] if args else kwargs.get("axis"))
             out = kwargs.get("out")
@@ -246,10 +262,12 @@ class ndarray:
         return _wrap(result, self)
 
     def __setitem__(self, key, value):
+        _check_devices(self, value)
         self._a[_wrapped_indices(_unwrap(key, strict=False), self._a.shape)] = _unwrap(value, strict=False)
 
     # -- NumPy's protocols: device arrays only, as CuPy
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _check_devices(*inputs, kwargs.get("out"))
         out = kwargs.get("out")
         if out is not None:
             kwargs["out"] = tuple(_unwrap(o) for o in out)
@@ -266,6 +284,7 @@ class ndarray:
             return NotImplemented
         if name in _SYNCHRONIZING:
             _sync()
+        _check_devices(*args, *kwargs.values())
         parent = args[0] if args and isinstance(args[0], ndarray) else None
         if name in _AXIS_FUNCTIONS and parent is not None and parent.ndim == 0:
             _check_axis_of_0d(args[1] if len(args) > 1 else kwargs.get("axis"))
@@ -338,6 +357,9 @@ def _rebuild(a):
 
 # NumPy functions CuPy does not implement (a call with device arrays fails there too).
 _NOT_IN_CUPY = {"fill_diagonal_", "nanmedian_"}
+# Methods that make a view or read metadata (no kernel): allowed on an array of another device.
+_VIEW_METHODS = {"reshape", "view", "transpose", "swapaxes", "squeeze", "__array_interface__", "__cuda_array_interface__",
+                 "toDlpack", "__dlpack__", "__dlpack_device__"}
 # Functions whose output size depends on the data: CuPy reads it back from the device.
 _SYNCHRONIZING = {"nonzero", "argwhere", "flatnonzero", "unique", "compress", "extract", "array_equal", "allclose", "array_repr", "array_str"}
 
@@ -349,6 +371,7 @@ class _Ufunc:
         self.__name__ = ufunc.__name__
 
     def __call__(self, *args, **kwargs):
+        _check_devices(*args, kwargs.get("out"))
         result = self._ufunc(*(_as_device(a) for a in args), **kwargs)
         return result if isinstance(result, (ndarray, tuple)) else _wrap(result)
 
@@ -366,6 +389,7 @@ def _as_device(value):
 
 def _function(func):
     def call(*args, **kwargs):
+        _check_devices(*args, *kwargs.values())
         out = kwargs.get("out")
         result = func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
         if isinstance(out, ndarray):
@@ -429,22 +453,31 @@ _current = threading.local()
 
 
 def _current_device():
-    stack = getattr(_current, "stack", None)
-    return stack[-1] if stack else 0
+    return getattr(_current, "device", 0)
+
+
+def _set_device(index):
+    if not 0 <= index < _DEVICE_COUNT[0]:
+        raise RuntimeError(f"CUDARuntimeError: cudaErrorInvalidDevice: invalid device ordinal ({index})")
+    _current.device = index
 
 
 class Device:
+    """CuPy's Device: ``with Device(i)`` makes ``i`` current and restores the previous device on
+    exit; ``use()`` makes it current for good (cudaSetDevice)."""
+
     def __init__(self, device=None):
         self.id = _current_device() if device is None else int(device)
         if not 0 <= self.id < _DEVICE_COUNT[0]:
             raise RuntimeError(f"CUDARuntimeError: cudaErrorInvalidDevice: invalid device ordinal ({self.id})")
 
     def __enter__(self):
-        _current.__dict__.setdefault("stack", []).append(self.id)
+        _current.__dict__.setdefault("previous", []).append(_current_device())
+        _set_device(self.id)
         return self
 
     def __exit__(self, *exc):
-        _current.stack.pop()
+        _set_device(_current.previous.pop())
         return False
 
     def synchronize(self):
@@ -463,7 +496,7 @@ class Device:
         return f"<CUDA Device {self.id}>"
 
     def use(self):
-        pass
+        _set_device(self.id)
 
     compute_capability = "90"
 
@@ -483,12 +516,88 @@ class _MemoryPool:
         pass
 
 
+class Stream:
+    """CuPy's Stream: ``with s:`` or ``s.use()`` makes it the current stream. Work here runs at
+    once, so every stream is always done."""
+
+    _count = [0]
+
+    def __init__(self, null=False, non_blocking=False, ptds=False, priority=None):
+        self.ptr = 0 if null else 0x1000 + Stream._count[0]
+        Stream._count[0] += 1
+        self.device_id = _current_device()
+        self._previous = []
+
+    done = property(lambda self: True)
+
+    def synchronize(self):
+        _sync()
+
+    def wait_event(self, event):
+        if not isinstance(event, Event):
+            raise TypeError(f"Argument 'event' has incorrect type (expected cupy.cuda.stream.Event, got {type(event).__name__})")
+
+    def record(self, event=None):
+        event = Event() if event is None else event
+        event.record(self)
+        return event
+
+    def use(self):
+        _current.stream = self
+        return self
+
+    def __enter__(self):
+        self._previous.append(get_current_stream())
+        return self.use()
+
+    def __exit__(self, *exc):
+        self._previous.pop().use()
+        return False
+
+
+Stream.null = Stream(null=True)
+
+
+def get_current_stream(device_id=None):
+    return getattr(_current, "stream", Stream.null)
+
+
+class Event:
+    """CuPy's Event: ``record`` notes the host clock (work here runs at once)."""
+
+    def __init__(self, block=False, disable_timing=False, interprocess=False):
+        if interprocess and not disable_timing:
+            raise ValueError("Timing must be disabled for interprocess events")
+        self.ptr = id(self)
+        self.disable_timing = disable_timing
+        self._time = None
+
+    done = property(lambda self: True)
+
+    def record(self, stream=None):
+        import time
+
+        self._time = time.perf_counter()
+
+    def synchronize(self):
+        _sync()
+
+
+def get_elapsed_time(start_event, end_event):
+    if start_event.disable_timing or end_event.disable_timing:
+        raise RuntimeError("CUDARuntimeError: cudaErrorInvalidResourceHandle: invalid resource handle")
+    return (end_event._time - start_event._time) * 1000.0
+
+
 cuda = types.SimpleNamespace(
     Device=Device,
+    Event=Event,
+    get_elapsed_time=get_elapsed_time,
     runtime=types.SimpleNamespace(getDeviceCount=lambda: _DEVICE_COUNT[0], getDeviceProperties=_device_properties,
+                                  getDevice=_current_device, setDevice=_set_device,
                                   deviceSynchronize=lambda: None, memGetInfo=lambda: (1 << 34, 1 << 34)),
-    Stream=types.SimpleNamespace(null=None),
-    get_current_stream=lambda: None,
+    Stream=Stream,
+    get_current_stream=get_current_stream,
 )
 
 

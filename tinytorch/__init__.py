@@ -126,3 +126,8 @@ def __dir__():
 
 
 __version__ = "0.1.0"
+
+if _backend.SEVERAL_GPUS:  # every entry point runs on its tensors' GPU (tinytorch/_device_guard.py)
+    from . import _device_guard
+
+    _device_guard.install()

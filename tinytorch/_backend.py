@@ -139,6 +139,40 @@ def _module_for(dev):
     return cupy
 
 
+# With several GPUs every op runs under a device guard (``device_guard``); with one or none, none.
+SEVERAL_GPUS = _CUDA_DEVICES > 1
+
+
+def current_cuda_index():
+    """The current GPU (``torch.cuda.current_device()``): CUDA's, per thread; 0 without a GPU."""
+    return cupy.cuda.runtime.getDevice() if _CUDA_DEVICES else 0
+
+
+def cuda_index(dev):
+    """The GPU a cuda device names: its index, or the current GPU for a plain ``"cuda"``."""
+    return dev.index if dev.index is not None else current_cuda_index()
+
+
+def device_guard(values):
+    """A context making current the GPU of the first CUDA tensor among ``values`` (tensors, or
+    lists and tuples of them), as PyTorch's device guard does around every op; None when that GPU
+    is current already or no value is on a GPU. Only called with several GPUs: CuPy runs a kernel
+    on the current device, where an operand on another GPU fails (no peer access) or is read from
+    afar with the result landing on the current GPU instead of the operand's."""
+    for value in values:
+        if value.__class__ in (list, tuple):
+            guard = device_guard(value)
+            if guard is not None:
+                return guard
+            continue
+        data = getattr(value, "_data", value)
+        if data.__class__ is np.ndarray or not isinstance(data, cupy_ndarray):
+            continue
+        index = data.device.id
+        return None if index == cupy.cuda.runtime.getDevice() else cupy.cuda.Device(index)
+    return None
+
+
 def _check_cuda(dev):
     if cupy is None:
         raise RuntimeError(
@@ -163,7 +197,10 @@ def to_device(array, dev):
     if dev.type == "cpu":
         return cupy.asnumpy(array)
     _check_cuda(dev)
-    with cupy.cuda.Device(dev.index or 0):
+    index = cuda_index(dev)
+    if here.type == "cuda" and here.index == index:  # "cuda" names the current GPU, where it is
+        return array
+    with cupy.cuda.Device(index):
         return cupy.asarray(array)
 
 
@@ -186,7 +223,7 @@ def on_device(dev):
     if dev.type == "cpu":
         return _NULL_CONTEXT
     _check_cuda(dev)
-    return cupy.cuda.Device(dev.index or 0)
+    return cupy.cuda.Device(cuda_index(dev))
 
 
 class _NullContext:
@@ -239,7 +276,7 @@ def cuda_device_count():
 def synchronize(index=None):
     flush_checks()
     if cupy is not None and _CUDA_DEVICES:
-        with cupy.cuda.Device(index or 0):
+        with cupy.cuda.Device(current_cuda_index() if index is None else index):
             cupy.cuda.runtime.deviceSynchronize()  # Device.synchronize() would count as an implicit sync
 
 
@@ -347,7 +384,16 @@ def flush_checks():
     _pending_checks.clear()
     _flushing = True
     try:
-        flags = cupy.asnumpy(cupy.stack([bad.reshape(()) for bad, _ in pending]))
+        # One transfer per GPU (a kernel may only stack the flags of its own device).
+        by_gpu = {}
+        for position, (bad, _) in enumerate(pending):
+            by_gpu.setdefault(bad.device.id, []).append(position)
+        flags = [False] * len(pending)
+        for index, positions in by_gpu.items():
+            with cupy.cuda.Device(index):
+                read = cupy.asnumpy(cupy.stack([pending[p][0].reshape(()) for p in positions]))
+            for p, failed in zip(positions, read):
+                flags[p] = failed
         for (_, fail), failed in zip(pending, flags):
             if failed:
                 fail()

@@ -195,30 +195,7 @@ class NcclCommunicator:
             self._comm.Recv(array, source=peer)
 
 
-# -- what the fake CuPy lacks for this: device pointers, streams and events -------------------
-class _Stream:
-    ptr = 0
-
-    def wait_event(self, event):
-        pass
-
-    def synchronize(self):
-        pass
-
-
-class _Event:
-    """Operations run at once here, so an event is done as soon as it is recorded."""
-
-    def __init__(self, block=False, disable_timing=False, interprocess=False):
-        self.done = True
-
-    def record(self, stream=None):
-        self.done = True
-
-    def synchronize(self):
-        pass
-
-
+# -- what the fake CuPy lacks for this: device pointers (its streams and events are fake_cupy's) --
 def _data(array):
     return types.SimpleNamespace(ptr=array._a.__array_interface__["data"][0])
 
@@ -229,8 +206,6 @@ def install():
     fake_cupy.ndarray.data = property(_data)
     module = sys.modules[__name__]
     fake_cupy.cuda.nccl = module
-    fake_cupy.cuda.Event = _Event
-    fake_cupy.cuda.get_current_stream = lambda: _Stream()
     sys.modules["cupy.cuda"] = fake_cupy.cuda
     sys.modules["cupy.cuda.nccl"] = module
 

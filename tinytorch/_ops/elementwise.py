@@ -319,6 +319,8 @@ class Clone(Function):
 def to_copy(x, dtype=None, device=None, copy=False):
     numpy_dtype = None if dtype is None else dtypes.to_numpy_dtype(dtype)
     target = None if device is None else backend.as_device(device)
+    if target is not None and target.type == "cuda" and target.index is None and backend.SEVERAL_GPUS:
+        target = backend.device("cuda", backend.current_cuda_index())  # a plain "cuda" is the current GPU
     if not copy and (numpy_dtype is None or numpy_dtype == x._data.dtype) and (target is None or target == x.device):
         return x
     if numpy_dtype is not None and numpy_dtype.kind not in "fc" and x.requires_grad:

@@ -1,6 +1,6 @@
 """The user-facing entry points of the engine: ``backward`` and ``grad``."""
 
-from .._backend import array_module
+from .._backend import array_module, on_device
 from . import _engine as engine
 from .function import grad_accumulator
 
@@ -23,7 +23,8 @@ def _roots(tensors, grad_tensors, create_graph):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = Tensor._make(array_module(t._data).ones_like(t._data))
+            with on_device(t.device):  # CuPy allocates on the current GPU, not the tensor's
+                g = Tensor._make(array_module(t._data).ones_like(t._data))
         else:
             if not isinstance(g, Tensor):
                 raise TypeError(f"gradient must be a Tensor or None, got {type(g).__name__}")
@@ -35,7 +36,9 @@ def _roots(tensors, grad_tensors, create_graph):
                 raise RuntimeError(f"invalid gradient at index {i} - expected device {t.device} but got {g.device}")
             # The engine may hand this array to a leaf's .grad and accumulate into it later:
             # copy it so the caller's tensor is never written to.
-            g = g if create_graph else Tensor._make(g._data.copy())
+            if not create_graph:
+                with on_device(t.device):
+                    g = Tensor._make(g._data.copy())
         node = t.grad_fn if t.grad_fn is not None else grad_accumulator(t)
         roots.append((node, t._output_nr if t.grad_fn is not None else 0))
         grads.append(g)

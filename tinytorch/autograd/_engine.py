@@ -1,5 +1,6 @@
 """The backward engine: iterative topological order, gradient accumulation, hooks, freeing."""
 
+from .. import _backend as backend
 from .._backend import is_array
 from .._dtypes import from_numpy_dtype
 from . import _observe as observe, anomaly_mode as anomaly
@@ -62,11 +63,17 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     observed, anomaly_mode = observe.state, anomaly.state
     previous = state.enabled
     state.enabled = create_graph
+    # With several GPUs each node runs on its gradients' GPU (PyTorch runs it on that device's
+    # thread): CuPy would run it on the current one. The caller's current GPU comes back at the end.
+    several_gpus = backend.SEVERAL_GPUS
+    caller_gpu = backend.current_cuda_index() if several_gpus else None
     try:
         for node in order:
             grads = buffers.pop(node, None)
             if grads is None or (useful is not None and node not in useful):
                 continue
+            if several_gpus:
+                _make_current(grads)
             if capture:
                 for nr, grad in enumerate(grads):
                     slot = capture.get((node, nr))
@@ -109,6 +116,8 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                 if data.dtype is not dtype and data.dtype != dtype:
                     grad = grad.to(from_numpy_dtype(dtype))
                 if direct_leaves and child.__class__ is AccumulateGrad and producers[child] == 1:
+                    if several_gpus:  # a .to() backward hands the leaf a gradient on its own GPU
+                        _make_current((grad,))
                     child.accumulate(grad, create_graph, handed_out)
                 elif _add_to_buffer(buffers, child, nr, grad) and fresh and grad._data is data:
                     donated.add((child, nr))
@@ -121,7 +130,16 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                     _release_arrays(node)
     finally:
         state.enabled = previous
+        if several_gpus and backend.current_cuda_index() != caller_gpu:
+            backend.cupy.cuda.Device(caller_gpu).use()
     return captured
+
+
+def _make_current(tensors):
+    """Make the GPU of the first CUDA tensor among ``tensors`` the current one."""
+    guard = backend.device_guard(tensors)
+    if guard is not None:
+        guard.use()
 
 
 def _release_arrays(node):

@@ -9,10 +9,13 @@ import itertools
 import traceback
 import weakref
 
+from .. import _backend as backend
 from .._backend import array_module, is_writeable
 from .._hooks import add_hook
 from . import _observe as observe, anomaly_mode as anomaly
 from .grad_mode import state
+
+_SEVERAL_GPUS = backend.SEVERAL_GPUS
 
 _observed = observe.state
 
@@ -256,9 +259,20 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _SEVERAL_GPUS:  # an op on a GPU that is not the current one runs there, as in PyTorch
+            guard = backend.device_guard(args)
+            if guard is not None:
+                with guard:
+                    return _observed_or_run(cls, args, kwargs)
         if _observed.active:
             return observe.run_forward(cls, lambda: _run(cls, args, kwargs), args, kwargs)
         return _run(cls, args, kwargs)
+
+
+def _observed_or_run(cls, args, kwargs):
+    if _observed.active:
+        return observe.run_forward(cls, lambda: _run(cls, args, kwargs), args, kwargs)
+    return _run(cls, args, kwargs)
 
 
 def _run(cls, args, kwargs):

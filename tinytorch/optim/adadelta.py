@@ -2,7 +2,7 @@
 
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _refuse_sparse_grads
+from .optimizer import Optimizer, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class Adadelta(Optimizer):
@@ -31,7 +31,7 @@ class Adadelta(Optimizer):
         for group in self.param_groups:
             _refuse_sparse_grads(group, "Adadelta does not support sparse gradients")
             lr, rho, eps = float(group["lr"]), group["rho"], group["eps"]
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 state = self.state[p]

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _backend as backend
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _refuse_sparse_grads
+from .optimizer import Optimizer, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class Adafactor(Optimizer):
@@ -59,7 +59,7 @@ class Adafactor(Optimizer):
             _refuse_sparse_grads(group, "Adafactor does not support sparse gradients")
             lr, beta2_decay, d, weight_decay = float(group["lr"]), group["beta2_decay"], group["d"], group["weight_decay"]
             eps1, eps2 = group["eps"]
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 state = self.state[p]

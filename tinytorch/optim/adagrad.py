@@ -3,7 +3,7 @@
 from .. import _backend as backend
 from .._sparse_coo import _coalesced_arrays
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
+from .optimizer import Optimizer, _check_tensor_lr, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class Adagrad(Optimizer):
@@ -28,7 +28,7 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         # PyTorch creates Adagrad's state eagerly, so a fresh optimizer's state_dict already has it.
         for group in self.param_groups:
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 self._init_state(p, group)
 
     def _init_state(self, p, group):
@@ -45,7 +45,7 @@ class Adagrad(Optimizer):
             lr, lr_decay, eps = float(group["lr"]), group["lr_decay"], group["eps"]
             if group["fused"]:
                 _refuse_sparse_grads(group, "`fused` does not support sparse grad or complex param")
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 if len(self.state[p]) == 0:  # a group added after construction

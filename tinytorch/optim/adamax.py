@@ -2,7 +2,7 @@
 
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _refuse_sparse_grads
+from .optimizer import Optimizer, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class Adamax(Optimizer):
@@ -33,7 +33,7 @@ class Adamax(Optimizer):
             _refuse_sparse_grads(group, "Adamax does not support sparse gradients")
             lr, eps = float(group["lr"]), group["eps"]
             beta1, beta2 = (float(b) for b in group["betas"])
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 state = self.state[p]

@@ -5,7 +5,7 @@ import numpy as np
 from .. import _backend as backend
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
+from .optimizer import Optimizer, _check_tensor_lr, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class ASGD(Optimizer):
@@ -38,7 +38,7 @@ class ASGD(Optimizer):
         for group in self.param_groups:
             _refuse_sparse_grads(group, "ASGD does not support sparse gradients")
             lr, lambd, alpha, t0 = float(group["lr"]), group["lambd"], group["alpha"], group["t0"]
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 state = self.state[p]

@@ -7,7 +7,7 @@ import numpy as np
 from .. import _backend as backend
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _each_on_its_gpu
 
 # Keller Jordan's constants, as torch.optim.Muon has them.
 EPS = 1e-7
@@ -119,7 +119,7 @@ class Muon(Optimizer):
                 state = self.state[p]
                 if "momentum_buffer" not in state:
                     state["momentum_buffer"] = self._zeros_like(p)
-            for p in params:
+            for p in _each_on_its_gpu(params):
                 grad = p.grad._data
                 if grad.ndim != 2:
                     raise ValueError("Param gradient must be a 2D matrix")

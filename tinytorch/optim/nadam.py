@@ -5,7 +5,7 @@ import numpy as np
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
 from .._tensor import Tensor
-from .optimizer import Optimizer, _refuse_sparse_grads
+from .optimizer import Optimizer, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class NAdam(Optimizer):
@@ -40,7 +40,7 @@ class NAdam(Optimizer):
             lr, eps, momentum_decay = float(group["lr"]), group["eps"], group["momentum_decay"]
             beta1, beta2 = (float(b) for b in group["betas"])
             weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 state = self.state[p]

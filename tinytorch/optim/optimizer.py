@@ -45,6 +45,28 @@ def _refuse_sparse_grads(group, message):
             raise RuntimeError(message)
 
 
+def _each_on_its_gpu(params):
+    """``params``; with several GPUs, each parameter's GPU is made current while the caller's loop
+    body updates it (CuPy runs kernels and allocates on the current GPU), and the caller's GPU
+    comes back when the loop ends."""
+    if not backend.SEVERAL_GPUS:
+        return params
+    return _switching_gpus(params)
+
+
+def _switching_gpus(params):
+    caller = backend.current_cuda_index()
+    try:
+        for p in params:
+            guard = backend.device_guard((p,))
+            if guard is not None:
+                guard.use()
+            yield p
+    finally:
+        if backend.current_cuda_index() != caller:
+            backend.cupy.cuda.Device(caller).use()
+
+
 class Optimizer:
     """Base class: ``param_groups`` (dicts of params and hyperparameters) and ``state`` (per param).
 

@@ -2,7 +2,7 @@
 
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _refuse_sparse_grads
+from .optimizer import Optimizer, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class RAdam(Optimizer):
@@ -37,7 +37,7 @@ class RAdam(Optimizer):
             beta1, beta2 = (float(b) for b in group["betas"])
             weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
             rho_inf = 2 / (1 - beta2) - 1  # the longest the approximated SMA gets
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 state = self.state[p]

@@ -2,7 +2,7 @@
 
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
+from .optimizer import Optimizer, _check_tensor_lr, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class RMSprop(Optimizer):
@@ -35,7 +35,7 @@ class RMSprop(Optimizer):
             _refuse_sparse_grads(group, "RMSprop does not support sparse gradients")
             lr, alpha, eps = float(group["lr"]), group["alpha"], group["eps"]
             momentum, centered = group["momentum"], group["centered"]
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 state = self.state[p]

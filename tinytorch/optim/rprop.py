@@ -2,7 +2,7 @@
 
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
+from .optimizer import Optimizer, _check_tensor_lr, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class Rprop(Optimizer):
@@ -29,7 +29,7 @@ class Rprop(Optimizer):
             _refuse_sparse_grads(group, "Rprop does not support sparse gradients")
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 state = self.state[p]

@@ -3,7 +3,7 @@
 from .. import _backend as backend
 from .._sparse_coo import _dense_array
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
+from .optimizer import Optimizer, _check_tensor_lr, _each_on_its_gpu, _refuse_sparse_grads
 
 
 class SGD(Optimizer):
@@ -36,7 +36,7 @@ class SGD(Optimizer):
             maximize, weight_decay = group["maximize"], group["weight_decay"]
             if group["fused"]:
                 _refuse_sparse_grads(group, "`_fused_sgd` does not support sparse gradients")
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 if p.grad is None:
                     continue
                 if p.grad.is_sparse:

@@ -5,7 +5,7 @@ import math
 from .. import _backend as backend
 from .._sparse_coo import _coalesced_arrays
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr
+from .optimizer import Optimizer, _check_tensor_lr, _each_on_its_gpu
 
 
 class SparseAdam(Optimizer):
@@ -44,7 +44,7 @@ class SparseAdam(Optimizer):
             lr, eps, maximize = float(group["lr"]), group["eps"], group.get("maximize", False)
             # PyTorch checks a group's gradients (and counts their steps) before updating any of it.
             with_grad = [p for p in group["params"] if p.grad is not None]
-            for p in with_grad:
+            for p in _each_on_its_gpu(with_grad):
                 if not p.grad.is_sparse:
                     raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
                 state = self.state[p]
@@ -53,7 +53,7 @@ class SparseAdam(Optimizer):
                     state["exp_avg"] = self._zeros_like(p)
                     state["exp_avg_sq"] = self._zeros_like(p)
                 state["step"] += 1
-            for p in with_grad:
+            for p in _each_on_its_gpu(with_grad):
                 state = self.state[p]
                 self._update(p, state["exp_avg"]._data, state["exp_avg_sq"]._data, state["step"],
                              lr, beta1, beta2, eps, maximize)

@@ -19,8 +19,7 @@ def get_device_index(device, optional=False, allow_cpu=False):
     if index is None:
         if not optional:
             raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{device}")
-        # tinytorch's current CUDA device is always 0 (tinytorch.cuda.current_device()).
-        index = 0 if backend.cuda_device_count() > 0 else None
+        index = backend.current_cuda_index() if backend.cuda_device_count() > 0 else None
     return index
 
 
