@@ -155,16 +155,15 @@ def cuda_index(dev):
 
 def device_guard(values):
     """A context making current the GPU of the first CUDA tensor among ``values`` (tensors, or
-    lists and tuples of them), as PyTorch's device guard does around every op; None when that GPU
+    lists and tuples starting with one), as PyTorch's device guard does around every op; None when that GPU
     is current already or no value is on a GPU. Only called with several GPUs: CuPy runs a kernel
     on the current device, where an operand on another GPU fails (no peer access) or is read from
     afar with the result landing on the current GPU instead of the operand's."""
     for value in values:
-        if value.__class__ in (list, tuple):
-            guard = device_guard(value)
-            if guard is not None:
-                return guard
-            continue
+        if value.__class__ in (list, tuple):  # cat's and stack's tensors: one device (the first's)
+            if not value:
+                continue
+            value = value[0]
         data = getattr(value, "_data", value)
         if data.__class__ is np.ndarray or not isinstance(data, cupy_ndarray):
             continue
