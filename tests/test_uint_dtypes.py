@@ -197,3 +197,28 @@ def test_messages_name_the_dtype_as_torch(name):
     theirs = torch.tensor([1], dtype=getattr(torch, name))
     for number in (1, 1.5, True):
         assert name_of(tinytorch.result_type(ours, number)) == name_of(torch.result_type(theirs, number))
+
+
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", *UNSIGNED]
+
+
+@pytest.mark.parametrize("first", DTYPES)
+def test_result_type_of_two_tensors_matches_torch(first):
+    """``result_type`` and a binary op's dtype for every pair of dtypes, dimensioned and 0-d,
+    as PyTorch: uint16/32/64 promote only with themselves and floating types (a RuntimeError
+    naming both otherwise), a 0-d tensor widens only across categories."""
+    torch = pytest.importorskip("torch")
+    for second in DTYPES:
+        for shapes in (((2,), (2,)), ((2,), ()), ((), (2,)), ((), ())):
+            results = []
+            for lib in (torch, tinytorch):
+                a = lib.ones(shapes[0], dtype=getattr(lib, first))
+                b = lib.ones(shapes[1], dtype=getattr(lib, second))
+                try:
+                    results.append(name_of(lib.result_type(a, b)))
+                except RuntimeError as error:
+                    results.append(str(error))
+            assert results[1] == results[0], (first, second, shapes)
+            if "not supported" in results[0]:
+                with pytest.raises(RuntimeError, match="Promotion for uint16, uint32, uint64 types is not supported"):
+                    tinytorch.ones(shapes[0], dtype=getattr(tinytorch, first)) * tinytorch.ones(shapes[1], dtype=getattr(tinytorch, second))

@@ -49,7 +49,7 @@ from ._matrix_functions import (
     cholesky, cholesky_inverse, cholesky_solve, cross, det, inverse, logdet, matrix_power, pinverse, qr, slogdet, svd,
 )
 from ._matrix_functions import lu_solve, lu_unpack, matrix_exp, triangular_solve
-from ._ops._util import promote as _promote
+from ._ops._util import promote as _promote, result_dtype as _result_dtype
 from ._ops.nn_ops import erf
 from .serialization import save, load
 from ._type_info import finfo, iinfo
@@ -96,6 +96,8 @@ def promote_types(type1, type2):
 
 def result_type(tensor1, tensor2):
     a, b = _promote(tensor1, tensor2)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):  # promote leaves them as they are where NumPy widens alike
+        return _dtypes.from_numpy_dtype(_result_dtype(a, b))
     return (a if isinstance(a, Tensor) else b).dtype
 
 

@@ -70,13 +70,13 @@ def result_dtype(a, b):
     da, db = a._data.dtype, b._data.dtype
     if da == db:
         return da
-    ca, cb = dtypes.category(da), dtypes.category(db)
-    if ca != cb:
-        return da if ca > cb else db
     a0, b0 = a._data.ndim == 0, b._data.ndim == 0
-    if a0 != b0:
-        return db if a0 else da
-    return np.promote_types(da, db)
+    if a0 == b0:  # PyTorch's promote_types, with its refusal for uint16/32/64 beside another int or bool
+        return dtypes.promote_types(dtypes.from_numpy_dtype(da), dtypes.from_numpy_dtype(db)).numpy
+    dim, zero = (db, da) if a0 else (da, db)  # a 0-d tensor joins in only from a higher category
+    if dtypes.category(dim) != 2 and (dim == np.bool_ or dtypes.category(zero) == 2):
+        return dtypes.promote_types(dtypes.from_numpy_dtype(dim), dtypes.from_numpy_dtype(zero)).numpy
+    return dim
 
 
 def check_same_device(a, b):
