@@ -827,6 +827,21 @@ def install(device_count=1):
     sys.modules["cupyx.scipy.special"] = _scipy.special
 
 
+def run_on_fake_gpus(module, *checks, device_count=2):
+    """Run ``module``'s functions ``checks`` (names) in a fresh process with ``device_count`` fake
+    GPUs (the fake must be installed before tinytorch is imported); raises if one fails."""
+    import os
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    calls = "; ".join(f"checks.{name}()" for name in checks)
+    script = (f"from tests import fake_cupy; fake_cupy.install(device_count={device_count}); "
+              f"import {module} as checks; {calls}; print('checked')")
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("checked")
+
+
 if __name__ == "__main__":
     # python -m tests.fake_cupy SCRIPT [ARGS...]: run a program with the fake installed.
     import runpy

@@ -8,8 +8,6 @@ tinytorch is imported); the fake refuses a kernel whose operand lives on another
 current one (CuPy without peer access), so a missing device switch fails there.
 """
 
-import os
-import subprocess
 import sys
 
 import numpy as np
@@ -18,7 +16,6 @@ import pytest
 import tinytorch
 from tinytorch import cuda
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NO_GPU = pytest.mark.skipif(cuda.is_available(), reason="the CPU behaviour: no CUDA device")
 
 
@@ -205,8 +202,6 @@ def test_several_gpus():
 
 @pytest.mark.skipif("cupy" in sys.modules, reason="CuPy (or the one-device fake) is already imported here")
 def test_several_gpus_on_two_fake_gpus():
-    script = ("from tests import fake_cupy; fake_cupy.install(device_count=2); "
-              "from tests import test_cuda_devices as t; t._fake_is_strict(); t._several_gpu_checks(); print('checked')")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("checked")
+    from tests import fake_cupy
+
+    fake_cupy.run_on_fake_gpus("tests.test_cuda_devices", "_fake_is_strict", "_several_gpu_checks")

@@ -8,8 +8,6 @@ with two real GPUs.
 """
 
 import collections
-import os
-import subprocess
 import sys
 import warnings
 
@@ -22,7 +20,6 @@ from tinytorch import nn
 from .helpers import numpy_of
 
 NO_GPU = pytest.mark.skipif(tinytorch.cuda.is_available(), reason="the CPU behaviour: no CUDA device")
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _mlp(lib):
@@ -292,8 +289,6 @@ def test_multi_device_cuda():
 
 @pytest.mark.skipif("cupy" in sys.modules, reason="CuPy (or the one-device fake) is already imported here")
 def test_multi_device_on_two_fake_gpus():
-    script = ("from tests import fake_cupy; fake_cupy.install(device_count=2); "
-              "from tests.nn import test_data_parallel; test_data_parallel._multi_device_checks(); print('checked')")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("checked")
+    from tests import fake_cupy
+
+    fake_cupy.run_on_fake_gpus("tests.nn.test_data_parallel", "_multi_device_checks")
