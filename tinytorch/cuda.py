@@ -90,7 +90,7 @@ def set_device(device):
         _backend.cupy.cuda.Device(index).use()
 
 
-class _device_context:
+class device:
     """``torch.cuda.device(d)``: a context manager that makes ``d`` the current GPU and restores
     the previous one on exit (``None`` or a negative index: no change)."""
 
@@ -112,8 +112,7 @@ class _device_context:
         return False
 
 
-_device_context.__name__ = _device_context.__qualname__ = "device"
-device = _device_context
+_device_context = device  # for the functions below, whose ``device`` parameters shadow the class
 
 
 def device_of(obj):
