@@ -38,6 +38,7 @@ NAMESPACES = {
     "torch.distributions": ("tinytorch.distributions", None, r"(?:\bdistributions|\bd|\b_?d\(L\))\.{name}\b"),
     "torch.distributed": ("tinytorch.distributed", None, r"\bdist(?:ributed)?\.{name}\b"),
     "torch.nn.parallel": ("tinytorch.nn.parallel", None, r"\b(?:parallel\.)?{name}\b"),
+    "torch.cuda": ("tinytorch.cuda", None, r"\bcuda\.{name}\b"),
 }
 
 
@@ -77,6 +78,7 @@ def torch_names():
         "torch.distributions": public(torch.distributions, torch.distributions.__all__),
         "torch.distributed": public(torch.distributed, torch.distributed.distributed_c10d.__all__),
         "torch.nn.parallel": public(torch.nn.parallel, torch.nn.parallel.__all__),
+        "torch.cuda": public(torch.cuda, torch.cuda.__all__),
     }, torch.__version__
 
 

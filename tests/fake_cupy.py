@@ -595,6 +595,7 @@ cuda = types.SimpleNamespace(
     get_elapsed_time=get_elapsed_time,
     runtime=types.SimpleNamespace(getDeviceCount=lambda: _DEVICE_COUNT[0], getDeviceProperties=_device_properties,
                                   getDevice=_current_device, setDevice=_set_device,
+                                  deviceCanAccessPeer=lambda device, peer: 0,  # the fake's GPUs have no peer access
                                   deviceSynchronize=lambda: None, memGetInfo=lambda: (1 << 34, 1 << 34)),
     Stream=Stream,
     get_current_stream=get_current_stream,

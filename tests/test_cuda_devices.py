@@ -35,11 +35,18 @@ def test_without_a_gpu_the_device_functions_answer_or_refuse_as_torch():
     assert cuda.device_of(tinytorch.zeros(1)).idx == torch.cuda.device_of(torch.zeros(1)).idx == -1
     with cuda.device(-1), cuda.stream(None):
         pass
-    for name in ("memory_allocated", "memory_reserved", "is_bf16_supported", "is_initialized", "empty_cache"):
+    for name in ("memory_allocated", "memory_reserved", "is_bf16_supported", "is_initialized", "empty_cache", "seed",
+                 "seed_all"):
         assert getattr(cuda, name)() == getattr(torch.cuda, name)(), name
+    # The GPUs' generators only, as PyTorch: the CPU's draws are unchanged.
+    tinytorch.manual_seed(5)
+    expected = tinytorch.rand(3).tolist()
+    tinytorch.manual_seed(5)
+    cuda.manual_seed(6), cuda.manual_seed_all(7), cuda.seed(), cuda.seed_all()
+    assert tinytorch.rand(3).tolist() == expected
     for call in (cuda.current_device, lambda: cuda.set_device(0), cuda.Stream, cuda.Event, cuda.current_stream,
                  cuda.default_stream, cuda.get_device_properties, cuda.get_device_capability, cuda.get_device_name,
-                 cuda.mem_get_info, cuda.init):
+                 cuda.mem_get_info, cuda.init, cuda.initial_seed, lambda: cuda.can_device_access_peer(0, 1)):
         with pytest.raises(RuntimeError, match="not compiled with CUDA|no NVIDIA driver|CuPy sees no CUDA GPU"):
             call()
 
@@ -49,7 +56,8 @@ def test_the_namespace_has_torch_names():
     for name in ("set_device", "current_device", "device", "device_of", "get_device_properties",
                  "get_device_capability", "get_device_name", "memory_allocated", "memory_reserved", "empty_cache",
                  "mem_get_info", "Stream", "Event", "current_stream", "default_stream", "stream", "set_stream",
-                 "is_bf16_supported", "is_initialized", "init"):
+                 "StreamContext", "is_bf16_supported", "is_initialized", "init", "manual_seed", "manual_seed_all", "seed",
+                 "seed_all", "initial_seed", "can_device_access_peer"):
         assert hasattr(torch.cuda, name) and hasattr(cuda, name), name
     assert cuda.device.__name__ == "device"
 
@@ -76,6 +84,17 @@ def test_cuda_streams_events_memory_and_properties():
         cuda.Event().elapsed_time(end)
     with pytest.raises(ValueError, match="must be recorded"):
         cuda.Event(enable_timing=True).elapsed_time(end)
+    cuda.manual_seed(11)
+    assert cuda.initial_seed() == 11
+    first = tinytorch.rand(4, device="cuda").tolist()
+    cuda.manual_seed_all(11)
+    assert tinytorch.rand(4, device="cuda").tolist() == first
+    tinytorch.manual_seed(3)
+    on_cpu = tinytorch.rand(2).tolist()
+    tinytorch.manual_seed(3)
+    cuda.manual_seed(12)
+    assert tinytorch.rand(2).tolist() == on_cpu  # the CPU's generator is not the GPU's
+    assert cuda.can_device_access_peer(0, 0) is False
     side = cuda.Stream()
     assert cuda.current_stream() == cuda.default_stream() and side != cuda.default_stream()
     with cuda.stream(side):
@@ -167,7 +186,13 @@ def _several_gpu_checks():
     assert cuda.current_device() == 1
     with cuda.device_of(tinytorch.ones(1, device="cuda:0")):
         assert cuda.current_device() == 0
+    cuda.manual_seed(21)  # the current GPU's generator only
+    assert cuda.initial_seed() == 21
     cuda.set_device(0)
+    assert cuda.initial_seed() != 21
+    cuda.manual_seed_all(22)
+    assert tinytorch.rand(3, device="cuda:0").tolist() == tinytorch.rand(3, device="cuda:1").tolist()
+    assert isinstance(cuda.can_device_access_peer(0, 1), bool) and cuda.can_device_access_peer(1, 1) is False
     assert cuda.get_device_properties(1).name == cuda.get_device_name(1)
     assert cuda.default_stream(1).device == gpu1 and cuda.Stream(device=1).device == gpu1
 
@@ -182,8 +207,11 @@ def _several_gpu_checks():
 
 
 def _fake_is_strict():
-    """The fake refuses an operand on another GPU (so the checks above can fail)."""
+    """The fake refuses an operand on another GPU (so the checks above can fail), as CuPy does
+    between GPUs without peer access."""
     import cupy
+
+    assert cuda.can_device_access_peer(0, 1) is False
 
     with cupy.cuda.Device(1):
         on_one = cupy.ones(3)

@@ -122,10 +122,35 @@ def device_of(obj):
 
 
 def manual_seed(seed):
-    _random.manual_seed(seed)
+    """Seed the current GPU's default generator (not the CPU's; without a GPU, nothing)."""
+    if is_available():
+        _random.cuda_generator(current_device()).manual_seed(seed)
 
 
-manual_seed_all = manual_seed
+def manual_seed_all(seed):
+    """Seed every GPU's default generator (not the CPU's)."""
+    for index in range(device_count()):
+        _random.cuda_generator(index).manual_seed(seed)
+
+
+def seed():
+    """Seed the current GPU's default generator with a random number (without a GPU, nothing)."""
+    if is_available():
+        _random.cuda_generator(current_device()).seed()
+
+
+def seed_all():
+    """Seed every GPU's default generator with one random number."""
+    if is_available():
+        number = _random.cuda_generator(0).seed()
+        for index in range(1, device_count()):
+            _random.cuda_generator(index).manual_seed(number)
+
+
+def initial_seed():
+    """The current GPU's default generator's seed."""
+    _require_cuda()
+    return _random.cuda_generator(current_device()).initial_seed()
 
 
 def get_device_name(device=None):
@@ -287,7 +312,7 @@ def set_stream(stream):
         stream._stream.use()
 
 
-class stream:
+class StreamContext:
     """``with tinytorch.cuda.stream(s):`` queues the block's work on ``s`` (None: no change)."""
 
     def __init__(self, stream):
@@ -305,6 +330,21 @@ class stream:
             self.stream._stream.__exit__(type, value, traceback)
             self._device.__exit__(type, value, traceback)
         return False
+
+
+def stream(stream):
+    """A context manager that makes ``stream`` current for its block (``StreamContext``)."""
+    return StreamContext(stream)
+
+
+def can_device_access_peer(device, peer_device):
+    """Whether GPU ``device`` can read GPU ``peer_device``'s memory directly (CUDA peer access)."""
+    _require_cuda()
+    index, peer = _device_index(device, optional=True), _device_index(peer_device)
+    for i in (index, peer):
+        if not 0 <= i < device_count():
+            raise AssertionError("Invalid device id")
+    return index != peer and bool(_backend.cupy.cuda.runtime.deviceCanAccessPeer(index, peer))
 
 
 class Event:

@@ -85,13 +85,17 @@ def generator_for(device, generator=None):
     elif device.type == "cpu":
         generator = default_generator
     else:
-        key = device.index or 0
-        if key not in _cuda_generators:
-            _cuda_generators[key] = Generator(device).manual_seed(default_generator.initial_seed())
-        generator = _cuda_generators[key]
+        generator = cuda_generator(backend.cuda_index(device))
     if _vmap_random_hook is not None:
         _vmap_random_hook(generator)
     return generator._rng
+
+
+def cuda_generator(index):
+    """GPU ``index``'s default generator, made at its first use (seeded as the CPU's was)."""
+    if index not in _cuda_generators:
+        _cuda_generators[index] = Generator(backend.device("cuda", index)).manual_seed(default_generator.initial_seed())
+    return _cuda_generators[index]
 
 
 def manual_seed(seed):
