@@ -168,6 +168,27 @@ def _several_gpu_checks():
         (param,), (expected_param,) = ours.param_groups[0]["params"], reference.param_groups[0]["params"]
         assert param.device == gpu1 and cuda.current_device() == 0, type(ours).__name__
         assert np.allclose(param.detach().cpu().numpy(), expected_param.detach().numpy(), atol=1e-5), type(ours).__name__
+    # Loading a checkpoint into a cuda:1 model, and the usual utilities on its parameters.
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.LazyLinear(2)).to(gpu1)
+    model(tinytorch.randn(2, 3, 6, 6, device=gpu1)).sum().backward()
+    assert nn.utils.clip_grad_norm_(model.parameters(), 1.0).device == gpu1
+    state = {key: value.cpu() * 0 for key, value in model.state_dict().items()}
+    model.load_state_dict(state)
+    assert all(p.device == gpu1 and float(p.abs().sum()) == 0 for p in model.parameters())
+    nn.init.orthogonal_(model[0].weight)
+    # An optimizer resumed from its state_dict, zero_grad to zeros and a GradScaler step, on cuda:1.
+    optimizer = tinytorch.optim.Adam(model.parameters())
+    scaler = tinytorch.amp.GradScaler("cuda")
+    for _ in range(2):
+        optimizer.zero_grad(set_to_none=False)
+        scaler.scale(model(tinytorch.randn(2, 3, 6, 6, device=gpu1)).sum()).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    resumed = tinytorch.optim.Adam(model.parameters())
+    resumed.load_state_dict(optimizer.state_dict())
+    model(tinytorch.randn(2, 3, 6, 6, device=gpu1)).sum().backward()
+    resumed.step()
+    assert resumed.state[model[0].weight]["exp_avg"].device == gpu1 and cuda.current_device() == 0
     embedding = nn.Embedding(5, 2, sparse=True).to(gpu1)
     sparse = tinytorch.optim.SparseAdam(embedding.parameters(), lr=0.1)
     embedding(tinytorch.tensor([1, 3], device=gpu1)).sum().backward()

@@ -4,7 +4,7 @@ CuPy launches kernels and allocates on the current GPU: a kernel given an array 
 fails there (no peer access) or reads it from afar and leaves its result on the current GPU, not
 the operand's. PyTorch switches to an op's device in its dispatcher; tinytorch switches at its
 entry points: ``install()`` wraps the public functions of ``tinytorch``, ``nn.functional``,
-``linalg`` and ``special``, Tensor's methods and ``Module.__call__`` so that each runs with its
+``nn.init``, ``linalg`` and ``special``, Tensor's methods and ``Module.__call__`` so that each runs with its
 first CUDA tensor argument's GPU current (``backend.device_guard``). It runs at import only when
 CuPy sees several GPUs: with one GPU or none nothing is wrapped and nothing costs.
 
@@ -50,10 +50,10 @@ def install():
     """Wrap the entry points (called once, by ``tinytorch/__init__.py``, with several GPUs)."""
     import tinytorch
     from tinytorch import linalg, special
-    from tinytorch.nn import functional
+    from tinytorch.nn import functional, init
     from tinytorch.nn.modules.module import Module
 
-    for namespace in (tinytorch, functional, linalg, special):
+    for namespace in (tinytorch, functional, init, linalg, special):
         _wrap_functions(namespace)
     for name, value in list(vars(tinytorch.Tensor).items()):
         if isinstance(value, types.FunctionType) and name not in _NOT_OPS and not hasattr(value, "_device_guarded"):

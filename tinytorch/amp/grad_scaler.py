@@ -51,26 +51,28 @@ def _non_finite_check_and_unscale_(grads, found_inf, inv_scale):
     """PyTorch's ``_amp_foreach_non_finite_check_and_unscale_``: found_inf becomes 1 if any
     gradient holds inf or nan; every gradient is multiplied by inv_scale, in place (no host read)."""
     xp = _backend.array_module(found_inf._data)
-    for grad in grads:
-        data = grad._data
-        bad = ~xp.isfinite(data).all()
-        xp.maximum(found_inf._data, bad.astype(found_inf._data.dtype), out=found_inf._data)
-        xp.multiply(data, inv_scale._data.astype(data.dtype), out=data)
-        grad._version[0] += 1
+    with _backend.on_device(found_inf.device):  # the grads of one call share found_inf's device
+        for grad in grads:
+            data = grad._data
+            bad = ~xp.isfinite(data).all()
+            xp.maximum(found_inf._data, bad.astype(found_inf._data.dtype), out=found_inf._data)
+            xp.multiply(data, inv_scale._data.astype(data.dtype), out=data)
+            grad._version[0] += 1
 
 
 def _update_scale_(scale, growth_tracker, found_inf, growth_factor, backoff_factor, growth_interval):
     """PyTorch's ``_amp_update_scale_``, on the device's arrays: back off after an inf, grow after
     ``growth_interval`` clean steps in a row (unless the grown scale would be inf)."""
     xp = _backend.array_module(scale._data)
-    s, tracker, found = scale._data, growth_tracker._data, found_inf._data > 0
-    successful = tracker + 1
-    grow = ~found & (successful == growth_interval)
-    grown = s * xp.float32(growth_factor)
-    new_scale = xp.where(found, s * xp.float32(backoff_factor), xp.where(grow & xp.isfinite(grown), grown, s))
-    new_tracker = xp.where(found | grow, 0, successful)
-    s[...] = new_scale
-    tracker[...] = new_tracker.astype(tracker.dtype)
+    with _backend.on_device(scale.device):
+        s, tracker, found = scale._data, growth_tracker._data, found_inf._data > 0
+        successful = tracker + 1
+        grow = ~found & (successful == growth_interval)
+        grown = s * xp.float32(growth_factor)
+        new_scale = xp.where(found, s * xp.float32(backoff_factor), xp.where(grow & xp.isfinite(grown), grown, s))
+        new_tracker = xp.where(found | grow, 0, successful)
+        s[...] = new_scale
+        tracker[...] = new_tracker.astype(tracker.dtype)
 
 
 class GradScaler:

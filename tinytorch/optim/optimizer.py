@@ -144,7 +144,7 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: set them to None (default) or to zeros."""
         for group in self.param_groups:
-            for p in group["params"]:
+            for p in _each_on_its_gpu(group["params"]):
                 grad = p.grad
                 if grad is None:
                     continue
@@ -285,9 +285,10 @@ def _cast(param, value, key=None):
             # exactly as the uninterrupted one (PyTorch casts it to the parameter's dtype and device).
             return Tensor._make(backend.to_numpy(value._data).copy())
         array = backend.to_device(value._data, param.device)
-        if param._data.dtype.kind == "f":
-            return Tensor._make(array.astype(param._data.dtype, copy=True))
-        return Tensor._make(array.copy() if array is value._data else array)
+        with backend.on_device(param.device):  # the cast and copy run on the parameter's GPU
+            if param._data.dtype.kind == "f":
+                return Tensor._make(array.astype(param._data.dtype, copy=True))
+            return Tensor._make(array.copy() if array is value._data else array)
     if isinstance(value, dict):
         return {k: _cast(param, v, k) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

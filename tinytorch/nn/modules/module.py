@@ -636,7 +636,8 @@ def _copy_into(module, name, param, source, assign):
         setattr(module, name, source)
         return
     data = backend.to_device(source._data, param.device)
-    backend.array_module(param._data).copyto(param._data, data, casting="unsafe")
+    with backend.on_device(param.device):  # the copy kernel runs on the parameter's GPU
+        backend.array_module(param._data).copyto(param._data, data, casting="unsafe")
     param._version[0] += 1  # an in-place write: graphs that saved the old values must notice
 
 
