@@ -37,7 +37,7 @@ def test_every_public_name_is_pytorchs():
 
 @pytest.mark.parametrize("name, extras", [
     ("nn", set()), ("nn.functional", set()), ("nn.init", set()), ("optim", set()), ("optim.lr_scheduler", set()),
-    ("optim.swa_utils", set()),
+    ("optim.swa_utils", set()), ("utils.checkpoint", set()),
     ("autograd", {"trace"}),  # the tool that records what autograd does (docs/tools.md)
     ("cuda", set()), ("utils.data", set()), ("sparse", set()),
     ("multiprocessing", set()), ("linalg", set()), ("backends", set()), ("backends.mps", set()), ("backends.cuda", set()), ("serialization", set()),

@@ -2708,3 +2708,23 @@ OPS += [
     OpInfo("_sample_dirichlet", _dirichlet_given, _dirichlet_draw_sample, finite_differences=False, gradgrad=False,
            notes="implicit reparameterization gradient, given the sample"),
 ]
+
+
+# -- activation checkpointing (tinytorch/utils/checkpoint.py): both variants' Functions -----------------
+def _checkpointed(use_reentrant):
+    def fn(lib, a, b):
+        if lib.__name__ == "tinytorch":
+            from tinytorch.utils.checkpoint import checkpoint
+        else:
+            from torch.utils.checkpoint import checkpoint
+        return checkpoint(lambda a, b: (a * b).tanh() + a.exp(), a, b, use_reentrant=use_reentrant)
+
+    return fn
+
+
+OPS += [
+    # The reentrant variant backpropagates without create_graph inside its backward (as torch's):
+    # no second derivative.
+    OpInfo("checkpoint_reentrant", _checkpointed(True), binary(), differentiable=(0, 1), gradgrad=False),
+    OpInfo("checkpoint", _checkpointed(False), binary(), differentiable=(0, 1)),
+]
