@@ -192,3 +192,41 @@ def test_in_place_through_data_or_detach_is_allowed_and_versioned():
     w.detach().mul_(2)
     np.testing.assert_array_equal(w.detach().numpy(), [4.0, 4.0, 4.0])
     assert w._version_number == 2
+
+
+def test_a_non_tensor_output_gets_no_materialized_gradient():
+    """A Function returning (tensor, tensor, number): the unused tensor output's gradient is
+    materialized as zeros and the number's is None, as PyTorch passes them to backward."""
+    seen = []
+
+    class Split(tinytorch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3, 7
+
+        @staticmethod
+        def backward(ctx, first, second, number):
+            seen.append((first.tolist(), second.tolist(), number))
+            return first * 2 + second * 3
+
+    x = tinytorch.tensor([1.0, 2.0], requires_grad=True)
+    a, _, n = Split.apply(x)
+    a.sum().backward()
+    assert n == 7 and seen == [([1.0, 1.0], [0.0, 0.0], None)]
+    assert x.grad.tolist() == [2.0, 2.0]
+    torch = pytest.importorskip("torch")
+    theirs = []
+
+    class TorchSplit(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3, 7
+
+        @staticmethod
+        def backward(ctx, first, second, number):
+            theirs.append((first.tolist(), second.tolist(), number))
+            return first * 2 + second * 3
+
+    y = torch.tensor([1.0, 2.0], requires_grad=True)
+    TorchSplit.apply(y)[0].sum().backward()
+    assert theirs == seen

@@ -198,10 +198,11 @@ def _reduce_to_shape(node, grad, shape):
 def _materialize(node, grads):
     if all(g is not None for g in grads):
         return grads
-    # Zeros for outputs nobody used, shaped like the outputs recorded at forward.
+    # Zeros for outputs nobody used, shaped like the outputs recorded at forward; a non-tensor
+    # output (no array module recorded) gets None, as in PyTorch.
     specs = node.__dict__["_output_specs"]
     return [
-        g if g is not None else _tensor.Tensor._make(xp.zeros(shape, dtype), False, None, 0)
+        g if g is not None or xp is None else _tensor.Tensor._make(xp.zeros(shape, dtype), False, None, 0)
         for g, (shape, dtype, xp) in zip(grads, specs)
     ]
 
