@@ -244,3 +244,18 @@ def test_gradgradcheck_seeds_on_the_outputs_device(device):
     x = tinytorch.tensor([0.3, -1.2, 2.0], dtype=tinytorch.float64, device=device, requires_grad=True)
     assert gradcheck(lambda x: (x * x).sin(), (x,))
     assert gradgradcheck(lambda x: (x * x).sin(), (x,))
+
+
+def test_grad_with_respect_to_an_intermediate_leaves_the_graph_below_it():
+    """``autograd.grad(y, h)`` stops at h, as PyTorch's: h's own backward does not run, so the graph
+    below h is not freed and a later backward through h works."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (torch, tinytorch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = (x * 3).exp()
+        (g,) = lib.autograd.grad((h * 2).sum(), h)
+        h.sum().backward()
+        results.append((g.tolist(), x.grad.tolist()))
+    assert results[1][0] == results[0][0]
+    assert np.allclose(results[1][1], results[0][1], rtol=1e-6)

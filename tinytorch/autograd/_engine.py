@@ -31,12 +31,16 @@ def _newest_first(node):
 
 
 def _nodes_leading_to(order, targets):
-    """The nodes from which a gradient can reach one of ``targets`` (reverse topological sweep)."""
-    useful = set(targets)
+    """The nodes whose backward sends a gradient on towards one of ``targets`` (a reverse
+    topological sweep). A target itself is in it only when another target lies beyond it: the
+    gradient arriving at a target is captured there, and its own backward does not run (nor is
+    its graph freed), as in PyTorch."""
+    targets = set(targets)
+    leads = set()
     for node in reversed(order):
-        if node not in useful and any(e is not None and e[0] in useful for e in node._edges):
-            useful.add(node)
-    return useful
+        if any(e is not None and (e[0] in leads or e[0] in targets) for e in node._edges):
+            leads.add(node)
+    return leads
 
 
 def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, accumulate=True):
@@ -70,7 +74,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     try:
         for node in order:
             grads = buffers.pop(node, None)
-            if grads is None or (useful is not None and node not in useful):
+            if grads is None:
                 continue
             if several_gpus:
                 _make_current(grads)
@@ -79,6 +83,8 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                     slot = capture.get((node, nr))
                     if slot is not None:
                         captured[slot] = grad if captured[slot] is None else captured[slot] + grad
+                if node not in useful:
+                    continue
             if node.__class__ is AccumulateGrad:
                 if accumulate:
                     node.accumulate(grads[0], create_graph, handed_out)
