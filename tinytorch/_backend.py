@@ -172,6 +172,21 @@ def device_guard(values):
     return None
 
 
+def make_current(values):
+    """Make the GPU of the first CUDA tensor among ``values`` the current one, for the rest of a
+    loop that works through tensors of several GPUs (the backward engine, an optimizer's update);
+    the loop ends with ``restore_current``."""
+    guard = device_guard(values)
+    if guard is not None:
+        guard.use()
+
+
+def restore_current(index):
+    """Make GPU ``index`` (the caller's, before ``make_current``) current again."""
+    if current_cuda_index() != index:
+        cupy.cuda.Device(index).use()
+
+
 def _check_cuda(dev):
     if cupy is None:
         raise RuntimeError(

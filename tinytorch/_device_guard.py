@@ -4,12 +4,13 @@ CuPy launches kernels and allocates on the current GPU: a kernel given an array 
 fails there (no peer access) or reads it from afar and leaves its result on the current GPU, not
 the operand's. PyTorch switches to an op's device in its dispatcher; tinytorch switches at its
 entry points: ``install()`` wraps the public functions of ``tinytorch``, ``nn.functional``,
-``nn.init``, ``linalg`` and ``special``, Tensor's methods and ``Module.__call__`` so that each runs with its
+``nn.init``, ``linalg`` and ``special``, Tensor's methods, ``Module.__call__`` and
+``Function.apply`` so that each runs with its
 first CUDA tensor argument's GPU current (``backend.device_guard``). It runs at import only when
 CuPy sees several GPUs: with one GPU or none nothing is wrapped and nothing costs.
 
-``Function.apply``, the backward engine and the optimizers' update loops switch on their own
-(a user's Function, ``backward()`` and ``step()`` are reached without an entry point).
+``Function.apply`` is wrapped too (a user's Function is reached without an entry point); the
+backward engine and the optimizers' update loops switch per node and per parameter on their own.
 """
 
 import functools
@@ -50,6 +51,7 @@ def install():
     """Wrap the entry points (called once, by ``tinytorch/__init__.py``, with several GPUs)."""
     import tinytorch
     from tinytorch import linalg, special
+    from tinytorch.autograd.function import Function
     from tinytorch.nn import functional, init
     from tinytorch.nn.modules.module import Module
 
@@ -59,3 +61,4 @@ def install():
         if isinstance(value, types.FunctionType) and name not in _NOT_OPS and not hasattr(value, "_device_guarded"):
             setattr(tinytorch.Tensor, name, _guarded(value))
     Module.__call__ = _guarded(Module.__call__)
+    Function.apply = classmethod(_guarded(Function.apply.__func__))  # a user's Function, too

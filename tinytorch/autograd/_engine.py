@@ -77,7 +77,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
             if grads is None:
                 continue
             if several_gpus:
-                _make_current(grads)
+                backend.make_current(grads)
             if capture:
                 for nr, grad in enumerate(grads):
                     slot = capture.get((node, nr))
@@ -123,7 +123,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                     grad = grad.to(from_numpy_dtype(dtype))
                 if direct_leaves and child.__class__ is AccumulateGrad and producers[child] == 1:
                     if several_gpus:  # a .to() backward hands the leaf a gradient on its own GPU
-                        _make_current((grad,))
+                        backend.make_current((grad,))
                     child.accumulate(grad, create_graph, handed_out)
                 elif _add_to_buffer(buffers, child, nr, grad) and fresh and grad._data is data:
                     donated.add((child, nr))
@@ -136,16 +136,9 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                     _release_arrays(node)
     finally:
         state.enabled = previous
-        if several_gpus and backend.current_cuda_index() != caller_gpu:
-            backend.cupy.cuda.Device(caller_gpu).use()
+        if several_gpus:
+            backend.restore_current(caller_gpu)
     return captured
-
-
-def _make_current(tensors):
-    """Make the GPU of the first CUDA tensor among ``tensors`` the current one."""
-    guard = backend.device_guard(tensors)
-    if guard is not None:
-        guard.use()
 
 
 def _release_arrays(node):

@@ -9,13 +9,10 @@ import itertools
 import traceback
 import weakref
 
-from .. import _backend as backend
 from .._backend import array_module, is_writeable
 from .._hooks import add_hook
 from . import _observe as observe, anomaly_mode as anomaly
 from .grad_mode import state
-
-_SEVERAL_GPUS = backend.SEVERAL_GPUS
 
 _observed = observe.state
 
@@ -259,20 +256,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        if _SEVERAL_GPUS:  # an op on a GPU that is not the current one runs there, as in PyTorch
-            guard = backend.device_guard(args)
-            if guard is not None:
-                with guard:
-                    return _observed_or_run(cls, args, kwargs)
+        # With several GPUs, tinytorch/_device_guard.py wraps this to run on the args' GPU.
         if _observed.active:
             return observe.run_forward(cls, lambda: _run(cls, args, kwargs), args, kwargs)
         return _run(cls, args, kwargs)
-
-
-def _observed_or_run(cls, args, kwargs):
-    if _observed.active:
-        return observe.run_forward(cls, lambda: _run(cls, args, kwargs), args, kwargs)
-    return _run(cls, args, kwargs)
 
 
 def _run(cls, args, kwargs):

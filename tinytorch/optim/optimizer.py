@@ -58,13 +58,10 @@ def _switching_gpus(params):
     caller = backend.current_cuda_index()
     try:
         for p in params:
-            guard = backend.device_guard((p,))
-            if guard is not None:
-                guard.use()
+            backend.make_current((p,))
             yield p
     finally:
-        if backend.current_cuda_index() != caller:
-            backend.cupy.cuda.Device(caller).use()
+        backend.restore_current(caller)
 
 
 class Optimizer:
