@@ -253,3 +253,43 @@ def test_large_updates_round_as_pytorch_add_does():
     expected = torch.tensor(y).add_(torch.tensor(x), alpha=-0.01).numpy()
     _backend.add_scaled_(y, x, -0.01)
     np.testing.assert_array_equal(y, expected)
+
+
+def test_numpys_openblas_adds_the_bias_in_the_product(monkeypatch):
+    """By default (NumPy's OpenBLAS) a Linear forward of many rows hands the bias to the product
+    (beta = 1, as PyTorch's addmm); few rows keep NumPy's matmul and a separate add. Either way
+    the values are x W^T + b to float rounding, C-contiguous."""
+    if _blas.HAS_GEMM or not _blas.HAS_ADDMM:
+        pytest.skip("not NumPy's OpenBLAS with its gemm (MKL or NumPy only)")
+    calls = []
+    gemm = _blas.gemm
+    monkeypatch.setattr(_blas, "gemm", lambda a, b, out=None: calls.append(out is not None) or gemm(a, b, out))
+    rng = np.random.default_rng(4)
+    for dtype, tol in ((np.float32, 1e-4), (np.float64, 1e-12)):
+        w = rng.standard_normal((512, 784)).astype(dtype)
+        bias = rng.standard_normal(512).astype(dtype)
+        for rows, fused in ((_backend.ADDMM_MIN_ROWS, True), (1024, True), (64, False), (12, False)):
+            calls.clear()
+            a = rng.standard_normal((rows, 784)).astype(dtype)
+            got = _backend.matmul_transposed(a, w, bias)
+            assert calls == ([True] if fused else [])
+            assert got.dtype == dtype and got.flags.c_contiguous and got.shape == (rows, 512)
+            np.testing.assert_allclose(got, a.astype(np.float64) @ w.T.astype(np.float64) + bias, rtol=tol, atol=tol * 10)
+    calls.clear()
+    small = rng.standard_normal((1024, 8)).astype(np.float32)  # too few multiply-adds for the call
+    np.testing.assert_allclose(_backend.matmul_transposed(small, np.ones((3, 8), np.float32), np.ones(3, np.float32)),
+                               small.sum(1, keepdims=True) + np.ones((1024, 3)), rtol=1e-5, atol=1e-5)
+    assert calls == []
+
+
+def test_numpys_openblas_gemm_declines_what_it_cannot_take():
+    if _blas.HAS_GEMM or not _blas.HAS_ADDMM:
+        pytest.skip("not NumPy's OpenBLAS with its gemm")
+    a = np.ones((300, 6), np.float32)
+    out = np.full((300, 3), 2.0, np.float32)
+    assert _blas.gemm(a, np.ones((6, 3), np.float32), out) is out
+    np.testing.assert_array_equal(out, np.full((300, 3), 8.0, np.float32))
+    for bad in (np.ones((300, 3), np.float64), np.ones((3, 300), np.float32).T, np.ones((300, 4), np.float32)):
+        before = bad.copy()
+        assert _blas.gemm(a, np.ones((6, 3), np.float32), bad) is None
+        np.testing.assert_array_equal(bad, before)  # untouched

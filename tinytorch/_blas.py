@@ -3,10 +3,13 @@
 Which library, chosen once at import by ``TINYTORCH_BLAS``:
 
 - unset or ``openblas`` (the default): NumPy's own OpenBLAS, the library its wheels bundle and
-  its matmul already calls, for ``cblas_?axpy`` only. SGD's ``p += -lr * g`` then takes one pass
-  over memory instead of NumPy's two and a temporary (70 against 23 us for the lecture MLP's
-  784 x 512 weight). Its products gain nothing from a direct call (measured per shape in
-  docs/performance.md) and stay ``numpy.matmul``. It shares NumPy's thread pool: no second pool.
+  its matmul already calls, for ``cblas_?axpy`` and for ``cblas_?gemm`` into an output that holds
+  a bias (``gemm(a, b, out)``, beta = 1). SGD's ``p += -lr * g`` then takes one pass over memory
+  instead of NumPy's two and a temporary (70 against 23 us for the lecture MLP's 784 x 512
+  weight), and a large ``Linear``'s bias is added by the product itself, as PyTorch's ``addmm``
+  does. Its plain products gain nothing from a direct call (measured per shape in
+  docs/performance.md) and stay ``numpy.matmul`` (``HAS_GEMM`` is False). It shares NumPy's
+  thread pool: no second pool.
   Where NumPy has no bundled OpenBLAS (conda's MKL NumPy, Accelerate on macOS), NumPy's ufuncs.
 - ``mkl``: MKL from the ``mkl`` wheel (``pip install 'tinytorch[mkl]'``), for ``cblas_?gemm`` and
   ``cblas_?axpy``. NumPy's wheels multiply matrices with OpenBLAS, which is slow on some thin
@@ -116,7 +119,7 @@ def _threading_layer():
 
 
 def _load_numpy_openblas():
-    """NumPy's bundled OpenBLAS: (path, {}, axpys, {}), or None when NumPy has none.
+    """NumPy's bundled OpenBLAS: (path, gemms, axpys, {}), or None when NumPy has none.
 
     NumPy's wheels ship it beside the package (``numpy.libs`` on Linux and Windows,
     ``numpy/.dylibs`` on macOS) with renamed symbols and 64-bit integers (``scipy_cblas_saxpy64_``,
@@ -134,7 +137,7 @@ def _load_numpy_openblas():
             continue
         for prefix, suffix, integer in (("scipy_cblas_", "64_", ctypes.c_int64), ("cblas_", "64_", ctypes.c_int64),
                                         ("scipy_cblas_", "", ctypes.c_int), ("cblas_", "", ctypes.c_int)):
-            axpys = {}
+            axpys, gemms = {}, {}
             for dtype, letter, scalar in ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double)):
                 fn = getattr(lib, f"{prefix}{letter}axpy{suffix}", None)
                 if fn is None:
@@ -142,8 +145,16 @@ def _load_numpy_openblas():
                 fn.restype = None
                 fn.argtypes = [integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer]
                 axpys[np.dtype(dtype)] = fn
+                fn = getattr(lib, f"{prefix}{letter}gemm{suffix}", None)
+                if fn is not None:
+                    fn.restype = None
+                    fn.argtypes = [ctypes.c_int] * 3 + [integer] * 3 + [scalar, ctypes.c_void_p, integer, ctypes.c_void_p, integer,
+                                                                      scalar, ctypes.c_void_p, integer]
+                    gemms[np.dtype(dtype)] = fn
             if len(axpys) == 2 and _axpy_agrees(axpys[np.dtype(np.float32)]):
-                return path, {}, axpys, {}
+                if len(gemms) != 2 or not _agrees(gemms[np.dtype(np.float32)]):
+                    gemms = {}
+                return path, gemms, axpys, {}
     return None
 
 
@@ -183,7 +194,8 @@ PATH = _LOADED[0] if _LOADED else None  # the library loaded, or None: NumPy onl
 _GEMMS = _LOADED[1] if _LOADED else {}
 _AXPYS = _LOADED[2] if _LOADED else {}
 _BATCHED = _LOADED[3] if _LOADED else {}
-HAS_GEMM = bool(_GEMMS)  # products come here (MKL), not only updates
+HAS_GEMM = bool(_GEMMS) and not (PATH and "openblas" in os.path.basename(PATH))  # products come here (MKL)
+HAS_ADDMM = bool(_GEMMS)  # gemm(a, b, out) adds a product into a given output (MKL or NumPy's OpenBLAS)
 
 
 def _operand(array):
@@ -202,8 +214,9 @@ def _operand(array):
 def gemm(a, b, out=None):
     """``a @ b`` for 2-D float32/float64 NumPy arrays of one dtype through MKL, as a new
     C-contiguous array; or, given ``out`` (C-contiguous, ``(m, n)``, that dtype), ``out += a @ b``
-    in the product itself (BLAS's beta = 1: PyTorch's ``addmm`` adds the bias this way). None when
-    no BLAS here can take these operands (the caller uses NumPy; ``out`` is then untouched)."""
+    in the product itself (BLAS's beta = 1: PyTorch's ``addmm`` adds the bias this way; also on
+    NumPy's OpenBLAS, ``HAS_ADDMM``). None when no BLAS here can take these operands (the caller
+    uses NumPy; ``out`` is then untouched)."""
     fn = _GEMMS.get(a.dtype)
     if fn is None or b.dtype != a.dtype:
         return None

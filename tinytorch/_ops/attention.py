@@ -21,7 +21,7 @@ from ._util import quiet, wrap
 
 def _safe_softmax(scores, xp):
     """softmax over the last axis; rows that are all -inf give zeros, not NaN."""
-    top = backend.reduce_max(scores, -1, True)
+    top = backend.max_kept(scores, -1)
     top = xp.where(top == -xp.inf, 0, top)
     scores -= top
     probs = xp.exp(scores, out=scores)

@@ -188,7 +188,7 @@ def _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, 
     xp = backend.array_module(data)
     dim = 1 if data.ndim > 1 else 0
     classes = data.shape[dim]
-    shifted = data - backend.reduce_max(data, dim, True)
+    shifted = data - backend.max_kept(data, dim)
     class_weight = None if weight is None else weight._data.reshape(_class_view(data.shape, dim))
     soft = target._data.dtype.kind == "f"  # class probabilities
     if not soft:

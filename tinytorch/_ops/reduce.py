@@ -227,7 +227,7 @@ class LogSoftmax(Function):
         data = x._data
         xp = backend.array_module(data)
         axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
-        shifted = data - data.max(axis=axis, keepdims=True)
+        shifted = data - (backend.max_kept(data, axis) if data.ndim else data)
         out = shifted - xp.log(backend.sum_kept(backend.unary(np.exp, shifted), axis))
         ctx.dim = dim
         result = wrap(out)
@@ -248,7 +248,7 @@ class Softmax(Function):
         data = x._data
         axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
         with quiet():  # a row of -inf gives nan, silently, as in PyTorch
-            shifted = data - data.max(axis=axis, keepdims=True)  # 0-d: a NumPy scalar, not written into
+            shifted = data - (backend.max_kept(data, axis) if data.ndim else data)  # 0-d: a new array, not written into
             e = backend.unary(np.exp, shifted, out=shifted if data.ndim else None)
             e /= backend.sum_kept(e, axis)
         result = wrap(e)

@@ -107,7 +107,7 @@ class LinearCrossEntropyChunked(Function):
             stop = min(start + chunk_size, data.shape[0])
             logits = backend.matmul_transposed(data[start:stop], weights, bias)
             # NOTE: the log-sum-exp shift keeps large logits finite; loss = log sum exp - logit[target].
-            logits -= backend.reduce_max(logits, 1, True)
+            logits -= backend.max_kept(logits, 1)
             picked = logits[xp.arange(stop - start), safe[start:stop]]
             losses[start:stop] = xp.log(backend.reduce_sum(xp.exp(logits, out=logits), 1)) - picked
         losses *= target_weight
