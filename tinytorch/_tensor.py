@@ -505,7 +505,10 @@ class Tensor:
                 grad = grads[nr].detach() if not _grad_state.enabled else grads[nr]
                 tensor.grad = grad.clone() if tensor.grad is None else tensor.grad + grad
 
-        self.grad_fn.register_prehook(store)
+        node = self.grad_fn
+        if node._retains_grad_hooks is None:
+            node._retains_grad_hooks = {}
+        node._retains_grad_hooks[nr] = store
 
     @property
     def retains_grad(self):
@@ -532,7 +535,10 @@ class Tensor:
             grads[nr] = result
             return grads
 
-        return self.grad_fn.register_prehook(on_output)
+        node = self.grad_fn
+        if node._tensor_pre_hooks is None:
+            node._tensor_pre_hooks = {}
+        return add_hook(node._tensor_pre_hooks, on_output)
 
     def register_post_accumulate_grad_hook(self, hook):
         if self.grad_fn is not None:

@@ -128,6 +128,73 @@ def test_a_leafs_accumulate_grad_node_takes_removable_pre_hooks(lib_name):
     assert x.grad.tolist() == [3.0, 3.0]
 
 
+def _doubling_hook(calls):
+    return lambda g: (calls.append(g.tolist()), g * 2)[1]
+
+
+@pytest.mark.parametrize("lib_name", ["tinytorch", "torch"])
+def test_tensor_hooks_run_before_a_gradient_is_captured(lib_name):
+    """autograd.grad and backward(inputs=) hand back what a target's hooks made of its gradient
+    (PyTorch runs the tensor's hooks before the capture at a node that does not run; at one that
+    runs, since a later target needs it, the capture comes first)."""
+    lib = pytest.importorskip(lib_name)
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    h, calls = x * 3, []
+    h.register_hook(_doubling_hook(calls))
+    assert lib.autograd.grad((h * h).sum(), h)[0].tolist() == [12.0, 24.0] and calls == [[6.0, 12.0]]
+    leaf, calls = lib.tensor([1.0, 2.0], requires_grad=True), []
+    leaf.register_hook(_doubling_hook(calls))
+    assert lib.autograd.grad((leaf * leaf).sum(), leaf)[0].tolist() == [4.0, 8.0] and calls == [[2.0, 4.0]]
+    h, calls = x * 3, []
+    h.register_hook(_doubling_hook(calls))
+    (h * h).sum().backward(inputs=[h])
+    assert h.grad.tolist() == [12.0, 24.0] and calls == [[6.0, 12.0]] and h.retains_grad and x.grad is None
+    h, calls = x * 3, []
+    h.register_hook(_doubling_hook(calls))
+    grad_h, grad_x = lib.autograd.grad((h * h).sum(), [h, x])
+    assert grad_h.tolist() == [6.0, 12.0] and grad_x.tolist() == [36.0, 72.0] and calls == [[6.0, 12.0]]
+    h, calls = x * 3, []  # a node's own pre-hook runs only when the node runs
+    h.grad_fn.register_prehook(lambda grads: (calls.append(1), (grads[0] * 2,))[1])
+    assert lib.autograd.grad((h * h).sum(), h)[0].tolist() == [6.0, 12.0] and calls == []
+
+
+@pytest.mark.parametrize("lib_name", ["tinytorch", "torch"])
+def test_tensor_hooks_run_before_node_pre_hooks_and_retain_grad_last(lib_name):
+    lib = pytest.importorskip(lib_name)
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    h, order = x * 3, []
+    h.grad_fn.register_prehook(lambda grads: order.append("node"))
+    h.register_hook(lambda g: order.append("tensor"))
+    (h * h).sum().backward()
+    assert order == ["tensor", "node"]
+    for retain_first in (True, False):
+        h = x * 3
+        if retain_first:
+            h.retain_grad()
+        h.register_hook(lambda g: g * 2)
+        if not retain_first:
+            h.retain_grad()
+        x.grad = None
+        (h * h).sum().backward()
+        assert h.grad.tolist() == [12.0, 24.0] and x.grad.tolist() == [36.0, 72.0]
+
+
+@pytest.mark.parametrize("lib_name", ["tinytorch", "torch"])
+def test_backward_with_inputs_runs_and_frees_the_inputs_node(lib_name):
+    """backward(inputs=[h]) runs h's own node (PyTorch marks it needed), so its saved values are
+    freed; autograd.grad stops before it and a later backward through h still works."""
+    lib = pytest.importorskip(lib_name)
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    h = x * x
+    (h * h).sum().backward(inputs=[h])
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        h.sum().backward()
+    h = x * x
+    lib.autograd.grad((h * h).sum(), h)
+    h.sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
 def test_every_hook_handle_is_one_class():
     x = tinytorch.ones(2, requires_grad=True)
     handles = [

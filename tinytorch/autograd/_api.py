@@ -55,17 +55,15 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = _as_tuple(inputs)
         if not inputs:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-        capture = {}
-        for slot, t in enumerate(inputs):
-            capture[_node_of(t)] = slot
-        captured = engine.run_backward(roots, grads, retain_graph, create_graph, capture=capture, accumulate=False)
-        for t, g in zip(inputs, captured):
-            if g is not None:
-                node = grad_accumulator(t) if t.grad_fn is None else None
-                if node is not None:
-                    node.accumulate(g, create_graph, set())
-                else:
-                    t.grad = g if t.grad is None else t.grad + g
+        # As PyTorch: a non-leaf input retains its grad (its hooks run first), and the inputs'
+        # nodes run with those leading to them, no others: the leaves that are not inputs get
+        # nothing, and the graph below an input is not walked.
+        targets = set()
+        for t in inputs:
+            targets.add(_node_of(t)[0])
+            if t.grad_fn is not None:
+                t.retain_grad()
+        engine.run_backward(roots, grads, retain_graph, create_graph, targets=targets)
         return
     engine.run_backward(roots, grads, retain_graph, create_graph)
 

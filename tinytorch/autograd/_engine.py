@@ -43,11 +43,12 @@ def _nodes_leading_to(order, targets):
     return leads
 
 
-def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, accumulate=True):
+def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, accumulate=True, targets=None):
     """Propagate ``grad_roots`` from ``roots`` (a list of (node, output_nr)) to the leaves.
 
     ``capture`` maps (node, output_nr) to a slot index: the gradient arriving there is returned in
-    that slot instead of being accumulated (this is how ``autograd.grad`` works).
+    that slot instead of being accumulated (this is how ``autograd.grad`` works). ``targets``
+    (``backward(inputs=)``): only these nodes and those leading to them run.
     """
     buffers = {}
     # (node, output_nr) whose buffered gradient is an array nothing else holds: made by a backward
@@ -59,8 +60,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     order, producers = _topological_order(list(dict.fromkeys(node for node, _ in roots)))
     # A leaf fed by exactly one edge gets its gradient the moment it is computed: no buffer,
     # no extra visit (with several producers it waits, so its hooks see the total).
-    direct_leaves = accumulate and not capture
+    direct_leaves = accumulate and not capture and not targets
     useful = _nodes_leading_to(order, {node for node, _ in capture}) if capture else None
+    if targets:
+        useful = _nodes_leading_to(order, targets) | targets
     captured = [None] * len(capture) if capture else None
     handed_out = set()  # ids of the arrays handed to leaves' .grad in this run
 
@@ -78,22 +81,26 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                 continue
             if several_gpus:
                 backend.make_current(grads)
+            if useful is not None and node not in useful:
+                if capture and any((node, nr) in capture for nr in range(len(grads))):
+                    # A node that does not run still runs its tensors' hooks on the gradient that
+                    # is captured there (PyTorch's order; a node that runs captures it before).
+                    _capture(capture, captured, node, node._run_tensor_pre_hooks(grads))
+                continue
             if capture:
-                for nr, grad in enumerate(grads):
-                    slot = capture.get((node, nr))
-                    if slot is not None:
-                        captured[slot] = grad if captured[slot] is None else captured[slot] + grad
-                if node not in useful:
-                    continue
+                _capture(capture, captured, node, grads)
             if node.__class__ is AccumulateGrad:
                 if accumulate:
                     node.accumulate(grads[0], create_graph, handed_out)
                 continue
             if node._freed and "_arrays_released" in node.__dict__:
                 raise RuntimeError(FREED_GRAPH)
+            hooked = node._tensor_pre_hooks or node._retains_grad_hooks
+            if hooked:  # the output tensors' hooks, then the node's own, as PyTorch
+                grads = node._run_tensor_pre_hooks(grads)
             if node._pre_hooks:
                 grads = node._run_pre_hooks(grads)
-            elif (node, 0) in donated and node._outputs == 1 and not capture and not observed.active:
+            elif not hooked and (node, 0) in donated and node._outputs == 1 and not capture and not observed.active:
                 # No hook, capture or observer has seen the array: the backward may write into it
                 # (it reads the flag with ``ctx.__dict__.pop("_owned_grad", False)``).
                 node._owned_grad = True
@@ -139,6 +146,13 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
         if several_gpus:
             backend.restore_current(caller_gpu)
     return captured
+
+
+def _capture(capture, captured, node, grads):
+    for nr, grad in enumerate(grads):
+        slot = capture.get((node, nr))
+        if slot is not None and grad is not None:
+            captured[slot] = grad if captured[slot] is None else captured[slot] + grad
 
 
 def _release_arrays(node):

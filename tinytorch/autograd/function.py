@@ -37,6 +37,8 @@ class Node:
     _saved_versions = ()
     _freed = False
     _pre_hooks = None
+    _tensor_pre_hooks = None  # its output tensors' hooks (``Tensor.register_hook``)
+    _retains_grad_hooks = None  # output_nr -> the hook that stores a retained ``.grad``
     _forward_trace = None
     non_differentiable = ()
 
@@ -102,6 +104,21 @@ class Node:
                 grads = list(result)
         return grads
 
+    def _run_tensor_pre_hooks(self, grads):
+        """The output tensors' hooks, then the ``retain_grad`` stores (which see what the hooks
+        made, whatever the order they were registered in): PyTorch's ``call_tensor_pre_hooks``,
+        run before the node's own pre-hooks, and before a gradient is captured for
+        ``autograd.grad`` at a node that does not run."""
+        if self._tensor_pre_hooks:
+            for hook in list(self._tensor_pre_hooks.values()):
+                result = hook(grads)
+                if result is not None:
+                    grads = result
+        if self._retains_grad_hooks:
+            for store in list(self._retains_grad_hooks.values()):
+                store(grads)
+        return grads
+
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
 
@@ -132,18 +149,26 @@ class AccumulateGrad:
     register_prehook = Node.register_prehook
     _run_pre_hooks = Node._run_pre_hooks
 
-    def accumulate(self, grad, create_graph, handed_out):
-        """Run the hooks on ``grad`` and add it into ``variable.grad``: the last step of a backward.
-
-        ``handed_out`` holds the ids of the arrays given to a ``.grad`` in this backward run.
-        """
-        tensor = self.variable
-        # The tensor's hooks first, then the node's pre-hooks, in PyTorch's order.
-        if tensor._hooks:
-            for hook in list(tensor._hooks.values()):
+    def _run_tensor_pre_hooks(self, grads):
+        """The leaf's own hooks (``Tensor.register_hook``) on its gradient."""
+        grad = grads[0]
+        if self.variable._hooks and grad is not None:
+            for hook in list(self.variable._hooks.values()):
                 result = hook(grad)
                 if result is not None:
                     grad = result
+        return [grad]
+
+    def accumulate(self, grad, create_graph, handed_out, hooked=False):
+        """Run the hooks on ``grad`` and add it into ``variable.grad``: the last step of a backward.
+
+        ``handed_out`` holds the ids of the arrays given to a ``.grad`` in this backward run;
+        ``hooked``: the tensor's hooks have already run on ``grad``.
+        """
+        tensor = self.variable
+        # The tensor's hooks first, then the node's pre-hooks, in PyTorch's order.
+        if tensor._hooks and not hooked:
+            grad = self._run_tensor_pre_hooks([grad])[0]
         if self._pre_hooks:
             grad = self._run_pre_hooks([grad])[0]
         if tensor.grad is None:
