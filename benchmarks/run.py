@@ -166,6 +166,8 @@ def _step_contenders(device):
 
 
 def _step_batches(args, device):
+    if args.batches:  # only these SGD cases (more rounds of fewer cases)
+        return [(int(b), "sgd") for b in args.batches.split(",")]
     batches = [12, 128] if args.quick else [12, 64, 128, 1024]
     if device != "cpu":
         batches = [128, 1024] if args.quick else [12, 128, 1024, 8192]
@@ -605,6 +607,7 @@ def main(argv=None):
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--processes", type=int, default=None, help="fresh processes per train-step case")
+    parser.add_argument("--batches", default=None, help="train-step cases: only SGD at these comma-separated batch sizes")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (CUDA cases need CuPy and a GPU)")
     parser.add_argument("--output", default=RESULTS)
     parser.add_argument("--rss-child", help=argparse.SUPPRESS)
