@@ -1,6 +1,7 @@
 """``make_dot``: draw the backward graph behind a tensor as Graphviz DOT (like torchviz)."""
 
 from .autograd.function import AccumulateGrad, _SavedOutput, grad_accumulator
+from .autograd._saved_hooks import Packed as _Packed
 
 _INSTALL_HELP = (
     "rendering a graph needs the graphviz Python package and the Graphviz `dot` program: "
@@ -130,6 +131,8 @@ def _saved_attributes(node):
     for i, saved in enumerate(node._saved):
         if isinstance(saved, _SavedOutput):
             text += f"\nsaved[{i}]: output {_shape(saved.data.shape)}"
+        elif isinstance(saved, _Packed):
+            text += f"\nsaved[{i}]: packed by a saved_tensors_hooks pack hook"
         elif hasattr(saved, "shape"):
             text += f"\nsaved[{i}]: {_shape(saved.shape)}"
         else:

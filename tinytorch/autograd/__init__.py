@@ -11,6 +11,7 @@ from ._engine_modes import enforce_grad_layout_policy, is_multithreading_enabled
 from .variable import Variable
 from . import functional
 from . import forward_ad
+from . import graph
 
 
 def variable(*args, **kwargs):

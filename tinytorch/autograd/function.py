@@ -11,7 +11,7 @@ import weakref
 
 from .._backend import array_module, is_writeable
 from .._hooks import add_hook
-from . import _observe as observe, anomaly_mode as anomaly
+from . import _observe as observe, _saved_hooks, anomaly_mode as anomaly
 from .grad_mode import state
 
 _observed = observe.state
@@ -72,6 +72,9 @@ class Node:
         for t, version in zip(self._saved, self._saved_versions):
             if t.__class__ is _SavedOutput:
                 t = t.unpack(self)
+            elif t.__class__ is _saved_hooks.Packed:  # no version check through hooks, as PyTorch
+                tensors.append(t.unpack(self))
+                continue
             if version is not None and t._version[0] != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
@@ -329,6 +332,8 @@ def _record(cls, args, kwargs):
     else:
         wrapped = _attach(ctx, result, 0, args)
         _save_outputs_as_arrays(ctx, (wrapped,))
+    if _saved_hooks.active and ctx._saved:  # autograd.graph.saved_tensors_hooks
+        ctx._saved = _saved_hooks.pack(ctx, ctx._saved, _SavedOutput)
     if _observed.active or anomaly.state.enabled:
         if anomaly.state.enabled:
             ctx._forward_trace = "".join(traceback.format_stack()[:-2])
