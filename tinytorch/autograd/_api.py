@@ -8,7 +8,7 @@ from .function import grad_accumulator
 def _as_tuple(x):
     if x is None:
         return ()
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+    return tuple(x) if isinstance(x, (tuple, list)) and x.__class__ is not GradientEdge else (x,)
 
 
 def _roots(tensors, grad_tensors, create_graph):
@@ -69,6 +69,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def _node_of(t):
+    if t.__class__ is GradientEdge:
+        return (t.node, t.output_nr)
     if not t.requires_grad:
         raise RuntimeError("One of the differentiated Tensors does not require grad")
     if t.grad_fn is None:
@@ -91,6 +93,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = captured[capture[_node_of(t)]]
         if g is None:
             if materialize_grads:
+                if t.__class__ is GradientEdge:
+                    raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
                 g = _tensor.Tensor._make(array_module(t._data).zeros_like(t._data))
             elif not allow_unused:
                 raise RuntimeError(
@@ -104,3 +108,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 # Imported last (a cycle): _tensor imports the autograd package, and Tensor is looked up at call time.
 from .. import _tensor as _tensor  # noqa: E402
+from .graph import GradientEdge  # noqa: E402

@@ -1,5 +1,8 @@
 """The backward engine: iterative topological order, gradient accumulation, hooks, freeing."""
 
+import itertools
+import threading
+
 from .. import _backend as backend
 from .._backend import is_array
 from .._dtypes import from_numpy_dtype
@@ -74,6 +77,8 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     # thread): CuPy would run it on the current one. The caller's current GPU comes back at the end.
     several_gpus = backend.SEVERAL_GPUS
     caller_gpu = backend.current_cuda_index() if several_gpus else None
+    running = _Run(producers, useful, capture)
+    _runs.stack.append(running)
     try:
         for node in order:
             grads = buffers.pop(node, None)
@@ -142,10 +147,41 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                 if node.function._built_in:
                     _release_arrays(node)
     finally:
+        _runs.stack.pop()
         state.enabled = previous
         if several_gpus:
             backend.restore_current(caller_gpu)
     return captured
+
+
+class _Run:
+    """What a backward run in progress will execute: ``autograd.graph``'s multi-grad hooks ask
+    (PyTorch's ``_current_graph_task_id`` and ``_will_engine_execute_node``)."""
+
+    _ids = itertools.count()
+
+    def __init__(self, reachable, useful, capture):
+        self.id = next(self._ids)
+        self.reachable, self.useful = reachable, useful
+        self.captured_nodes = {node for node, _ in capture} if capture else ()
+
+    def will_execute(self, node):
+        if node not in self.reachable:
+            return False
+        return self.useful is None or node in self.useful or node in self.captured_nodes
+
+
+class _Runs(threading.local):
+    def __init__(self):
+        self.stack = []  # nested runs (a hook that calls backward) on this thread
+
+
+_runs = _Runs()
+
+
+def current_run():
+    """The innermost backward run on this thread, or None."""
+    return _runs.stack[-1] if _runs.stack else None
 
 
 def _capture(capture, captured, node, grads):

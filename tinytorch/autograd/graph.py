@@ -6,16 +6,26 @@ node type.
   backward needs it (to offload, compress or log activations);
 - ``save_on_cpu()``: those hooks, keeping saved tensors in CPU memory;
 - ``disable_saved_tensors_hooks(message)``: opening saved-tensor hooks inside it raises;
-- ``Node``: the type of ``grad_fn`` (``isinstance(t.grad_fn, Node)``); ``increment_version``.
+- ``register_multi_grad_hook(tensors, fn)``: ``fn`` once per backward, with the gradients of all
+  of ``tensors`` that it computes (``mode="all"``) or with the first of them (``mode="any"``);
+- ``Node``: the type of ``grad_fn`` (``isinstance(t.grad_fn, Node)``); ``GradientEdge`` and
+  ``get_gradient_edge`` (an input of ``autograd.grad`` that names a node's output); ``increment_version``.
 """
 
 import abc
 import contextlib
+import functools
+import threading
+from typing import NamedTuple
 
-from . import _saved_hooks
-from .function import AccumulateGrad, Node as _Node
+from .._hooks import RemovableHandle
+from . import _engine, _saved_hooks
+from .function import AccumulateGrad, Node as _Node, grad_accumulator
 
-__all__ = ["Node", "disable_saved_tensors_hooks", "increment_version", "save_on_cpu", "saved_tensors_hooks"]
+__all__ = [
+    "GradientEdge", "Node", "disable_saved_tensors_hooks", "get_gradient_edge", "increment_version",
+    "register_multi_grad_hook", "save_on_cpu", "saved_tensors_hooks",
+]
 
 
 class Node(abc.ABC):
@@ -92,3 +102,84 @@ def increment_version(tensor):
     """Bump the tensor's version counter, as an in-place op would (for ops that write into a
     tensor's memory behind autograd's back): a graph that saved it then refuses to use it."""
     tensor._version[0] += 1
+
+
+class GradientEdge(NamedTuple):
+    """A node's output: ``autograd.grad`` takes one as an input to differentiate with respect to."""
+
+    node: Node
+    output_nr: int
+
+
+def _grad_fn_or_accumulator(tensor):
+    if tensor._requires_grad and tensor.grad_fn is None:
+        return grad_accumulator(tensor)
+    return tensor.grad_fn
+
+
+def get_gradient_edge(tensor):
+    """The ``GradientEdge`` of ``tensor``: its grad_fn (a leaf's AccumulateGrad) and output number."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not require gradients")
+    return GradientEdge(_grad_fn_or_accumulator(tensor), tensor._output_nr)
+
+
+class _MultiHandle(RemovableHandle):
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """Call ``fn`` once per backward in which ``tensors`` get gradients.
+
+    ``mode="all"``: ``fn(grads)`` after every one of ``tensors`` whose gradient this backward
+    computes has it, ``grads`` holding None for the others; ``mode="any"``: ``fn(grad)`` with the
+    first gradient computed. Returns a handle whose ``remove()`` unregisters it.
+    """
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of {('all', 'any')} but got {mode}")
+    lock = threading.Lock()
+    if mode == "all":
+        count, buffer, expected = {}, {}, {}
+        nodes = [_grad_fn_or_accumulator(t) for t in tensors]
+
+        def inner(index):
+            def hook(grad):
+                run = _engine.current_run()
+                if run is None:
+                    raise RuntimeError("expected this hook to be called inside a backward call")
+                with lock:
+                    seen = count.get(run.id, 0)
+                    count[run.id] = seen + 1
+                    if not seen:  # first gradient of this backward: how many will come
+                        expected[run.id] = sum(1 for node in nodes if node is not None and run.will_execute(node))
+                        buffer[run.id] = [None] * len(tensors)
+                buffer[run.id][index] = grad
+                if seen == expected[run.id] - 1:
+                    grads = buffer.pop(run.id)
+                    del count[run.id], expected[run.id]
+                    fn(grads)
+
+            return hook
+
+        handles = tuple(t.register_hook(inner(i)) for i, t in enumerate(tensors))
+    else:
+        ran = set()
+
+        @functools.wraps(fn)
+        def once(grad):
+            run = _engine.current_run()
+            if run is None:
+                raise RuntimeError("expected this hook to be called inside a backward call")
+            with lock:
+                if run.id in ran:
+                    return
+                ran.add(run.id)
+            fn(grad)
+
+        handles = tuple(t.register_hook(once) for t in tensors if t.requires_grad)
+    return _MultiHandle(handles)
