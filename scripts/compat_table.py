@@ -6,8 +6,8 @@
 The PyTorch names come from the installed torch (and are saved to scripts/torch_names.txt), or
 from that checked-in list when torch is not installed. A name "exists" when the same attribute
 path resolves in tinytorch; it is "tested" when it appears in tests/ops/op_table.py or in a test
-module that imports torch (the tests that compare tinytorch with PyTorch) — a textual heuristic
-over the test files git tracks.
+module that imports torch, or runs its tests for ``["tinytorch", "torch"]`` alike (the tests that
+compare tinytorch with PyTorch) — a textual heuristic over the test files git tracks.
 """
 
 import argparse
@@ -34,6 +34,7 @@ NAMESPACES = {
     "torch.optim.lr_scheduler": ("tinytorch.optim.lr_scheduler", None, r"\blr_scheduler\.{name}\b"),
     "torch.utils.data": ("tinytorch.utils.data", None, r"\b(?:data\.)?{name}\b"),
     "torch.autograd": ("tinytorch.autograd", None, r"\bautograd\.{name}\b"),
+    "torch.autograd.graph": ("tinytorch.autograd.graph", None, r"\bgraph\.{name}\b"),
     "torch.linalg": ("tinytorch.linalg", None, r"\blinalg\.{name}\b"),
     "torch.distributions": ("tinytorch.distributions", None, r"(?:\bdistributions|\bd|\b_?d\(L\))\.{name}\b"),
     "torch.distributed": ("tinytorch.distributed", None, r"\bdist(?:ributed)?\.{name}\b"),
@@ -45,6 +46,7 @@ NAMESPACES = {
 def torch_names():
     """{namespace: sorted public names} from the installed torch."""
     import torch
+    import torch.autograd.graph
     import torch.distributed.distributed_c10d
     import torch.nn.functional as F
     import torch.nn.init
@@ -74,6 +76,7 @@ def torch_names():
         "torch.optim.lr_scheduler": public(torch.optim.lr_scheduler, torch.optim.lr_scheduler.__all__),
         "torch.utils.data": public(torch.utils.data, torch.utils.data.__all__),
         "torch.autograd": public(torch.autograd, torch.autograd.__all__),
+        "torch.autograd.graph": public(torch.autograd.graph, torch.autograd.graph.__all__),
         "torch.linalg": [n for n in public(torch.linalg) if callable(getattr(torch.linalg, n))],
         "torch.distributions": public(torch.distributions, torch.distributions.__all__),
         "torch.distributed": public(torch.distributed, torch.distributed.distributed_c10d.__all__),
@@ -120,7 +123,7 @@ def torch_test_text():
     for path in test_files():
         with open(path) as f:
             text = f.read()
-        if os.path.basename(path) == "op_table.py" or re.search(r"^\s*import torch\b|importorskip\(['\"]torch['\"]\)", text, re.M):
+        if os.path.basename(path) == "op_table.py" or re.search(r"^\s*import torch\b|importorskip\(['\"]torch['\"]\)|['\"]tinytorch['\"],\s*['\"]torch['\"]\]", text, re.M):
             texts.append(text)
     return "\n".join(texts)
 
