@@ -168,18 +168,21 @@ def test_backends_flags_are_pytorchs_and_settable():
 
 def test_the_mps_idiom_picks_the_cpu_or_cuda():
     device = tinytorch.device("cuda" if tinytorch.cuda.is_available() else "mps" if tinytorch.backends.mps.is_available() else "cpu")
-    assert tinytorch.zeros(1, device=device).device == device
+    assert tinytorch.zeros(1, device=device).device.type == device.type
+    if device.type == "cuda":  # as PyTorch: a tensor's device names its GPU; "cuda" names none
+        assert tinytorch.zeros(1, device=device).device == tinytorch.device("cuda", tinytorch.cuda.current_device()) != device
 
 
 def test_default_device(device):
     assert repr(tinytorch.get_default_device()) == repr(torch.get_default_device()) == "device(type='cpu')"
     try:
         tinytorch.set_default_device(device)
-        assert tinytorch.get_default_device() == tinytorch.device(device)
+        placed = tinytorch.device("cuda", tinytorch.cuda.current_device()) if device == "cuda" else tinytorch.device(device)
+        assert tinytorch.get_default_device() == placed  # "cuda" resolved to the current GPU, as PyTorch
         made = [tinytorch.zeros(2), tinytorch.ones(2), tinytorch.empty(2), tinytorch.full((2,), 1.0), tinytorch.arange(3),
                 tinytorch.linspace(0, 1, 3), tinytorch.eye(2), tinytorch.rand(2), tinytorch.randn(2), tinytorch.randint(3, (2,)),
                 tinytorch.randperm(3), tinytorch.tensor([1.0]), tinytorch.as_tensor(np.ones(2)), tinytorch.nn.Linear(2, 2).weight]
-        assert all(t.device == tinytorch.device(device) for t in made)
+        assert all(t.device == placed for t in made)
         # As in PyTorch, the legacy constructors and from_numpy stay on the CPU.
         assert tinytorch.Tensor(2).device.type == tinytorch.from_numpy(np.ones(1)).device.type == "cpu"
         assert tinytorch.zeros_like(tinytorch.zeros(1, device="cpu")).device.type == "cpu"
@@ -187,8 +190,8 @@ def test_default_device(device):
         tinytorch.set_default_device(None)
     assert tinytorch.get_default_device() == tinytorch.device("cpu")
     with tinytorch.device(device):
-        assert tinytorch.zeros(1).device == tinytorch.device(device)
+        assert tinytorch.zeros(1).device == placed
         with tinytorch.device("cpu"):
             assert tinytorch.zeros(1).device.type == "cpu"
-        assert tinytorch.get_default_device() == tinytorch.device(device)
+        assert tinytorch.get_default_device() == placed
     assert tinytorch.zeros(1).device.type == "cpu"

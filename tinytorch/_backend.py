@@ -57,17 +57,13 @@ class device:
         self.index = index if kind == "cuda" else None
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
+        # As PyTorch: type and index alike ("cuda" is not "cuda:0"; a string is not a device).
         if not isinstance(other, device):
             return NotImplemented
-        if self.type != other.type:
-            return False
-        # cuda and cuda:0 name the same card once a tensor lives there (the current device).
-        return (self.index or 0) == (other.index or 0)
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self):
-        return hash((self.type, self.index or 0))
+        return hash((self.type, self.index))
 
     def __repr__(self):
         return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
@@ -93,23 +89,28 @@ _CUDA = [device("cuda", i) for i in range(_CUDA_DEVICES)]
 
 
 def as_device(spec):
-    """A ``device`` from a device, string, int or None (None means CPU)."""
+    """The ``device`` a device, string, int or None (the CPU) puts a tensor on: a plain ``"cuda"``
+    is the current GPU (``cuda:N``), as a tensor's ``device`` would say, so that it compares equal
+    to where the tensor lives (``device("cuda") != device("cuda:0")``, as in PyTorch)."""
     if spec is None:
         return CPU
-    if spec.__class__ is device:
-        return spec
-    return device(spec)
+    if spec.__class__ is not device:
+        spec = device(spec)
+    if spec.index is None and spec.type == "cuda" and _CUDA_DEVICES:
+        return _CUDA[current_cuda_index()]
+    return spec
 
 
 def default_device():
-    """The device factories create tensors on when given none (CPU unless set)."""
-    return _default[0]
+    """The device factories create tensors on when given none (CPU unless set): a plain
+    ``"cuda"`` default is the GPU current now, as PyTorch's ``get_default_device``."""
+    return as_device(_default[0])
 
 
 def set_default_device(spec):
     """Make factories (``zeros``, ``randn``, module parameters...) create tensors on ``spec``;
-    None goes back to the CPU."""
-    _default[0] = CPU if spec is None else as_device(spec)
+    None goes back to the CPU. A plain ``"cuda"`` follows ``cuda.set_device``."""
+    _default[0] = CPU if spec is None else (spec if spec.__class__ is device else device(spec))
 
 
 def device_of(array):
