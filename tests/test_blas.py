@@ -293,3 +293,23 @@ def test_numpys_openblas_gemm_declines_what_it_cannot_take():
         before = bad.copy()
         assert _blas.gemm(a, np.ones((6, 3), np.float32), bad) is None
         np.testing.assert_array_equal(bad, before)  # untouched
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(0, 1500), cols=st.integers(0, 70), dtype=st.sampled_from([np.float32, np.float64, np.int64]),
+       transposed=st.booleans(), seed=st.integers(0, 2**16))
+def test_sum_rows_is_the_column_sum(rows, cols, dtype, transposed, seed):
+    """``sum_rows`` (a bias's gradient: floats as a product with a vector of ones) is ``sum(0)``
+    within float rounding for any shape and layout, exact for integers, in the array's dtype."""
+    rng = np.random.default_rng(seed)
+    data = (rng.standard_normal((cols, rows) if transposed else (rows, cols)) * 100).astype(dtype)
+    if transposed:
+        data = data.T
+    got = _backend.sum_rows(data)
+    assert got.shape == (cols,) and got.dtype == dtype
+    exact = data.astype(np.float64).sum(0)
+    if dtype == np.int64:
+        np.testing.assert_array_equal(got, data.sum(0))
+    else:
+        bound = max(rows, 1) * np.finfo(dtype).eps * np.abs(data).astype(np.float64).sum(0)
+        assert np.all(np.abs(got - exact) <= bound)
