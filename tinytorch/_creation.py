@@ -309,6 +309,9 @@ def _laid_out_like(name, input, memory_format, requires_grad, make):
     sparse_preserve = input.is_sparse and fmt is _memory_format.preserve_format
     order = tuple(range(input.ndim)) if sparse_preserve else _memory_format.order_for(fmt, input._data)
     data = _memory_format.laid_out(lambda shape: make(shape)._data, input.shape, order)
+    if not data.size and fmt is _memory_format.preserve_format and not input.is_sparse:
+        # An empty tensor counts as dense: PyTorch's *_like keeps its strides exactly.
+        data = _memory_format.with_strides(data, input.stride())
     return _finish(data, requires_grad)
 
 

@@ -2,7 +2,14 @@
 in memory, and PyTorch's rules for them (c10/core/MemoryFormat.h, ATen's ``empty_like``).
 
 Arrays carry strides, so ``channels_last`` is real here: a channels-last (N, C, H, W) tensor is a
-non-contiguous NCHW view of NHWC memory, with PyTorch's strides (H*W*C, 1, W*C, C)."""
+non-contiguous NCHW view of NHWC memory, with PyTorch's strides (H*W*C, 1, W*C, C).
+
+Empty tensors: NumPy 2 gives a new empty array all-zero strides but keeps the strides an empty
+array is given through its views (transpose, slicing, broadcast_to). So every empty array a tensor
+wraps is given PyTorch's strides first (``restride_empty``), and the view ops that PyTorch defines
+differently for them (unsqueeze, squeeze, view) set theirs (``with_strides``)."""
+
+import numpy as np
 
 
 class memory_format:
@@ -58,7 +65,37 @@ def check_rank(fmt, ndim):
 
 def strides(array):
     """The array's strides in elements, as ``Tensor.stride()``."""
-    return tuple(s // array.itemsize for s in array.strides)
+    steps = tuple(s // array.itemsize for s in array.strides)
+    if not array.size and not any(steps):
+        return contiguous_strides(array.shape)
+    return steps
+
+
+def contiguous_strides(shape):
+    """PyTorch's row-major strides for ``shape``, size-0 dims counted as 1 ((0, 3) -> (3, 1))."""
+    steps, step = [0] * len(shape), 1
+    for d in range(len(shape) - 1, -1, -1):
+        steps[d] = step
+        step *= max(shape[d], 1)
+    return tuple(steps)
+
+
+def with_strides(array, steps):
+    """The empty ``array`` viewed with strides ``steps`` (in elements); its views keep them."""
+    nbytes = tuple(s * array.itemsize for s in steps)
+    if array.__class__ is np.ndarray:  # a view of array's (collapsed) base, so views stay views
+        return np.ndarray(array.shape, array.dtype, buffer=array, strides=nbytes)
+    from . import _backend as backend
+    return backend.array_module(array).lib.stride_tricks.as_strided(array, array.shape, nbytes)
+
+
+def restride_empty(array):
+    """``array``, or when it is empty with all-zero strides (as NumPy 2 makes new empty arrays)
+    a view of it with PyTorch's row-major strides, which views of it then derive theirs from."""
+    steps = getattr(array, "strides", None)  # a sparse tensor's storage has none
+    if steps is None or any(steps):
+        return array
+    return with_strides(array, contiguous_strides(array.shape))
 
 
 def is_contiguous(array, fmt):
@@ -152,7 +189,18 @@ def laid_out(make, shape, order):
     row-major array, made here in the permuted shape and viewed back."""
     if order == tuple(range(len(shape))):
         return make(shape)
-    return make(tuple(shape[d] for d in order)).transpose(inverse(order))
+    array = make(tuple(shape[d] for d in order)).transpose(inverse(order))
+    return array if array.size else with_strides(array, _ordered_strides(shape, order))
+
+
+def _ordered_strides(shape, order):
+    """PyTorch's strides for an empty tensor laid out in ``order`` (a channels-last format's):
+    the sizes multiplied as they are, zeros too ((2, 3, 0, 2) channels-last: (0, 1, 6, 3))."""
+    steps, step = [0] * len(shape), 1
+    for d in reversed(order):
+        steps[d] = step
+        step *= shape[d]
+    return steps
 
 
 def copy_in_order(tensor, order):
@@ -163,4 +211,6 @@ def copy_in_order(tensor, order):
         return tensor.clone(memory_format=contiguous_format)
     copy = tensor.permute(order).clone(memory_format=contiguous_format).permute(inverse(order))
     copy._base = None  # fresh memory nothing else sees: a new tensor, as PyTorch's clone, not a view
+    if not copy._data.size:
+        copy._data = with_strides(copy._data, _ordered_strides(copy._data.shape, order))
     return copy

@@ -231,11 +231,7 @@ class Tensor:
         gives it, with size-0 dims counted as 1 ((0, 3) -> (3, 1))."""
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         if not self._data.size and not any(strides):
-            strides, step = [], 1
-            for length in reversed(self._data.shape):
-                strides.append(step)
-                step *= max(length, 1)
-            strides = tuple(reversed(strides))
+            strides = _memory_format.contiguous_strides(self._data.shape)
         return strides if dim is None else strides[_ops.normalize_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, *, memory_format=_contiguous_format):
@@ -408,7 +404,11 @@ class Tensor:
         if memory_format is _contiguous_format:
             return _ops.clone(self)
         order = _memory_format.order_for(_memory_format.check_type("clone", memory_format), self._data)
-        return _memory_format.copy_in_order(self, order)
+        copy = _memory_format.copy_in_order(self, order)
+        if not self._data.size and memory_format is _preserve_format:
+            # An empty tensor counts as dense: PyTorch's copy keeps its strides exactly.
+            copy._data = _memory_format.with_strides(copy._data, self.stride())
+        return copy
 
     def share_memory_(self):
         """Move the data to shared memory, which forked and spawned processes map too (a no-op
@@ -2072,6 +2072,8 @@ def _split_argument(values):
 
 
 def _init(t, data, requires_grad, grad_fn, output_nr):
+    if not data.size and data.ndim:
+        data = _memory_format.restride_empty(data)  # NumPy 2's new empty arrays have no strides
     t._data = data
     t._requires_grad = requires_grad
     t._grad = None

@@ -95,11 +95,47 @@ class GetItem(Function):
             # NumPy gives one element as a scalar (a copy); PyTorch gives a 0-d view, which
             # in-place ops write through (b[0].fill_(7) changes b): a 1-element view reshaped.
             out = x._data[(*index, None) if isinstance(index, tuple) else (index, None)].reshape(())
+        elif not out.size and out.__class__ is np.ndarray:
+            return _empty_view(x, out, index)
         return _view_of(wrap(out), x)
 
     @staticmethod
     def backward(ctx, grad_output):
         return IndexAdd.apply(grad_output, ctx.index, ctx.advanced, ctx.shape), None, None
+
+
+def _empty_view(x, out, index):
+    """The empty result ``out`` of basic indexing with PyTorch's geometry: NumPy starts an empty
+    slice at the array's start with the step dropped, and gives None's new dims stride 0, where
+    PyTorch keeps each slice's start (``storage_offset()``) and stride * step, and adds a dim as
+    ``unsqueeze`` does. A view of x's memory all the same."""
+    sizes, steps, offset, dim = list(x._data.shape), list(x.stride()), 0, 0
+    for item in index:
+        if item is Ellipsis:
+            dim += len(sizes) - dim - builtins.sum(1 for i in index[index.index(item) + 1 :] if i is not None)
+        elif item is None:
+            sizes.insert(dim, 1)
+            steps.insert(dim, sizes[dim + 1] * steps[dim] if dim + 1 < len(sizes) else 1)
+            dim += 1
+        elif isinstance(item, builtins.slice):
+            start, stop, step = item.indices(sizes[dim])
+            offset += start * steps[dim]
+            sizes[dim], steps[dim] = len(range(start, stop, step)), steps[dim] * step
+            dim += 1
+        else:
+            offset += (item % sizes[dim]) * steps.pop(dim)
+            del sizes[dim]
+    itemsize = out.itemsize
+    shift = offset * itemsize - (out.__array_interface__["data"][0] - x._data.__array_interface__["data"][0])
+    if tuple(sizes) == out.shape and shift >= 0 and not shift % itemsize:
+        # A line of elements from out's start to the right one (none is read), started there.
+        line = np.lib.stride_tricks.as_strided(out, (shift // itemsize + 1,), (itemsize,))
+        out = np.lib.stride_tricks.as_strided(line[shift // itemsize :], out.shape, tuple(s * itemsize for s in steps))
+    result = wrap(out)
+    result._data = out  # its strides as they are, all-zero ones too (wrap gives those new ones)
+    result._version = x._version
+    result._base = x if x._base is None else x._base
+    return result
 
 
 class IndexAdd(Function):

@@ -5,7 +5,7 @@ import builtins
 
 import numpy as np
 
-from .. import _backend as backend, _dtypes as dtypes
+from .. import _backend as backend, _dtypes as dtypes, _memory_format
 from ..autograd._engine import summed_axes
 from ..autograd.function import Function
 from .._numpy_names import numpy_names
@@ -49,6 +49,9 @@ class Reshape(Function):
                 ) from None
         else:
             data = x._data.reshape(shape)
+        if not data.size and shape != ctx.shape:
+            # PyTorch views an empty tensor in a new shape with row-major strides (zero sizes as 1).
+            data = _memory_format.with_strides(data, _memory_format.contiguous_strides(shape))
         return _view_of(wrap(data), x)
 
     @staticmethod
@@ -252,14 +255,23 @@ def unflatten(input, dim, sizes):
 def squeeze(input, dim=None):
     shape = input._data.shape
     dims = normalize_dims(dim, len(shape)) if dim is not None else tuple(range(len(shape)))
-    return reshape(input, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+    out = reshape(input, tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
+    if not input._data.size:  # PyTorch's squeeze keeps the other dims' strides (a view's too)
+        steps = input.stride()
+        out._data = _memory_format.with_strides(out._data, tuple(st for i, st in enumerate(steps) if not (i in dims and shape[i] == 1)))
+    return out
 
 
 @numpy_names
 def unsqueeze(input, dim):
     shape = input._data.shape
     d = normalize_dim(dim, len(shape) + 1)
-    return reshape(input, shape[:d] + (1,) + shape[d:])
+    out = reshape(input, shape[:d] + (1,) + shape[d:])
+    if not input._data.size:  # PyTorch's unsqueeze keeps the strides; the new dim's is size * stride there
+        steps = input.stride()
+        new = shape[d] * steps[d] if d < len(shape) else 1
+        out._data = _memory_format.with_strides(out._data, steps[:d] + (new,) + steps[d:])
+    return out
 
 
 def permute(input, *dims):
