@@ -2,8 +2,9 @@
 ``hardshrink``, ``threshold``, ``relu_``) and the alpha dropouts, with the piecewise helpers that
 ``nn.functional``'s in-place forms share.
 
-All are composites of existing ops (``where``, ``clamp``, ``expm1``, products), so gradients,
-``create_graph`` and the CUDA path come from those. PyTorch's subgradient at each kink is kept by
+All but the ELU family are composites of existing ops (``where``, ``clamp``, products), so
+gradients, ``create_graph`` and the CUDA path come from those; the ELU family is one fused node
+(``nn_ops.Elu``, PyTorch's kernel and its backward). PyTorch's subgradient at each kink is kept by
 the side of the boundary each ``where`` puts it on (noted at each one); conditions are written so
 that NaN falls into the branch that returns it, as PyTorch's kernels do.
 """
@@ -17,6 +18,7 @@ from .._dtypes import scalar_type_name
 from .._tensor import Tensor
 from ..random import generator_for
 from ._util import check_tensor_argument, write_out
+from . import nn_ops
 from .binary import where
 from .elementwise import relu
 from .indexing import inplace
@@ -37,15 +39,11 @@ def _real_floating_only(kernel, input):
 def _elu(input, alpha, scale=1.0, input_scale=1.0):
     """PyTorch's ELU family: scale x for x > 0, else alpha scale (exp(input_scale x) - 1).
 
-    NOTE: x = 0 takes the exponential branch, whose slope there is alpha scale input_scale (PyTorch's
-    gradient at 0: alpha for elu, 1 for celu, alpha scale for selu). clamp(max=0) keeps expm1 from
-    overflowing on the branch that where() discards.
+    NOTE: x = 0 takes the exponential branch of the gradient, whose slope there is alpha scale
+    input_scale (PyTorch's gradient at 0: alpha for elu, 1 for celu, alpha scale for selu), and NaN
+    the linear one (gradient ``scale``), as PyTorch's elu_backward. One fused node (``nn_ops.Elu``).
     """
-    negative = input.clamp(max=0)
-    if input_scale != 1.0:
-        negative = negative * input_scale
-    negative = negative.expm1() * (alpha * scale)
-    return where(input > 0, input if scale == 1.0 else input * scale, negative)
+    return nn_ops.elu(input, alpha, scale, input_scale)
 
 
 def _leaky_relu(input, negative_slope):
@@ -54,11 +52,12 @@ def _leaky_relu(input, negative_slope):
 
 
 def _hardtanh(input, min_val, max_val):
-    # NOTE: PyTorch's gradient is 1 only strictly inside (min, max); clamp's would be 1 at the ends.
+    # NOTE: PyTorch's hardtanh_backward is x <= min || x >= max ? 0 : grad: the gradient is 1 only
+    # strictly inside (min, max) (clamp's would be 1 at the ends), and a NaN passes it.
     if input._data.dtype.kind in "iu":  # integer input: the bounds become integers (truncated), as in PyTorch
         min_val, max_val = int(min_val), int(max_val)
-    inside = (input > min_val) & (input < max_val)
-    return where(inside, input, input.detach().clamp(min_val, max_val))
+    outside = (input <= min_val) | (input >= max_val)
+    return where(outside, input.detach().clamp(min_val, max_val), input)
 
 
 # -- the ELU family -----------------------------------------------------------------------------

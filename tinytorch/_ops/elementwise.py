@@ -209,8 +209,10 @@ class Relu(Function):
     def backward(ctx, grad_output):
         owned = ctx.__dict__.pop("_owned_grad", False)
         (out,) = ctx.saved_tensors
-        # NOTE: relu'(0) is taken as 0, as in PyTorch (the mask is out > 0, not x >= 0).
-        mask = out._data > 0
+        # PyTorch's threshold_backward(grad, result, 0): result <= 0 ? 0 : grad. The saved result is
+        # >= 0 or NaN, so that mask is out != 0, one pass like out > 0 (mask and multiply measured
+        # within ~1-2% of it, 1024 x 512 float32): relu'(0) is 0 and a NaN passes the gradient.
+        mask = out._data != 0
         if grad_state.enabled:  # create_graph: the mask is a constant factor of a differentiable Mul
             return Mul.apply(grad_output, wrap(mask))
         data = grad_output._data
@@ -268,7 +270,23 @@ def _zero_gradient(name, numpy_name):
     return type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward), "__module__": __name__})
 
 
-Sign = _zero_gradient("Sign", "sign")
+class Sign(Function):
+    """sign(x), with zero gradient; sign(NaN) is 0 as PyTorch's (0 < x) - (x < 0), where NumPy's is NaN."""
+
+    @staticmethod
+    def forward(ctx, x):
+        data = x._data
+        xp = backend.array_module(data)
+        out = xp.sign(data)
+        if data.dtype.kind == "f":
+            out = xp.where(data != data, 0, out).astype(data.dtype, copy=False)
+        return wrap(out)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 0
+
+
 Floor = _zero_gradient("Floor", "floor")
 Ceil = _zero_gradient("Ceil", "ceil")
 Trunc = _zero_gradient("Trunc", "trunc")

@@ -1,4 +1,6 @@
-"""Fused nn primitives: the few losses whose composite form is unstable or slow, and ``Erf``.
+"""Fused nn primitives: the few losses whose composite form is unstable or slow, ``Erf``, and the
+activations whose PyTorch kernels a composite cannot follow at NaN and +-inf (GELU, the ELU
+family, hardswish, hardsigmoid).
 
 Everything else in ``tinytorch.nn.functional`` is a composite of the core ops. Each class here
 says in its docstring why it is one node instead of several.
@@ -72,8 +74,14 @@ def erf(x):
 
 
 # -- GELU ---------------------------------------------------------------------------------------
-_SQRT_HALF = 1 / math.sqrt(2)
-_SQRT_TWO_OVER_PI = math.sqrt(2 / math.pi)
+# PyTorch's constants, from the same C macros (M_SQRT1_2 is one ulp above 1 / math.sqrt(2)).
+_M_SQRT2 = 1.41421356237309504880
+_M_2_SQRTPI = 1.12837916709551257390
+_M_SQRT1_2 = 0.707106781186547524401
+_SQRT_HALF = _M_SQRT1_2
+_SQRT_TWO_OVER_PI = _M_SQRT2 * _M_2_SQRTPI * 0.5  # kBeta of the tanh form
+_ONE_OVER_SQRT_TWO_PI = _M_2_SQRTPI * _M_SQRT1_2 * 0.5  # kBeta of the exact form's pdf
+_KAPPA = 0.044715
 
 
 class Gelu(Function):
@@ -83,44 +91,221 @@ class Gelu(Function):
     products) forward and as many backward; a Transformer's feed-forward block has one per
     layer on its widest activations. Backward: Phi(x) + x phi(x) (exact), or the derivative of
     0.5 x (1 + tanh(u)) with u = sqrt(2/pi) (x + 0.044715 x^3).
+
+    Each expression is evaluated in the order of PyTorch's scalar kernels (GeluKernelImpl and
+    GeluBackwardKernelImpl in aten/src/ATen/native/cpu/Activation.cpp and Gelu.h), in the
+    tensor's dtype, so float32 results round as PyTorch's do. The exact form's erf is SciPy's
+    (correctly rounded in float32): PyTorch's CPU kernel gives the same for the elements its
+    scalar loop takes, while its vectorized loop uses a polynomial erf whose last-bit error the
+    cancellation in 1 + erf(x / sqrt 2) magnifies for x < 0 (gelu(-3) in float32: -0.00404969 here
+    and from PyTorch's scalar loop, -0.00404987 from its vector loop; exact -0.004049694).
+    At +-inf and NaN: gelu(inf) = inf, gelu(-inf) = -inf * 0 = NaN, gradients NaN, silently.
     """
 
     @staticmethod
     def forward(ctx, x, approximate):
         data = x._data
         xp = backend.array_module(data)
-        if approximate == "tanh":
-            inner = _SQRT_TWO_OVER_PI * (data + 0.044715 * data * data * data)
-            cdf = 0.5 * (1 + xp.tanh(inner))
-        else:
-            cdf = 0.5 * (1 + erf_array(data * _SQRT_HALF))
+        shape = data.shape
+        if data.ndim == 0:  # NumPy's arithmetic on a 0-d array gives a scalar, not erf_array's ndarray
+            data = data.reshape(1)
+        with quiet():  # -inf * 0 and inf * 0 are NaN, silently as in PyTorch
+            # (Chained expressions: NumPy reuses their temporaries, where in-place steps on named
+            # arrays measured several times slower here.)
+            if approximate == "tanh":
+                tanh_inner = xp.tanh(_SQRT_TWO_OVER_PI * (data + _KAPPA * (data * data * data)))
+                out = (0.5 * data) * (1 + tanh_inner)
+                ctx.tanh_inner = tanh_inner  # kept for the backward, as the exact form's cdf
+            else:
+                cdf = 0.5 * (1 + erf_array(data * _SQRT_HALF))
+                out = data * cdf
+                ctx.cdf = cdf
         ctx.save_for_backward(x)
-        ctx.approximate, ctx.cdf = approximate, cdf
-        return wrap((data * cdf).astype(data.dtype, copy=False))
+        ctx.approximate = approximate
+        return wrap(out.reshape(shape).astype(data.dtype, copy=False))
 
     @staticmethod
     def backward(ctx, grad_output):
         (x,) = ctx.saved_tensors
         if grad_state.enabled:  # create_graph: the derivative as tensor ops of x
             if ctx.approximate == "tanh":
-                inner = (x + x * x * x * 0.044715) * _SQRT_TWO_OVER_PI
+                inner = (x + x * x * x * _KAPPA) * _SQRT_TWO_OVER_PI
                 t = inner.tanh()
-                slope = (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * _SQRT_TWO_OVER_PI * (1 + x * x * (3 * 0.044715))
+                slope = (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * _SQRT_TWO_OVER_PI * (1 + x * x * (3 * _KAPPA))
             else:
-                slope = (erf(x * _SQRT_HALF) + 1) * 0.5 + x * (-(x * x) * 0.5).exp() * (1 / math.sqrt(2 * math.pi))
+                slope = (erf(x * _SQRT_HALF) + 1) * 0.5 + x * (-(x * x) * 0.5).exp() * _ONE_OVER_SQRT_TWO_PI
             return grad_output * slope, None
-        data, cdf = x._data, ctx.cdf
+        data = x._data
         xp = backend.array_module(data)
-        if ctx.approximate == "tanh":
-            t = 2 * cdf - 1
-            slope = cdf + data * 0.5 * (1 - t * t) * _SQRT_TWO_OVER_PI * (1 + (3 * 0.044715) * data * data)
-        else:
-            slope = cdf + data * xp.exp(-0.5 * data * data) * (1 / math.sqrt(2 * math.pi))
-        return wrap((grad_output._data * slope).astype(data.dtype, copy=False)), None
+        shape = data.shape
+        if data.ndim == 0:
+            data = data.reshape(1)
+        kind = data.dtype.type
+        with quiet():  # inf * 0 in x * pdf and at the tanh form's +-inf
+            if ctx.approximate == "tanh":
+                # dy * (0.5 (1 + t) + 0.5 x (1 - t^2) kBeta (1 + 3 kKappa x^2)), PyTorch's order
+                # (3 kKappa is rounded to the dtype first, as its scalar_t(3) * kKappa).
+                t = ctx.tanh_inner
+                three_kappa = kind(3) * kind(_KAPPA)
+                slope = (0.5 * data) * (1 - t * t) * (_SQRT_TWO_OVER_PI * (1 + three_kappa * (data * data))) + 0.5 * (1 + t)
+            else:
+                # dy * (cdf + x * kBeta exp(-x^2 / 2)).
+                slope = ctx.cdf + data * (_ONE_OVER_SQRT_TWO_PI * xp.exp(data * data * -0.5))
+            slope = grad_output._data.reshape(slope.shape) * slope
+        return wrap(slope.reshape(shape).astype(data.dtype, copy=False)), None
 
 
 def gelu(x, approximate):
     return Gelu.apply(x, approximate)
+
+
+# -- ELU, hardswish, hardsigmoid ----------------------------------------------------------------
+def _opmath(data):
+    """``data`` in the dtype PyTorch's CPU kernels compute it in (float16 in float32, its opmath_t),
+    and at least 1-d: NumPy's arithmetic on a 0-d array gives a scalar, which ``out=`` refuses."""
+    if data.dtype.itemsize < 4:
+        data = data.astype(np.float32)
+    return data.reshape(1) if data.ndim == 0 else data
+
+
+def _result(array, like):
+    """``array`` (computed by ``_opmath``'s rules) as a tensor of ``like``'s shape and dtype."""
+    return wrap(array.reshape(like.shape).astype(like.dtype, copy=False))
+
+
+class Elu(Function):
+    """PyTorch's ELU kernel, the one under ``elu``, ``selu`` and ``celu``:
+    forward  x < 0 ? expm1(x input_scale) alpha scale : x scale (Elu.h),
+    backward x <= 0 ? grad input_scale (alpha scale) exp(x input_scale) : grad scale
+    (elu_backward_kernel with is_result=false, aten/src/ATen/native/cpu/Activation.cpp).
+
+    One node rather than a composite of clamp, expm1 and where, for PyTorch's values:
+    NaN takes the linear branch of the backward (the gradient is ``scale``, where the composite's
+    discarded exponential branch gave NaN), and below 0 the slope is exp(x) itself, not the
+    expm1 result + 1 (that loses everything below about -17 in float32: elu'(-25) = 1.4e-11,
+    not 0). The coefficients are rounded to the tensor's dtype and multiplied there, as the
+    kernel's ``alpha.to<scalar_t>() * scale.to<scalar_t>()``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        data = x._data
+        xp = backend.array_module(data)
+        work = _opmath(data)
+        kind = work.dtype.type
+        negcoef, poscoef, negiptcoef = kind(alpha) * kind(scale), kind(scale), kind(input_scale)
+        with quiet():  # expm1 of a large x * input_scale < 0 overflows to -inf silently (alpha < 0)
+            # min(x, 0): the branch where() drops is expm1(0) = 0, never an overflow; NaN stays NaN.
+            negative = xp.minimum(work, 0)
+            if negiptcoef != 1:
+                negative *= negiptcoef
+            xp.expm1(negative, out=negative)
+            if negcoef != 1:
+                negative *= negcoef
+            out = xp.where(work < 0, negative, work * poscoef if poscoef != 1 else work)
+        ctx.save_for_backward(x)
+        ctx.coefficients = (negcoef, poscoef, negiptcoef)
+        return _result(out, data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        negcoef, poscoef, negiptcoef = ctx.coefficients
+        if grad_state.enabled:  # create_graph: the same formula as tensor ops of x
+            slope = (x.clamp(max=0) * float(negiptcoef)).exp() * float(negiptcoef * negcoef)
+            return where(x <= 0, grad_output * slope, grad_output * float(poscoef)), None, None, None
+        data = x._data
+        xp = backend.array_module(data)
+        work, grad = _opmath(data), _opmath(grad_output._data)
+        with quiet():
+            negative = xp.minimum(work, 0)  # exp(x input_scale) for x <= 0; exp(0) where() drops
+            if negiptcoef != 1:
+                negative *= negiptcoef
+            xp.exp(negative, out=negative)
+            # grad * negiptcoef * negcoef * exp(...), multiplied in that order (by 1 is exact, skipped)
+            factor = grad * negiptcoef if negiptcoef != 1 else grad
+            if negcoef != 1:
+                factor = factor * negcoef
+            negative *= factor
+            result = xp.where(work <= 0, negative, grad * poscoef if poscoef != 1 else grad)
+        return _result(result, data), None, None, None
+
+
+def elu(x, alpha, scale=1.0, input_scale=1.0):
+    return Elu.apply(x, alpha, scale, input_scale)
+
+
+class Hardswish(Function):
+    """PyTorch's hardswish kernels (aten/src/ATen/native/cpu/Activation.cpp):
+    forward  x * min(max(x + 3, 0), 6) / 6, so hardswish(-inf) = -inf * 0 = NaN;
+    backward x <= -3 ? 0 : x < 3 ? grad (x / 3 + 1/2) : grad, so NaN and +inf pass the gradient
+    and -inf gets 0. One node: the composite's where() branches turned inf into NaN gradients.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        data = x._data
+        xp = backend.array_module(data)
+        work = _opmath(data)
+        with quiet():  # -inf * 0 is NaN, silently (PyTorch's)
+            out = work + 3
+            xp.maximum(out, 0, out=out)  # NaN propagates through maximum and minimum
+            xp.minimum(out, 6, out=out)
+            out *= work
+            out /= 6
+        ctx.save_for_backward(x)
+        return _result(out, data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        if grad_state.enabled:  # create_graph: clamped so the discarded branch stays finite at +-inf
+            middle = grad_output * (x.clamp(-3, 3) / 3 + 0.5)
+            return where(x <= -3, 0, where(x < 3, middle, grad_output))
+        data = x._data
+        xp = backend.array_module(data)
+        work, grad = _opmath(data), _opmath(grad_output._data)
+        with quiet():
+            middle = work / 3
+            middle += 0.5
+            middle *= grad
+            result = xp.where(work < 3, middle, grad)
+            result = xp.where(work <= -3, 0, result)
+        return _result(result, data)
+
+
+class Hardsigmoid(Function):
+    """PyTorch's hardsigmoid kernels (aten/src/ATen/native/cpu/Activation.cpp):
+    forward min(max(x + 3, 0), 6) / 6 (NaN stays NaN); backward -3 < x < 3 ? grad / 6 : 0, so NaN
+    gets 0. One node: no composite gives a NaN value a zero gradient. The slope is 1/6 in the
+    tensor's dtype (PyTorch's kernel multiplies by the float32 1.0f / 6.0f even in float64; see
+    docs/differences.md).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        data = x._data
+        xp = backend.array_module(data)
+        work = _opmath(data)
+        out = work + 3
+        xp.maximum(out, 0, out=out)  # NaN propagates through maximum and minimum
+        xp.minimum(out, 6, out=out)
+        out /= 6
+        ctx.save_for_backward(x)
+        return _result(out, data)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        data = x._data
+        xp = backend.array_module(data)
+        work = _opmath(data)
+        one_sixth = work.dtype.type(1 / 6)
+        inside = (work > -3) & (work < 3)
+        if grad_state.enabled:  # create_graph: a constant slope, differentiable in grad_output only
+            return grad_output * _result(inside * one_sixth, data)
+        grad = _opmath(grad_output._data)
+        return _result(xp.where(inside, grad * one_sixth, 0), data)
 
 
 # -- cross-entropy ------------------------------------------------------------------------------
@@ -425,7 +610,7 @@ def binary_cross_entropy(input, target, weight, reduction):
 
 
 __all__ = [
-    "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy", "Erf", "Gelu",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "erf",
+    "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy", "Elu", "Erf", "Gelu", "Hardsigmoid",
+    "Hardswish", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "elu", "erf",
     "erf_array", "gelu",
 ]

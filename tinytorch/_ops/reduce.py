@@ -227,8 +227,9 @@ class LogSoftmax(Function):
         data = x._data
         xp = backend.array_module(data)
         axis = dim if data.ndim else None  # a 0-d tensor: CuPy refuses axis 0, NumPy takes either
-        shifted = data - (backend.max_kept(data, axis) if data.ndim else data)
-        out = shifted - xp.log(backend.sum_kept(backend.unary(np.exp, shifted), axis))
+        with quiet():  # inf - inf in a row holding +inf (or only -inf) is NaN, silently, as in PyTorch
+            shifted = data - (backend.max_kept(data, axis) if data.ndim else data)
+            out = shifted - xp.log(backend.sum_kept(backend.unary(np.exp, shifted), axis))
         ctx.dim = dim
         result = wrap(out)
         ctx.save_for_backward(result)

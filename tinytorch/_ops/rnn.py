@@ -239,12 +239,13 @@ class RNNCell(Function):
             if ctx.nonlinearity == "tanh":
                 h = pre.tanh()
                 grad_pre = grad_output * (1 - h * h)
-            else:
-                grad_pre = grad_output * (pre > 0)
+            else:  # threshold_backward: relu(pre) <= 0 ? 0 : grad, so a NaN passes the gradient
+                grad_pre = grad_output * (pre <= 0).logical_not()
             return (grad_pre, *_graph_weight_grads(ctx, grad_pre, h_prev, weight_hh, 2), None)
         h = h._data
         dh = grad_output._data
-        grad_pre = dh * (1 - h * h) if ctx.nonlinearity == "tanh" else dh * (h > 0)
+        # relu: h is >= 0 or NaN, so h != 0 is threshold_backward's mask (NaN passes, as PyTorch's)
+        grad_pre = dh * (1 - h * h) if ctx.nonlinearity == "tanh" else dh * (h != 0)
         grad_h_prev, grad_weight, grad_bias = _weight_grads(ctx, grad_pre, h_prev._data, weight_hh._data, 2)
         return wrap(grad_pre), grad_h_prev, grad_weight, grad_bias, None
 

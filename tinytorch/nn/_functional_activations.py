@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from .._dtypes import scalar_type_name
-from .._ops import activations as _activations
+from .._ops import activations as _activations, nn_ops as _nn_ops
 from .._ops._util import normalize_dim
 from .._ops.activations import (
     _elu, _hardtanh, _leaky_relu, _real_floating_only, celu_, hardshrink, prelu, relu_, rrelu_, selu_, threshold_,
@@ -81,8 +81,9 @@ def glu(input, dim=-1):
 
 
 def _hardsigmoid(input):
-    # NOTE: ±3 fall on the flat sides, so the gradient there is 0 (PyTorch's: 1/6 only on (-3, 3)).
-    return where(input <= -3, 0, where(input >= 3, 1, (input + 3) / 6))
+    # NOTE: ±3 fall on the flat sides, so the gradient there is 0 (PyTorch's: 1/6 only on (-3, 3));
+    # NaN gets 0 too. One fused node (``nn_ops.Hardsigmoid``).
+    return _nn_ops.Hardsigmoid.apply(input)
 
 
 def hardsigmoid(input, inplace=False):
@@ -93,8 +94,9 @@ def hardsigmoid(input, inplace=False):
 
 def _hardswish(input):
     # NOTE: PyTorch's gradient is 0 at -3 and 1 at 3 (x / 3 + 1 / 2 only strictly between): -3 is
-    # on the flat side and 3 on the linear one.
-    return where(input <= -3, 0, where(input >= 3, input, input * (input + 3) / 6))
+    # on the flat side and 3 on the linear one; NaN and +inf pass the gradient, and
+    # hardswish(-inf) is -inf * 0 = NaN. One fused node (``nn_ops.Hardswish``).
+    return _nn_ops.Hardswish.apply(input)
 
 
 def hardswish(input, inplace=False):
