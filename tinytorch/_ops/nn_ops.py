@@ -235,6 +235,15 @@ def elu(x, alpha, scale=1.0, input_scale=1.0):
     return Elu.apply(x, alpha, scale, input_scale)
 
 
+def _relu6_shifted(xp, work):
+    """min(max(x + 3, 0), 6), hardswish's and hardsigmoid's common factor, as a new array (NaN
+    propagates through maximum and minimum)."""
+    out = work + 3
+    xp.maximum(out, 0, out=out)
+    xp.minimum(out, 6, out=out)
+    return out
+
+
 class Hardswish(Function):
     """PyTorch's hardswish kernels (aten/src/ATen/native/cpu/Activation.cpp):
     forward  x * min(max(x + 3, 0), 6) / 6, so hardswish(-inf) = -inf * 0 = NaN;
@@ -248,9 +257,7 @@ class Hardswish(Function):
         xp = backend.array_module(data)
         work = _opmath(data)
         with quiet():  # -inf * 0 is NaN, silently (PyTorch's)
-            out = work + 3
-            xp.maximum(out, 0, out=out)  # NaN propagates through maximum and minimum
-            xp.minimum(out, 6, out=out)
+            out = _relu6_shifted(xp, work)
             out *= work
             out /= 6
         ctx.save_for_backward(x)
@@ -287,9 +294,7 @@ class Hardsigmoid(Function):
         data = x._data
         xp = backend.array_module(data)
         work = _opmath(data)
-        out = work + 3
-        xp.maximum(out, 0, out=out)  # NaN propagates through maximum and minimum
-        xp.minimum(out, 6, out=out)
+        out = _relu6_shifted(xp, work)
         out /= 6
         ctx.save_for_backward(x)
         return _result(out, data)
