@@ -86,7 +86,11 @@ def with_strides(array, steps):
     if array.__class__ is np.ndarray:  # a view of array's (collapsed) base, so views stay views
         return np.ndarray(array.shape, array.dtype, buffer=array, strides=nbytes)
     from . import _backend as backend
-    return backend.array_module(array).lib.stride_tricks.as_strided(array, array.shape, nbytes)
+    guard = backend.device_guard((array,))  # made on the array's GPU, not the current one
+    if guard is None:
+        return backend.array_module(array).lib.stride_tricks.as_strided(array, array.shape, nbytes)
+    with guard:
+        return backend.array_module(array).lib.stride_tricks.as_strided(array, array.shape, nbytes)
 
 
 def restride_empty(array):
