@@ -9,6 +9,8 @@ array is given through its views (transpose, slicing, broadcast_to). So every em
 wraps is given PyTorch's strides first (``restride_empty``), and the view ops that PyTorch defines
 differently for them (unsqueeze, squeeze, view) set theirs (``with_strides``)."""
 
+import contextlib
+
 import numpy as np
 
 
@@ -86,10 +88,7 @@ def with_strides(array, steps):
     if array.__class__ is np.ndarray:  # a view of array's (collapsed) base, so views stay views
         return np.ndarray(array.shape, array.dtype, buffer=array, strides=nbytes)
     from . import _backend as backend
-    guard = backend.device_guard((array,))  # made on the array's GPU, not the current one
-    if guard is None:
-        return backend.array_module(array).lib.stride_tricks.as_strided(array, array.shape, nbytes)
-    with guard:
+    with backend.device_guard((array,)) or contextlib.nullcontext():  # on the array's GPU, not the current one
         return backend.array_module(array).lib.stride_tricks.as_strided(array, array.shape, nbytes)
 
 

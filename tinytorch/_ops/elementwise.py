@@ -258,11 +258,14 @@ class Clamp(Function):
         return grad_x, grad_low, grad_high
 
 
-def _zero_gradient(name, numpy_name):
-    """A piecewise-constant op: differentiable with zero gradient everywhere, as in PyTorch."""
+def _zero_gradient(name, compute):
+    """A piecewise-constant op: differentiable with zero gradient everywhere, as in PyTorch.
+    ``compute`` is the NumPy/CuPy function's name, or a function of the array."""
 
     def forward(ctx, x):
-        return wrap(getattr(backend.array_module(x._data), numpy_name)(x._data))
+        if callable(compute):
+            return wrap(compute(x._data))
+        return wrap(getattr(backend.array_module(x._data), compute)(x._data))
 
     def backward(ctx, grad_output):
         return grad_output * 0
@@ -270,23 +273,16 @@ def _zero_gradient(name, numpy_name):
     return type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward), "__module__": __name__})
 
 
-class Sign(Function):
-    """sign(x), with zero gradient; sign(NaN) is 0 as PyTorch's (0 < x) - (x < 0), where NumPy's is NaN."""
-
-    @staticmethod
-    def forward(ctx, x):
-        data = x._data
-        xp = backend.array_module(data)
-        out = xp.sign(data)
-        if data.dtype.kind == "f":
-            out = xp.where(data != data, 0, out).astype(data.dtype, copy=False)
-        return wrap(out)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        return grad_output * 0
+def _sign(data):
+    """NumPy's sign, but sign(NaN) is 0 as PyTorch's (0 < x) - (x < 0)."""
+    xp = backend.array_module(data)
+    out = xp.sign(data)
+    if data.dtype.kind == "f":
+        out = xp.where(data != data, 0, out).astype(data.dtype, copy=False)
+    return out
 
 
+Sign = _zero_gradient("Sign", _sign)
 Floor = _zero_gradient("Floor", "floor")
 Ceil = _zero_gradient("Ceil", "ceil")
 Trunc = _zero_gradient("Trunc", "trunc")
