@@ -12,7 +12,8 @@ load beside torch 2.13 on this machine, so ``TorchvisionMNIST`` below does what 
 MNIST, ToTensor and Normalize do per image (uint8 storage, a PIL image, ``to_tensor``,
 ``normalize``). The NumPy loop is the no-framework baseline: normalized arrays, shuffled by hand. The last line printed is JSON: seconds from the start of the
 process (interpreter start-up excluded, imports included), the training seconds, the test
-accuracy and the peak RSS (VmHWM) in MiB. benchmarks/run.py (case ``lecture``) runs it for each
+accuracy, the peak RSS (VmHWM) in MiB and the minor page faults from the data's loading to the
+test's end (memory the process had to map in, ``--batch-size`` 1024 shows them). benchmarks/run.py (case ``lecture``) runs it for each
 library in turn, in fresh processes, and times the whole process from outside as well.
 """
 
@@ -20,6 +21,7 @@ import argparse
 import gzip
 import json
 import os
+import resource
 import sys
 import time
 
@@ -75,7 +77,7 @@ class TorchvisionMNIST:
         return tensor.sub_(self.mean).div_(self.std), target  # normalize
 
 
-def framework(lib, epochs, seed, limit=None):
+def framework(lib, epochs, seed, limit=None, batch_size=12):
     """The lecture's loop, written once for tinytorch and PyTorch (``lib`` is either module)."""
     lib.manual_seed(seed)
     nn, F = lib.nn, lib.nn.functional
@@ -104,7 +106,7 @@ def framework(lib, epochs, seed, limit=None):
         data, test = TorchvisionMNIST(lib), TorchvisionMNIST(lib, train=False)
     if limit:
         data = lib.utils.data.Subset(data, range(limit))
-    loader = lib.utils.data.DataLoader(data, batch_size=12, shuffle=True)
+    loader = lib.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
     test_loader = lib.utils.data.DataLoader(test, batch_size=1000)
     model = MLP()
     criterion = nn.CrossEntropyLoss()
@@ -124,7 +126,7 @@ def framework(lib, epochs, seed, limit=None):
     return train_seconds, correct / len(test)
 
 
-def numpy_loop(epochs, seed, limit=None):
+def numpy_loop(epochs, seed, limit=None, batch_size=12):
     from numpy_mlp import NumpyMLP
 
     images, labels = mnist(True)
@@ -133,8 +135,8 @@ def numpy_loop(epochs, seed, limit=None):
     train_start = time.perf_counter()
     for _ in range(epochs):
         order = rng.permutation(len(flat))
-        for start in range(0, len(order), 12):
-            index = order[start : start + 12]
+        for start in range(0, len(order), batch_size):
+            index = order[start : start + batch_size]
             model.sgd_step(flat[index], labels[index])
     train_seconds = time.perf_counter() - train_start
     accuracy = float((model.predict(test_images.reshape(len(test_images), -1)) == test_labels).mean())
@@ -147,21 +149,25 @@ def main():
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N images only (a smoke run)")
+    parser.add_argument("--batch-size", type=int, default=12, help="the training batch (the lecture's: 12)")
     args = parser.parse_args()
     if args.library == "tinytorch":
         sys.path.insert(0, os.path.dirname(HERE))
         import tinytorch as lib
     elif args.library == "pytorch":
         import torch as lib
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     if args.library == "numpy":
         sys.path.insert(0, HERE)
-        train_seconds, accuracy = numpy_loop(args.epochs, args.seed, args.limit)
+        train_seconds, accuracy = numpy_loop(args.epochs, args.seed, args.limit, args.batch_size)
     else:
-        train_seconds, accuracy = framework(lib, args.epochs, args.seed, args.limit)
+        train_seconds, accuracy = framework(lib, args.epochs, args.seed, args.limit, args.batch_size)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     with open("/proc/self/status") as f:  # VmHWM: this process's own peak, not a parent's
         peak_mib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
     print(json.dumps({"library": args.library, "epochs": args.epochs, "seconds": time.perf_counter() - START,
-                      "train_seconds": train_seconds, "accuracy": accuracy, "peak_rss_mib": peak_mib}))
+                      "train_seconds": train_seconds, "accuracy": accuracy, "peak_rss_mib": peak_mib,
+                      "batch_size": args.batch_size, "page_faults": faults}))
 
 
 if __name__ == "__main__":

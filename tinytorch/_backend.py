@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from . import _blas, _threads
+from . import _blas, _heap, _threads
 
 try:  # CuPy is optional: the cuda12/cuda13 extras install it.
     import cupy
@@ -27,6 +27,9 @@ except ImportError:
     cupy = None
     cupy_ndarray = None
     _CUDA_DEVICES = 0
+
+# A training step's memory stays in the heap between steps (tinytorch/_heap.py).
+_heap.prime_mmap_threshold()
 
 
 class device:
