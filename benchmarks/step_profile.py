@@ -23,6 +23,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,45 +61,82 @@ class _GemmClock:
 
 
 def _time_phases(phases, steps, clock=None):
-    """Median seconds per phase over ``steps`` steps (and the products' median seconds per step)."""
+    """Median seconds per phase over ``steps`` steps (and the products' median seconds per step),
+    and the minor page faults per step (``faults``: memory the step had to map in again)."""
     times = {name: [] for name in (*PHASES, "total", "gemm")}
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(steps):
         if clock is not None:
             clock.seconds = 0.0
         marks = [time.perf_counter()]
-        for name in PHASES:
+        for name in phases:  # in the model's order (the lecture's loop: zero_grad first)
             phases[name]()
             marks.append(time.perf_counter())
-        for name, start, end in zip(PHASES, marks, marks[1:]):
+        for name, start, end in zip(phases, marks, marks[1:]):
             times[name].append(end - start)
         times["total"].append(marks[-1] - marks[0])
         if clock is not None:
             times["gemm"].append(clock.seconds)
-    return {name: statistics.median(v) for name, v in times.items() if v}
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps
+    return {**{name: statistics.median(v) for name, v in times.items() if v}, "faults": faults}
 
 
-def _library_phases(lib, batch):
-    """forward / backward / step / zero_grad closures for tinytorch or torch (the same code)."""
+def _library_phases(lib, batch, model_kind="sequential"):
+    """forward / backward / step / zero_grad closures for tinytorch or torch (the same code).
+
+    ``sequential``: benchmarks/run.py's model and batch (``nn.Sequential`` with ``nn.ReLU``, a
+    (batch, 784) array drawn by NumPy). ``lecture``: the lecture's class as written (``F.relu`` in
+    ``forward``, ``x.view(-1, 784)``) on a ``randn(batch, 1, 28, 28)`` batch made by the library,
+    as a user times a step, with nothing of a step kept past it."""
     from run import batch_data
 
-    nn = lib.nn
+    nn, F = lib.nn, lib.nn.functional
     lib.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 128),
-                          nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    if model_kind == "lecture":
+        class MLP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1, self.fc2, self.fc3 = nn.Linear(784, 512), nn.Linear(512, 256), nn.Linear(256, 128)
+                self.fc4, self.fc5 = nn.Linear(128, 64), nn.Linear(64, 10)
+
+            def forward(self, x):
+                x = x.view(-1, 784)
+                x = F.relu(self.fc1(x))
+                x = F.relu(self.fc2(x))
+                x = F.relu(self.fc3(x))
+                x = F.relu(self.fc4(x))
+                return self.fc5(x)
+
+        model = MLP()
+        x, y = lib.randn(batch, 1, 28, 28), lib.randint(0, 10, (batch,))
+    else:
+        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 128),
+                              nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+        x, y = batch_data(batch)
+        x, y = lib.tensor(x), lib.tensor(y)
     opt = lib.optim.SGD(model.parameters(), lr=0.01)
     criterion = nn.CrossEntropyLoss()
-    x, y = batch_data(batch)
-    x, y = lib.tensor(x), lib.tensor(y)
     state = {}
 
     def forward():
         state["loss"] = criterion(model(x), y)
 
-    return {"forward": forward, "backward": lambda: state["loss"].backward(), "step": opt.step,
-            "zero_grad": opt.zero_grad}
+    def backward():
+        # The lecture's step as a function (``def train_step(x, y)``): its loss, and the graph's
+        # activations with it, end with the step; run.py's loop keeps the loss to the next forward.
+        loss = state.pop("loss") if model_kind == "lecture" else state["loss"]
+        loss.backward()
+
+    if model_kind == "lecture":  # optimizer.zero_grad(); loss = criterion(model(x), y); loss.backward(); optimizer.step()
+        return {"zero_grad": opt.zero_grad, "forward": forward, "backward": backward, "step": opt.step}
+    return {"forward": forward, "backward": backward, "step": opt.step, "zero_grad": opt.zero_grad}
 
 
-def child(library, batch, steps, warmup):
+def child(library, batch, steps, warmup, model_kind="sequential"):
+    if library != "pytorch":
+        # Alone in its process: run.py (imported for its batch) must not import torch here, whose
+        # import alone moves glibc's malloc thresholds and so when a step page-faults.
+        sys.modules["torch"] = None
     if library == "tinytorch":
         import tinytorch
         from tinytorch import _backend
@@ -106,19 +144,19 @@ def child(library, batch, steps, warmup):
         clock = _GemmClock()
         _backend.mm = clock.wrap(_backend.mm)
         _backend.matmul_transposed = clock.wrap(_backend.matmul_transposed)
-        phases = _library_phases(tinytorch, batch)
+        phases = _library_phases(tinytorch, batch, model_kind)
         _time_phases(phases, warmup)
         return _time_phases(phases, steps, clock)
     if library == "pytorch":
         import torch
 
-        phases = _library_phases(torch, batch)
+        phases = _library_phases(torch, batch, model_kind)
         _time_phases(phases, warmup)
         result = _time_phases(phases, steps)
         profiled = max(5, steps // 4)
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
             for _ in range(profiled):
-                for name in PHASES:
+                for name in phases:
                     phases[name]()
         gemm_us = sum(e.self_cpu_time_total for e in prof.key_averages() if e.key in ("aten::addmm", "aten::mm"))
         result["gemm"] = gemm_us * 1e-6 / profiled
@@ -162,11 +200,14 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=0, help="timed steps per process (default: by batch size)")
     parser.add_argument("--libraries", default="tinytorch,pytorch,numpy")
+    parser.add_argument("--model", choices=["sequential", "lecture"], default="sequential",
+                        help="run.py's Sequential on a NumPy batch, or the lecture's class (F.relu) on a randn batch; "
+                             "the NumPy loop has one form")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     steps = args.steps or max(20, int(2400 / max(args.batch, 12) ** 0.8))
     if args.child:
-        print(json.dumps(child(args.child, args.batch, steps, warmup=30)))
+        print(json.dumps(child(args.child, args.batch, steps, warmup=30, model_kind=args.model)))
         return
     names = args.libraries.split(",")
     if "pytorch" in names and importlib.util.find_spec("torch") is None:
@@ -176,12 +217,15 @@ def main(argv=None):
     print(f"Command: python benchmarks/step_profile.py {' '.join(argv if argv is not None else sys.argv[1:])}")
     for r in range(args.rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
-            out = subprocess.run([sys.executable, __file__, "--child", name, "--batch", str(args.batch), "--steps", str(steps)],
+            out = subprocess.run([sys.executable, __file__, "--child", name, "--batch", str(args.batch), "--steps", str(steps),
+                                  "--model", args.model],
                                  capture_output=True, text=True, check=True)
             results[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
-            print(f"round {r + 1} {name}: " + ", ".join(f"{k} {v * 1e3:.2f}" for k, v in results[name][-1].items()), flush=True)
-    print(f"\nbatch {args.batch}, ms per step, median over {args.rounds} processes (min-max)\n")
-    columns = (*PHASES, "total", "gemm", "other")
+            print(f"round {r + 1} {name}: " + ", ".join(f"{k} {v:.0f}" if k == "faults" else f"{k} {v * 1e3:.2f}"
+                                                       for k, v in results[name][-1].items()), flush=True)
+    print(f"\nbatch {args.batch} ({args.model} model), ms per step (faults: minor page faults per step), "
+          f"median over {args.rounds} processes (min-max)\n")
+    columns = (*PHASES, "total", "gemm", "other", "faults")
     print("| library | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for name in names:
@@ -189,8 +233,9 @@ def main(argv=None):
             res["other"] = res["total"] - res["gemm"]
         cells = []
         for column in columns:
-            values = [res[column] * 1e3 for res in results[name]]
-            cells.append(f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})")
+            values = [res[column] * (1 if column == "faults" else 1e3) for res in results[name]]
+            digits = 0 if column == "faults" else 2
+            cells.append(f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})")
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 
