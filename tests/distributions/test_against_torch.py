@@ -93,6 +93,12 @@ def test_values_and_gradients_match_torch(case, dtype_name, name):
     assert got.dtype.name == str(expected.dtype).replace("torch.", ""), f"{name}: dtype {got.dtype} vs {expected.dtype}"
     if dtype_name == "float32":
         (rtol, atol), (grad_rtol, grad_atol) = (2e-5, 1e-5), (2e-4, 1e-4)
+        if case.name.startswith("continuous_bernoulli") and name in ("variance", "stddev"):
+            # PyTorch's formula just outside its Taylor region (|p - 1/2| > 0.001) subtracts two
+            # terms of size ~1/(1 - 2p)^2 to leave ~1/12: a 1-ulp difference in float32 log/log1p
+            # (NumPy's against PyTorch's vectorized ones, which differ by CPU: AVX-512 hosts gave
+            # 1.8e-4) is amplified by up to ~(1 - 2p)^-2 / 12 in both libraries.
+            rtol = 2e-3
     else:
         # float32 results (the number-parameter cases) may differ by a few ulps: NumPy's and
         # torch's float32 log1p/expm1 round differently
