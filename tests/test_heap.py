@@ -1,4 +1,4 @@
-"""tinytorch/_heap.py: after ``import tinytorch`` glibc serves blocks up to 8 MiB from its heap, so
+"""tinytorch/_heap.py: after ``import tinytorch`` glibc serves blocks up to 6 MiB from its heap, so
 a block freed and allocated again is not page-faulted back in (a training step's activations and
 gradients, every step)."""
 
