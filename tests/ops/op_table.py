@@ -1900,16 +1900,39 @@ def _embedding_pair_sample(draw, rng):
         "margin": draw(st.sampled_from([0.0, 0.3, -0.4])), "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
 
 
-def _triplet_sample(draw, rng):
+def _triplet_sample(draw, rng, norm=2.0):
     shape = (draw(st.integers(1, 4)), draw(st.integers(1, 4))) if draw(st.booleans()) else (draw(st.integers(1, 4)),)
-    return [values(rng, shape) for _ in range(3)], {
-        "margin": draw(st.sampled_from([1.0, 0.5, 3.0])), "swap": draw(st.booleans()),
-        "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    kwargs = {"margin": draw(st.sampled_from([1.0, 0.5, 3.0])), "swap": draw(st.booleans()),
+              "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    for _ in range(1000):
+        anchor, positive, negative = (values(rng, shape) for _ in range(3))
+        if _triplet_smooth(anchor, positive, negative, kwargs["margin"], kwargs["swap"], norm):
+            break
+    return [anchor, positive, negative], kwargs
+
+
+def _triplet_smooth(anchor, positive, negative, margin, swap, norm, gap=0.05):
+    """No kink of the loss within finite differences' reach: every pair of inputs apart in every
+    element (a distance's kink is at equal vectors), the hinge away from 0, and with ``swap`` the
+    two negative distances apart (their minimum's kink)."""
+    pairs = ((anchor, positive), (anchor, negative), (positive, negative))
+    if any((np.abs(x - y) < gap).any() for x, y in pairs):
+        return False
+
+    def distance(x, y):  # pairwise_distance: ||x - y + eps||_p over the last dim
+        return (np.abs(x - y + 1e-6) ** norm).sum(-1) ** (1 / norm)
+
+    d_ap, d_an, d_pn = distance(anchor, positive), distance(anchor, negative), distance(positive, negative)
+    if swap and (np.abs(d_an - d_pn) < gap).any():
+        return False
+    negative_distance = np.minimum(d_an, d_pn) if swap else d_an
+    return not (np.abs(d_ap - negative_distance + margin) < gap).any()
 
 
 def _triplet_p_sample(draw, rng):
-    args, kwargs = _triplet_sample(draw, rng)
-    return args, {**kwargs, "p": draw(st.sampled_from([1.0, 2.0, 3.0]))}
+    norm = draw(st.sampled_from([1.0, 2.0, 3.0]))
+    args, kwargs = _triplet_sample(draw, rng, norm)
+    return args, {**kwargs, "p": norm}
 
 
 def _multi_margin_sample(draw, rng):
