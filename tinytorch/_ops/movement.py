@@ -2,6 +2,7 @@
 Tril/Triu are primitives; view, flatten, squeeze, unsqueeze, stack and friends are composites."""
 
 import builtins
+import contextlib
 
 import numpy as np
 
@@ -85,12 +86,42 @@ class Permute(Function):
 class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.shape = x._data.shape
-        return _view_of(wrap(backend.array_module(x._data).broadcast_to(x._data, shape)), x)
+        data = x._data
+        ctx.shape = data.shape
+        xp = backend.array_module(data)
+        out = xp.broadcast_to(data, shape)  # checks the shape; read-only
+        strides = expand_strides(data, out.shape)
+        repeats = out.size != data.size  # some element is read through several indices
+        if strides != out.strides or not repeats:
+            # Only size-1 dims' strides differ (they address nothing): the same elements. Where no
+            # dim grew, the view is as writeable as x (PyTorch writes through it); else read-only.
+            with backend.device_guard((data,)) or contextlib.nullcontext():
+                out = xp.lib.stride_tricks.as_strided(out if repeats else data, out.shape, strides)
+        result = wrap(out)
+        result._version = x._version  # always a view of x
+        result._base = x if x._base is None else x._base
+        return result
 
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output.sum_to_size(ctx.shape), None
+
+
+def expand_strides(array, shape):
+    """The byte strides of ``array`` expanded to ``shape`` as PyTorch's ``inferExpandGeometry``
+    gives them: an expanded dim (size 1 to more) has stride 0, a kept dim keeps its stride, and a
+    new leading dim of size 1 the next dim's extent (size times stride). NumPy's ``broadcast_to``
+    sets 0 for every size-1 dim it adds."""
+    extra = len(shape) - array.ndim
+    strides = [0] * len(shape)
+    for i in range(len(shape) - 1, -1, -1):
+        dim = i - extra
+        if dim >= 0:
+            size, stride = array.shape[dim], array.strides[dim]
+        else:  # a new dim (after a 0-dim input's last, nothing: 0)
+            size, stride = 1, (shape[i + 1] * strides[i + 1] if i + 1 < len(shape) else 0)
+        strides[i] = stride if size == shape[i] else 0
+    return tuple(strides)
 
 
 class SumTo(Function):
