@@ -77,9 +77,9 @@ class TorchvisionMNIST:
         return tensor.sub_(self.mean).div_(self.std), target  # normalize
 
 
-def framework(lib, epochs, seed, limit=None, batch_size=12):
-    """The lecture's loop, written once for tinytorch and PyTorch (``lib`` is either module)."""
-    lib.manual_seed(seed)
+def lecture_mlp(lib):
+    """The lecture's model as its class is written (``F.relu`` in ``forward``), for tinytorch or
+    PyTorch (``lib`` is either module); benchmarks/step_profile.py and step_faults.py use it too."""
     nn, F = lib.nn, lib.nn.functional
 
     class MLP(nn.Module):
@@ -96,6 +96,14 @@ def framework(lib, epochs, seed, limit=None, batch_size=12):
             x = F.relu(self.fc4(x))
             return self.fc5(x)
 
+    return MLP()
+
+
+def framework(lib, epochs, seed, limit=None, batch_size=12):
+    """The lecture's loop, written once for tinytorch and PyTorch (``lib`` is either module)."""
+    lib.manual_seed(seed)
+    nn = lib.nn
+
     if lib.__name__ == "tinytorch":
         from tinytorch.vision import datasets, transforms
 
@@ -108,7 +116,7 @@ def framework(lib, epochs, seed, limit=None, batch_size=12):
         data = lib.utils.data.Subset(data, range(limit))
     loader = lib.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
     test_loader = lib.utils.data.DataLoader(test, batch_size=1000)
-    model = MLP()
+    model = lecture_mlp(lib)
     criterion = nn.CrossEntropyLoss()
     optimizer = lib.optim.SGD(model.parameters(), lr=0.01)
     train_start = time.perf_counter()

@@ -32,26 +32,12 @@ def main():
 
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         import tinytorch as lib
-    nn, F = lib.nn, lib.nn.functional
+    from lecture_program import lecture_mlp
+
     lib.manual_seed(0)
-
-    class MLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc1, self.fc2, self.fc3 = nn.Linear(784, 512), nn.Linear(512, 256), nn.Linear(256, 128)
-            self.fc4, self.fc5 = nn.Linear(128, 64), nn.Linear(64, 10)
-
-        def forward(self, x):
-            x = x.view(-1, 784)
-            x = F.relu(self.fc1(x))
-            x = F.relu(self.fc2(x))
-            x = F.relu(self.fc3(x))
-            x = F.relu(self.fc4(x))
-            return self.fc5(x)
-
-    model = MLP()
+    model = lecture_mlp(lib)
     optimizer = lib.optim.SGD(model.parameters(), lr=0.01)
-    criterion = nn.CrossEntropyLoss()
+    criterion = lib.nn.CrossEntropyLoss()
     x, y = lib.randn(args.batch, 1, 28, 28), lib.randint(0, 10, (args.batch,))
 
     def step():

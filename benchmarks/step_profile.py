@@ -90,24 +90,12 @@ def _library_phases(lib, batch, model_kind="sequential"):
     as a user times a step, with nothing of a step kept past it."""
     from run import batch_data
 
-    nn, F = lib.nn, lib.nn.functional
+    nn = lib.nn
     lib.manual_seed(0)
     if model_kind == "lecture":
-        class MLP(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.fc1, self.fc2, self.fc3 = nn.Linear(784, 512), nn.Linear(512, 256), nn.Linear(256, 128)
-                self.fc4, self.fc5 = nn.Linear(128, 64), nn.Linear(64, 10)
+        from lecture_program import lecture_mlp
 
-            def forward(self, x):
-                x = x.view(-1, 784)
-                x = F.relu(self.fc1(x))
-                x = F.relu(self.fc2(x))
-                x = F.relu(self.fc3(x))
-                x = F.relu(self.fc4(x))
-                return self.fc5(x)
-
-        model = MLP()
+        model = lecture_mlp(lib)
         x, y = lib.randn(batch, 1, 28, 28), lib.randint(0, 10, (batch,))
     else:
         model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 128),

@@ -87,9 +87,16 @@ def with_strides(array, steps):
     nbytes = tuple(s * array.itemsize for s in steps)
     if array.__class__ is np.ndarray:  # a view of array's (collapsed) base, so views stay views
         return np.ndarray(array.shape, array.dtype, buffer=array, strides=nbytes)
+    return as_strided(array, array.shape, nbytes)
+
+
+def as_strided(array, shape, nbytes):
+    """NumPy's or CuPy's ``as_strided`` view of ``array`` (byte strides ``nbytes``), made on the
+    array's GPU, not the current one."""
     from . import _backend as backend
-    with backend.device_guard((array,)) or contextlib.nullcontext():  # on the array's GPU, not the current one
-        return backend.array_module(array).lib.stride_tricks.as_strided(array, array.shape, nbytes)
+
+    with backend.device_guard((array,)) or contextlib.nullcontext():
+        return backend.array_module(array).lib.stride_tricks.as_strided(array, shape, nbytes)
 
 
 def restride_empty(array):

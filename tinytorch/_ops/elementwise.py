@@ -261,11 +261,14 @@ class Clamp(Function):
 def _zero_gradient(name, compute):
     """A piecewise-constant op: differentiable with zero gradient everywhere, as in PyTorch.
     ``compute`` is the NumPy/CuPy function's name, or a function of the array."""
+    if not callable(compute):
+        function_name = compute
+
+        def compute(data):
+            return getattr(backend.array_module(data), function_name)(data)
 
     def forward(ctx, x):
-        if callable(compute):
-            return wrap(compute(x._data))
-        return wrap(getattr(backend.array_module(x._data), compute)(x._data))
+        return wrap(compute(x._data))
 
     def backward(ctx, grad_output):
         return grad_output * 0

@@ -2,7 +2,6 @@
 Tril/Triu are primitives; view, flatten, squeeze, unsqueeze, stack and friends are composites."""
 
 import builtins
-import contextlib
 
 import numpy as np
 
@@ -95,8 +94,7 @@ class Expand(Function):
         if strides != out.strides or not repeats:
             # Only size-1 dims' strides differ (they address nothing): the same elements. Where no
             # dim grew, the view is as writeable as x (PyTorch writes through it); else read-only.
-            with backend.device_guard((data,)) or contextlib.nullcontext():
-                out = xp.lib.stride_tricks.as_strided(out if repeats else data, out.shape, strides)
+            out = _memory_format.as_strided(out if repeats else data, out.shape, strides)
         result = wrap(out)
         result._version = x._version  # always a view of x
         result._base = x if x._base is None else x._base
