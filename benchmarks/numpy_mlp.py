@@ -58,6 +58,11 @@ class NumpyMLP:
 
     def adam_step(self, x, labels, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         loss, grads = self.gradients(x, labels)
+        self.adam_update(grads, lr, betas, eps)
+        return loss
+
+    def adam_update(self, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        """Adam's update of every weight and bias from ``gradients``' output."""
         if self.adam is None:
             self.adam = {"t": 0, "m": {}, "v": {}}
         state = self.adam
@@ -74,7 +79,6 @@ class NumpyMLP:
                 step = lr / (1 - betas[0] ** t)
                 denom = np.sqrt(v / (1 - betas[1] ** t)) + eps
                 param -= step * m / denom
-        return loss
 
     def predict(self, x):
         return self.forward(x)[-1].argmax(1)

@@ -81,7 +81,7 @@ def _time_phases(phases, steps, clock=None):
     return {**{name: statistics.median(v) for name, v in times.items() if v}, "faults": faults}
 
 
-def _library_phases(lib, batch, model_kind="sequential"):
+def _library_phases(lib, batch, model_kind="sequential", optimizer="sgd"):
     """forward / backward / step / zero_grad closures for tinytorch or torch (the same code).
 
     ``sequential``: benchmarks/run.py's model and batch (``nn.Sequential`` with ``nn.ReLU``, a
@@ -102,7 +102,10 @@ def _library_phases(lib, batch, model_kind="sequential"):
                               nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
         x, y = batch_data(batch)
         x, y = lib.tensor(x), lib.tensor(y)
-    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    if optimizer == "sgd":
+        opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    else:  # run.py's Adam case
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.CrossEntropyLoss()
     state = {}
 
@@ -120,7 +123,7 @@ def _library_phases(lib, batch, model_kind="sequential"):
     return {"forward": forward, "backward": backward, "step": opt.step, "zero_grad": opt.zero_grad}
 
 
-def child(library, batch, steps, warmup, model_kind="sequential"):
+def child(library, batch, steps, warmup, model_kind="sequential", optimizer="sgd"):
     if library != "pytorch":
         # Alone in its process: run.py (imported for its batch) must not import torch here, whose
         # import alone moves glibc's malloc thresholds and so when a step page-faults.
@@ -132,13 +135,13 @@ def child(library, batch, steps, warmup, model_kind="sequential"):
         clock = _GemmClock()
         _backend.mm = clock.wrap(_backend.mm)
         _backend.matmul_transposed = clock.wrap(_backend.matmul_transposed)
-        phases = _library_phases(tinytorch, batch, model_kind)
+        phases = _library_phases(tinytorch, batch, model_kind, optimizer)
         _time_phases(phases, warmup)
         return _time_phases(phases, steps, clock)
     if library == "pytorch":
         import torch
 
-        phases = _library_phases(torch, batch, model_kind)
+        phases = _library_phases(torch, batch, model_kind, optimizer)
         _time_phases(phases, warmup)
         result = _time_phases(phases, steps)
         profiled = max(5, steps // 4)
@@ -171,6 +174,9 @@ def child(library, batch, steps, warmup, model_kind="sequential"):
         state["loss"], state["grads"] = model.gradients(x, y)
 
     def step():
+        if optimizer == "adam":
+            model.adam_update(state["grads"])
+            return
         for k, gw, gb in state["grads"]:
             gw *= 0.01
             model.weights[k] -= gw
@@ -191,11 +197,13 @@ def main(argv=None):
     parser.add_argument("--model", choices=["sequential", "lecture"], default="sequential",
                         help="run.py's Sequential on a NumPy batch, or the lecture's class (F.relu) on a randn batch; "
                              "the NumPy loop has one form")
+    parser.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd",
+                        help="SGD lr 0.01, or Adam lr 1e-3 (run.py's Adam case)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     steps = args.steps or max(20, int(2400 / max(args.batch, 12) ** 0.8))
     if args.child:
-        print(json.dumps(child(args.child, args.batch, steps, warmup=30, model_kind=args.model)))
+        print(json.dumps(child(args.child, args.batch, steps, warmup=30, model_kind=args.model, optimizer=args.optimizer)))
         return
     names = args.libraries.split(",")
     if "pytorch" in names and importlib.util.find_spec("torch") is None:
@@ -206,12 +214,12 @@ def main(argv=None):
     for r in range(args.rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
             out = subprocess.run([sys.executable, __file__, "--child", name, "--batch", str(args.batch), "--steps", str(steps),
-                                  "--model", args.model],
+                                  "--model", args.model, "--optimizer", args.optimizer],
                                  capture_output=True, text=True, check=True)
             results[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(f"round {r + 1} {name}: " + ", ".join(f"{k} {v:.0f}" if k == "faults" else f"{k} {v * 1e3:.2f}"
                                                        for k, v in results[name][-1].items()), flush=True)
-    print(f"\nbatch {args.batch} ({args.model} model), ms per step (faults: minor page faults per step), "
+    print(f"\nbatch {args.batch} ({args.model} model, {args.optimizer}), ms per step (faults: minor page faults per step), "
           f"median over {args.rounds} processes (min-max)\n")
     columns = (*PHASES, "total", "gemm", "other", "faults")
     print("| library | " + " | ".join(columns) + " |")

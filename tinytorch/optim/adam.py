@@ -1,9 +1,11 @@
 """Adam (and the decoupled weight decay that AdamW switches on)."""
 
 from .. import _backend as backend
+from .._dtypes import cpp_type_name
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr, _each_on_its_gpu, _refuse_sparse_grads
+from . import _flat_state
+from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
 
 
 class Adam(Optimizer):
@@ -40,43 +42,77 @@ class Adam(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             _refuse_sparse_grads(group, "Adam does not support sparse gradients, please consider SparseAdam instead")
-            lr, eps, amsgrad = float(group["lr"]), group["eps"], group["amsgrad"]
-            beta1, beta2 = (float(b) for b in group["betas"])
-            weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
-            for p in _each_on_its_gpu(group["params"]):
-                if p.grad is None:
-                    continue
+            params = [p for p in group["params"] if p.grad is not None]
+            names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group["amsgrad"] else ("exp_avg", "exp_avg_sq")
+            for p in params:
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = self._step_counter()
                     state["exp_avg"] = self._zeros_like(p)
                     state["exp_avg_sq"] = self._zeros_like(p)
-                    if amsgrad:
+                    if group["amsgrad"]:
                         state["max_exp_avg_sq"] = self._zeros_like(p)
-                step = self._advance(state["step"])
-                param, exp_avg, exp_avg_sq = p._data, state["exp_avg"]._data, state["exp_avg_sq"]._data
-                if weight_decay != 0 and decoupled:
-                    param *= 1 - lr * weight_decay
-                grad = self._grad(p, group["maximize"], 0 if decoupled else weight_decay)
-                xp = backend.array_module(param)
-
-                self._lerp(exp_avg, grad, 1 - beta1)
-                # exp_avg_sq = beta2 * exp_avg_sq + ((1 - beta2) * grad) * grad (addcmul's order)
-                exp_avg_sq *= beta2
-                square = xp.multiply(grad, 1 - beta2, out=self._buffer(param, 1))
-                square *= grad
-                exp_avg_sq += square
-
-                step_size = lr / (1 - beta1**step)
-                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-                if amsgrad:
-                    second_moment = state["max_exp_avg_sq"]._data
-                    xp.maximum(second_moment, exp_avg_sq, out=second_moment)
-                else:
-                    second_moment = exp_avg_sq
-                denom = xp.sqrt(second_moment, out=self._buffer(param, 1))
-                denom /= bias_correction2_sqrt
-                denom += eps
-                self._addcdiv(param, exp_avg, denom, -step_size)  # grad (maybe slot 0) is no longer needed
-                p._version[0] += 1
+                kept, given = state["exp_avg"]._data.dtype, p.grad._data.dtype
+                if kept != given:  # the model cast after a step: PyTorch's lerp_ refuses, before any update here
+                    raise RuntimeError(f"expected dtype {cpp_type_name(kept)} for `end` but got dtype {cpp_type_name(given)}")
+            for run in _flat_state.runs(self, params, names, _step_count):
+                with backend.on_device(run.device):
+                    self._update(run, group)
         return loss
+
+    def _update(self, run, group):
+        """Adam's update of one run of parameters (their state in flat arrays; see _flat_state):
+        PyTorch's single-tensor formulas, with each pass that touches only state and scratch made
+        once over the run."""
+        lr, eps, amsgrad = float(group["lr"]), group["eps"], group["amsgrad"]
+        beta1, beta2 = (float(b) for b in group["betas"])
+        weight_decay, decoupled = group["weight_decay"], group["decoupled_weight_decay"]
+        step = [self._advance(state["step"]) for state in run.states][0]
+        exp_avg, exp_avg_sq = run.flats["exp_avg"], run.flats["exp_avg_sq"]
+        xp = backend.array_module(exp_avg)
+        difference, differences = run.scratch(self, 1)
+        square, squares = run.scratch(self, 0)
+        if weight_decay != 0 and decoupled:
+            for p in run.params:
+                p._data *= 1 - lr * weight_decay
+        outs = run.scratch(self, 2)[1] if group["maximize"] or (weight_decay and not decoupled) else [None] * len(run.params)
+        grads = [self._grad(p, group["maximize"], 0 if decoupled else weight_decay, out)
+                 for p, out in zip(run.params, outs)]
+
+        # exp_avg.lerp_(grad, 1 - beta1), with PyTorch's two formulas (exact at both ends), and
+        # exp_avg_sq = beta2 * exp_avg_sq + ((1 - beta2) * grad) * grad (addcmul's order)
+        weight = 1 - beta1
+        for grad, m, d, s in zip(grads, run.views["exp_avg"], differences, squares):
+            xp.subtract(grad, m, out=d)
+            xp.multiply(grad, 1 - beta2, out=s)
+            s *= grad
+        if abs(weight) < 0.5:
+            difference *= weight
+            exp_avg += difference
+        else:
+            difference *= 1 - weight
+            for grad, m, d in zip(grads, run.views["exp_avg"], differences):
+                xp.subtract(grad, d, out=m)
+        exp_avg_sq *= beta2
+        exp_avg_sq += square
+
+        step_size = lr / (1 - beta1**step)
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        if amsgrad:
+            second_moment = run.flats["max_exp_avg_sq"]
+            xp.maximum(second_moment, exp_avg_sq, out=second_moment)
+        else:
+            second_moment = exp_avg_sq
+        denom = xp.sqrt(second_moment, out=difference)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        # param.addcdiv_(exp_avg, denom, value=-step_size): (value * exp_avg) / denom
+        update = xp.multiply(exp_avg, -step_size, out=square)
+        update /= denom
+        for p, u in zip(run.params, squares):
+            p._data += u
+            p._version[0] += 1
+
+
+def _step_count(state):
+    return float(state["step"]._data)

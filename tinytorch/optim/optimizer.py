@@ -80,6 +80,7 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         self._buffers = {}
+        self._flat_runs = {}  # _flat_state's runs, by the parameters they update
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -182,14 +183,16 @@ class Optimizer:
             self._buffers[key] = flat
         return flat[: like.size].reshape(like.shape)
 
-    def _grad(self, p, maximize, weight_decay):
-        """The gradient to use: ``-grad`` when maximizing, plus ``weight_decay * p`` (L2 penalty).
-        Returns ``p.grad``'s own array when neither applies (no copy)."""
+    def _grad(self, p, maximize, weight_decay, out=None):
+        """The gradient to use: ``-grad`` when maximizing, plus ``weight_decay * p`` (L2 penalty),
+        in ``out`` (default: scratch slot 0). Returns ``p.grad``'s own array when neither applies
+        (no copy)."""
         grad = p.grad._data
         if not maximize and not weight_decay:
             return grad
         xp = backend.array_module(grad)
-        out = self._buffer(grad, 0)
+        if out is None:
+            out = self._buffer(grad, 0)
         if weight_decay:
             xp.multiply(p._data, weight_decay, out=out)
             (xp.subtract if maximize else xp.add)(out, grad, out=out)

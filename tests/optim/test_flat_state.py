@@ -1,0 +1,190 @@
+"""Adam's state kept flat (tinytorch/optim/_flat_state.py): the same bits as an update made one
+parameter at a time, whatever happens to the parameters and their state between steps."""
+
+import copy
+
+import numpy as np
+import pytest
+
+import tinytorch
+from tinytorch import nn, optim
+from tinytorch.optim import _flat_state
+
+
+def _model():
+    tinytorch.manual_seed(0)
+    return nn.Sequential(nn.Linear(7, 5), nn.ReLU(), nn.Linear(5, 4), nn.Linear(4, 3, bias=False), nn.Conv1d(1, 2, 3))
+
+
+class _Reference:
+    """PyTorch's single-tensor Adam, one parameter at a time in NumPy, with tinytorch's roundings
+    (each operation rounded to the parameter's dtype, in PyTorch's order)."""
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
+                 decoupled=False):
+        self.params = [p.detach().numpy().copy() for p in params]
+        self.lr, self.betas, self.eps, self.wd = lr, betas, eps, weight_decay
+        self.amsgrad, self.maximize, self.decoupled = amsgrad, maximize, decoupled
+        self.state = {}
+
+    def step(self, grads):
+        beta1, beta2 = self.betas
+        for i, (param, grad) in enumerate(zip(self.params, grads)):
+            if grad is None:
+                continue
+            dtype = param.dtype.type
+            st = self.state.setdefault(i, {"step": 0, "m": np.zeros_like(param), "v": np.zeros_like(param),
+                                           "max": np.zeros_like(param)})
+            st["step"] += 1
+            if self.wd and self.decoupled:
+                param *= dtype(1 - self.lr * self.wd)
+            if self.maximize:
+                grad = -grad
+            if self.wd and not self.decoupled:
+                grad = param * dtype(self.wd) + grad
+            m, v = st["m"], st["v"]
+            weight = 1 - beta1
+            if abs(weight) < 0.5:
+                m += (grad - m) * dtype(weight)
+            else:
+                m[...] = grad - (grad - m) * dtype(1 - weight)
+            v *= dtype(beta2)
+            v += (grad * dtype(1 - beta2)) * grad
+            if self.amsgrad:
+                np.maximum(st["max"], v, out=st["max"])
+                second = st["max"]
+            else:
+                second = v
+            denom = np.sqrt(second) / dtype((1 - beta2 ** st["step"]) ** 0.5) + dtype(self.eps)
+            param += (m * dtype(-self.lr / (1 - beta1 ** st["step"]))) / denom
+
+
+CONFIGS = [
+    dict(),
+    dict(amsgrad=True),
+    dict(maximize=True),
+    dict(weight_decay=0.1),
+    dict(betas=(0.3, 0.9)),  # lerp's other formula (weight >= 0.5)
+    dict(weight_decay=0.1, amsgrad=True, maximize=True),
+]
+
+
+@pytest.mark.parametrize("decoupled", [False, True], ids=["Adam", "AdamW"])
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "defaults")
+@pytest.mark.parametrize("scenario", ["plain", "skipped", "groups", "reloaded", "float64"])
+def test_flat_update_has_the_per_parameter_bits(scenario, config, decoupled):
+    model = _model()
+    if scenario == "float64":
+        model.double()
+    params = list(model.parameters())
+    kwargs = dict(config, lr=0.002)
+    cls = optim.AdamW if decoupled else optim.Adam
+    if decoupled:
+        kwargs.setdefault("weight_decay", 1e-2)
+    if scenario == "groups":  # the second group's own lr: two references, one per group
+        opt = cls([{"params": params[:3]}, {"params": params[3:], "lr": 0.01}], **kwargs)
+        refs = [_Reference(params[:3], **{**kwargs, "decoupled": decoupled}),
+                _Reference(params[3:], **{**kwargs, "lr": 0.01, "decoupled": decoupled})]
+        spans = [(0, 3), (3, len(params))]
+    else:
+        opt = cls(params, **kwargs)
+        refs, spans = [_Reference(params, **{**kwargs, "decoupled": decoupled})], [(0, len(params))]
+    rng = np.random.default_rng(1)
+    for step in range(6):
+        grads = []
+        for i, p in enumerate(params):
+            # params 1 and 4 have no gradient on steps 1 and 2: their step counts fall behind
+            if scenario == "skipped" and step in (1, 2) and i in (1, 4):
+                p.grad = None
+                grads.append(None)
+            else:
+                g = rng.standard_normal(p.shape).astype(p.detach().numpy().dtype)
+                p.grad = tinytorch.tensor(g)
+                grads.append(g)
+        opt.step()
+        for ref, (lo, hi) in zip(refs, spans):
+            ref.step(grads[lo:hi])
+        if scenario == "reloaded" and step == 2:
+            saved = copy.deepcopy(opt.state_dict())
+            opt.load_state_dict(saved)  # the same optimizer: its state tensors are new ones now
+    expected = [param for ref in refs for param in ref.params]
+    moments = [(ref.state[i]["m"], ref.state[i]["v"]) for ref in refs for i in range(len(ref.params))]
+    for p, want, (m, v) in zip(params, expected, moments):
+        np.testing.assert_array_equal(p.detach().numpy(), want)
+        np.testing.assert_array_equal(opt.state[p]["exp_avg"].numpy(), m)
+        np.testing.assert_array_equal(opt.state[p]["exp_avg_sq"].numpy(), v)
+
+
+def test_state_shares_one_array_and_state_dict_still_holds_one_tensor_per_parameter():
+    model = _model()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model(tinytorch.randn(2, 1, 7)).sum().backward()
+    opt.step()
+    first, second = (opt.state[p]["exp_avg"] for p in list(model.parameters())[:2])
+    assert np.shares_memory(first.numpy(), second.numpy()) is False  # distinct parts ...
+    assert first._data.base is second._data.base is not None  # ... of one flat array
+    saved = opt.state_dict()["state"]
+    assert [tuple(s["exp_avg"].shape) for s in saved.values()] == [tuple(p.shape) for p in model.parameters()]
+    held = saved[0]["exp_avg"].clone()
+    reference = saved[0]["exp_avg"]  # PyTorch's state_dict hands out the state tensors themselves
+    model(tinytorch.randn(2, 1, 7)).sum().backward()
+    opt.step()
+    assert not tinytorch.equal(reference, held)  # the held tensor sees the next step's update
+    assert reference is opt.state[next(model.parameters())]["exp_avg"]
+
+
+def test_state_in_shared_memory_stays_shared_and_updated():
+    model = _model()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model(tinytorch.randn(2, 1, 7)).sum().backward()
+    opt.step()
+    weight = next(model.parameters())
+    exp_avg = opt.state[weight]["exp_avg"]
+    exp_avg.share_memory_()
+    shared, before = exp_avg._data, exp_avg.clone()
+    model(tinytorch.randn(2, 1, 7)).sum().backward()
+    opt.step()
+    assert exp_avg.is_shared() and exp_avg._data is shared
+    assert not tinytorch.equal(exp_avg, before)
+
+
+def test_a_replaced_state_tensor_is_updated():
+    model = _model()
+    params = list(model.parameters())
+    opt = optim.Adam(params, lr=0.01)
+    model(tinytorch.randn(2, 1, 7)).sum().backward()
+    opt.step()
+    replacement = opt.state[params[2]]["exp_avg_sq"].clone()
+    opt.state[params[2]]["exp_avg_sq"] = replacement
+    model(tinytorch.randn(2, 1, 7)).sum().backward()
+    kept = replacement.clone()
+    opt.step()
+    assert opt.state[params[2]]["exp_avg_sq"] is replacement and not tinytorch.equal(replacement, kept)
+
+
+def test_large_groups_are_cut_into_bounded_runs(monkeypatch):
+    monkeypatch.setattr(_flat_state, "_RUN_ELEMENTS", 40)
+    model = _model()
+    params = list(model.parameters())
+    opt = optim.Adam(params, lr=0.01)
+    model(tinytorch.randn(2, 1, 7)).sum().backward()
+    opt.step()
+    (plan,) = opt._flat_runs.values()
+    assert [p for run in plan for p in run.params] == params
+    assert all(sum(p.numel() for p in run.params) <= 40 or len(run.params) == 1 for run in plan)
+    assert len(plan) > 1
+
+
+def test_a_model_cast_after_a_step_is_refused_as_pytorch_refuses_it():
+    model = _model()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model(tinytorch.randn(2, 1, 7)).sum().backward()
+    opt.step()
+    model.double()
+    opt.zero_grad()
+    model(tinytorch.randn(2, 1, 7, dtype=tinytorch.float64)).sum().backward()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(RuntimeError, match="expected dtype float for `end` but got dtype double"):
+        opt.step()
+    assert all(tinytorch.equal(a, p) for a, p in zip(before, model.parameters()))
+    assert float(opt.state[next(model.parameters())]["step"]) == 1.0
