@@ -188,3 +188,24 @@ def test_a_model_cast_after_a_step_is_refused_as_pytorch_refuses_it():
         opt.step()
     assert all(tinytorch.equal(a, p) for a, p in zip(before, model.parameters()))
     assert float(opt.state[next(model.parameters())]["step"]) == 1.0
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_optimizer_updates_its_own_state_as_the_original(how):
+    import pickle
+
+    model = _model()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model(tinytorch.randn(2, 1, 7)).sum().backward()
+    opt.step()
+    pair = copy.deepcopy((model, opt)) if how == "deepcopy" else pickle.loads(pickle.dumps((model, opt)))
+    x = tinytorch.randn(2, 1, 7)
+    for m, o in ((model, opt), pair):
+        o.zero_grad()
+        m(x).sum().backward()
+        o.step()
+    copied_model, copied_opt = pair
+    for a, b in zip(model.parameters(), copied_model.parameters()):
+        assert tinytorch.equal(a, b)
+        assert tinytorch.equal(opt.state[a]["exp_avg"], copied_opt.state[b]["exp_avg"])
+        assert tinytorch.equal(opt.state[a]["exp_avg_sq"], copied_opt.state[b]["exp_avg_sq"])

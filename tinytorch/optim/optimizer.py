@@ -89,6 +89,13 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
+    def __getstate__(self):
+        # A copy (deepcopy, pickle) gets its state arrays copied one by one: the flat runs, whose
+        # flat arrays those were views of, would no longer be, so the copy builds its own.
+        state = self.__dict__.copy()
+        state["_flat_runs"] = {}
+        return state
+
     def __repr__(self):
         lines = [self.__class__.__name__ + " ("]
         for i, group in enumerate(self.param_groups):
