@@ -18,7 +18,6 @@ import numbers
 
 from . import _backend as backend, _dtypes as dtypes
 from ._tensor import Tensor
-from .nn.modules.rnn import RNNBase
 
 __all__ = ["gru", "lstm", "rnn_relu", "rnn_tanh"]
 
@@ -26,8 +25,16 @@ __all__ = ["gru", "lstm", "rnn_relu", "rnn_tanh"]
 class _Stack:
     """What ``RNNBase._run``/``_direction`` read from a layer, built from aten's arguments."""
 
-    _run = RNNBase._run
-    _direction = RNNBase._direction
+    # nn.RNNBase's own methods, looked up when called: nn's recurrent layers load at first use.
+    def _run(self, *args, **kwargs):
+        from .nn.modules.rnn import RNNBase
+
+        return RNNBase._run(self, *args, **kwargs)
+
+    def _direction(self, *args, **kwargs):
+        from .nn.modules.rnn import RNNBase
+
+        return RNNBase._direction(self, *args, **kwargs)
 
     def __init__(self, mode, params, has_biases, num_layers, dropout, train, bidirectional, batch_first, proj_size):
         self.mode = mode

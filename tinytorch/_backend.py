@@ -11,7 +11,6 @@ import traceback
 import warnings
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
 
 from . import _blas, _heap, _threads
 
@@ -710,11 +709,17 @@ def set_num_threads(n):
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
     if n <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
+    # threadpoolctl loads here, at first use: 0.35 MiB that a program which never sets or reads the
+    # thread count would carry all its life.
+    from threadpoolctl import threadpool_limits
+
     _thread_limits = threadpool_limits(limits=n)
     _threads.set_threads(n)
 
 
 def get_num_threads():
     """``torch.get_num_threads``: the threads the CPU's BLAS uses for a matrix product."""
+    from threadpoolctl import threadpool_info
+
     counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
     return max(counts) if counts else 1

@@ -9,9 +9,22 @@ from ._api import backward, grad
 from .trace import trace
 from ._engine_modes import enforce_grad_layout_policy, is_multithreading_enabled, set_multithreading_enabled
 from .variable import Variable
-from . import functional
 from . import forward_ad
 from . import graph
+
+
+def __getattr__(name):
+    # autograd.functional (jacobian, hessian, vjp...) loads at first use: most programs never
+    # call it, and every import would pay for it.
+    if name == "functional":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.functional")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"functional"})
 
 
 def variable(*args, **kwargs):
