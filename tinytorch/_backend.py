@@ -514,7 +514,7 @@ def relu(array, out=None):
         result = np.empty_like(array) if out is None else out
         flat, dest, size = array.reshape(-1), result.reshape(-1), array.size
         bulk = size - size % _RELU_ROW
-        zero = _zero_row(_RELU_ROW, array.dtype)
+        zero = _constant(0, _RELU_ROW, array.dtype)
         if bulk:
             np.maximum(flat[:bulk].reshape(-1, _RELU_ROW), zero, out=dest[:bulk].reshape(-1, _RELU_ROW))
         if size > bulk:
@@ -526,11 +526,13 @@ def relu(array, out=None):
 _RELU_ROW = 8192
 
 
-@functools.lru_cache(maxsize=64)
-def _zero_row(length, dtype):
-    row = np.zeros(length, dtype)
-    row.flags.writeable = False
-    return row
+@functools.lru_cache(maxsize=128)
+def _constant(value, shape, dtype):
+    """A read-only CPU array of ``value``, made once per shape and dtype: the row of zeros ReLU
+    compares against, the vectors of ones that sum rows and columns as products."""
+    array = np.full(shape, value, dtype)
+    array.flags.writeable = False
+    return array
 
 
 # A product goes to MKL (when installed: tinytorch/_blas.py) from this many multiply-adds on:
@@ -631,10 +633,10 @@ def sum_rows(array):
     arrays) NumPy's reduction."""
     if array.__class__ is np.ndarray and array.dtype.char in "fd" and array.ndim == 2:
         if _blas.HAS_GEMM and array.size >= SUM_ROWS_MIN_SIZE:
-            out = _blas.gemm(_ones_row(array.shape[0], array.dtype), array)
+            out = _blas.gemm(_constant(1, (1, array.shape[0]), array.dtype), array)
             if out is not None:
                 return out.reshape(array.shape[1])
-        return _ones_vector(array.shape[0], array.dtype) @ array
+        return _constant(1, array.shape[0], array.dtype) @ array
     return reduce_sum(array, 0)
 
 
@@ -649,7 +651,7 @@ def sum_last(array):
     77 against 401 us)."""
     if (array.__class__ is np.ndarray and array.dtype.char in "fd" and array.ndim >= 2 and array.shape[-1] > 1
             and array.flags.c_contiguous):
-        return array @ _ones_vector(array.shape[-1], array.dtype)
+        return array @ _constant(1, array.shape[-1], array.dtype)
     return reduce_sum(array, -1)
 
 
@@ -659,20 +661,6 @@ def sum_kept(array, axis):
     if array.ndim > 1 and axis in (-1, array.ndim - 1):
         return sum_last(array)[..., None]
     return reduce_sum(array, axis, True)
-
-
-@functools.lru_cache(maxsize=64)
-def _ones_vector(length, dtype):
-    vector = np.ones(length, dtype)
-    vector.flags.writeable = False
-    return vector
-
-
-@functools.lru_cache(maxsize=64)
-def _ones_row(length, dtype):
-    row = np.ones((1, length), dtype)
-    row.flags.writeable = False
-    return row
 
 
 # An update goes to BLAS's axpy (tinytorch/_blas.py) from this many elements on: below it the
