@@ -8,6 +8,11 @@ import pytest
 import tinytorch
 
 
+def _in_a_fresh_process(code):
+    """The lines ``code`` prints in a new interpreter, where nothing has imported tinytorch yet."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+
+
 def test_optional_parts_load_at_first_use():
     """``import tinytorch`` leaves the subpackages most programs never use (and the standard
     library's network and archive modules) unloaded; attribute access loads them."""
@@ -32,7 +37,7 @@ def test_optional_parts_load_at_first_use():
         "print(models.resnet18.__name__, utils.make_grid.__name__, tinytorch.vision.io.read_image.__name__,\n"
         "      tinytorch.vision.ops.__name__, all(m in dir(tinytorch.vision) for m in ('io', 'models', 'ops', 'utils')))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    out = _in_a_fresh_process(code)
     assert out[0] == "[]"
     assert out[1] == "Normal is_available export tinytorch.viz DistributedDataParallel Queue"
     assert out[2] == "True True"
@@ -68,7 +73,7 @@ def test_schedulers_lbfgs_autograd_functional_rnn_transformer_and_threadpoolctl_
         "                            [tinytorch.ones(4, 3), tinytorch.ones(4, 4)], False, 1, 0.0, False, False, False)\n"
         "print(tuple(out.shape))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    out = _in_a_fresh_process(code)
     assert out[0] == "[]"
     assert out[1] == "True tinytorch.optim.lbfgs False True"
     assert out[2] == "jacobian True"
