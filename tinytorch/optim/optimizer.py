@@ -15,8 +15,8 @@ from .._tensor import Tensor
 
 def _check_implementation_choice(defaults):
     """PyTorch's ``foreach``/``fused``/``capturable``/``differentiable`` arguments. The first three
-    choose among PyTorch's implementations of one update; tinytorch has one (per-tensor array
-    updates, PyTorch's for-loop formulas), so they are kept in the param groups, checked as PyTorch
+    choose among PyTorch's implementations of one update; tinytorch has one (PyTorch's for-loop
+    formulas, over flat state for Adam: the same bits), so they are kept in the param groups, checked as PyTorch
     checks them, and change nothing (there are no CUDA graphs to capture). ``differentiable=True``
     asks for a step that autograd can differentiate through, which tinytorch's in-place array
     updates are not: refused."""
