@@ -63,8 +63,14 @@ def _view_of(out, x):
     """Mark ``out`` as a view of ``x`` when it shares x's memory: they share a version counter."""
     base = out._data.base
     if base is not None and (base is x._data or base is x._data.base):
-        out._version = x._version
-        out._base = x if x._base is None else x._base
+        _mark_view(out, x)
+    return out
+
+
+def _mark_view(out, x):
+    """``out`` is a view of ``x``: one version counter, and x's base as its base."""
+    out._version = x._version
+    out._base = x if x._base is None else x._base
     return out
 
 
@@ -95,10 +101,7 @@ class Expand(Function):
             # Only size-1 dims' strides differ (they address nothing): the same elements. Where no
             # dim grew, the view is as writeable as x (PyTorch writes through it); else read-only.
             out = _memory_format.as_strided(out if repeats else data, out.shape, strides)
-        result = wrap(out)
-        result._version = x._version  # always a view of x
-        result._base = x if x._base is None else x._base
-        return result
+        return _mark_view(wrap(out), x)  # always a view of x
 
     @staticmethod
     def backward(ctx, grad_output):

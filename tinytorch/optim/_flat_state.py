@@ -100,8 +100,7 @@ def _build(optimizer, params, names, key, owned):
         if member_key is None:  # updated alone, on its own arrays
             close()
             pending, pending_key, pending_size = [], None, 0
-            plan.append(Run([p], [state], {n: a for n, a in zip(names, arrays)}, {n: [a] for n, a in zip(names, arrays)},
-                            [(0, arrays[0].size, arrays[0].shape)]))
+            plan.append(_make_run([(p, state)], names))
             continue
         size = arrays[0].size
         if member_key != pending_key or pending_size + size > _RUN_ELEMENTS:
@@ -127,9 +126,9 @@ def _flat_key(p, state, arrays, key, owned):
 def _make_run(members, names):
     params = [p for p, _ in members]
     states = [state for _, state in members]
-    if len(members) == 1:
+    if len(members) == 1:  # its own arrays, whatever their layout: no parts to cut
         arrays = {name: states[0][name]._data for name in names}
-        return Run(params, states, arrays, {n: [a] for n, a in arrays.items()}, [(0, params[0]._data.size, params[0].shape)])
+        return Run(params, states, arrays, {n: [a] for n, a in arrays.items()}, [])
     parts, offset = [], 0
     for p in params:
         parts.append((offset, p._data.size, p._data.shape))

@@ -5,7 +5,7 @@ from .._dtypes import cpp_type_name
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from . import _flat_state
-from .optimizer import Optimizer, _check_tensor_lr, _refuse_sparse_grads
+from .optimizer import Optimizer, _addcdiv_parts, _check_tensor_lr, _lerp_parts, _refuse_sparse_grads
 
 
 class Adam(Optimizer):
@@ -79,20 +79,11 @@ class Adam(Optimizer):
         grads = [self._grad(p, group["maximize"], 0 if decoupled else weight_decay, out)
                  for p, out in zip(run.params, outs)]
 
-        # exp_avg.lerp_(grad, 1 - beta1), with PyTorch's two formulas (exact at both ends), and
+        _lerp_parts(exp_avg, run.views["exp_avg"], grads, 1 - beta1, difference, differences)
         # exp_avg_sq = beta2 * exp_avg_sq + ((1 - beta2) * grad) * grad (addcmul's order)
-        weight = 1 - beta1
-        for grad, m, d, s in zip(grads, run.views["exp_avg"], differences, squares):
-            xp.subtract(grad, m, out=d)
+        for grad, s in zip(grads, squares):
             xp.multiply(grad, 1 - beta2, out=s)
             s *= grad
-        if abs(weight) < 0.5:
-            difference *= weight
-            exp_avg += difference
-        else:
-            difference *= 1 - weight
-            for grad, m, d in zip(grads, run.views["exp_avg"], differences):
-                xp.subtract(grad, d, out=m)
         exp_avg_sq *= beta2
         exp_avg_sq += square
 
@@ -106,11 +97,8 @@ class Adam(Optimizer):
         denom = xp.sqrt(second_moment, out=difference)
         denom /= bias_correction2_sqrt
         denom += eps
-        # param.addcdiv_(exp_avg, denom, value=-step_size): (value * exp_avg) / denom
-        update = xp.multiply(exp_avg, -step_size, out=square)
-        update /= denom
-        for p, u in zip(run.params, squares):
-            p._data += u
+        _addcdiv_parts([p._data for p in run.params], exp_avg, denom, -step_size, square, squares)
+        for p in run.params:
             p._version[0] += 1
 
 

@@ -209,21 +209,14 @@ class Optimizer:
 
     def _lerp(self, start, end, weight):
         """``start.lerp_(end, weight)`` in place, with PyTorch's two formulas (exact at both ends)."""
-        xp = backend.array_module(start)
-        difference = xp.subtract(end, start, out=self._buffer(start, 1))
-        if abs(weight) < 0.5:
-            difference *= weight
-            start += difference
-        else:
-            difference *= 1 - weight
-            xp.subtract(end, difference, out=start)
+        difference = self._buffer(start, 1)
+        _lerp_parts(start, [start], [end], weight, difference, [difference])
 
     def _addcdiv(self, param, numerator, denominator, value):
         """``param.addcdiv_(numerator, denominator, value=value)`` in PyTorch's order, ``(value *
         numerator) / denominator``, through scratch slot 0 (``numerator`` may be that slot)."""
-        update = backend.array_module(param).multiply(numerator, value, out=self._buffer(param, 0))
-        update /= denominator
-        param += update
+        update = self._buffer(param, 0)
+        _addcdiv_parts([param], numerator, denominator, value, update, [update])
 
     @staticmethod
     def _zeros_like(p):
@@ -278,6 +271,34 @@ class Optimizer:
                 saved["param_names"] = group["param_names"]
         self.state = state
         self.param_groups = saved_groups
+
+
+def _lerp_parts(start, parts, ends, weight, difference, differences):
+    """``lerp_(end, weight)`` in place for each part of ``start`` (one part: ``start`` itself; a flat
+    run of state: each parameter's view), with PyTorch's two formulas (exact at both ends): the
+    differences per part, the scaling and the sum over the whole of ``start`` at once.
+    ``difference`` is scratch shaped like ``start``, cut into ``differences`` as it is."""
+    xp = backend.array_module(start)
+    for part, end, d in zip(parts, ends, differences):
+        xp.subtract(end, part, out=d)
+    if abs(weight) < 0.5:
+        difference *= weight
+        start += difference
+    else:
+        difference *= 1 - weight
+        for part, end, d in zip(parts, ends, differences):
+            xp.subtract(end, d, out=part)
+
+
+def _addcdiv_parts(targets, numerator, denominator, value, update, updates):
+    """``target.addcdiv_(numerator_part, denominator_part, value=value)`` for each target, where
+    ``targets`` pair with the parts ``updates`` of ``update`` (scratch shaped like ``numerator``):
+    ``(value * numerator) / denominator`` in PyTorch's order over the whole at once, then each
+    target adds its part."""
+    backend.array_module(update).multiply(numerator, value, out=update)
+    update /= denominator
+    for target, part in zip(targets, updates):
+        target += part
 
 
 def _cast(param, value, key=None):
