@@ -16,10 +16,10 @@ from .._tensor import Tensor
 def _check_implementation_choice(defaults):
     """PyTorch's ``foreach``/``fused``/``capturable``/``differentiable`` arguments. The first three
     choose among PyTorch's implementations of one update; tinytorch has one (PyTorch's for-loop
-    formulas, over flat state for Adam: the same bits), so they are kept in the param groups, checked as PyTorch
-    checks them, and change nothing (there are no CUDA graphs to capture). ``differentiable=True``
-    asks for a step that autograd can differentiate through, which tinytorch's in-place array
-    updates are not: refused."""
+    formulas, over flat state for Adam: the same bits), so they are kept in the param groups,
+    checked as PyTorch checks them, and change nothing (there are no CUDA graphs to capture).
+    ``differentiable=True`` asks for a step that autograd can differentiate through, which
+    tinytorch's in-place array updates are not: refused."""
     if defaults.get("fused"):
         if defaults.get("differentiable"):
             raise RuntimeError("`fused` does not support `differentiable`")
