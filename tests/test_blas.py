@@ -255,6 +255,22 @@ def test_large_updates_round_as_pytorch_add_does():
     np.testing.assert_array_equal(y, expected)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_add_scaled_rounds_once_at_any_size_where_the_blas_fuses(dtype):
+    """``alpha = x = 1 + s``, ``y = -(1 + 2s)``: ``y + alpha * x`` is ``s**2`` (a quarter of the
+    last place of 1) rounded once, 0 rounded twice. ``fused=True`` (lerp's update) takes BLAS's
+    axpy below ``AXPY_MIN_SIZE`` too where it fuses (``_blas.AXPY_FUSES``, probed at import), and
+    the probe tells the truth about large sizes as well."""
+    dtype = np.dtype(dtype)
+    s = dtype.type(2.0) ** -((np.finfo(dtype).nmant + 1) // 2 + 1)
+    fuses = _blas.AXPY_FUSES.get(dtype, False)
+    for size, fused in ((5, False), (5, True), (_backend.AXPY_MIN_SIZE + 3, False)):
+        x, y = np.full(size, 1 + s, dtype), np.full(size, -(1 + 2 * s), dtype)
+        _backend.add_scaled_(y, x, float(1 + s), fused=fused)
+        once = fuses and (fused or size >= _backend.AXPY_MIN_SIZE)
+        np.testing.assert_array_equal(y, np.full(size, s * s if once else 0, dtype))
+
+
 def test_numpys_openblas_adds_the_bias_in_the_product(monkeypatch):
     """By default (NumPy's OpenBLAS) a Linear forward of many rows hands the bias to the product
     (beta = 1, as PyTorch's addmm); few rows keep NumPy's matmul and a separate add. Either way

@@ -198,6 +198,24 @@ HAS_GEMM = bool(_GEMMS) and not (PATH and "openblas" in os.path.basename(PATH)) 
 HAS_ADDMM = bool(_GEMMS)  # gemm(a, b, out) adds a product into a given output (MKL or NumPy's OpenBLAS)
 
 
+def _fuses(dtype):
+    """Whether this library's axpy rounds ``y + alpha * x`` once (a fused multiply-add) for
+    ``dtype``, in its vector loop and in its tail: PyTorch's CPU ``lerp_`` and ``add_(alpha=)`` do,
+    so only then does a ``lerp_`` through it give PyTorch's bits. ``alpha = x = 1 + s`` and ``y =
+    -(1 + 2s)`` leave ``s**2`` (a quarter of the last place) when fused, 0 when rounded twice."""
+    fn = _AXPYS.get(dtype)
+    if fn is None:
+        return False
+    s = dtype.type(2.0) ** -((np.finfo(dtype).nmant + 1) // 2 + 1)
+    x = np.full(67, 1 + s, dtype)
+    y = np.full(67, -(1 + 2 * s), dtype)
+    fn(y.size, float(1 + s), x.ctypes.data, 1, y.ctypes.data, 1)
+    return bool((y == s * s).all())
+
+
+AXPY_FUSES = {dtype: _fuses(dtype) for dtype in _AXPYS}  # dtype -> axpy rounds once (see _fuses)
+
+
 def _operand(array):
     """(transpose flag, leading dimension) that describe a 2-D array's memory to BLAS without a
     copy, or None when its strides are not a row-major or column-major matrix."""

@@ -2,12 +2,13 @@
 parameter at a time, whatever happens to the parameters and their state between steps."""
 
 import copy
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch import nn, optim
+from tinytorch import _blas, nn, optim
 from tinytorch.optim import _flat_state
 
 
@@ -16,9 +17,41 @@ def _model():
     return nn.Sequential(nn.Linear(7, 5), nn.ReLU(), nn.Linear(5, 4), nn.Linear(4, 3, bias=False), nn.Conv1d(1, 2, 3))
 
 
+def _fma(a, b, c):
+    """``a * b + c`` rounded once, exactly (the reference for ``lerp_`` where the BLAS fuses).
+    float32: the product is exact in float64, and the sum is rounded to odd there (its last bit
+    set when the float64 sum was inexact), so that rounding it to float32 is a single correct
+    rounding; float64: per element in fractions."""
+    a, b, c = np.broadcast_arrays(*(np.asarray(x) for x in (a, b, c)))
+    dtype = c.dtype
+    if dtype == np.float64:
+        return np.array([float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a.flat, b.flat, c.flat)],
+                        np.float64).reshape(c.shape)
+    product, addend = a.astype(np.float64) * b.astype(np.float64), c.astype(np.float64)
+    total = product + addend
+    rounded_off = (product - (total - (total - product))) + (addend - (total - product))  # TwoSum's error
+    even = (total.view(np.int64) & 1) == 0
+    toward = np.where(rounded_off > 0, np.inf, -np.inf)
+    total = np.where((rounded_off != 0) & even, np.nextafter(total, toward), total)
+    return total.astype(dtype)
+
+
+def test_the_fma_reference_rounds_once():
+    for dtype in (np.float32, np.float64):
+        s = dtype(2.0) ** -((np.finfo(dtype).nmant + 1) // 2 + 1)
+        a, c = np.full(3, 1 + s, dtype), np.full(3, -(1 + 2 * s), dtype)
+        assert (_fma(a, a, c) == s * s).all() and (a * a + c == 0).all()  # a quarter of an ulp, kept
+    # 1 + 2**-24 + 2**-60 exactly: float64 rounds it onto a float32 tie, which a second rounding
+    # would take to 1 (the even side); rounded to odd it goes up, as the exact sum does.
+    a, b, c = np.float32(-(2**-24) * (1 + 2**-18)), np.float32(1 - 2**-18), np.float32(1 + 2**-23)
+    assert np.float32(np.float64(a) * np.float64(b) + np.float64(c)) == 1
+    assert _fma(a, b, c) == np.float32(1 + 2**-23)
+
+
 class _Reference:
     """PyTorch's single-tensor Adam, one parameter at a time in NumPy, with tinytorch's roundings
-    (each operation rounded to the parameter's dtype, in PyTorch's order)."""
+    (each operation rounded to the parameter's dtype, in PyTorch's order; ``lerp_`` as one fused
+    multiply-add where this process's BLAS fuses, as PyTorch's kernel does)."""
 
     def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
                  decoupled=False):
@@ -44,7 +77,12 @@ class _Reference:
                 grad = param * dtype(self.wd) + grad
             m, v = st["m"], st["v"]
             weight = 1 - beta1
-            if abs(weight) < 0.5:
+            if _blas.AXPY_FUSES.get(param.dtype):
+                if abs(weight) < 0.5:
+                    m[...] = _fma(dtype(weight), grad - m, m)
+                else:
+                    m[...] = _fma(dtype(weight) - dtype(1), grad - m, grad)
+            elif abs(weight) < 0.5:
                 m += (grad - m) * dtype(weight)
             else:
                 m[...] = grad - (grad - m) * dtype(1 - weight)

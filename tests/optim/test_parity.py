@@ -168,3 +168,42 @@ def test_matches_torch_over_500_steps_float64(name, kwargs):
     theirs = _run_on_gradients(torch, torch.optim, name, kwargs, start, gradients)
     assert not np.allclose(ours, start)
     np.testing.assert_allclose(ours, theirs, rtol=1e-11, atol=1e-12)
+
+
+# Each optimizer's lerp_-made moving average, and which state holds it. PyTorch's CPU lerp_ is one
+# fused multiply-add; tinytorch's goes through NumPy's OpenBLAS axpy where that fuses.
+LERP_CASES = [
+    ("Adam", dict(), "exp_avg"),
+    ("Adam", dict(betas=(0.3, 0.9)), "exp_avg"),  # weight 0.7: lerp's other formula
+    ("AdamW", dict(amsgrad=True), "exp_avg"),
+    ("Adamax", dict(), "exp_avg"),
+    ("NAdam", dict(), "exp_avg"),
+    ("RAdam", dict(), "exp_avg"),
+    ("RMSprop", dict(centered=True), "grad_avg"),
+    ("Muon", dict(), "momentum_buffer"),
+    ("Adafactor", dict(), "variance"),  # a vector's (a matrix's row_var follows its norm's sums)
+]
+
+
+@pytest.mark.parametrize("name,kwargs,key", LERP_CASES, ids=[f"{n}-{k}" for n, k, _ in LERP_CASES])
+def test_lerp_made_moving_averages_are_pytorchs_to_the_bit(name, kwargs, key):
+    torch = pytest.importorskip("torch")
+    from tinytorch import _blas
+
+    rng = np.random.default_rng(2)
+    shape = (300 * 64,) if name == "Adafactor" else (300, 64)  # above AXPY_MIN_SIZE: the threaded axpy
+    start = rng.standard_normal(shape).astype(np.float32)
+    grads = [rng.standard_normal(start.shape).astype(np.float32) for _ in range(4)]
+    states = []
+    for lib in (tinytorch, torch):
+        param = lib.nn.Parameter(lib.tensor(start))
+        optimizer = getattr(lib.optim, name)([param], lr=1e-3, **kwargs)
+        for g in grads:
+            param.grad = lib.tensor(g)
+            optimizer.step()
+        states.append(optimizer.state[param][key].numpy())
+    ours, theirs = states
+    if _blas.AXPY_FUSES.get(np.dtype(np.float32)):
+        np.testing.assert_array_equal(ours, theirs)
+    else:  # TINYTORCH_BLAS=numpy or a BLAS whose axpy rounds twice: a few ulps of the largest
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=4 * np.finfo(np.float32).eps * np.abs(theirs).max())
