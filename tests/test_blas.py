@@ -258,17 +258,38 @@ def test_large_updates_round_as_pytorch_add_does():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_add_scaled_rounds_once_at_any_size_where_the_blas_fuses(dtype):
     """``alpha = x = 1 + s``, ``y = -(1 + 2s)``: ``y + alpha * x`` is ``s**2`` (a quarter of the
-    last place of 1) rounded once, 0 rounded twice. ``fused=True`` (lerp's update) takes BLAS's
-    axpy below ``AXPY_MIN_SIZE`` too where it fuses (``_blas.AXPY_FUSES``, probed at import), and
-    the probe tells the truth about large sizes as well."""
+    last place of 1) rounded once, 0 rounded twice. ``fused=True`` (lerp's update) rounds once at
+    every size where ``_blas.FMA`` holds, and twice (NumPy) elsewhere; the plain update takes the
+    library's axpy from ``AXPY_MIN_SIZE`` on, whose rounding ``_blas._fuses`` probed."""
     dtype = np.dtype(dtype)
     s = dtype.type(2.0) ** -((np.finfo(dtype).nmant + 1) // 2 + 1)
-    fuses = _blas.AXPY_FUSES.get(dtype, False)
-    for size, fused in ((5, False), (5, True), (_backend.AXPY_MIN_SIZE + 3, False)):
+    large = _backend.AXPY_MIN_SIZE + 3
+    for size, fused in ((5, True), (large, True), (5, False), (large, False)):
         x, y = np.full(size, 1 + s, dtype), np.full(size, -(1 + 2 * s), dtype)
         _backend.add_scaled_(y, x, float(1 + s), fused=fused)
-        once = fuses and (fused or size >= _backend.AXPY_MIN_SIZE)
+        if fused:
+            once = _blas.FMA.get(dtype, False)
+        else:
+            once = size >= _backend.AXPY_MIN_SIZE and _blas.PATH is not None and _blas._fuses(dtype)
         np.testing.assert_array_equal(y, np.full(size, s * s if once else 0, dtype))
+
+
+def test_fma_runs_on_the_calling_thread_and_restores_its_thread_count():
+    if _blas._SET_LOCAL_THREADS is None:
+        pytest.skip("no openblas_set_num_threads_local here (MKL, NumPy only, or an OpenBLAS before 0.3.27)")
+    real = _blas._SET_LOCAL_THREADS
+    threads = real(2)
+    calls = []
+    try:
+        _blas._SET_LOCAL_THREADS = lambda n: calls.append(n) or real(n)
+        y = np.ones(1 << 16, np.float32)
+        fused = _blas.FMA[np.dtype(np.float32)]
+        assert _blas.fma_(0.5, np.ones_like(y), y) is fused
+        assert calls == ([1, 2] if fused else [])  # one thread for the call, then the caller's count again
+        np.testing.assert_array_equal(y, 1.5 if fused else 1.0)
+    finally:
+        _blas._SET_LOCAL_THREADS = real
+        real(threads)
 
 
 def test_numpys_openblas_adds_the_bias_in_the_product(monkeypatch):

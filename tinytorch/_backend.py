@@ -671,19 +671,14 @@ AXPY_MIN_SIZE = 1 << 14
 
 def add_scaled_(y, x, alpha, fused=False):
     """``y += alpha * x`` in place (an optimizer's update). Large updates go through BLAS's axpy
-    (NumPy's own OpenBLAS by default, MKL when chosen): one pass over memory instead of NumPy's
-    two and a temporary. NumPy's OpenBLAS rounds ``y + alpha * x`` once (a fused multiply-add), as
-    PyTorch's ``add_(x, alpha=...)`` and ``lerp_`` do; NumPy rounds the product and then the sum.
-    ``fused=True`` asks for that single rounding at any size (``lerp_``'s bits): below
-    ``AXPY_MIN_SIZE`` too, where the library's axpy fuses (``_blas.AXPY_FUSES``)."""
-    if (
-        _blas.PATH is not None
-        and y.__class__ is np.ndarray
-        and x.__class__ is np.ndarray
-        and (y.size >= AXPY_MIN_SIZE or (fused and _blas.AXPY_FUSES.get(y.dtype)))
-        and _blas.axpy(alpha, x, y)
-    ):
-        return
+    (NumPy's own OpenBLAS by default, MKL when chosen): one pass over memory, on the library's
+    threads, instead of NumPy's two and a temporary. NumPy's OpenBLAS rounds ``y + alpha * x`` once
+    (a fused multiply-add), as PyTorch's ``add_(x, alpha=...)`` does; NumPy rounds the product and
+    then the sum. ``fused=True`` (``lerp_``) asks for that single rounding at any size, on the
+    calling thread, where the library gives it (``_blas.fma_``); elsewhere NumPy's two roundings."""
+    if _blas.PATH is not None and y.__class__ is np.ndarray and x.__class__ is np.ndarray:
+        if _blas.fma_(alpha, x, y) if fused else (y.size >= AXPY_MIN_SIZE and _blas.axpy(alpha, x, y)):
+            return
     if alpha == 1:
         y += x
     else:

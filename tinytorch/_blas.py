@@ -7,7 +7,8 @@ Which library, chosen once at import by ``TINYTORCH_BLAS``:
   a bias (``gemm(a, b, out)``, beta = 1). SGD's ``p += -lr * g`` then takes one pass over memory
   instead of NumPy's two and a temporary (70 against 23 us for the lecture MLP's 784 x 512
   weight), and a large ``Linear``'s bias is added by the product itself, as PyTorch's ``addmm``
-  does. Its plain products gain nothing from a direct call (measured per shape in
+  does. Its axpy is a fused multiply-add, so the optimizers' ``lerp_`` goes through it too
+  (``fma_``, on the calling thread), with the single rounding of PyTorch's kernel. Its plain products gain nothing from a direct call (measured per shape in
   docs/performance.md) and stay ``numpy.matmul`` (``HAS_GEMM`` is False). It shares NumPy's
   thread pool: no second pool.
   Where NumPy has no bundled OpenBLAS (conda's MKL NumPy, Accelerate on macOS), NumPy's ufuncs.
@@ -198,11 +199,28 @@ HAS_GEMM = bool(_GEMMS) and not (PATH and "openblas" in os.path.basename(PATH)) 
 HAS_ADDMM = bool(_GEMMS)  # gemm(a, b, out) adds a product into a given output (MKL or NumPy's OpenBLAS)
 
 
+def _local_threads():
+    """OpenBLAS's ``openblas_set_num_threads_local`` (0.3.27 on: the calling thread's thread count
+    for its next calls; returns the previous one), or None (MKL, NumPy only, an older OpenBLAS)."""
+    if PATH is None or "openblas" not in os.path.basename(PATH):
+        return None
+    try:
+        fn = ctypes.CDLL(PATH, mode=os.RTLD_LOCAL).openblas_set_num_threads_local
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_SET_LOCAL_THREADS = _local_threads()
+
+
 def _fuses(dtype):
     """Whether this library's axpy rounds ``y + alpha * x`` once (a fused multiply-add) for
-    ``dtype``, in its vector loop and in its tail: PyTorch's CPU ``lerp_`` and ``add_(alpha=)`` do,
-    so only then does a ``lerp_`` through it give PyTorch's bits. ``alpha = x = 1 + s`` and ``y =
-    -(1 + 2s)`` leave ``s**2`` (a quarter of the last place) when fused, 0 when rounded twice."""
+    ``dtype``, in its vector loop and in its tail, as PyTorch's CPU ``lerp_`` does. ``alpha = x = 1
+    + s`` and ``y = -(1 + 2s)`` leave ``s**2`` (a quarter of the last place) when fused, 0 when
+    rounded twice."""
     fn = _AXPYS.get(dtype)
     if fn is None:
         return False
@@ -213,7 +231,9 @@ def _fuses(dtype):
     return bool((y == s * s).all())
 
 
-AXPY_FUSES = {dtype: _fuses(dtype) for dtype in _AXPYS}  # dtype -> axpy rounds once (see _fuses)
+# dtype -> ``fma(alpha, x, y)`` is available on the calling thread (``fma_``): the library's axpy
+# fuses, and it can be kept off the BLAS's other threads.
+FMA = {dtype: _SET_LOCAL_THREADS is not None and _fuses(dtype) for dtype in _AXPYS}
 
 
 def _operand(array):
@@ -330,10 +350,33 @@ def _batch_stride(array, batch):
 
 
 def axpy(alpha, x, y):
-    """``y += alpha * x`` in place, in one pass over memory, for C-contiguous NumPy arrays of
-    one float dtype and size; False when no BLAS here can take them (the caller falls back)."""
+    """``y += alpha * x`` in place, in one pass over memory (on the library's threads), for
+    C-contiguous NumPy arrays of one float dtype and size; False when no BLAS here can take them
+    (the caller falls back)."""
     fn = _AXPYS.get(y.dtype)
-    if fn is None or x.dtype != y.dtype or x.size != y.size or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable):
+    if fn is None or not _takes(x, y):
         return False
     fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
     return True
+
+
+def fma_(alpha, x, y):
+    """``y = fma(alpha, x, y)`` in place, each element rounded once, on the calling thread; False
+    where ``FMA`` does not hold for the dtype or the arrays do not fit (the caller falls back).
+    One thread, because the caller's other passes over these arrays are NumPy's, on this thread:
+    split over two cores, half of the data moves between their caches and back (Adam's flat
+    ``exp_avg``, 575,050 float32, in the lecture MLP's step: 88-98 us on two threads, but 650 us
+    on an AMD EPYC VM in its slow phases; 114-140 us on one thread, NumPy's two passes 96-128)."""
+    fn = _AXPYS.get(y.dtype)
+    if fn is None or not FMA.get(y.dtype) or not _takes(x, y):
+        return False
+    previous = _SET_LOCAL_THREADS(1)
+    try:
+        fn(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+    finally:
+        _SET_LOCAL_THREADS(previous)
+    return True
+
+
+def _takes(x, y):
+    return x.dtype == y.dtype and x.size == y.size and x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable

@@ -77,7 +77,7 @@ class _Reference:
                 grad = param * dtype(self.wd) + grad
             m, v = st["m"], st["v"]
             weight = 1 - beta1
-            if _blas.AXPY_FUSES.get(param.dtype):
+            if _blas.FMA.get(param.dtype):
                 if abs(weight) < 0.5:
                     m[...] = _fma(dtype(weight), grad - m, m)
                 else:

@@ -203,7 +203,7 @@ def test_lerp_made_moving_averages_are_pytorchs_to_the_bit(name, kwargs, key):
             optimizer.step()
         states.append(optimizer.state[param][key].numpy())
     ours, theirs = states
-    if _blas.AXPY_FUSES.get(np.dtype(np.float32)):
+    if _blas.FMA.get(np.dtype(np.float32)):
         np.testing.assert_array_equal(ours, theirs)
     else:  # TINYTORCH_BLAS=numpy or a BLAS whose axpy rounds twice: a few ulps of the largest
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=4 * np.finfo(np.float32).eps * np.abs(theirs).max())

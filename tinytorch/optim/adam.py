@@ -85,7 +85,7 @@ class Adam(Optimizer):
             xp.multiply(grad, 1 - beta2, out=s)
             s *= grad
         exp_avg_sq *= beta2
-        backend.add_scaled_(exp_avg_sq, square, 1.0)
+        exp_avg_sq += square
 
         step_size = lr / (1 - beta1**step)
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5

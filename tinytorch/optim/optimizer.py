@@ -301,7 +301,7 @@ def _addcdiv_parts(targets, numerator, denominator, value, update, updates):
     backend.array_module(update).multiply(numerator, value, out=update)
     update /= denominator
     for target, part in zip(targets, updates):
-        backend.add_scaled_(target, part, 1.0)  # the sum, rounded once: BLAS's axpy is one pass on two cores
+        target += part
 
 
 def _cast(param, value, key=None):
