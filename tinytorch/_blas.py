@@ -8,9 +8,9 @@ Which library, chosen once at import by ``TINYTORCH_BLAS``:
   instead of NumPy's two and a temporary (70 against 23 us for the lecture MLP's 784 x 512
   weight), and a large ``Linear``'s bias is added by the product itself, as PyTorch's ``addmm``
   does. Its axpy is a fused multiply-add, so the optimizers' ``lerp_`` goes through it too
-  (``fma_``, on the calling thread), with the single rounding of PyTorch's kernel. Its plain products gain nothing from a direct call (measured per shape in
-  docs/performance.md) and stay ``numpy.matmul`` (``HAS_GEMM`` is False). It shares NumPy's
-  thread pool: no second pool.
+  (``fma_``, on the calling thread), with the single rounding of PyTorch's kernel. Its plain
+  products gain nothing from a direct call (measured per shape in docs/performance.md) and stay
+  ``numpy.matmul`` (``HAS_GEMM`` is False). It shares NumPy's thread pool: no second pool.
   Where NumPy has no bundled OpenBLAS (conda's MKL NumPy, Accelerate on macOS), NumPy's ufuncs.
 - ``mkl``: MKL from the ``mkl`` wheel (``pip install 'tinytorch[mkl]'``), for ``cblas_?gemm`` and
   ``cblas_?axpy``. NumPy's wheels multiply matrices with OpenBLAS, which is slow on some thin
