@@ -200,8 +200,10 @@ HAS_ADDMM = bool(_GEMMS)  # gemm(a, b, out) adds a product into a given output (
 
 
 def _local_threads():
-    """OpenBLAS's ``openblas_set_num_threads_local`` (0.3.27 on: the calling thread's thread count
-    for its next calls; returns the previous one), or None (MKL, NumPy only, an older OpenBLAS)."""
+    """OpenBLAS's ``openblas_set_num_threads_local`` (0.3.27 on: the thread count for the next
+    calls; returns the previous one), or None (MKL, NumPy only, an older OpenBLAS). Despite its
+    name, NumPy's OpenBLAS 0.3.31 applies it to the whole process: another Python thread's BLAS
+    call made while ``fma_`` runs (some 100 us) runs on one thread."""
     if PATH is None or "openblas" not in os.path.basename(PATH):
         return None
     try:
@@ -361,9 +363,9 @@ def axpy(alpha, x, y):
 
 
 def fma_(alpha, x, y):
-    """``y = fma(alpha, x, y)`` in place, each element rounded once, on the calling thread; False
-    where ``FMA`` does not hold for the dtype or the arrays do not fit (the caller falls back).
-    One thread, because the caller's other passes over these arrays are NumPy's, on this thread:
+    """``y = fma(alpha, x, y)`` in place, each element rounded once, on the calling thread (the
+    library's count is 1 for the call, then restored); False where ``FMA`` does not hold for the
+    dtype or the arrays do not fit (the caller falls back). One thread, because the caller's other passes over these arrays are NumPy's, on this thread:
     split over two cores, half of the data moves between their caches and back (Adam's flat
     ``exp_avg``, 575,050 float32, in the lecture MLP's step: 88-98 us on two threads, but 650 us
     on an AMD EPYC VM in its slow phases; 114-140 us on one thread, NumPy's two passes 96-128)."""
