@@ -350,3 +350,12 @@ def test_sum_rows_is_the_column_sum(rows, cols, dtype, transposed, seed):
     else:
         bound = max(rows, 1) * np.finfo(dtype).eps * np.abs(data).astype(np.float64).sum(0)
         assert np.all(np.abs(got - exact) <= bound)
+
+
+def test_address_is_the_first_elements_for_every_kind_of_array():
+    base = np.arange(48, dtype=np.float32).reshape(6, 8)
+    readonly = base.copy()
+    readonly.flags.writeable = False
+    for array in (base, base[2:], base[1:3, 2:5], base.T, readonly, base[:0], np.float64(3.0) * np.ones(()),
+                  base.reshape(-1)[5:]):
+        assert _blas._address(array) == array.ctypes.data
