@@ -356,6 +356,6 @@ def test_address_is_the_first_elements_for_every_kind_of_array():
     base = np.arange(48, dtype=np.float32).reshape(6, 8)
     readonly = base.copy()
     readonly.flags.writeable = False
-    for array in (base, base[2:], base[1:3, 2:5], base.T, readonly, base[:0], np.float64(3.0) * np.ones(()),
+    for array in (base, base[2:], base[1:3, 2:5], base.T, readonly, base[:0], np.ones(()),
                   base.reshape(-1)[5:]):
         assert _blas._address(array) == array.ctypes.data
