@@ -679,10 +679,7 @@ def add_scaled_(y, x, alpha, fused=False):
     if _blas.PATH is not None and y.__class__ is np.ndarray and x.__class__ is np.ndarray:
         if _blas.fma_(alpha, x, y) if fused else (y.size >= AXPY_MIN_SIZE and _blas.axpy(alpha, x, y)):
             return
-    if alpha == 1:
-        y += x
-    else:
-        y += alpha * x
+    y += alpha * x
 
 
 _thread_limits = None  # threadpoolctl's handle on the BLAS/OpenMP pools once the user set a count

@@ -365,21 +365,20 @@ def axpy(alpha, x, y):
 def fma_(alpha, x, y):
     """``y = fma(alpha, x, y)`` in place, each element rounded once, on the calling thread (the
     library's count is 1 for the call, then restored); False where ``FMA`` does not hold for the
-    dtype or the arrays do not fit (the caller falls back). One thread, because the caller's other passes over these arrays are NumPy's, on this thread:
-    split over two cores, half of the data moves between their caches and back (Adam's flat
-    ``exp_avg``, 575,050 float32, in the lecture MLP's step: 88-98 us on two threads, but 650 us
-    on an AMD EPYC VM in its slow phases; 114-140 us on one thread, NumPy's two passes 96-128)."""
+    dtype or the arrays do not fit (the caller falls back). One thread, because the caller's other
+    passes over these arrays are NumPy's, on this thread: split over two cores, half of the data
+    moves between their caches and back (Adam's flat ``exp_avg``, 575,050 float32, in the lecture
+    MLP's step: 88-98 us on two threads, but 650 us on an AMD EPYC VM in its slow phases; 114-140
+    us on one thread, NumPy's two passes 96-128)."""
     fn = _AXPYS.get(y.dtype)
     if fn is None or not FMA.get(y.dtype) or not _takes(x, y):
         return False
-    if y.size <= _AXPY_ONE_THREAD:
-        fn(y.size, alpha, _address(x), 1, _address(y), 1)
-        return True
-    previous = _SET_LOCAL_THREADS(1)
+    previous = _SET_LOCAL_THREADS(1) if y.size > _AXPY_ONE_THREAD else None
     try:
         fn(y.size, alpha, _address(x), 1, _address(y), 1)
     finally:
-        _SET_LOCAL_THREADS(previous)
+        if previous is not None:
+            _SET_LOCAL_THREADS(previous)
     return True
 
 
