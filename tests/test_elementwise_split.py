@@ -1,6 +1,6 @@
 """tinytorch/_threads.py: large elementwise work split over threads gives the bits one thread
 gives, keeps the caller's NumPy error state, hands errors back, and stays correct when several
-threads or a forked child use it."""
+threads or a forked child use it, on OpenBLAS's threads and on Python's."""
 
 import os
 import threading
@@ -14,12 +14,19 @@ from tinytorch import _backend, _threads
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture
-def threads():
-    """Let the split use up to 3 threads whatever this machine has (restored afterwards)."""
+@pytest.fixture(params=["openblas", "python"])
+def threads(request, monkeypatch):
+    """Let the split use up to 3 threads whatever this machine has (restored afterwards), on
+    OpenBLAS's thread server (where NumPy's OpenBLAS has one and two or more threads) and on
+    Python's helper threads."""
+    if request.param == "openblas":
+        if _threads._server is None or _threads._server.count() < 2:
+            pytest.skip("NumPy's OpenBLAS thread server is not here, or runs one thread")
+    else:
+        monkeypatch.setattr(_threads, "_server", None)
     previous = _threads._threads
     _threads.set_threads(3)
-    yield
+    yield request.param
     _threads.set_threads(previous)
 
 
@@ -120,3 +127,63 @@ def test_large_softmax_and_cross_entropy_match_torch(threads):
     reference.backward()
     np.testing.assert_allclose(loss.item(), reference.item(), rtol=1e-5)
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("count", [2 * _threads.ALIGN, 1000, 65536 * 2 + 17, 10**6 + 3])
+def test_pieces_cover_the_range_in_order_at_aligned_cuts(threads, count):
+    bounds = _threads.pieces(count, minimum=0)
+    assert bounds[0] == 0 and bounds[-1] == count and len(bounds) - 1 == min(_threads._width(), count // _threads.ALIGN)
+    assert all(lo < hi for lo, hi in zip(bounds, bounds[1:]))
+    assert all(cut % _threads.ALIGN == 0 for cut in bounds[:-1])
+    assert _threads.pieces(count, minimum=count + 1) == [0, count]
+
+
+def test_pieces_run_on_their_own_threads(threads):
+    seen = {}
+    data = np.arange(400_000, dtype=np.float64)
+    out = np.empty_like(data)
+
+    def piece(lo, hi):
+        seen[lo] = threading.get_ident()
+        np.sqrt(data[lo:hi], out=out[lo:hi])
+
+    bounds = _threads.pieces(data.size)
+    _threads.run(piece, bounds)
+    np.testing.assert_array_equal(out, np.sqrt(data))
+    assert sorted(seen) == bounds[:-1] and len(bounds) > 2
+    if threads == "openblas":  # (a Python helper's piece is run by the caller if it has not started)
+        assert _threads._server.works and len(set(seen.values())) == len(bounds) - 1
+
+
+def test_blas_calls_and_splits_inside_a_piece_run_on_its_thread(threads):
+    # A product inside a piece must not wait for OpenBLAS's other threads (they run the other
+    # pieces), and a split asked for inside a piece runs there, whole.
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 300, 300))
+    products, inner = {}, {}
+
+    def piece(lo, hi):
+        products[lo] = a @ b
+        inner[lo] = []
+        _threads.run(lambda i, j: inner[lo].append((i, j, threading.get_ident())), [0, 5, 10])
+
+    bounds = _threads.pieces(10**6)
+    _threads.run(piece, bounds)
+    for lo in bounds[:-1]:
+        np.testing.assert_allclose(products[lo], a @ b, rtol=1e-12)
+        assert [(i, j) for i, j, _ in inner[lo]] == [(0, 5), (5, 10)] and len({t for _, _, t in inner[lo]}) == 1
+    assert np.array_equal(a @ b, a @ b)  # OpenBLAS's count is back: products still run
+
+
+def test_errors_in_pieces_reach_the_caller_after_all_pieces(threads):
+    done = []
+
+    def piece(lo, hi):
+        done.append(lo)
+        if lo:
+            raise KeyError(lo)
+
+    bounds = _threads.pieces(10**6)
+    with pytest.raises(KeyError):
+        _threads.run(piece, bounds)
+    assert sorted(done) == bounds[:-1]

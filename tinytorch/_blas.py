@@ -21,7 +21,9 @@ Which library, chosen once at import by ``TINYTORCH_BLAS``:
   busy machine). docs/performance.md has the measurements.
 - ``numpy``: no direct call; NumPy's ufuncs and matmul for everything.
 
-Only ``_backend.py`` imports this module: it decides, per call, which operations come here.
+Only ``_backend.py`` imports this module: it decides, per call, which operations come here; and
+``_threads.py``, which runs tinytorch's own parallel work on NumPy's OpenBLAS's thread server
+(``POOL``) where there is one.
 """
 
 import ctypes
@@ -216,6 +218,41 @@ def _local_threads():
 
 
 _SET_LOCAL_THREADS = _local_threads()
+
+# ``int routine(m, n, k, alpha, a, lda, b, ldb, c, ldc, sb)``: what OpenBLAS's thread server calls
+# for a "legacy" level-1 job of double precision (``legacy_exec`` in driver/others/blas_server.c).
+POOL_ROUTINE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_double,
+                                ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                                ctypes.c_int64, ctypes.c_void_p)
+
+
+def _pool():
+    """NumPy's OpenBLAS thread server, for tinytorch's own parallel work: (``blas_level1_thread``,
+    ``openblas_get_num_threads``), or None (MKL, NumPy only, a library that lacks them).
+
+    ``blas_level1_thread(mode, m, ...,  routine, nthreads)`` cuts ``m`` into ``nthreads`` pieces and
+    runs ``routine`` on each, the first on the calling thread and the others on the server's
+    threads, and returns when all are done. It is how OpenBLAS threads its own level-1 routines
+    (axpy, scal); it is exported but not part of the documented API, so ``tinytorch._threads``
+    checks what it does once before using it."""
+    if _SET_LOCAL_THREADS is None:  # not NumPy's OpenBLAS, or one older than 0.3.27
+        return None
+    lib = ctypes.CDLL(PATH, mode=os.RTLD_LOCAL)
+    level1 = getattr(lib, "blas_level1_thread", None)
+    count = next((getattr(lib, name) for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                                                  "openblas_get_num_threads") if hasattr(lib, name)), None)
+    if level1 is None or count is None:
+        return None
+    level1.restype = ctypes.c_int
+    level1.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
+                       ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64, POOL_ROUTINE,
+                       ctypes.c_int]
+    count.restype = ctypes.c_int
+    count.argtypes = []
+    return level1, count
+
+
+POOL = _pool()
 
 
 def _fuses(dtype):

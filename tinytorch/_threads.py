@@ -1,32 +1,52 @@
-"""Large elementwise work on the CPU split over the cores, as PyTorch's ``parallel_for`` does.
+"""Work on the CPU split over the cores, as PyTorch's ``parallel_for`` does.
 
-NumPy runs a ufunc on one thread. For transcendental functions over large arrays that is
-compute-bound: ``exp`` of the word-language-model decoder's (700, 10000) float32 logits takes
-11.3 ms on one AMD EPYC core, against 5.7 ms split over two threads (PyTorch: 3.6 ms on two).
-NumPy releases the GIL inside a ufunc's loop, so Python threads run the pieces in parallel.
+NumPy runs a ufunc on one thread, and releases the GIL inside its loop, so that threads can run
+the pieces of a large elementwise job in parallel: ``exp`` of the word-language-model decoder's
+(700, 10000) float32 logits takes 11.3 ms on one AMD EPYC core and 5.7 ms on two; Adam's whole
+update of the lecture MLP's 575,050 parameters 1.47 ms on one and 0.92 ms on two.
 
 ``split_rows(function, *arrays)`` runs ``function`` on row blocks of ``arrays`` (their first
-dimension), the caller's thread taking the first block and persistent helper threads the others.
-Handing a block over costs some 20-40 us (a semaphore and the GIL), so only arrays of at least
-``MIN_ELEMENTS`` per block are split; a block nobody has picked up when the caller is done is run
-by the caller, so a busy machine costs at most that hand-over. Memory-bound work (a ReLU, an add)
-does not gain from a second thread on two cores and is not sent here (measured: ReLU of 1024 x 512
-float32, 113 against 104 us).
+dimension); ``split_range(function, count)`` runs ``function(lo, hi)`` on consecutive pieces of
+``range(count)``. The caller's thread takes the first piece. Only work of at least
+``MIN_ELEMENTS`` a piece is split; pieces write only their own part of the output.
+
+Whose threads run the other pieces:
+
+- NumPy's own OpenBLAS's (``_blas.POOL``), where NumPy has it. Its threads are already there, and
+  after a matrix product they spin for a while waiting for the next one: a second pool of threads
+  (Python's, below) would then share the other core with a spinning OpenBLAS thread. Measured on
+  two AMD EPYC vCPUs: ``sqrt`` of 575,050 float32 took 199 us on one thread, 233-243 us split over
+  a Python helper thread, 130-142 us over OpenBLAS's; Adam's update on Python helpers was 4-7%
+  slower inside the train step than on one thread. A piece reaches OpenBLAS's thread through
+  ``blas_level1_thread`` and a ctypes callback; BLAS calls made inside a piece run on the piece's
+  own thread (OpenBLAS's count is 1 for the duration of a split). The server thread keeps the
+  Python thread state of its first piece, so that later pieces only take the GIL (7-8 us a split
+  instead of 18-30).
+- persistent Python helper threads elsewhere (conda's MKL NumPy, Accelerate, ``TINYTORCH_BLAS``
+  set to ``mkl`` or ``numpy``), which sleep on a semaphore between pieces (20-40 us a hand-over).
 
 The number of threads is ``torch.set_num_threads``'s (through ``set_threads``), by default the
-cores this process may run on. A forked child starts without helpers (threads do not survive a
-fork) and makes its own when it needs them.
+cores this process may run on, and never more than OpenBLAS's own count when its threads are
+used. One split runs at a time: a split asked for while another runs (from another thread, or
+from inside a piece) runs on its caller's thread alone. A forked child starts without helpers
+(threads do not survive a fork) and makes its own; OpenBLAS restarts its server itself.
 """
 
+import ctypes
 import os
 import threading
 
 import numpy as np
 
-# Fewest elements per block: below it the hand-over costs more than the block's share of the
+from . import _blas
+
+# Fewest elements per piece: below it the hand-over costs more than the piece's share of the
 # work (exp, float32, 2 AMD EPYC cores: 50k elements 64 against 66 us, 100k 128 against 98 us).
 MIN_ELEMENTS = 1 << 16
-SPLIT_MIN = 2 * MIN_ELEMENTS  # the smallest array worth splitting
+SPLIT_MIN = 2 * MIN_ELEMENTS  # the smallest job worth splitting
+# ``split_range`` cuts at multiples of this many elements: 64 bytes of float32, so that no cache
+# line is written by two threads.
+ALIGN = 16
 
 
 def _available_cores():
@@ -37,48 +57,124 @@ def _available_cores():
 
 
 _threads = _available_cores()
-_helpers = []
-_helpers_lock = threading.Lock()
-_in_use = threading.Lock()  # one split at a time owns the helpers
+_in_use = threading.Lock()  # one split at a time owns the other threads
 
 
 def set_threads(n):
-    """The threads elementwise work may use (``torch.set_num_threads``)."""
+    """The threads parallel work may use (``torch.set_num_threads``)."""
     global _threads
     _threads = max(1, int(n))
 
 
+class _Job:
+    """One split: ``function(bounds[i], bounds[i + 1])`` for piece i, in the caller's NumPy error
+    state (``errstate`` is per thread); errors are kept for the caller to raise."""
+
+    __slots__ = ("function", "bounds", "error_state", "errors", "caller")
+
+    def __init__(self, function, bounds):
+        self.function, self.bounds = function, bounds
+        self.error_state = np.geterr()
+        self.errors = []
+        self.caller = threading.get_ident()
+
+    def run(self, index):
+        try:
+            if threading.get_ident() == self.caller:  # the caller's own error state holds here
+                self.function(self.bounds[index], self.bounds[index + 1])
+            else:
+                with np.errstate(**self.error_state):
+                    self.function(self.bounds[index], self.bounds[index + 1])
+        except BaseException as error:  # handed back to the caller, which raises it
+            self.errors.append(error)
+
+
+class _ServerPool:
+    """Pieces run by OpenBLAS's thread server (``_blas.POOL``); see the module's docstring."""
+
+    _MODE = 3  # double precision, real, in both of OpenBLAS's numberings of its mode bits
+
+    def __init__(self, level1, count):
+        self._level1, self.count = level1, count
+        self._alpha = ctypes.c_double(0.0)  # read by the server, unused here
+        self._routine = _blas.POOL_ROUTINE(self._piece)
+        self._local = threading.local()
+        self._job = None
+        self._shift = 0
+        self.works = None  # unknown until checked (``check``)
+
+    def _piece(self, m, n, k, alpha, a, lda, b, ldb, c, ldc, sb):
+        # Piece i of a split of m = pieces into pieces of one arrives as a = i << shift.
+        job = self._job
+        if threading.get_ident() != job.caller and not getattr(self._local, "kept", False):
+            # ctypes made this server thread a Python thread state for this call and would free it
+            # on return; one more reference keeps it for the thread's next pieces.
+            ctypes.pythonapi.PyGILState_Ensure()
+            self._local.kept = True
+        job.run((a or 0) >> self._shift)
+        return 0
+
+    def run(self, job, pieces):
+        self._job = job
+        previous = _blas._SET_LOCAL_THREADS(1)  # BLAS calls inside a piece stay on its thread
+        try:
+            self._level1(self._MODE, pieces, 0, 0, ctypes.byref(self._alpha), None, 1, None, 1, None, 0,
+                         self._routine, pieces)
+        finally:
+            _blas._SET_LOCAL_THREADS(previous)
+            self._job = None
+
+    def check(self):
+        """Whether the server does what this module relies on: two pieces, told apart by their
+        offsets, the second on another thread, which sees OpenBLAS's count of 1 (so that a BLAS
+        call inside a piece cannot wait for a server thread that is busy running that piece).
+        Only with OpenBLAS's count at 2 or more: the server has a thread for the second piece."""
+        probe = _Probe(self.count)
+        self._shift = 0
+        self.run(probe, 2)
+        offsets = sorted(offset for offset, _, _ in probe.seen)
+        self.works = (len(offsets) == 2 and offsets[0] == 0 and offsets[1] > 0 and offsets[1] & (offsets[1] - 1) == 0
+                      and len({ident for _, ident, _ in probe.seen}) == 2 and all(c == 1 for _, _, c in probe.seen))
+        self._shift = offsets[1].bit_length() - 1 if self.works else 0
+        return self.works
+
+
+class _Probe:
+    """What ``_ServerPool.check`` sends: each piece's raw offset, thread and OpenBLAS count."""
+
+    def __init__(self, count):
+        self.count, self.seen, self.caller = count, [], threading.get_ident()
+
+    def run(self, offset):
+        self.seen.append((offset, threading.get_ident(), self.count()))
+
+
 class _Helper:
-    """One persistent thread that runs the blocks handed to it."""
+    """One persistent Python thread that runs the pieces handed to it."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._posted = threading.Semaphore(0)
         self._finished = threading.Semaphore(0)
         self._job = None
-        self.error = None
-        threading.Thread(target=self._loop, name="tinytorch-elementwise", daemon=True).start()
+        threading.Thread(target=self._loop, name="tinytorch-parallel", daemon=True).start()
 
     def _loop(self):
         while True:
             self._posted.acquire()
             with self._lock:
                 job, self._job = self._job, None
-            if job is None:  # the caller took the block back
-                continue
-            try:
+            if job is not None:  # else the caller took the piece back
                 job()
-            except BaseException as error:  # handed back to the caller, which raises it
-                self.error = error
-            self._finished.release()
+                self._finished.release()
 
     def post(self, job):
         self._job = job
         self._posted.release()
 
     def take_back(self):
-        """The posted job if the thread has not started it (the caller then runs it), else None
-        once the thread has finished it; an error the job raised there is kept in ``error``."""
+        """The posted piece if the thread has not started it (the caller then runs it), else None
+        once the thread has finished it."""
         with self._lock:
             job, self._job = self._job, None
         if job is None:
@@ -86,28 +182,83 @@ class _Helper:
         return job
 
 
-def _get_helpers(count):
-    with _helpers_lock:
-        while len(_helpers) < count:
-            _helpers.append(_Helper())
-        return _helpers[:count]
+class _HelperPool:
+    """Pieces run by persistent Python threads; a piece nobody has picked up when the caller is
+    done with its own is run by the caller, so a busy machine costs at most the hand-over."""
+
+    def __init__(self):
+        self._helpers = []
+
+    def run(self, job, pieces):
+        while len(self._helpers) < pieces - 1:
+            self._helpers.append(_Helper())
+        helpers = self._helpers[:pieces - 1]
+        for index, helper in enumerate(helpers, 1):
+            helper.post(lambda index=index: job.run(index))
+        try:
+            job.run(0)
+        finally:
+            for helper in helpers:  # every piece finished, here or there, before returning
+                piece = helper.take_back()
+                if piece is not None:
+                    piece()
+
+
+_server = _ServerPool(*_blas.POOL) if _blas.POOL else None
+_helpers = _HelperPool()
 
 
 def _forget_helpers():
-    global _helpers_lock, _in_use
-    _helpers.clear()
-    _helpers_lock, _in_use = threading.Lock(), threading.Lock()
+    global _helpers, _in_use
+    _helpers, _in_use = _HelperPool(), threading.Lock()
+    if _server is not None:
+        _server._local = threading.local()
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_helpers)
 
 
+def _width():
+    """How many pieces may run at once."""
+    if _server is not None and _server.works is not False:
+        return min(_threads, _server.count())
+    return _threads
+
+
+def _pool(pieces):
+    """Whose threads run ``pieces`` pieces (called holding ``_in_use``): OpenBLAS's once they have
+    passed the check and while it has that many, else Python's."""
+    if (_server is not None and _server.works is not False and _server.count() >= pieces
+            and (_server.works or _server.check())):
+        return _server
+    return _helpers
+
+
 def blocks(rows, elements):
     """How many row blocks ``split_rows`` would use for ``rows`` rows of ``elements`` elements."""
     if _threads < 2 or elements < SPLIT_MIN or rows < 2:
         return 1
-    return min(_threads, rows, elements // MIN_ELEMENTS)
+    return max(1, min(_width(), rows, elements // MIN_ELEMENTS))
+
+
+def run(function, bounds):
+    """``function(lo, hi)`` for each consecutive pair of ``bounds``, in parallel when the threads
+    are free, and every error raised after every piece has finished (the caller's first). The
+    pieces' own Python should be short: the threads take turns at the GIL, and a thread that
+    waits for it sleeps (20-40 us to wake on a VM)."""
+    pieces = len(bounds) - 1
+    if pieces > 1 and _in_use.acquire(blocking=False):
+        try:
+            job = _Job(function, bounds)
+            _pool(pieces).run(job, pieces)
+        finally:
+            _in_use.release()
+        if job.errors:
+            raise job.errors[0]
+        return
+    for lo, hi in zip(bounds, bounds[1:]):  # another split holds the threads: this one runs here
+        function(lo, hi)
 
 
 def split_rows(function, *arrays):
@@ -119,39 +270,16 @@ def split_rows(function, *arrays):
     if count == 1:
         function(*arrays)
         return
-    bounds = [rows * i // count for i in range(count + 1)]
-    error_state = np.geterr()
+    run(lambda lo, hi: function(*(a[lo:hi] for a in arrays)), [rows * i // count for i in range(count + 1)])
 
-    def block(lo, hi):
-        def run():
-            with np.errstate(**error_state):
-                function(*(a[lo:hi] for a in arrays))
-        return run
 
-    if not _in_use.acquire(blocking=False):  # another thread's split is running: no helpers free
-        function(*arrays)
-        return
-    try:
-        helpers = _get_helpers(count - 1)
-        for helper, lo, hi in zip(helpers, bounds[1:], bounds[2:]):
-            helper.post(block(lo, hi))
-        errors = []
-        try:
-            function(*(a[: bounds[1]] for a in arrays))
-        finally:
-            # Every posted block is finished (here or there) and every helper's error collected
-            # before anything returns or raises (the caller's own error first).
-            for helper in helpers:
-                job = helper.take_back()
-                if job is not None:
-                    try:
-                        job()
-                    except BaseException as error:
-                        errors.append(error)
-                elif helper.error is not None:
-                    errors.append(helper.error)
-                helper.error = None
-        if errors:
-            raise errors[0]
-    finally:
-        _in_use.release()
+def pieces(count, minimum=SPLIT_MIN):
+    """Where ``range(count)`` is cut for ``run``: the bounds of as many pieces as there are threads,
+    at multiples of ``ALIGN``, or ``[0, count]`` (one piece) below ``minimum``."""
+    width = 1
+    if _threads > 1 and count >= minimum and count >= 2 * ALIGN:
+        width = min(_width(), count // ALIGN)
+    if width <= 1:
+        return [0, count]
+    units = -(-count // ALIGN)
+    return [min(count, units * i // width * ALIGN) for i in range(width)] + [count]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch import _blas, nn, optim
-from tinytorch.optim import _flat_state
+from tinytorch import _blas, _threads, nn, optim
+from tinytorch.optim import _flat_state, adam
 
 
 def _model():
@@ -109,8 +109,18 @@ CONFIGS = [
 
 @pytest.mark.parametrize("decoupled", [False, True], ids=["Adam", "AdamW"])
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "defaults")
-@pytest.mark.parametrize("scenario", ["plain", "skipped", "groups", "reloaded", "float64"])
-def test_flat_update_has_the_per_parameter_bits(scenario, config, decoupled):
+@pytest.mark.parametrize("scenario", ["plain", "skipped", "groups", "reloaded", "float64", "split", "split-python"])
+def test_flat_update_has_the_per_parameter_bits(scenario, config, decoupled, monkeypatch):
+    splits = []
+    if scenario.startswith("split"):
+        # Every run is updated in pieces over two threads, cut inside parameters: OpenBLAS's
+        # threads where NumPy's OpenBLAS has them, else (and in "split-python") Python's.
+        if scenario == "split-python" or _threads._server is None or _threads._server.count() < 2:
+            monkeypatch.setattr(_threads, "_server", None)
+        monkeypatch.setattr(_threads, "_threads", 2)
+        monkeypatch.setattr(adam, "_SPLIT_MIN", 32)
+        run = _threads.run
+        monkeypatch.setattr(_threads, "run", lambda function, bounds: (splits.append(bounds), run(function, bounds)))
     model = _model()
     if scenario == "float64":
         model.double()
@@ -145,6 +155,8 @@ def test_flat_update_has_the_per_parameter_bits(scenario, config, decoupled):
         if scenario == "reloaded" and step == 2:
             saved = copy.deepcopy(opt.state_dict())
             opt.load_state_dict(saved)  # the same optimizer: its state tensors are new ones now
+    if scenario.startswith("split"):
+        assert len(splits) == 6 and all(len(bounds) == 3 and 0 < bounds[1] < 84 for bounds in splits)
     expected = [param for ref in refs for param in ref.params]
     moments = [(ref.state[i]["m"], ref.state[i]["v"]) for ref in refs for i in range(len(ref.params))]
     for p, want, (m, v) in zip(params, expected, moments):
@@ -247,3 +259,23 @@ def test_a_copied_optimizer_updates_its_own_state_as_the_original(how):
         assert tinytorch.equal(a, b)
         assert tinytorch.equal(opt.state[a]["exp_avg"], copied_opt.state[b]["exp_avg"])
         assert tinytorch.equal(opt.state[a]["exp_avg_sq"], copied_opt.state[b]["exp_avg_sq"])
+
+
+def test_a_run_with_a_non_contiguous_array_is_updated_whole(monkeypatch):
+    monkeypatch.setattr(_threads, "_threads", 2)
+    monkeypatch.setattr(adam, "_SPLIT_MIN", 32)
+    splits = []
+    run = _threads.run
+    monkeypatch.setattr(_threads, "run", lambda function, bounds: (splits.append(bounds), run(function, bounds)))
+    weight = tinytorch.nn.Parameter(tinytorch.tensor(np.asfortranarray(np.random.default_rng(0).standard_normal((40, 30)))))
+    assert not weight._data.flags.c_contiguous
+    reference = _Reference([weight], lr=0.01)
+    opt = optim.Adam([weight], lr=0.01)
+    for step in range(3):
+        g = np.random.default_rng(step).standard_normal((40, 30))
+        weight.grad = tinytorch.tensor(g)
+        opt.step()
+        reference.step([g])
+    assert splits == []
+    # To rounding: NumPy rounds lerp_ twice on a non-contiguous array (docs/differences.md).
+    np.testing.assert_allclose(weight.detach().numpy(), reference.params[0], rtol=1e-13, atol=1e-15)

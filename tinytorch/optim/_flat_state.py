@@ -11,9 +11,17 @@ The state tensors stay what PyTorch's are, one per parameter and name (``state_d
 ``load_state_dict`` see no difference); only their arrays are views. A state array is moved into a
 flat array only when it is the optimizer's own: one it made (or copied in ``load_state_dict``), or a
 view of a flat array it made. Anything else (an array in shared memory after ``share_memory_()``,
-a non-contiguous one, another dtype or device) keeps its own arrays and is updated alone."""
+a non-contiguous one, another dtype or device) keeps its own arrays and is updated alone.
+
+``update`` runs an optimizer's passes over a run in pieces of its elements split over the cores
+(tinytorch/_threads.py), each thread making every pass over its own piece, as PyTorch's kernels
+split each pass the same way: a piece stays in its core's cache from one pass to the next, and
+from one step to the next."""
+
+import numpy as np
 
 from .. import _backend as backend
+from .. import _threads
 
 # A run stops growing at this many elements, so that the scratch arrays an update needs (each as
 # long as its longest run) stay bounded for a large model; past a few million elements the calls'
@@ -149,3 +157,50 @@ def _make_run(members, names):
                 views[name].append(view)
             flats[name] = flat
     return Run(params, states, flats, views, parts)
+
+
+class Cut:
+    """Some of a run's elements, for ``update``'s function: ``flat[name]``, that range of the
+    run-wide array ``name``, and ``parts[name]``, the pieces inside it of each parameter's array
+    ``name``, in the same order for every name (whole arrays, shaped as the parameters, when the
+    run is not split)."""
+
+    __slots__ = ("flat", "parts")
+
+    def __init__(self, flat, parts):
+        self.flat, self.parts = flat, parts
+
+
+def update(run, flats, per_param, function, minimum=_threads.SPLIT_MIN):
+    """``function(cut)`` over all of ``run``: ``flats`` maps names to (run-wide array, its
+    per-parameter parts), as ``Run.flats``/``Run.views`` and ``Run.scratch`` give them;
+    ``per_param`` maps names to one array per parameter (gradients, the parameters' data). On the
+    CPU, with every array C-contiguous and at least ``minimum`` elements, ``function`` runs once per
+    piece of the elements, each on its own core, and must then only write inside its cut; else
+    once, over everything."""
+    first = next(iter(flats.values()))[0]
+    arrays = [a for a, _ in flats.values()] + [a for group in per_param.values() for a in group]
+    bounds = [0, first.size]
+    if first.__class__ is np.ndarray and all(a.__class__ is np.ndarray and a.flags.c_contiguous for a in arrays):
+        bounds = _threads.pieces(first.size, minimum)
+    if len(bounds) == 2:
+        function(Cut({name: a for name, (a, _) in flats.items()},
+                     {**{name: parts for name, (_, parts) in flats.items()}, **per_param}))
+        return
+    # The cuts are made here, before the threads start: their Python would make them wait for
+    # each other at the GIL.
+    flat = {name: a.reshape(-1) for name, (a, _) in flats.items()}
+    lines = {name: [a.reshape(-1) for a in group] for name, group in per_param.items()}
+    layout = [(offset, size) for offset, size, _ in run._parts] or [(0, first.size)]
+    cuts = {}
+    for lo, hi in zip(bounds, bounds[1:]):
+        parts = {name: [] for name in (*flat, *lines)}
+        for i, (offset, size) in enumerate(layout):
+            a, b = max(lo, offset), min(hi, offset + size)
+            if a < b:
+                for name, array in flat.items():
+                    parts[name].append(array[a:b])
+                for name, group in lines.items():
+                    parts[name].append(group[i][a - offset:b - offset])
+        cuts[lo] = Cut({name: array[lo:hi] for name, array in flat.items()}, parts)
+    _threads.run(lambda lo, hi: function(cuts[lo]), bounds)

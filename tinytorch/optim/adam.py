@@ -79,27 +79,40 @@ class Adam(Optimizer):
         grads = [self._grad(p, group["maximize"], 0 if decoupled else weight_decay, out)
                  for p, out in zip(run.params, outs)]
 
-        _lerp_parts(exp_avg, run.views["exp_avg"], grads, 1 - beta1, difference, differences)
-        # exp_avg_sq = beta2 * exp_avg_sq + ((1 - beta2) * grad) * grad (addcmul's order)
-        for grad, s in zip(grads, squares):
-            xp.multiply(grad, 1 - beta2, out=s)
-            s *= grad
-        exp_avg_sq *= beta2
-        exp_avg_sq += square
-
         step_size = lr / (1 - beta1**step)
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        flats = {"exp_avg": (exp_avg, run.views["exp_avg"]), "exp_avg_sq": (exp_avg_sq, run.views["exp_avg_sq"]),
+                 "difference": (difference, differences), "square": (square, squares)}
         if amsgrad:
-            second_moment = run.flats["max_exp_avg_sq"]
-            xp.maximum(second_moment, exp_avg_sq, out=second_moment)
-        else:
-            second_moment = exp_avg_sq
-        denom = xp.sqrt(second_moment, out=difference)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        _addcdiv_parts([p._data for p in run.params], exp_avg, denom, -step_size, square, squares)
+            flats["max_exp_avg_sq"] = (run.flats["max_exp_avg_sq"], run.views["max_exp_avg_sq"])
+
+        def passes(cut):
+            flat, parts = cut.flat, cut.parts
+            _lerp_parts(flat["exp_avg"], parts["exp_avg"], parts["grad"], 1 - beta1, flat["difference"], parts["difference"])
+            # exp_avg_sq = beta2 * exp_avg_sq + ((1 - beta2) * grad) * grad (addcmul's order)
+            for grad, s in zip(parts["grad"], parts["square"]):
+                xp.multiply(grad, 1 - beta2, out=s)
+                s *= grad
+            second_moment = flat["exp_avg_sq"]
+            second_moment *= beta2
+            second_moment += flat["square"]
+            if amsgrad:
+                second_moment = xp.maximum(flat["max_exp_avg_sq"], second_moment, out=flat["max_exp_avg_sq"])
+            denom = xp.sqrt(second_moment, out=flat["difference"])
+            denom /= bias_correction2_sqrt
+            denom += eps
+            _addcdiv_parts(parts["param"], flat["exp_avg"], denom, -step_size, flat["square"], parts["square"])
+
+        # Every pass over each core's piece of the run, on its core (tinytorch/_threads.py).
+        _flat_state.update(run, flats, {"grad": grads, "param": [p._data for p in run.params]}, passes, _SPLIT_MIN)
         for p in run.params:
             p._version[0] += 1
+
+
+# Runs of at least this many elements are updated on all cores (_flat_state.update). Below it the
+# threads' turns at the GIL cost more than the second core gains (measured on 2 AMD EPYC vCPUs,
+# docs/performance.md).
+_SPLIT_MIN = 1 << 18
 
 
 def _step_count(state):
