@@ -226,6 +226,14 @@ def _width():
     return _threads
 
 
+def on_server():
+    """Whether a split would run on OpenBLAS's threads now: work that calls BLAS inside its pieces
+    is split only there (on Python's threads each piece's products would start OpenBLAS's threads
+    as well), and only when no other split holds them."""
+    return (_threads > 1 and _server is not None and _server.works is not False and _server.count() > 1
+            and not _in_use.locked())
+
+
 def _pool(pieces):
     """Whose threads run ``pieces`` pieces (called holding ``_in_use``): OpenBLAS's once they have
     passed the check and while it has that many, else Python's."""
@@ -273,13 +281,14 @@ def split_rows(function, *arrays):
     run(lambda lo, hi: function(*(a[lo:hi] for a in arrays)), [rows * i // count for i in range(count + 1)])
 
 
-def pieces(count, minimum=SPLIT_MIN):
+def pieces(count, minimum=SPLIT_MIN, align=ALIGN):
     """Where ``range(count)`` is cut for ``run``: the bounds of as many pieces as there are threads,
-    at multiples of ``ALIGN``, or ``[0, count]`` (one piece) below ``minimum``."""
+    at multiples of ``align`` (``ALIGN`` elements: no cache line shared), or ``[0, count]`` (one
+    piece) below ``minimum``."""
     width = 1
-    if _threads > 1 and count >= minimum and count >= 2 * ALIGN:
-        width = min(_width(), count // ALIGN)
+    if _threads > 1 and count >= minimum and count >= 2 * align:
+        width = min(_width(), count // align)
     if width <= 1:
         return [0, count]
-    units = -(-count // ALIGN)
-    return [min(count, units * i // width * ALIGN) for i in range(width)] + [count]
+    units = -(-count // align)
+    return [min(count, units * i // width * align) for i in range(width)] + [count]
