@@ -1,12 +1,14 @@
 """``_backend.relu``: a C-contiguous CPU array is clipped as rows of 8192 elements (and a shorter
 tail) against a row of zeros; the result is NumPy's ``maximum(array, 0)`` bit for bit, NaN, -0.0
-and infinities included, for any shape, dtype and ``out``."""
+and infinities included, for any shape, dtype and ``out``; ``relu_backward`` is ``grad * (result
+!= 0)``; both split large arrays over the cores with the same bits."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinytorch import _backend
+from tinytorch import _backend, _threads
 
 _SPECIAL = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30, 5e-45])
 
@@ -56,3 +58,46 @@ def test_relu_in_place_and_on_views():
     out64 = np.empty((40, 9000), np.float64)
     _backend.relu(data, out=out64)
     np.testing.assert_array_equal(out64, expected.astype(np.float64))
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(0, 3000) | st.sampled_from([32, 33, 8192 * 3 + 5]),
+       dtype=st.sampled_from([np.float32, np.float64, np.float16, np.int32]),
+       specials=st.lists(st.tuples(st.integers(0, 10**6), _SPECIAL), max_size=8), seed=st.integers(0, 2**16))
+def test_relu_and_its_backward_split_over_the_cores_keep_the_bits(size, dtype, specials, seed):
+    # Every array is split (the threshold set to 0) where OpenBLAS's threads are here; elsewhere
+    # this checks the single pass.
+    rng = np.random.default_rng(seed)
+    data = (rng.standard_normal(size) * 100).astype(dtype)
+    if dtype in (np.float32, np.float64, np.float16):
+        with np.errstate(over="ignore"):
+            for position, value in specials:
+                if size:
+                    data[position % size] = value
+    grad = rng.standard_normal(size).astype(dtype)
+    previous, _backend.ELEMENTWISE_SPLIT_MIN = _backend.ELEMENTWISE_SPLIT_MIN, 0
+    try:
+        result = _backend.relu(data)
+        fresh = _backend.relu_backward(grad, result)
+        in_place = grad.copy()
+        assert _backend.relu_backward(in_place, result, out=in_place) is in_place
+    finally:
+        _backend.ELEMENTWISE_SPLIT_MIN = previous
+    np.testing.assert_array_equal(_bits(result), _bits(np.maximum(data, 0, dtype=data.dtype)))
+    expected = grad * (np.maximum(data, 0, dtype=data.dtype) != 0)
+    np.testing.assert_array_equal(_bits(fresh), _bits(expected))
+    np.testing.assert_array_equal(_bits(in_place), _bits(expected))
+
+
+def test_large_relus_are_split_where_openblas_threads_are(monkeypatch):
+    if not _threads.on_server():
+        pytest.skip("elementwise work splits only on NumPy's OpenBLAS thread server, with two or more threads")
+    made = []
+    run = _threads.run
+    monkeypatch.setattr(_threads, "run", lambda function, bounds: (made.append(bounds), run(function, bounds)))
+    data = np.random.default_rng(0).standard_normal(_backend.ELEMENTWISE_SPLIT_MIN + 37).astype(np.float32)
+    result = _backend.relu(data)
+    _backend.relu_backward(data, result)
+    _backend.relu(data[:-40])  # below the threshold: one pass
+    assert len(made) == 2 and all(len(bounds) > 2 and bounds[-1] == data.size for bounds in made)
+    np.testing.assert_array_equal(result, np.maximum(data, 0))
