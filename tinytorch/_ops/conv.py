@@ -98,11 +98,13 @@ def _chunk(count, bytes_per_sample, xp):
     return max(1, min(count, budget // max(bytes_per_sample, 1)))
 
 
-def _by_samples(function, count, images):
+def _by_samples(function, count, images, minimum=None):
     """``function(lo, hi)`` over blocks of the batch's ``count`` samples, one per core on OpenBLAS's
     threads (where NumPy's OpenBLAS has its thread server: the products inside each block then run
-    on their block's thread), else once over all of them with the BLAS's own threading."""
-    if images.__class__ is np.ndarray and count >= 2 and images.size >= _SPLIT_MIN and _threads.on_server():
+    on their block's thread), else once over all of them with the BLAS's own threading. Only for
+    ``images`` of ``minimum`` elements or more (``_SPLIT_MIN`` by default)."""
+    minimum = _SPLIT_MIN if minimum is None else minimum
+    if images.__class__ is np.ndarray and count >= 2 and images.size >= minimum and _threads.on_server():
         _threads.run(function, _threads.pieces(count, 0, align=1))
     else:
         function(0, count)

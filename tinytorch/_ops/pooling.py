@@ -19,8 +19,12 @@ from .. import _backend as backend
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from ._util import wrap
-from .conv import _pad_zeros
+from .conv import _by_samples, _pad_zeros
 from .indexing import ScatterAdd
+
+
+# Batches of fewer elements are pooled whole (splitting costs tens of microseconds).
+_SPLIT_MIN = 1 << 18
 
 
 def _lowest(dtype):
@@ -68,26 +72,36 @@ class FixedWindows:
         self.geometry = geometry
 
     def scan(self, images):
-        """(max of each window, the offset that holds it: i * kw + j, or (i * kh + j) * kw + k)."""
+        """(max of each window, the offset that holds it: i * kw + j, or (i * kh + j) * kw + k).
+        On the CPU a large batch is scanned in blocks of samples, one per core (conv.py's
+        ``_by_samples``; with the backward's split, the MNIST CNN's step 3.5% faster on 2 AMD EPYC
+        vCPUs, paired in-process)."""
+        xp = backend.array_module(images)
+        shape = images.shape[:2] + self.geometry.out
+        best = xp.empty(shape, dtype=images.dtype)
+        arg = xp.empty(shape, dtype=_offset_dtype(len(self.geometry.offsets)))
+        _by_samples(lambda lo, hi: self._scan_into(images[lo:hi], best[lo:hi], arg[lo:hi]), images.shape[0], images,
+                    _SPLIT_MIN)
+        return best, arg
+
+    def _scan_into(self, images, best, arg):
         geometry = self.geometry
         xp = backend.array_module(images)
         offsets = geometry.offsets
-        shape = images.shape[:2] + geometry.out
         if geometry.has_padding:
             padded = xp.full(images.shape[:2] + geometry.padded, _lowest(images.dtype), dtype=images.dtype)
             padded[geometry.center()] = images
-            best = xp.full(shape, _lowest(images.dtype), dtype=images.dtype)
+            best.fill(_lowest(images.dtype))
             # Padding never wins: a window whose real elements are all -inf keeps its first real one.
-            arg = xp.empty(shape, dtype=_offset_dtype(len(offsets)))
             arg[...] = xp.asarray(self._first_real_offsets())
             first = 0
         else:
             padded = images
-            best = padded[geometry.slab(*offsets[0])].copy()
-            arg = xp.zeros(shape, dtype=_offset_dtype(len(offsets)))
+            best[...] = padded[geometry.slab(*offsets[0])]
+            arg.fill(0)
             first = 1
         slabs = [padded[geometry.slab(*offset)] for offset in offsets]
-        return _scan_slabs(slabs, best, arg, first, xp)
+        _scan_slabs(slabs, best, arg, first, xp)
 
     def _first_real_offsets(self):
         """(OH, OW) or (OD, OH, OW): the offset of each window's first element inside the image."""
@@ -120,7 +134,18 @@ class FixedWindows:
         return flat
 
     def scatter(self, grad, arg, images_shape):
-        """The max's gradient: each window's gradient added where its winning offset lies."""
+        """The max's gradient: each window's gradient added where its winning offset lies (in
+        blocks of samples, one per core, as ``scan``, for a large batch without padding)."""
+        if self.geometry.has_padding:
+            return self._scatter_into(grad, arg, images_shape, None)
+        xp = backend.array_module(grad)
+        result = xp.empty(images_shape, dtype=grad.dtype)
+        _by_samples(lambda lo, hi: self._scatter_into(grad[lo:hi], arg[lo:hi], (hi - lo,) + tuple(images_shape[1:]),
+                                                      result[lo:hi]), images_shape[0], result, _SPLIT_MIN)
+        return result
+
+    def _scatter_into(self, grad, arg, images_shape, result):
+        """``scatter`` of a block, into ``result`` (the images' shape; None: a new array)."""
         geometry = self.geometry
         xp = backend.array_module(grad)
         strides, dilations, padded = geometry.stride, geometry.dilation, geometry.padded
@@ -130,7 +155,12 @@ class FixedWindows:
         disjoint = all((k - 1) * d + 1 <= s for k, d, s in zip(geometry.kernel, dilations, strides))
         tiled = disjoint and not geometry.has_padding and all(
             k == s and o * s == p for k, s, o, p in zip(geometry.kernel, strides, geometry.out, padded))
-        target = (xp.empty if tiled else xp.zeros)(images_shape[:2] + padded, dtype=grad.dtype)
+        if result is None:
+            target = (xp.empty if tiled else xp.zeros)(images_shape[:2] + padded, dtype=grad.dtype)
+        else:  # no padding: the padded images are the images
+            target = result
+            if not tiled:
+                target.fill(0)
         for index, offset in enumerate(geometry.offsets):
             slab = target[geometry.slab(*offset)]
             won = arg == index
