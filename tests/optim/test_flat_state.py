@@ -118,7 +118,7 @@ def test_flat_update_has_the_per_parameter_bits(scenario, config, decoupled, mon
         if scenario == "split-python" or _threads._server is None or _threads._server.count() < 2:
             monkeypatch.setattr(_threads, "_server", None)
         monkeypatch.setattr(_threads, "_threads", 2)
-        monkeypatch.setattr(adam, "_SPLIT_MIN", 32)
+        monkeypatch.setattr(adam, "PER_CORE_MIN", 32)
         run = _threads.run
         monkeypatch.setattr(_threads, "run", lambda function, bounds: (splits.append(bounds), run(function, bounds)))
     model = _model()
@@ -263,7 +263,7 @@ def test_a_copied_optimizer_updates_its_own_state_as_the_original(how):
 
 def test_a_run_with_a_non_contiguous_array_is_updated_whole(monkeypatch):
     monkeypatch.setattr(_threads, "_threads", 2)
-    monkeypatch.setattr(adam, "_SPLIT_MIN", 32)
+    monkeypatch.setattr(adam, "PER_CORE_MIN", 32)
     splits = []
     run = _threads.run
     monkeypatch.setattr(_threads, "run", lambda function, bounds: (splits.append(bounds), run(function, bounds)))

@@ -1,8 +1,10 @@
 """Adadelta: steps scaled by the ratio of two running root-mean-squares (of updates and of gradients)."""
 
+import functools
+
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _each_on_its_gpu, _refuse_sparse_grads
+from .optimizer import Optimizer, _each_on_its_gpu, _per_core, _refuse_sparse_grads
 
 
 class Adadelta(Optimizer):
@@ -40,26 +42,33 @@ class Adadelta(Optimizer):
                     state["square_avg"] = self._zeros_like(p)
                     state["acc_delta"] = self._zeros_like(p)
                 self._advance(state["step"])
-                param, square_avg, acc_delta = p._data, state["square_avg"]._data, state["acc_delta"]._data
                 grad = self._grad(p, group["maximize"], group["weight_decay"])
-                xp = backend.array_module(param)
+                xp = backend.array_module(p._data)
 
-                # square_avg = rho * square_avg + ((1 - rho) * grad) * grad (addcmul's order)
-                square_avg *= rho
-                square = xp.multiply(grad, 1 - rho, out=self._buffer(param, 1))
-                square *= grad
-                square_avg += square
-                std = xp.add(square_avg, eps, out=self._buffer(param, 1))
-                xp.sqrt(std, out=std)
-                delta = xp.add(acc_delta, eps, out=self._buffer(param, 2))
-                xp.sqrt(delta, out=delta)
-                delta /= std
-                delta *= grad
-                acc_delta *= rho
-                square = xp.multiply(delta, 1 - rho, out=std)
-                square *= delta
-                acc_delta += square
-                delta *= -lr
-                param += delta
+                # Every pass over each core's piece of a large parameter, on its core.
+                _per_core(functools.partial(_passes, xp=xp, rho=rho, eps=eps, lr=lr), p._data, grad, state["square_avg"]._data, state["acc_delta"]._data,
+                          self._buffer(p._data, 1), self._buffer(p._data, 2))
                 p._version[0] += 1
         return loss
+
+
+def _passes(param, grad, square_avg, acc_delta, std, delta, *, xp, rho, eps, lr):
+    """One parameter's update (or a piece of it), in PyTorch's order of operations; ``std`` and
+    ``delta`` are scratch."""
+    # square_avg = rho * square_avg + ((1 - rho) * grad) * grad (addcmul's order)
+    square_avg *= rho
+    square = xp.multiply(grad, 1 - rho, out=std)
+    square *= grad
+    square_avg += square
+    xp.add(square_avg, eps, out=std)
+    xp.sqrt(std, out=std)
+    xp.add(acc_delta, eps, out=delta)
+    xp.sqrt(delta, out=delta)
+    delta /= std
+    delta *= grad
+    acc_delta *= rho
+    square = xp.multiply(delta, 1 - rho, out=std)
+    square *= delta
+    acc_delta += square
+    delta *= -lr
+    param += delta

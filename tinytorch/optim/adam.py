@@ -5,7 +5,7 @@ from .._dtypes import cpp_type_name
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from . import _flat_state
-from .optimizer import Optimizer, _addcdiv_parts, _check_tensor_lr, _lerp_parts, _refuse_sparse_grads
+from .optimizer import PER_CORE_MIN, Optimizer, _addcdiv_parts, _check_tensor_lr, _lerp_parts, _refuse_sparse_grads
 
 
 class Adam(Optimizer):
@@ -104,15 +104,9 @@ class Adam(Optimizer):
             _addcdiv_parts(parts["param"], flat["exp_avg"], denom, -step_size, flat["square"], parts["square"])
 
         # Every pass over each core's piece of the run, on its core (tinytorch/_threads.py).
-        _flat_state.update(run, flats, {"grad": grads, "param": [p._data for p in run.params]}, passes, _SPLIT_MIN)
+        _flat_state.update(run, flats, {"grad": grads, "param": [p._data for p in run.params]}, passes, PER_CORE_MIN)
         for p in run.params:
             p._version[0] += 1
-
-
-# Runs of at least this many elements are updated on all cores (_flat_state.update). Below it the
-# threads' turns at the GIL cost more than the second core gains (measured on 2 AMD EPYC vCPUs,
-# docs/performance.md).
-_SPLIT_MIN = 1 << 18
 
 
 def _step_count(state):

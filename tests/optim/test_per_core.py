@@ -1,0 +1,63 @@
+"""Updates run on every core (tinytorch/optim/optimizer.py, ``_per_core``): Adadelta over pieces
+of a large parameter gives the bits of the whole update, and arrays that cannot be cut (not
+C-contiguous) are updated whole."""
+
+import numpy as np
+import pytest
+
+import tinytorch
+from tinytorch import _threads, optim
+from tinytorch.optim import optimizer
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture
+def splits(monkeypatch):
+    if not _threads.on_server():
+        pytest.skip("updates split only on NumPy's OpenBLAS thread server, with two or more threads")
+    monkeypatch.setattr(optimizer, "PER_CORE_MIN", 64)
+    made = []
+    run = _threads.run
+    monkeypatch.setattr(_threads, "run", lambda function, bounds: (made.append(bounds), run(function, bounds)))
+    return made
+
+
+def _steps(params, grads, **kwargs):
+    opt = optim.Adadelta(params, **kwargs)
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = tinytorch.tensor(g)
+        opt.step()
+    return [p.detach().numpy() for p in params], opt
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(weight_decay=0.1), dict(maximize=True, lr=0.5, rho=0.7)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adadelta_on_every_core_has_the_whole_updates_bits_and_torchs_values(splits, monkeypatch, kwargs, dtype):
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal((30, 17)).astype(dtype), rng.standard_normal(40).astype(dtype)]  # 510 and 40 elements
+    grads = [[rng.standard_normal(a.shape).astype(dtype) for a in start] for _ in range(4)]
+    ours, opt = _steps([tinytorch.nn.Parameter(tinytorch.tensor(a.copy())) for a in start], grads, **kwargs)
+    assert len(splits) == 4 and all(bounds[-1] == 510 and len(bounds) > 2 for bounds in splits)  # the large one
+    monkeypatch.setattr(optimizer, "PER_CORE_MIN", 1 << 40)
+    whole, _ = _steps([tinytorch.nn.Parameter(tinytorch.tensor(a.copy())) for a in start], grads, **kwargs)
+    for got, want in zip(ours, whole):
+        np.testing.assert_array_equal(got, want)
+    theirs = [torch.nn.Parameter(torch.tensor(a.copy())) for a in start]
+    reference = torch.optim.Adadelta(theirs, **kwargs)
+    for step_grads in grads:
+        for p, g in zip(theirs, step_grads):
+            p.grad = torch.tensor(g)
+        reference.step()
+    for got, want in zip(ours, theirs):
+        np.testing.assert_allclose(got, want.detach().numpy(), rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_arrays_that_cannot_be_cut_are_updated_whole(splits):
+    calls = []
+    arrays = [np.ones(1000), np.ones((50, 40)).T, np.ones(1000)]
+    optimizer._per_core(lambda *pieces: calls.append([p.shape for p in pieces]), *arrays)
+    assert splits == [] and calls == [[(1000,), (40, 50), (1000,)]]
+    optimizer._per_core(lambda *pieces: calls.append([p.shape for p in pieces]), np.ones(1000), np.ones(1000))
+    assert len(splits) == 1 and sorted(calls[1:]) == sorted([[(hi - lo,)] * 2 for lo, hi in zip(splits[0], splits[0][1:])])
