@@ -5,25 +5,32 @@ the pieces of a large elementwise job in parallel: ``exp`` of the word-language-
 (700, 10000) float32 logits takes 11.3 ms on one AMD EPYC core and 5.7 ms on two; Adam's whole
 update of the lecture MLP's 575,050 parameters 1.47 ms on one and 0.92 ms on two.
 
-``split_rows(function, *arrays)`` runs ``function`` on row blocks of ``arrays`` (their first
-dimension); ``split_range(function, count)`` runs ``function(lo, hi)`` on consecutive pieces of
-``range(count)``. The caller's thread takes the first piece. Only work of at least
-``MIN_ELEMENTS`` a piece is split; pieces write only their own part of the output.
+``run(function, bounds)`` runs ``function(lo, hi)`` for each consecutive pair of ``bounds``
+(``pieces(count)`` cuts ``range(count)`` into one piece per thread); ``split_rows(function,
+*arrays)`` runs ``function`` on row blocks of ``arrays``. The caller's thread takes the first
+piece; pieces write only their own part of the output.
 
 Whose threads run the other pieces:
 
-- NumPy's own OpenBLAS's (``_blas.POOL``), where NumPy has it. Its threads are already there, and
-  after a matrix product they spin for a while waiting for the next one: a second pool of threads
-  (Python's, below) would then share the other core with a spinning OpenBLAS thread. Measured on
-  two AMD EPYC vCPUs: ``sqrt`` of 575,050 float32 took 199 us on one thread, 233-243 us split over
-  a Python helper thread, 130-142 us over OpenBLAS's; Adam's update on Python helpers was 4-7%
-  slower inside the train step than on one thread. A piece reaches OpenBLAS's thread through
-  ``blas_level1_thread`` and a ctypes callback; BLAS calls made inside a piece run on the piece's
-  own thread (OpenBLAS's count is 1 for the duration of a split). The server thread keeps the
-  Python thread state of its first piece, so that later pieces only take the GIL (7-8 us a split
-  instead of 18-30).
-- persistent Python helper threads elsewhere (conda's MKL NumPy, Accelerate, ``TINYTORCH_BLAS``
-  set to ``mkl`` or ``numpy``), which sleep on a semaphore between pieces (20-40 us a hand-over).
+- ``run``: NumPy's own OpenBLAS's (``_blas.POOL``), where NumPy has it. Its threads are already
+  there, and after a matrix product they spin for a while waiting for the next one: a second pool
+  of threads (Python's, below) then shares the other core with a spinning OpenBLAS thread.
+  Measured on two AMD EPYC vCPUs: ``sqrt`` of 575,050 float32 took 199 us on one thread, 233-243
+  us split over a Python helper thread, 130-142 us over OpenBLAS's; Adam's update on Python
+  helpers was 4-7% slower inside the train step than on one thread, on OpenBLAS's threads 27%
+  faster. A piece reaches OpenBLAS's thread through ``blas_level1_thread`` and a ctypes callback;
+  BLAS calls made inside a piece run on the piece's own thread (OpenBLAS's count is 1 for the
+  duration of a split), so a piece may multiply matrices (a convolution's block of samples). The
+  server thread keeps the Python thread state of its first piece, so that later pieces only take
+  the GIL (7-8 us a split instead of 18-30).
+- ``split_rows`` (the transcendental ufuncs of ``_backend.unary``), and ``run`` where there is no
+  such server (conda's MKL NumPy, Accelerate, ``TINYTORCH_BLAS`` set to ``mkl`` or ``numpy``):
+  persistent Python helper threads, which sleep on a semaphore between pieces (20-40 us a
+  hand-over). ``split_rows`` stays there because the Transformer LM benchmark measured it so:
+  with its ``exp`` on OpenBLAS's threads a step took 120-150 ms against 80-100 ms, through some
+  15,000 more minor page faults a step (glibc returning the heap's top to the system at each
+  step's end and faulting it back; with ``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_MMAP_THRESHOLD_``
+  set neither layout faults). docs/performance.md has the measurements.
 
 The number of threads is ``torch.set_num_threads``'s (through ``set_threads``), by default the
 cores this process may run on, and never more than OpenBLAS's own count when its threads are
@@ -44,7 +51,7 @@ from . import _blas
 # work (exp, float32, 2 AMD EPYC cores: 50k elements 64 against 66 us, 100k 128 against 98 us).
 MIN_ELEMENTS = 1 << 16
 SPLIT_MIN = 2 * MIN_ELEMENTS  # the smallest job worth splitting
-# ``split_range`` cuts at multiples of this many elements: 64 bytes of float32, so that no cache
+# ``pieces`` cuts at multiples of this many elements: 64 bytes of float32, so that no cache
 # line is written by two threads.
 ALIGN = 16
 
@@ -247,19 +254,19 @@ def blocks(rows, elements):
     """How many row blocks ``split_rows`` would use for ``rows`` rows of ``elements`` elements."""
     if _threads < 2 or elements < SPLIT_MIN or rows < 2:
         return 1
-    return max(1, min(_width(), rows, elements // MIN_ELEMENTS))
+    return min(_threads, rows, elements // MIN_ELEMENTS)
 
 
-def run(function, bounds):
+def run(function, bounds, helpers=False):
     """``function(lo, hi)`` for each consecutive pair of ``bounds``, in parallel when the threads
-    are free, and every error raised after every piece has finished (the caller's first). The
-    pieces' own Python should be short: the threads take turns at the GIL, and a thread that
-    waits for it sleeps (20-40 us to wake on a VM)."""
+    are free (on Python's helper threads with ``helpers``), and every error raised after every
+    piece has finished (the caller's first). The pieces' own Python should be short: the threads
+    take turns at the GIL, and a thread that waits for it sleeps (20-40 us to wake on a VM)."""
     pieces = len(bounds) - 1
     if pieces > 1 and _in_use.acquire(blocking=False):
         try:
             job = _Job(function, bounds)
-            _pool(pieces).run(job, pieces)
+            (_helpers if helpers else _pool(pieces)).run(job, pieces)
         finally:
             _in_use.release()
         if job.errors:
@@ -278,7 +285,7 @@ def split_rows(function, *arrays):
     if count == 1:
         function(*arrays)
         return
-    run(lambda lo, hi: function(*(a[lo:hi] for a in arrays)), [rows * i // count for i in range(count + 1)])
+    run(lambda lo, hi: function(*(a[lo:hi] for a in arrays)), [rows * i // count for i in range(count + 1)], helpers=True)
 
 
 def pieces(count, minimum=SPLIT_MIN, align=ALIGN):
