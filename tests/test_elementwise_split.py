@@ -187,3 +187,25 @@ def test_errors_in_pieces_reach_the_caller_after_all_pieces(threads):
     with pytest.raises(KeyError):
         _threads.run(piece, bounds)
     assert sorted(done) == bounds[:-1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_runs_pieces_on_its_own_threads(threads):
+    data = np.random.default_rng(0).standard_normal(500_000)
+    out = np.empty_like(data)
+
+    def piece(lo, hi):
+        np.sqrt(np.abs(data[lo:hi]), out=out[lo:hi])
+
+    bounds = _threads.pieces(data.size)
+    _threads.run(piece, bounds)  # the parent's threads have run pieces before the fork
+    pid = os.fork()
+    if pid == 0:
+        out[:] = 0
+        _threads.run(piece, bounds)
+        os._exit(0 if np.array_equal(out, np.sqrt(np.abs(data))) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    out[:] = 0
+    _threads.run(piece, bounds)  # and the parent's still do
+    np.testing.assert_array_equal(out, np.sqrt(np.abs(data)))
