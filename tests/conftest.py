@@ -30,6 +30,21 @@ def device(request):
     return request.param
 
 
+@pytest.fixture
+def splits_made(monkeypatch):
+    """The bounds of every split ``tinytorch._threads.run`` makes during the test, for tests of work
+    that runs on every core (convolutions, pooling, optimizer updates); skips where that work is
+    not split (no NumPy OpenBLAS thread server with two or more threads)."""
+    from tinytorch import _threads
+
+    if not _threads.on_server():
+        pytest.skip("work is split over the cores only on NumPy's OpenBLAS thread server, with two or more threads")
+    made = []
+    run = _threads.run
+    monkeypatch.setattr(_threads, "run", lambda function, bounds, **kw: (made.append(bounds), run(function, bounds, **kw)))
+    return made
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     tinytorch.manual_seed(0)

@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tinytorch
-from tinytorch import _threads
 from tinytorch._ops import conv
 
 from ..ops.op_table import _conv_sample, values
@@ -21,15 +20,10 @@ NAMES = {(s, t): f"conv{'_transpose' if t else ''}{s}d" for s, t in CASES}
 
 
 @pytest.fixture
-def split(monkeypatch):
+def split(monkeypatch, splits_made):
     """Every batch of two or more samples is split (``_SPLIT_MIN`` 0); the splits made are listed."""
-    if not _threads.on_server():
-        pytest.skip("convolutions split only on NumPy's OpenBLAS thread server, with two or more threads")
     monkeypatch.setattr(conv, "_SPLIT_MIN", 0)
-    made = []
-    run = _threads.run
-    monkeypatch.setattr(_threads, "run", lambda function, bounds: (made.append(bounds), run(function, bounds)))
-    return made
+    return splits_made
 
 
 def _gradients(lib, name, x, weight, bias, kwargs, seed):

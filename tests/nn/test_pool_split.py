@@ -9,21 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tinytorch
-from tinytorch import _threads
 from tinytorch._ops import pooling
 
 from ..ops.op_table import _pool_sample
 
 
 @pytest.fixture
-def split(monkeypatch):
-    if not _threads.on_server():
-        pytest.skip("pooling splits only on NumPy's OpenBLAS thread server, with two or more threads")
+def split(monkeypatch, splits_made):
     monkeypatch.setattr(pooling, "_SPLIT_MIN", 0)
-    made = []
-    run = _threads.run
-    monkeypatch.setattr(_threads, "run", lambda function, bounds: (made.append(bounds), run(function, bounds)))
-    return made
+    return splits_made
 
 
 def _pool(x, spatial, kwargs, seed):

@@ -6,21 +6,16 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch import _threads, optim
+from tinytorch import optim
 from tinytorch.optim import optimizer
 
 torch = pytest.importorskip("torch")
 
 
 @pytest.fixture
-def splits(monkeypatch):
-    if not _threads.on_server():
-        pytest.skip("updates split only on NumPy's OpenBLAS thread server, with two or more threads")
+def splits(monkeypatch, splits_made):
     monkeypatch.setattr(optimizer, "PER_CORE_MIN", 64)
-    made = []
-    run = _threads.run
-    monkeypatch.setattr(_threads, "run", lambda function, bounds: (made.append(bounds), run(function, bounds)))
-    return made
+    return splits_made
 
 
 def _steps(params, grads, **kwargs):
