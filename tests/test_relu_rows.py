@@ -4,11 +4,10 @@ and infinities included, for any shape, dtype and ``out``; ``relu_backward`` is 
 != 0)``; both split large arrays over the cores with the same bits."""
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinytorch import _backend, _threads
+from tinytorch import _backend
 
 _SPECIAL = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30, 5e-45])
 
@@ -89,15 +88,10 @@ def test_relu_and_its_backward_split_over_the_cores_keep_the_bits(size, dtype, s
     np.testing.assert_array_equal(_bits(in_place), _bits(expected))
 
 
-def test_large_relus_are_split_where_openblas_threads_are(monkeypatch):
-    if not _threads.on_server():
-        pytest.skip("elementwise work splits only on NumPy's OpenBLAS thread server, with two or more threads")
-    made = []
-    run = _threads.run
-    monkeypatch.setattr(_threads, "run", lambda function, bounds: (made.append(bounds), run(function, bounds)))
+def test_large_relus_are_split_where_openblas_threads_are(splits_made):
     data = np.random.default_rng(0).standard_normal(_backend.ELEMENTWISE_SPLIT_MIN + 37).astype(np.float32)
     result = _backend.relu(data)
     _backend.relu_backward(data, result)
     _backend.relu(data[:-40])  # below the threshold: one pass
-    assert len(made) == 2 and all(len(bounds) > 2 and bounds[-1] == data.size for bounds in made)
+    assert len(splits_made) == 2 and all(len(bounds) > 2 and bounds[-1] == data.size for bounds in splits_made)
     np.testing.assert_array_equal(result, np.maximum(data, 0))
