@@ -359,3 +359,38 @@ def test_address_is_the_first_elements_for_every_kind_of_array():
     for array in (base, base[2:], base[1:3, 2:5], base.T, readonly, base[:0], np.ones(()),
                   base.reshape(-1)[5:]):
         assert _blas._address(array) == array.ctypes.data
+
+
+def test_one_thread_sections_from_several_threads_put_the_count_back():
+    # fma_ from four Python threads at once, and splits on OpenBLAS's threads beside them: each
+    # sets OpenBLAS's count to 1 for its call; the count the process had must come back, not a 1
+    # that one of them read while another held it.
+    if _blas._SET_LOCAL_THREADS is None or _blas.POOL is None:
+        pytest.skip("no openblas_set_num_threads_local here (MKL, NumPy only, or an OpenBLAS before 0.3.27)")
+    import threading
+
+    from tinytorch import _threads
+
+    count = _blas.POOL[1]
+    before = count()
+    y = [np.ones(1 << 15, np.float32) for _ in range(4)]
+    ones = np.ones(1 << 15, np.float32)
+
+    def updates(i):
+        for _ in range(200):
+            _blas.fma_(0.0, ones, y[i])
+
+    workers = [threading.Thread(target=updates, args=(i,)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    data = np.arange(1 << 18, dtype=np.float64)
+    for _ in range(50):
+        _threads.run(lambda lo, hi: np.sqrt(data[lo:hi], out=data[lo:hi]), _threads.pieces(data.size, 0))
+    for worker in workers:
+        worker.join()
+    assert count() == before
+    with _blas.ONE_THREAD:
+        with _blas.ONE_THREAD:  # nested, as an fma_ inside a split's piece
+            assert count() == 1
+        assert count() == 1
+    assert count() == before

@@ -30,6 +30,7 @@ import ctypes
 import glob
 import os
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -218,6 +219,34 @@ def _local_threads():
 
 
 _SET_LOCAL_THREADS = _local_threads()
+
+
+class _OneThread:
+    """A section in which OpenBLAS runs every call on its caller's thread (its count at 1), counted
+    across Python threads: the first to enter saves the count and sets 1, the last to leave puts
+    it back. ``fma_`` and ``_threads``' splits overlap, nest (an ``fma_`` inside a split's piece)
+    and run from several Python threads at once; each saving and restoring the count on its own
+    could leave it at 1 for good."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved = None
+
+    def __enter__(self):
+        with self._lock:
+            if self._depth == 0:
+                self._saved = _SET_LOCAL_THREADS(1)
+            self._depth += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                _SET_LOCAL_THREADS(self._saved)
+
+
+ONE_THREAD = _OneThread()
 
 # ``int routine(m, n, k, alpha, a, lda, b, ldb, c, ldc, sb)``: what OpenBLAS's thread server calls
 # for a "legacy" level-1 job of double precision (``legacy_exec`` in driver/others/blas_server.c).
@@ -410,12 +439,11 @@ def fma_(alpha, x, y):
     fn = _AXPYS.get(y.dtype)
     if fn is None or not FMA.get(y.dtype) or not _takes(x, y):
         return False
-    previous = _SET_LOCAL_THREADS(1) if y.size > _AXPY_ONE_THREAD else None
-    try:
+    if y.size > _AXPY_ONE_THREAD:
+        with ONE_THREAD:
+            fn(y.size, alpha, _address(x), 1, _address(y), 1)
+    else:
         fn(y.size, alpha, _address(x), 1, _address(y), 1)
-    finally:
-        if previous is not None:
-            _SET_LOCAL_THREADS(previous)
     return True
 
 

@@ -123,12 +123,11 @@ class _ServerPool:
 
     def run(self, job, pieces):
         self._job = job
-        previous = _blas._SET_LOCAL_THREADS(1)  # BLAS calls inside a piece stay on its thread
         try:
-            self._level1(self._MODE, pieces, 0, 0, ctypes.byref(self._alpha), None, 1, None, 1, None, 0,
-                         self._routine, pieces)
+            with _blas.ONE_THREAD:  # BLAS calls inside a piece stay on its thread
+                self._level1(self._MODE, pieces, 0, 0, ctypes.byref(self._alpha), None, 1, None, 1, None, 0,
+                             self._routine, pieces)
         finally:
-            _blas._SET_LOCAL_THREADS(previous)
             self._job = None
 
     def check(self):
