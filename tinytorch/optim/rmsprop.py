@@ -1,8 +1,10 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
 
+import functools
+
 from .. import _backend as backend
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_tensor_lr, _each_on_its_gpu, _refuse_sparse_grads
+from .optimizer import Optimizer, _addcdiv_parts, _check_tensor_lr, _each_on_its_gpu, _lerp_parts, _per_core, _refuse_sparse_grads
 
 
 class RMSprop(Optimizer):
@@ -47,31 +49,43 @@ class RMSprop(Optimizer):
                     if centered:
                         state["grad_avg"] = self._zeros_like(p)
                 self._advance(state["step"])
-                param, square_avg = p._data, state["square_avg"]._data
                 grad = self._grad(p, group["maximize"], group["weight_decay"])
-                xp = backend.array_module(param)
-
-                # square_avg = alpha * square_avg + ((1 - alpha) * grad) * grad (addcmul's order)
-                square_avg *= alpha
-                square = xp.multiply(grad, 1 - alpha, out=self._buffer(param, 1))
-                square *= grad
-                square_avg += square
+                states = [state["square_avg"]._data]
                 if centered:
-                    grad_avg = state["grad_avg"]._data
-                    self._lerp(grad_avg, grad, 1 - alpha)
-                    avg = xp.multiply(grad_avg, -1, out=self._buffer(param, 1))
-                    avg *= grad_avg
-                    avg += square_avg
-                    xp.sqrt(avg, out=avg)
-                else:
-                    avg = xp.sqrt(square_avg, out=self._buffer(param, 1))
-                avg += eps
+                    states.append(state["grad_avg"]._data)
                 if momentum > 0:
-                    buf = state["momentum_buffer"]._data
-                    buf *= momentum
-                    buf += xp.divide(grad, avg, out=avg)
-                    param += xp.multiply(buf, -lr, out=avg)
-                else:
-                    self._addcdiv(param, grad, avg, -lr)
+                    states.append(state["momentum_buffer"]._data)
+                # Every pass over each core's piece of a large parameter, on its core.
+                _per_core(functools.partial(_passes, xp=backend.array_module(p._data), lr=lr, alpha=alpha, eps=eps,
+                                            momentum=momentum, centered=centered),
+                          p._data, grad, self._buffer(p._data, 0), self._buffer(p._data, 1), *states)
                 p._version[0] += 1
         return loss
+
+
+def _passes(param, grad, update, scratch, square_avg, *states, xp, lr, alpha, eps, momentum, centered):
+    """One parameter's update (or a piece of it), in PyTorch's order of operations: ``states`` are
+    ``grad_avg`` (centered) and ``momentum_buffer`` (momentum), in that order; ``update`` and
+    ``scratch`` are scratch (``grad`` may be ``update``: it is read before ``update`` is written)."""
+    # square_avg = alpha * square_avg + ((1 - alpha) * grad) * grad (addcmul's order)
+    square_avg *= alpha
+    square = xp.multiply(grad, 1 - alpha, out=scratch)
+    square *= grad
+    square_avg += square
+    if centered:
+        grad_avg = states[0]
+        _lerp_parts(grad_avg, [grad_avg], [grad], 1 - alpha, scratch, [scratch])
+        avg = xp.multiply(grad_avg, -1, out=scratch)
+        avg *= grad_avg
+        avg += square_avg
+        xp.sqrt(avg, out=avg)
+    else:
+        avg = xp.sqrt(square_avg, out=scratch)
+    avg += eps
+    if momentum > 0:
+        buf = states[-1]
+        buf *= momentum
+        buf += xp.divide(grad, avg, out=avg)
+        param += xp.multiply(buf, -lr, out=avg)
+    else:
+        _addcdiv_parts([param], grad, avg, -lr, update, [update])
