@@ -32,7 +32,7 @@ def device(request):
 
 @pytest.fixture
 def splits_made(monkeypatch):
-    """The bounds of every split ``tinytorch._threads.run`` makes during the test, for tests of work
+    """The bounds of every split (two pieces or more) ``tinytorch._threads.run`` makes during the test, for tests of work
     that runs on every core (convolutions, pooling, optimizer updates); skips where that work is
     not split (no NumPy OpenBLAS thread server with two or more threads)."""
     from tinytorch import _threads
@@ -41,7 +41,8 @@ def splits_made(monkeypatch):
         pytest.skip("work is split over the cores only on NumPy's OpenBLAS thread server, with two or more threads")
     made = []
     run = _threads.run
-    monkeypatch.setattr(_threads, "run", lambda function, bounds, **kw: (made.append(bounds), run(function, bounds, **kw)))
+    monkeypatch.setattr(_threads, "run",
+                        lambda function, bounds, **kw: (len(bounds) > 2 and made.append(bounds), run(function, bounds, **kw)))
     return made
 
 

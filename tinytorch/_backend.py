@@ -552,10 +552,7 @@ def _elementwise(function, size):
     second core there, tinytorch/_threads.py: ReLU of the MNIST CNN's (64, 64, 24, 24) float32 905 ->
     600 us, its backward 1,240 -> 720 us, on 2 AMD EPYC vCPUs; at 1024 x 512 the gain was within the
     noise, and Python's helper threads lost it to OpenBLAS's spinning threads), else at once."""
-    if size >= ELEMENTWISE_SPLIT_MIN and _threads.on_server():
-        _threads.run(function, _threads.pieces(size, 0))
-    else:
-        function(0, size)
+    _threads.run(function, _threads.server_pieces(size, ELEMENTWISE_SPLIT_MIN))
 
 
 ELEMENTWISE_SPLIT_MIN = 1 << 20

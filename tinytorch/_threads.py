@@ -287,6 +287,15 @@ def split_rows(function, *arrays):
     run(lambda lo, hi: function(*(a[lo:hi] for a in arrays)), [rows * i // count for i in range(count + 1)], helpers=True)
 
 
+def server_pieces(count, minimum=0, align=ALIGN):
+    """``pieces(count, minimum, align)`` where they would run on OpenBLAS's threads now
+    (``on_server``), else ``[0, count]``: the bounds for ``run`` of every split that is measured
+    to gain only there (the optimizers' updates, convolutions, pooling, ReLU)."""
+    if count < minimum or count < 2 * align or not on_server():  # the cheap tests first: a hot path
+        return [0, count]
+    return pieces(count, minimum, align)
+
+
 def pieces(count, minimum=SPLIT_MIN, align=ALIGN):
     """Where ``range(count)`` is cut for ``run``: the bounds of as many pieces as there are threads,
     at multiples of ``align`` (``ALIGN`` elements: no cache line shared), or ``[0, count]`` (one

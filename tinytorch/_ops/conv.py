@@ -104,10 +104,8 @@ def _by_samples(function, count, images, minimum=None):
     on their block's thread), else once over all of them with the BLAS's own threading. Only for
     ``images`` of ``minimum`` elements or more (``_SPLIT_MIN`` by default)."""
     minimum = _SPLIT_MIN if minimum is None else minimum
-    if images.__class__ is np.ndarray and count >= 2 and images.size >= minimum and _threads.on_server():
-        _threads.run(function, _threads.pieces(count, 0, align=1))
-    else:
-        function(0, count)
+    large = images.__class__ is np.ndarray and images.size >= minimum
+    _threads.run(function, _threads.server_pieces(count, align=1) if large else [0, count])
 
 
 # Batches of fewer elements run whole: splitting costs tens of microseconds.

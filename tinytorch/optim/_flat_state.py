@@ -171,18 +171,18 @@ class Cut:
         self.flat, self.parts = flat, parts
 
 
-def update(run, flats, per_param, function, minimum=_threads.SPLIT_MIN):
+def update(run, flats, per_param, function, minimum):
     """``function(cut)`` over all of ``run``: ``flats`` maps names to (run-wide array, its
     per-parameter parts), as ``Run.flats``/``Run.views`` and ``Run.scratch`` give them;
     ``per_param`` maps names to one array per parameter (gradients, the parameters' data). On the
     CPU, with every array C-contiguous and at least ``minimum`` elements, ``function`` runs once per
-    piece of the elements, each on its own core, and must then only write inside its cut; else
-    once, over everything."""
+    piece of the elements, each on its own core on OpenBLAS's threads (``_threads.server_pieces``),
+    and must then only write inside its cut; else once, over everything."""
     first = next(iter(flats.values()))[0]
     arrays = [a for a, _ in flats.values()] + [a for group in per_param.values() for a in group]
     bounds = [0, first.size]
     if first.__class__ is np.ndarray and all(a.__class__ is np.ndarray and a.flags.c_contiguous for a in arrays):
-        bounds = _threads.pieces(first.size, minimum)
+        bounds = _threads.server_pieces(first.size, minimum)
     if len(bounds) == 2:
         function(Cut({name: a for name, (a, _) in flats.items()},
                      {**{name: parts for name, (_, parts) in flats.items()}, **per_param}))

@@ -288,12 +288,14 @@ def _per_core(function, *arrays):
     (tinytorch/_threads.py), each making every pass over its piece; elementwise, so the same bits.
     ``function`` must only write into the arrays it is given."""
     first = arrays[0]
-    if (first.__class__ is np.ndarray and first.size >= PER_CORE_MIN and _threads.on_server()
-            and all(a.__class__ is np.ndarray and a.size == first.size and a.flags.c_contiguous for a in arrays)):
-        flats = [a.reshape(-1) for a in arrays]
-        _threads.run(lambda lo, hi: function(*(flat[lo:hi] for flat in flats)), _threads.pieces(first.size, 0))
-    else:
+    bounds = [0, first.size]
+    if all(a.__class__ is np.ndarray and a.size == first.size and a.flags.c_contiguous for a in arrays):
+        bounds = _threads.server_pieces(first.size, PER_CORE_MIN)
+    if len(bounds) == 2:
         function(*arrays)
+        return
+    flats = [a.reshape(-1) for a in arrays]
+    _threads.run(lambda lo, hi: function(*(flat[lo:hi] for flat in flats)), bounds)
 
 
 def _lerp_parts(start, parts, ends, weight, difference, differences):
