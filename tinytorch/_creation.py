@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _backend as backend, _dtypes as dtypes, _memory_format
 from ._from_data import check_fits, exact_uint64, explain, sizes_of
-from ._ops._util import checked_integer, write_out
+from ._ops._util import checked_scalar, quiet, write_out
 from ._ops.sampling import normal_of_tensors
 from .random import check_random_bounds, generator_for, normal_ as _normal_
 from ._tensor import Tensor
@@ -131,7 +131,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         source = data._data
         target_device = backend.as_device(device) if device is not None else backend.device_of(source)
         array = backend.to_device(source, target_device)
-        array = array.astype(dtypes.to_numpy_dtype(dtype)) if dtype is not None else array.copy() if array is source else array
+        with quiet():  # float64's 1e300 as float32 is inf, silently, as in PyTorch
+            array = array.astype(dtypes.to_numpy_dtype(dtype)) if dtype is not None else array.copy() if array is source else array
         return _finish(array, requires_grad)
     if backend.is_cuda_array(data):
         array = backend.to_device(data, device or backend.device_of(data))
@@ -146,7 +147,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     dtypes.from_numpy_dtype(numpy_dtype)
     if wanted is not None and not isinstance(data, np.ndarray):
         check_fits(array, wanted)  # Python numbers past the dtype's range are refused, not wrapped
-    array = np.array(array, dtype=numpy_dtype, copy=True)
+    with quiet():
+        array = np.array(array, dtype=numpy_dtype, copy=True)
     return _finish(backend.to_device(array, backend.as_device(device)), requires_grad)
 
 
@@ -290,8 +292,7 @@ def full(size, fill_value, *, out=None, dtype=None, device=None, requires_grad=F
     shape = _shape((size,), "full")
     fill_value = _fill_number("full", fill_value)
     xp, d = _xp_dtype(dtype, device, _fill_dtype(fill_value), name="full")
-    if fill_value.__class__ is int and np.dtype(d).kind in "iu":
-        fill_value = checked_integer(fill_value, d)
+    fill_value = checked_scalar(fill_value, d)
     return _finish(_on(device, lambda: xp.full(shape, fill_value, dtype=d)), requires_grad)
 
 

@@ -1,11 +1,12 @@
 """What every op module needs: wrapping arrays, dims, dtype promotion and device checks."""
 
+import math
 import warnings
 from collections import namedtuple
 
 import numpy as np
 
-from .. import _backend as backend, _dtypes as dtypes
+from .. import _backend as backend, _dtypes as dtypes, _float_errors
 from ..autograd.grad_mode import state as grad_state
 from .._tensor import Tensor
 
@@ -18,8 +19,10 @@ wrap = _make
 
 
 def quiet():
-    """NumPy warns on overflow, 0/0 and log(0); PyTorch returns inf/nan silently, and so do we."""
-    return np.errstate(all="ignore")
+    """NumPy warns on overflow, 0/0 and log(0); PyTorch returns inf/nan silently, and so do we
+    (an op's own block, for code outside a ``Function``'s forward and backward, which are quiet
+    already: tinytorch/_float_errors.py)."""
+    return _float_errors.quiet()
 
 
 def value(x):
@@ -135,21 +138,51 @@ def _wrapped(number, t):
     return number
 
 
-_C_TYPE_NAMES = {"int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-                 "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t"}
+# The C++ names PyTorch's overflow message gives each dtype.
+_C_TYPE_NAMES = {"bool": "bool", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+                 "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t",
+                 "float16": "c10::Half", "float32": "float", "float64": "double",
+                 "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
-def checked_integer(number, dtype):
-    """An int value to be stored in the integer ``dtype`` (a fill, a bound, an exponent, an
-    ``alpha``): PyTorch's checked conversion, which refuses what does not fit, except that an
-    unsigned dtype takes negatives down to minus its maximum, wrapped (``uint8``: -1 is 255)."""
-    info = np.iinfo(dtype)
-    low = -info.max if info.min == 0 else info.min
-    if not low <= number <= info.max:
-        if not -(1 << 63) <= number < 1 << 64:
-            raise OverflowError("int too big to convert")
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[np.dtype(dtype).name]} without overflow")
-    return number % (info.max + 1) if number < 0 and info.min == 0 else number
+def overflow_error(dtype):
+    """PyTorch's error for a number that does not fit ``dtype``."""
+    return RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[np.dtype(dtype).name]} without overflow")
+
+
+def checked_scalar(number, dtype):
+    """A Python number to be stored in ``dtype`` (a fill, a bound, ``where``'s other, a threshold):
+    PyTorch's checked conversion (c10's ``checked_convert``), which refuses what does not fit.
+    An int fits an integer dtype within its range, except that an unsigned dtype also takes
+    negatives down to minus its maximum, wrapped (``uint8``: -1 is 255); a float fits an integer
+    dtype when it is finite and within the range (then truncated: 2.5 is 2, while ``int8`` refuses
+    127.5); a finite number fits a float dtype within +-its largest value (``float32`` refuses 1e300,
+    ``float16`` 70000), and inf and NaN always do; everything fits ``bool``. An int past what
+    PyTorch unpacks (int64 or uint64) raises ``OverflowError``, as there. Other values pass as given."""
+    kind = number.__class__
+    if kind is not int and kind is not float:
+        if kind is bool or not isinstance(number, (np.integer, np.floating)):
+            return number
+        number = number.item()  # NumPy's scalars count as the Python numbers they hold
+        kind = number.__class__
+    if kind is int and not -(1 << 63) <= number < 1 << 64:
+        raise OverflowError("int too big to convert")
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if kind is float:
+            if not (math.isfinite(number) and info.min <= number <= info.max):
+                raise overflow_error(dtype)
+            return int(number)
+        low = -info.max if dtype.kind == "u" else info.min
+        if not low <= number <= info.max:
+            raise overflow_error(dtype)
+        return number % (info.max + 1) if number < 0 and dtype.kind == "u" else number
+    if dtype.kind == "b":
+        return bool(number)
+    if dtype.kind == "f" and dtype.itemsize < 8 and abs(number) > float(np.finfo(dtype).max) and (kind is int or math.isfinite(number)):
+        raise overflow_error(dtype)
+    return number
 
 
 def wrap_integer(number, dtype):

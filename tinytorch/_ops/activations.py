@@ -10,14 +10,13 @@ that NaN falls into the branch that returns it, as PyTorch's kernels do.
 """
 
 import math
-import numbers
 
 import numpy as np
 
 from .._dtypes import scalar_type_name
 from .._tensor import Tensor
 from ..random import generator_for
-from ._util import check_tensor_argument, write_out
+from ._util import check_tensor_argument, checked_scalar, write_out
 from . import nn_ops
 from .binary import where
 from .elementwise import relu
@@ -100,32 +99,14 @@ def hardshrink(input, lambd=0.5, *, out=None):
     return where((input >= -lambd) & (input <= lambd), 0, input)
 
 
-# The C++ names PyTorch's overflow message gives each dtype.
-_C_TYPE_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t", "float32": "float"}
-
-
-def _to_scalar_type(number, dtype):
-    """``number`` converted to ``dtype`` as PyTorch's checked conversion does: refused when it
-    overflows (an unsigned type also takes the integers -max..-1, wrapping them), truncated for
-    integers."""
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        low = -info.max if dtype.kind == "u" and isinstance(number, numbers.Integral) else info.min
-        fits = math.isfinite(number) and low <= number <= info.max
-    else:
-        fits = dtype.itemsize != 4 or not math.isfinite(number) or abs(number) <= float(np.finfo(dtype).max)
-    if not fits:
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype.name]} without overflow")
-    if dtype.kind == "u":
-        return int(number) % (int(info.max) + 1)
-    return int(number) if dtype.kind == "i" else number
-
-
 def _threshold(input, threshold, value):
     dtype = input._data.dtype
     if dtype.kind not in "iuf":
         raise NotImplementedError(f'"threshold_cpu" not implemented for \'{scalar_type_name(dtype)}\'')
-    threshold, value = _to_scalar_type(threshold, dtype), _to_scalar_type(value, dtype)
+    # PyTorch converts both with its overflow check: ``value`` to the dtype, ``threshold`` to the
+    # type the kernel compares in (float for float16).
+    threshold = checked_scalar(threshold, np.float32 if dtype == np.float16 else dtype)
+    value = checked_scalar(value, dtype)
     # NOTE: x = threshold gets ``value`` and a zero gradient (PyTorch's); NaN compares false and passes.
     return where(input <= threshold, value, input)
 

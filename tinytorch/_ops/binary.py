@@ -7,7 +7,7 @@ import numbers
 from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from .._tensor import Tensor
-from ._util import check_same_device, checked_integer, promote, quiet, scalar_like, value, wrap, write_out
+from ._util import check_same_device, checked_scalar, promote, quiet, scalar_like, value, wrap, write_out
 
 
 def _broadcast_error(a, b):
@@ -228,7 +228,7 @@ def _checked_scalar(number, tensor):
     """An int scalar argument (``alpha``, ``value``, an exponent) of an integer tensor: PyTorch
     converts it to the tensor's dtype with an overflow check (the operands themselves wrap)."""
     if number.__class__ is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
-        return checked_integer(number, tensor._data.dtype)
+        return checked_scalar(number, tensor._data.dtype)
     return number
 
 
@@ -382,6 +382,9 @@ def where(condition, input=None, other=None):
         input = _number_tensor(input, condition)
     input, other = _checked_scalar(input, other), _checked_scalar(other, input)
     a, b = promote(input, other)
+    for number, tensor in ((a, b), (b, a)):  # PyTorch checks a float number against a float32/64
+        if number.__class__ is float and isinstance(tensor, Tensor) and tensor._data.dtype.kind == "f" and tensor._data.dtype.itemsize >= 4:
+            checked_scalar(number, tensor._data.dtype)  # result; float16 takes it from a double
     for x in (a, b):
         if isinstance(x, Tensor):
             check_same_device(condition, x)

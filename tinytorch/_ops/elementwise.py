@@ -8,7 +8,7 @@ from .. import _backend as backend, _dtypes as dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .._tensor import Tensor
-from ._util import checked_integer, promote, quiet, value, wrap, write_out
+from ._util import checked_scalar, promote, quiet, result_dtype, value, wrap, write_out
 from .binary import Mul
 
 
@@ -492,18 +492,33 @@ def clamp(x, min=None, max=None, *, out=None):
         return write_out(out, "clamp", clamp, x, min, max)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if x._data.dtype.kind in "iu":
-        min, max = (checked_integer(b, x._data.dtype) if b.__class__ is int else b for b in (min, max))
-    for bound in (min, max):
+    for bound in (min, max):  # the result has the dtype of x and the bounds together
         if isinstance(bound, Tensor):
+            target = result_dtype(x, bound)
+            if x._data.dtype != target:
+                x = x.to(dtypes.from_numpy_dtype(target))
+        elif bound is not None:
             x, _ = promote(x, bound)
+    if x._data.dtype.kind == "b":
+        _check_bool_clamp(min, max)
     if isinstance(min, Tensor):
         min = min.to(x.dtype)
     if isinstance(max, Tensor):
         max = max.to(x.dtype)
-    if isinstance(min, float) or isinstance(max, float):
-        x, _ = promote(x, 1.0)
+    # Number bounds are converted to the result's dtype, refused where they do not fit (PyTorch).
+    min, max = (b if b is None or isinstance(b, Tensor) else checked_scalar(b, x._data.dtype) for b in (min, max))
     return Clamp.apply(x, min, max)
+
+
+def _check_bool_clamp(min, max):
+    """PyTorch clamps a bool tensor only against one tensor bound (its minimum/maximum kernels)."""
+    if min is None or max is None:
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            return
+        kernel = "clamp_min_scalar_cpu" if max is None else "clamp_max_scalar_cpu"
+    else:
+        kernel = "clamp_cpu" if isinstance(min, Tensor) or isinstance(max, Tensor) else "clamp_scalar_cpu"
+    raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 clip = clamp

@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state as grad_state
 from .._numpy_names import numpy_names
 from .._tensor import Tensor
-from ._util import check_same_device, checked_integer, normalize_dim, store, wrap
+from ._util import check_same_device, checked_scalar, normalize_dim, quiet, store, wrap
 from .movement import _view_of
 
 
@@ -336,8 +336,13 @@ def _value_for(tensor, value):
         check_same_device(tensor, value)
         return value if value._data.dtype == tensor._data.dtype else value.to(tensor.dtype)
     if isinstance(value, (int, float, bool)):
-        return value
-    return wrap(backend.to_device(np.asarray(value, dtype=tensor._data.dtype), tensor.device))
+        if value.__class__ is int and not -(1 << 63) <= value < 1 << 63:
+            raise ValueError("Overflow when unpacking long long")  # PyTorch reads the number as an int64
+        # Checked against the dtype, except float16, which PyTorch stores from a double (1e5 is inf).
+        dtype = tensor._data.dtype
+        return value if dtype == np.float16 else checked_scalar(value, dtype)
+    with quiet():  # a list's 1e300 stored as float32 is inf, silently, as in PyTorch
+        return wrap(backend.to_device(np.asarray(value, dtype=tensor._data.dtype), tensor.device))
 
 
 def setitem(tensor, index, value):
@@ -348,7 +353,8 @@ def setitem(tensor, index, value):
         inplace(tensor, IndexPut.apply, index, value)
         return
     try:
-        tensor._data[index] = value._data if isinstance(value, Tensor) else value
+        with quiet():  # float16's 1e300 is inf, silently (PyTorch)
+            tensor._data[index] = value._data if isinstance(value, Tensor) else value
     except ValueError as error:
         raise RuntimeError(f"shape mismatch: {error}") from None
     tensor._version[0] += 1
@@ -470,8 +476,8 @@ def masked_fill(input, mask, value):
         if value._data.ndim != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._data.ndim} dimension(s).")
         check_same_device(input, value)
-    elif value.__class__ is int and input._data.dtype.kind in "iu":
-        value = checked_integer(value, input._data.dtype)
+    else:
+        value = checked_scalar(value, input._data.dtype)
     try:
         np.broadcast_shapes(mask._data.shape, input._data.shape)
     except ValueError:
@@ -583,8 +589,8 @@ def fill_(tensor, value):
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
     check_inplace(tensor)
-    if value.__class__ is int and tensor._data.dtype.kind in "iu":
-        value = checked_integer(value, tensor._data.dtype)
+    if not isinstance(value, Tensor):
+        value = checked_scalar(value, tensor._data.dtype)
     if grad_state.enabled and (tensor._requires_grad or getattr(value, "requires_grad", False)):
         return inplace(tensor, Fill.apply, value)
     tensor._data[...] = value._data if isinstance(value, Tensor) else value

@@ -6,6 +6,7 @@ import threading
 from .. import _backend as backend
 from .._backend import is_array
 from .._dtypes import from_numpy_dtype
+from .._float_errors import ignore as _ignore_float_errors, restore as _restore_float_errors
 from . import _observe as observe, anomaly_mode as anomaly
 from .function import FREED_GRAPH, AccumulateGrad
 from .grad_mode import state
@@ -79,6 +80,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
     caller_gpu = backend.current_cuda_index() if several_gpus else None
     running = _Run(producers, useful, capture)
     _runs.stack.append(running)
+    quiet = _ignore_float_errors()  # inf and NaN silently, as PyTorch (tinytorch/_float_errors.py)
     try:
         for node in order:
             grads = buffers.pop(node, None)
@@ -147,6 +149,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, capture=None, ac
                 if node.function._built_in:
                     _release_arrays(node)
     finally:
+        _restore_float_errors(quiet)
         _runs.stack.pop()
         state.enabled = previous
         if several_gpus:

@@ -10,6 +10,7 @@ import traceback
 import weakref
 
 from .._backend import array_module, is_writeable
+from .._float_errors import ignore as _ignore_float_errors, restore as _restore_float_errors
 from .._hooks import add_hook
 from . import _observe as observe, _saved_hooks, anomaly_mode as anomaly
 from .grad_mode import state
@@ -291,12 +292,18 @@ class Function:
 
 
 def _run(cls, args, kwargs):
-    if state.enabled:
-        # _requires_grad is a slot: reading it skips the property (this runs for every op).
-        for a in args:
-            if getattr(a, "_requires_grad", False) is True:
-                return _record(cls, args, kwargs)
-    return cls.forward(_NoGradContext(), *args, **kwargs)
+    # NumPy's floating-point warnings off: inf and NaN come out silently, as in PyTorch
+    # (tinytorch/_float_errors.py).
+    token = _ignore_float_errors()
+    try:
+        if state.enabled:
+            # _requires_grad is a slot: reading it skips the property (this runs for every op).
+            for a in args:
+                if getattr(a, "_requires_grad", False) is True:
+                    return _record(cls, args, kwargs)
+        return cls.forward(_NoGradContext(), *args, **kwargs)
+    finally:
+        _restore_float_errors(token)
 
 
 def _record(cls, args, kwargs):

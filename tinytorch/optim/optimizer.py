@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from .. import _backend as backend
+from .. import _float_errors
 from .. import _threads
 from ..autograd.grad_mode import enable_grad
 from .._tensor import Tensor
@@ -70,6 +71,13 @@ class Optimizer:
 
     Subclasses write ``step()``; it runs with grad mode off and updates ``p._data`` in place.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # tinytorch's own steps run with NumPy's floating-point warnings off: an inf or NaN
+        # gradient makes inf or NaN parameters silently, as in PyTorch (tinytorch/_float_errors.py).
+        if cls.__module__.startswith("tinytorch.") and "step" in cls.__dict__:
+            cls.step = _float_errors.quietly(cls.__dict__["step"])
 
     def __init__(self, params, defaults):
         _check_implementation_choice(defaults)

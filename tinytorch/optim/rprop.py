@@ -43,15 +43,14 @@ class Rprop(Optimizer):
                 grad = self._grad(p, group["maximize"], 0)  # -grad (scratch slot 0) when maximizing
                 xp = backend.array_module(param)
 
-                # The factor per coordinate, from the sign of grad * prev as PyTorch writes it
-                # (a NaN product stays NaN, and so makes the step size NaN, as there).
+                # The factor per coordinate, from the sign of grad * prev as PyTorch writes it: a
+                # NaN product is neither > 0 nor < 0 (PyTorch's sign(NaN) is 0), so its factor is 1.
                 factor = xp.multiply(grad, prev, out=self._buffer(param, 1))
-                xp.sign(factor, out=factor)
                 # copyto with where=, not boolean indexing: CuPy's masked assignment waits on the GPU.
-                flipped = factor < 0
-                xp.copyto(factor, etaplus, where=factor > 0)
+                grown, flipped = factor > 0, factor < 0
+                factor.fill(1)
+                xp.copyto(factor, etaplus, where=grown)
                 xp.copyto(factor, etaminus, where=flipped)
-                xp.copyto(factor, 1, where=factor == 0)
                 step_size *= factor
                 xp.clip(step_size, step_size_min, step_size_max, out=step_size)
 
@@ -59,6 +58,7 @@ class Rprop(Optimizer):
                 xp.copyto(prev, grad)
                 xp.copyto(prev, 0, where=flipped)
                 direction = xp.sign(prev, out=factor)
+                xp.copyto(direction, 0, where=direction != direction)  # sign(NaN) is 0: no step there
                 direction *= step_size
                 param -= direction
                 p._version[0] += 1
