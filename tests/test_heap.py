@@ -72,3 +72,45 @@ def test_off_glibc_it_does_nothing(monkeypatch):
     assert _heap.prime_mmap_threshold() is False
     monkeypatch.setattr(platform, "system", lambda: "Darwin")
     assert _heap.prime_mmap_threshold() is False
+
+
+# A step's worth of memory: 96 blocks of 1 MiB, written, then freed (the heap's top is then 96 MiB
+# of free memory, past glibc's trim threshold); the minor faults of the second and third rounds.
+STEPS = """
+import ctypes, resource
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+def step():
+    blocks = [libc.malloc(1 << 20) for _ in range(96)]
+    for block in blocks:
+        ctypes.memset(block, 1, 1 << 20)
+    for block in reversed(blocks):
+        libc.free(block)
+step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+step(); step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+BACKWARD = "import tinytorch\nx = tinytorch.ones(3, requires_grad=True)\n(x * 2).sum().backward()\n"
+
+
+@pytest.mark.skipif(not GLIBC, reason="glibc's malloc thresholds: Linux with glibc only")
+def test_after_the_first_backward_a_step_keeps_its_memory():
+    # Before training (import only) the freed 96 MiB are trimmed and faulted back in every step
+    # (2 x 24,576 pages); once a backward pass has run they stay in the heap.
+    assert _run("import tinytorch\n" + STEPS) > 40000
+    assert _run(BACKWARD + STEPS) < 500
+
+
+@pytest.mark.skipif(not GLIBC, reason="glibc's malloc thresholds: Linux with glibc only")
+def test_the_users_malloc_settings_are_kept():
+    script = "import os\nos.environ['MALLOC_TRIM_THRESHOLD_'] = '131072'\nfrom tinytorch import _heap\nprint(int(_heap.keep_heap_top()))\n"
+    assert _run(script) == 0
+    assert _run("from tinytorch import _heap\nprint(int(_heap.keep_heap_top()) + int(_heap.keep_heap_top()))\n") == 1  # once
+
+
+def test_keeping_the_top_off_glibc_does_nothing(monkeypatch):
+    monkeypatch.setattr(_heap, "_kept", False)
+    monkeypatch.setattr(platform, "libc_ver", lambda *a, **k: ("", ""))
+    assert _heap.keep_heap_top() is False

@@ -1759,16 +1759,18 @@ class Tensor:
 
     # -- in place (each bumps the version counter that backward checks) --------------------------
     def add_(self, other, *, alpha=1):
-        return _ops.inplace(self, _ops.add, other, alpha=alpha)
+        return _ops.arithmetic_(self, "add", other, alpha)
 
     def sub_(self, other, *, alpha=1):
-        return _ops.inplace(self, _ops.sub, other, alpha=alpha)
+        return _ops.arithmetic_(self, "sub", other, alpha)
 
     def mul_(self, other):
-        return _ops.inplace(self, _ops.mul, other)
+        return _ops.arithmetic_(self, "mul", other)
 
     def div_(self, other, *, rounding_mode=None):
-        return _ops.inplace(self, _ops.div, other, rounding_mode=rounding_mode)
+        if rounding_mode is not None:
+            return _ops.inplace(self, _ops.div, other, rounding_mode=rounding_mode)
+        return _ops.arithmetic_(self, "div", other)
 
     def pow_(self, exponent):
         return _ops.inplace(self, _ops.pow, exponent)

@@ -14,6 +14,7 @@ from .activations import (
     alpha_dropout, alpha_dropout_, celu, celu_, feature_alpha_dropout, feature_alpha_dropout_, hardshrink, prelu, relu_,
     rrelu, rrelu_, selu, selu_, threshold, threshold_,
 )
+from .binary import arithmetic_  # noqa: F401 (the Tensor methods add_, sub_, mul_, div_)
 from .binary import (
     add, addcdiv, addcmul, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, div,
     eq, equal, floor_divide, fmod, ge, greater, greater_equal, gt, isclose, isfinite,

@@ -271,7 +271,11 @@ class Norm(Function):
         data = x._data
         xp = backend.array_module(data)
         ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
-        if p == 2:
+        if p == 2 and len(dims) == data.ndim:  # over every element: BLAS's dot where it can
+            out = xp.sqrt(backend.sum_of_squares(data))
+            if keepdim:
+                out = out.reshape((1,) * data.ndim)
+        elif p == 2:
             out = xp.sqrt((data * data).sum(axis=dims, keepdims=keepdim))
         else:
             out = (abs(data) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
