@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from . import _blas, _heap, _threads
+from . import _blas, _float_errors, _heap, _threads
 
 try:  # CuPy is optional: the cuda12/cuda13 extras install it.
     import cupy
@@ -425,7 +425,8 @@ if cupy is not None:
 def scatter_add(array, index, values):
     """array[index] += values with repeated indices summed (np.add.at / cupyx.scatter_add)."""
     if array.__class__ is np.ndarray:
-        np.add.at(array, index, values)
+        with _float_errors.quiet():  # inf + -inf is NaN, silently (a sparse tensor's sum, an embedding's update)
+            np.add.at(array, index, values)
     else:
         import cupyx
 

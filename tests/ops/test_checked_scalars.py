@@ -109,3 +109,56 @@ def test_every_dtype_and_value_as_torch(op):
                 continue  # PyTorch unpacks the number before it finds the dtype unsupported
             ours, theirs = _outcome(tinytorch, op, dtype, value), _outcome(torch, op, dtype, value)
             assert ours == theirs, (op, dtype, value)
+
+
+# add/sub's alpha and addcmul/addcdiv's value: PyTorch's alpha_check, and the checked conversion
+# to the result's dtype (addcmul/addcdiv compute float16 in float32, so their value is checked as float).
+SCALED = {
+    "add": lambda lib, t, v: t.add(t, alpha=v),
+    "sub": lambda lib, t, v: t.sub(t, alpha=v),
+    "add_": lambda lib, t, v: t.clone().add_(t, alpha=v),
+    "addcmul": lambda lib, t, v: t.addcmul(t, t, value=v),
+    "addcdiv": lambda lib, t, v: t.addcdiv(t, t, value=v),
+}
+SCALED_DTYPES = ["float16", "float32", "float64", "int8", "int32", "bool"]  # bool: add only, addcmul refused
+SCALED_VALUES = [70000.0, 1e300, 127.5, 1000, INF, NAN, 2.5, 3, True]
+
+
+def _scaled(lib, op, dtype, value):
+    t = lib.ones(2, dtype=getattr(lib, dtype))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            result = SCALED[op](lib, t, value)
+    except Exception as error:  # noqa: BLE001 - the outcome compared is the error
+        return type(error).__name__, str(error).split("\n")[0]
+    return str(result.dtype).split(".")[-1], [v if v == v else "nan" for v in result.tolist()]
+
+
+@pytest.mark.parametrize("op, dtype, value, expected", [
+    ("add", "int8", 2.5, ("RuntimeError", "For integral input tensors, argument alpha must not be a floating point number.")),
+    ("add", "float32", True, ("RuntimeError", "Boolean alpha only supported for Boolean results.")),
+    ("add", "float32", 1e300, ("RuntimeError", "value cannot be converted to type float without overflow")),
+    ("sub", "float16", 70000.0, ("RuntimeError", "value cannot be converted to type c10::Half without overflow")),
+    ("add_", "float32", 1e300, ("RuntimeError", "value cannot be converted to type float without overflow")),
+    ("add", "float64", 1e300, ("float64", [1e300, 1e300])),
+    ("addcmul", "float16", 70000.0, ("float16", [INF, INF])),  # 70000 fits the float it is computed in
+    ("addcmul", "int32", 2.5, ("int32", [3, 3])),  # 1 + 2 * 1 * 1: the value truncated to the dtype
+    ("addcmul", "int8", 127.5, ("RuntimeError", "value cannot be converted to type int8_t without overflow")),
+    ("addcdiv", "int32", 1, ("RuntimeError", "Integer division with addcdiv is no longer supported, and in a future  "
+                                             "release addcdiv will perform a true division of tensor1 and tensor2. The "
+                                             "historic addcdiv behavior can be implemented as (input + value * torch.trunc("
+                                             "tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * "
+                                             "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the "
+                                             "latter implementation: (input + value * tensor1 / tensor2), for all dtypes.")),
+])
+def test_alpha_and_value_written_out(op, dtype, value, expected):
+    assert _scaled(tinytorch, op, dtype, value) == expected
+
+
+@pytest.mark.parametrize("op", list(SCALED))
+def test_alpha_and_value_as_torch(op):
+    torch = pytest.importorskip("torch")
+    for dtype in SCALED_DTYPES:
+        for value in SCALED_VALUES:
+            assert _scaled(tinytorch, op, dtype, value) == _scaled(torch, op, dtype, value), (op, dtype, value)

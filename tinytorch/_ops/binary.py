@@ -4,11 +4,13 @@ mentions broadcasting: the engine sums each gradient back to its input's shape."
 import math
 import numbers
 
+import numpy as np
+
 from .. import _backend as backend, _dtypes as dtypes, _float_errors
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.function import Function
 from .._tensor import Tensor
-from ._util import check_same_device, checked_scalar, promote, quiet, scalar_like, value, wrap, write_out
+from ._util import check_same_device, checked_scalar, promote, quiet, result_dtype, scalar_like, value, wrap, write_out
 from .indexing import check_inplace, inplace
 
 
@@ -234,12 +236,28 @@ def _checked_scalar(number, tensor):
     return number
 
 
+def _checked_alpha(alpha, input, other):
+    """add/sub's ``alpha`` as PyTorch takes it (its ``alpha_check``, then the checked conversion to
+    the result's dtype): a float alpha is refused for an integral or bool result, a bool one for a
+    non-bool result, and it must fit the dtype (1e300 into float32, 70000 into float16)."""
+    a, b = promote(input, other)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        dtype = result_dtype(a, b)
+    else:
+        dtype = (a if isinstance(a, Tensor) else b)._data.dtype
+    if isinstance(alpha, float) and dtype.kind in "iub":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, bool) and dtype.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    return checked_scalar(alpha, dtype)
+
+
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting as PyTorch."""
     if out is not None:
         return write_out(out, "add", add, input, other, alpha=alpha)
-    if alpha != 1:
-        other = other * _checked_scalar(alpha, input)
+    if alpha != 1 or alpha.__class__ is bool:  # alpha=True is checked too (PyTorch's bool rule)
+        other = other * _checked_alpha(alpha, input, other)
     return Add.apply(*promote(input, other))
 
 
@@ -248,8 +266,8 @@ def sub(input, other, *, alpha=1, out=None):
         return write_out(out, "sub", sub, input, other, alpha=alpha)
     if isinstance(input, Tensor) and input._data.dtype.kind == "b" and isinstance(other, Tensor) and other._data.dtype.kind == "b":
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.")
-    if alpha != 1:
-        other = other * _checked_scalar(alpha, input)
+    if alpha != 1 or alpha.__class__ is bool:  # alpha=True is checked too (PyTorch's bool rule)
+        other = other * _checked_alpha(alpha, input, other)
     return Sub.apply(*promote(input, other))
 
 
@@ -268,7 +286,8 @@ def arithmetic_(tensor, name, other, alpha=1):
         operand = other._data if isinstance(other, Tensor) else other
         token = _float_errors.ignore()  # inf and NaN silently, as in PyTorch
         try:
-            if alpha != 1 and name in ("add", "sub"):
+            if (alpha != 1 or alpha.__class__ is bool) and name in ("add", "sub"):
+                alpha = _checked_alpha(alpha, tensor, other)
                 if operand.__class__ is data.__class__ and operand.shape == data.shape:
                     coefficient = alpha if name == "add" else -alpha
                     backend.add_scaled_(data, operand, coefficient, fused=data.size < backend.AXPY_MIN_SIZE)
@@ -472,16 +491,38 @@ def lerp(input, end, weight, *, out=None):
     return Lerp.apply(start, end, weight)
 
 
+def _checked_value(value, input):
+    """addcmul/addcdiv's ``value`` as PyTorch's kernels take it: converted with its overflow check
+    to the input's dtype (float16 computes in float32; an integer dtype truncates 2.5 to 2)."""
+    if isinstance(input, Tensor) and value.__class__ in (int, float):
+        dtype = input._data.dtype
+        return checked_scalar(value, np.float32 if dtype == np.float16 else dtype)
+    return value
+
+
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     if out is not None:
         return write_out(out, "addcmul", addcmul, input, tensor1, tensor2, value=value)
-    return input + _checked_scalar(value, input) * tensor1 * tensor2
+    if all(isinstance(t, Tensor) and t._data.dtype.kind == "b" for t in (input, tensor1, tensor2)):
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    return input + _checked_value(value, input) * tensor1 * tensor2
+
+
+_INTEGER_ADDCDIV = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a true "
+    "division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value * "
+    "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) "
+    "for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
+    "tensor2), for all dtypes."
+)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     if out is not None:
         return write_out(out, "addcdiv", addcdiv, input, tensor1, tensor2, value=value)
-    return input + value * tensor1 / tensor2
+    if all(isinstance(t, Tensor) and t._data.dtype.kind in "iub" for t in (tensor1, tensor2)):
+        raise RuntimeError(_INTEGER_ADDCDIV)
+    return input + _checked_value(value, input) * tensor1 / tensor2
 
 
 # -- comparisons and logic: no gradient, boolean results ----------------------------------------

@@ -186,7 +186,8 @@ def normal_of_tensors(mean, std, generator=None):
     draws = rng.standard_normal(shape, dtype=numpy_dtype if numpy_dtype.itemsize >= 4 else xp.float32)
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
-    draws = (draws * s + m).astype(numpy_dtype, copy=False)
+    with quiet():  # inf * 0 and inf - inf give NaN, silently, as in PyTorch
+        draws = (draws * s + m).astype(numpy_dtype, copy=False)
     return Normal.apply(mean if isinstance(mean, Tensor) else None, std if isinstance(std, Tensor) else None, draws)
 
 
