@@ -18,11 +18,9 @@ _NUMBER = (int, float, bool)
 wrap = _make
 
 
-def quiet():
-    """NumPy warns on overflow, 0/0 and log(0); PyTorch returns inf/nan silently, and so do we
-    (an op's own block, for code outside a ``Function``'s forward and backward, which are quiet
-    already: tinytorch/_float_errors.py)."""
-    return _float_errors.quiet()
+# ``with quiet():`` NumPy's warnings on overflow, 0/0 and log(0) off, as PyTorch returns inf/nan
+# silently: for array code outside a ``Function``'s forward and backward, which are quiet already.
+quiet = _float_errors.quiet
 
 
 def value(x):

@@ -339,8 +339,8 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):
-        with quiet():  # all targets ignored: 0/0 = nan, silently, as PyTorch
-            return _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing)
+        # All targets ignored: 0/0 = nan, silently, as PyTorch (Function.apply runs it quiet).
+        return _cross_entropy_forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing)
 
     @staticmethod
     def backward(ctx, grad_output):
